@@ -1,0 +1,155 @@
+"""The order assistant: `create_app()` and the command line. Wiring only.
+
+python app.py              serve the demo on http://127.0.0.1:5000 (SQLite by default)
+python app.py --help       every other command
+gunicorn 'app:create_app()'  production, beside `python app.py worker`
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, jsonify, request
+from flask.cli import FlaskGroup, ScriptInfo
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+import migrate
+from api.auth import create_token
+from api.errors import error_response
+from api.views import bp as api_bp
+from db import Database
+from orders import demo
+from orders.csv_import import IMPORTERS
+from orders.errors import DomainError
+from settings import Settings, load_settings
+
+log = logging.getLogger("orders")
+
+
+def _running_in_production() -> bool:
+    """gunicorn imports us: a per-process random key would break sessions across workers."""
+    return "gunicorn" in sys.modules
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> Flask:
+    settings = settings or load_settings()
+    if not settings.secret_key:
+        if _running_in_production():
+            raise RuntimeError("SECRET_KEY must be set in production (any long random string).")
+        settings = Settings(**{**settings.__dict__, "secret_key": secrets.token_hex(32)})
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    database = Database(settings.database_url)
+    app.extensions["settings"] = settings
+    app.extensions["db"] = database
+    if migrate_on_start:
+        migrate.upgrade(database)
+
+    app.register_blueprint(api_bp)
+    _register_core_routes(app)
+    _register_commands(app)
+    return app
+
+
+def _register_core_routes(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        try:
+            with app.extensions["db"].engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not healthy"
+            log.exception("health check failed")
+            return jsonify({"status": "unavailable"}), 503
+        return jsonify({"status": "ok"})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return error_response(exc.code or 500, code, exc.description or "")
+        return exc
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
+        return error_response(exc.http_status, exc.code, exc.message)
+
+
+def _register_commands(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Database schema."""
+
+    @db_group.command("upgrade")
+    def db_upgrade() -> None:
+        """Apply migrations to DATABASE_URL."""
+        migrate.upgrade(app.extensions["db"])
+        click.echo("Database is up to date.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load the demo store (does nothing if there are products already)."""
+        click.echo(
+            "Demo store loaded." if seed(app) else "The catalog has products; left as it is."
+        )
+
+    @app.cli.command("import")
+    @click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_csv(kind: str, file: Path) -> None:
+        """Load or update catalog, locations or stock from a CSV file."""
+        try:
+            with app.extensions["db"].transaction() as session:
+                count = IMPORTERS[kind](session, file.read_bytes())
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Imported {count} {kind} row(s) from {file}.")
+
+    @app.cli.command("create-api-token")
+    @click.argument("name")
+    def create_api_token(name: str) -> None:
+        """Print a new API token (only its digest is stored)."""
+        with app.extensions["db"].transaction() as session:
+            token = create_token(session, name)
+        click.echo(token)
+
+
+def seed(app: Flask) -> bool:
+    with app.extensions["db"].transaction() as session:
+        return demo.seed(session)
+
+
+def serve(app: Flask) -> None:
+    settings: Settings = app.extensions["settings"]
+    if seed(app):
+        click.echo(f"Seeded the demo store '{settings.store_name}'.")
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    click.echo(f"Serving on http://{host}:{port}  (API at /api/v1, health at /healthz)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.group(
+    cls=FlaskGroup, create_app=create_app, invoke_without_command=True, add_version_option=False
+)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Order assistant. With no command, serve the demo."""
+    if ctx.invoked_subcommand is None:
+        serve(ctx.ensure_object(ScriptInfo).load_app())
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cli()

@@ -1,0 +1,180 @@
+"""Customers, the identities they reach us from, and their purchase history."""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from orders.errors import CustomerNotFound, DuplicateIdentity, ValidationFailed
+from orders.models import Customer, CustomerIdentity, Order
+
+IDENTITY_KINDS = ("phone", "telegram", "email")
+DEFAULT_PHONE_REGION = "US"
+MAX_NAME = 200
+MAX_ADDRESS = 500
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """E.164 (`+15551234567`) or ValidationFailed; national numbers use `region`."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed(f"{raw!r} is not a phone number.") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationFailed(f"{raw!r} is not a phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_identity(kind: str, value: str) -> str:
+    value = value.strip()
+    if kind == "phone":
+        return normalise_phone(value)
+    if kind == "email":
+        local, at, domain = value.rpartition("@")
+        if not at or not local or "." not in domain or len(value) > 320 or " " in value:
+            raise ValidationFailed(f"{value!r} is not an email address.")
+        return f"{local}@{domain.lower()}"
+    if kind == "telegram":
+        if not value.isdigit():
+            raise ValidationFailed(f"{value!r} is not a Telegram user id.")
+        return value
+    raise ValidationFailed(f"Unknown identity kind {kind!r}.")
+
+
+def check_text(value: str, limit: int, what: str) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationFailed(
+            f"The {what} is too long ({len(value)} characters, at most {limit})."
+        )
+    return value
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"There is no customer {customer_id}.")
+    return customer
+
+
+def find_by_identity(session: Session, kind: str, value: str) -> CustomerIdentity | None:
+    return session.scalar(
+        select(CustomerIdentity).where(
+            CustomerIdentity.kind == kind,
+            CustomerIdentity.value == normalise_identity(kind, value),
+        )
+    )
+
+
+def create_customer(
+    session: Session,
+    name: str = "",
+    default_address: str = "",
+    identities: dict[str, str] | None = None,
+) -> Customer:
+    customer = Customer(
+        name=check_text(name, MAX_NAME, "name"),
+        default_address=check_text(default_address, MAX_ADDRESS, "address"),
+    )
+    session.add(customer)
+    session.flush()
+    for kind, value in (identities or {}).items():
+        add_identity(session, customer, kind, value)
+    return customer
+
+
+def add_identity(
+    session: Session, customer: Customer, kind: str, value: str, *, verified: bool = False
+) -> CustomerIdentity:
+    normalised = normalise_identity(kind, value)
+    existing = find_by_identity(session, kind, normalised)
+    if existing is not None:
+        if existing.customer_id != customer.id:
+            raise DuplicateIdentity(f"That {kind} already belongs to another customer.")
+        return existing
+    identity = CustomerIdentity(customer=customer, kind=kind, value=normalised, verified=verified)
+    session.add(identity)
+    session.flush()
+    return identity
+
+
+def customer_for_identity(session: Session, kind: str, value: str, name: str = "") -> Customer:
+    """The customer this phone / Telegram id / email belongs to, created on first contact.
+
+    Two first messages racing from the same address both try to insert; the loser's
+    savepoint rolls back on the unique constraint and it reads the winner's row.
+    """
+    existing = find_by_identity(session, kind, value)
+    if existing is not None:
+        return existing.customer
+    try:
+        with session.begin_nested():
+            return create_customer(session, name=name, identities={kind: value})
+    except IntegrityError:
+        existing = find_by_identity(session, kind, value)
+        if existing is None:
+            raise
+        return existing.customer
+
+
+def merge_customers(session: Session, keep: Customer, other: Customer) -> Customer:
+    """Make `other`'s identities and orders `keep`'s: one person, one history."""
+    if keep.id == other.id:
+        return keep
+    for identity in list(other.identities):
+        identity.customer_id = keep.id
+    for order in session.scalars(select(Order).where(Order.customer_id == other.id)):
+        order.customer_id = keep.id
+    keep.name = keep.name or other.name
+    keep.default_address = keep.default_address or other.default_address
+    session.flush()
+    return keep
+
+
+def search_customers(session: Session, query: str, limit: int = 50) -> list[Customer]:
+    """By name (part of it), phone (any format), or email; newest first."""
+    query = query.strip()
+    if not query:
+        return list(session.scalars(select(Customer).order_by(Customer.id.desc()).limit(limit)))
+    conditions = [
+        func.lower(Customer.name).contains(query.lower()),
+        Customer.id.in_(
+            select(CustomerIdentity.customer_id).where(
+                func.lower(CustomerIdentity.value).contains(query.lower())
+            )
+        ),
+    ]
+    try:
+        phone = normalise_phone(query)
+        conditions.append(
+            Customer.id.in_(
+                select(CustomerIdentity.customer_id).where(
+                    CustomerIdentity.kind == "phone", CustomerIdentity.value == phone
+                )
+            )
+        )
+    except ValidationFailed:
+        pass
+    return list(
+        session.scalars(
+            select(Customer)
+            .where(or_(*conditions))
+            .options(selectinload(Customer.identities))
+            .order_by(Customer.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def purchase_history(session: Session, customer_id: int, limit: int = 50) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .options(selectinload(Order.lines))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )

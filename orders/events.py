@@ -1,0 +1,65 @@
+"""Who did what: the actor of every change, the order event log, and its listeners.
+
+Listeners run inside the same transaction as the change (the channels use one to
+queue "your order shipped" messages in the outbox), so either both are saved or
+neither is. The domain only knows that someone listens, not who.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db import utcnow
+from orders.models import Order, OrderEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # customer | bot | csr | system
+    id: str = ""
+    channel: str = ""
+    message_id: int | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls("system", name)
+
+    @classmethod
+    def csr(cls, user: str, channel: str = "console") -> Actor:
+        return cls("csr", user, channel)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.id}" if self.id else self.kind
+
+
+EventListener = Callable[[Session, OrderEvent], None]
+_listeners: list[EventListener] = []
+
+
+def add_listener(listener: EventListener) -> None:
+    """Register once per process; registering the same function again is a no-op."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def record(session: Session, order: Order, type_: str, actor: Actor, **details: Any) -> OrderEvent:
+    order.updated_at = utcnow()
+    event = OrderEvent(
+        order=order,
+        type=type_,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        channel=actor.channel,
+        message_id=actor.message_id,
+        details=details,
+    )
+    session.add(event)
+    session.flush()
+    for listener in _listeners:
+        listener(session, event)
+    return event

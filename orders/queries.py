@@ -1,0 +1,91 @@
+"""Finding orders: by number, for one customer, or by search filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from orders.errors import OrderNotFound
+from orders.models import Customer, Order, OrderLine
+from orders.status import OPEN
+
+
+def parse_order_number(raw: str | int) -> int | None:
+    """`#10042`, `10042` or 10042 -> 10042; anything else -> None."""
+    text = str(raw).strip().lstrip("#").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+def _with_lines(query: Select) -> Select:
+    return query.options(selectinload(Order.lines), selectinload(Order.shipments))
+
+
+def get_order(session: Session, number: str | int) -> Order:
+    parsed = parse_order_number(number)
+    order = (
+        session.scalar(_with_lines(select(Order).where(Order.number == parsed)))
+        if parsed is not None
+        else None
+    )
+    if order is None:
+        raise OrderNotFound(f"There is no order {str(number).strip()}.")
+    return order
+
+
+def get_customer_order(session: Session, number: str | int, customer_id: int) -> Order:
+    """The customer's own order. Someone else's number gets exactly the not-found answer."""
+    order = get_order(session, number)
+    if order.customer_id != customer_id:
+        raise OrderNotFound(f"There is no order {str(number).strip()}.")
+    return order
+
+
+def open_orders(session: Session, customer_id: int) -> list[Order]:
+    return list(
+        session.scalars(
+            _with_lines(select(Order))
+            .where(Order.customer_id == customer_id, Order.status.in_(list(OPEN)))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+    )
+
+
+def search_orders(
+    session: Session,
+    *,
+    number: str | int | None = None,
+    customer_id: int | None = None,
+    status: str | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
+    sku: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+) -> list[Order]:
+    """Filters combine with AND. `q` matches an order number or the customer's name."""
+    query = _with_lines(select(Order))
+    if number is not None:
+        query = query.where(Order.number == parse_order_number(number))
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    if status:
+        query = query.where(Order.status == status)
+    if placed_from is not None:
+        query = query.where(Order.placed_at >= placed_from)
+    if placed_to is not None:
+        query = query.where(Order.placed_at < placed_to)
+    if sku:
+        query = query.where(
+            Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku == sku.strip().upper()))
+        )
+    if q and q.strip():
+        parsed = parse_order_number(q)
+        if parsed is not None:
+            query = query.where(Order.number == parsed)
+        else:
+            query = query.join(Customer).where(Customer.name.ilike(f"%{q.strip()}%"))
+    return list(
+        session.scalars(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit))
+    )

@@ -1,0 +1,294 @@
+"""Returns and refunds: requested -> approved/rejected -> received -> refunded.
+
+Only what was shipped or handed over, and not already on another live return,
+can come back, within the return window counted from delivery (or from shipment
+when delivery was never confirmed). A refund never exceeds what was paid for the
+returned lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db import utcnow
+from orders import events, inventory, payments
+from orders.customers import check_text
+from orders.errors import (
+    ProductNotFound,
+    RefundNotAllowed,
+    ReturnNotAllowed,
+    ReturnNotFound,
+    ValidationFailed,
+)
+from orders.events import Actor
+from orders.models import Location, Order, Return, ReturnLine
+from orders.ordering import atomic, check_quantity
+from orders.status import (
+    LIVE_RETURN,
+    RETURNABLE,
+    OrderStatus,
+    ReturnStatus,
+    check_order_transition,
+    check_return_transition,
+)
+
+RETURN_NUMBER_OFFSET = 2000
+DEFAULT_WINDOW_DAYS = 30
+RETURN_METHODS = ("mail", "store")
+CONDITIONS = ("resellable", "damaged")
+
+
+def get_return(session: Session, number: str | int) -> Return:
+    text = str(number).strip().upper().lstrip("R")
+    ret = (
+        session.scalar(select(Return).where(Return.number == int(text))) if text.isdigit() else None
+    )
+    if ret is None:
+        raise ReturnNotFound(f"There is no return {str(number).strip()}.")
+    return ret
+
+
+def returnable_quantities(session: Session, order: Order) -> dict[int, int]:
+    """Order line id -> units that could still be returned."""
+    held = dict(
+        session.execute(
+            select(ReturnLine.order_line_id, func.sum(ReturnLine.quantity))
+            .join(Return)
+            .where(Return.order_id == order.id, Return.status.in_(list(LIVE_RETURN)))
+            .group_by(ReturnLine.order_line_id)
+        ).all()
+    )
+    return {line.id: line.quantity_fulfilled - held.get(line.id, 0) for line in order.lines}
+
+
+def window_closes(order: Order, window_days: int) -> datetime | None:
+    started = order.delivered_at or order.fulfilled_at
+    if started is None and order.shipments:
+        started = max(s.shipped_at for s in order.shipments)
+    return None if started is None else started + timedelta(days=window_days)
+
+
+def check_eligible(order: Order, window_days: int, now: datetime | None = None) -> None:
+    if order.status not in RETURNABLE:
+        raise ReturnNotAllowed(
+            f"Order {order.display_number} is {order.status.replace('_', ' ')}; "
+            "only items that were shipped or picked up can be returned.",
+            status=order.status,
+        )
+    closes = window_closes(order, window_days)
+    if closes is not None and (now or utcnow()) > closes:
+        raise ReturnNotAllowed(
+            f"The {window_days}-day return window for order {order.display_number} "
+            f"closed on {closes:%b %d}.",
+        )
+
+
+@atomic
+def request_return(
+    session: Session,
+    order: Order,
+    items: Mapping[str, int] | None,
+    *,
+    method: str,
+    actor: Actor,
+    reason: str = "",
+    location_code: str | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> Return:
+    """Open a return for `items` (SKU -> quantity), or for everything still returnable."""
+    check_eligible(order, window_days)
+    if method not in RETURN_METHODS:
+        raise ValidationFailed(f"A return goes by mail or to a store, not {method!r}.")
+    location: Location | None = None
+    if method == "store":
+        if not location_code:
+            raise ValidationFailed("Which store will you bring it to?")
+        location = inventory.get_location(session, location_code)
+    returnable = returnable_quantities(session, order)
+    by_sku = {line.sku: line for line in order.lines}
+    if items is None:
+        wanted = {line_id: qty for line_id, qty in returnable.items() if qty > 0}
+    else:
+        wanted = {}
+        for sku, quantity in items.items():
+            line = by_sku.get(sku.strip().upper())
+            if line is None:
+                raise ProductNotFound(f"Order {order.display_number} has no {sku!r}.", sku=sku)
+            if check_quantity(quantity) > returnable[line.id]:
+                raise ReturnNotAllowed(
+                    f"Only {returnable[line.id]} of {line.name} can be returned.",
+                    sku=line.sku,
+                )
+            wanted[line.id] = quantity
+    if not wanted:
+        raise ReturnNotAllowed(f"Nothing on order {order.display_number} can be returned.")
+    ret = Return(
+        order_id=order.id,
+        status=ReturnStatus.REQUESTED,
+        method=method,
+        location_id=location.id if location else None,
+        reason=check_text(reason, 1000, "reason"),
+        lines=[ReturnLine(order_line_id=i, quantity=q) for i, q in wanted.items()],
+    )
+    session.add(ret)
+    session.flush()
+    ret.number = RETURN_NUMBER_OFFSET + ret.id
+    session.flush()
+    events.record(
+        session,
+        order,
+        "return_requested",
+        actor,
+        return_number=ret.display_number,
+        method=method,
+        reason=ret.reason,
+    )
+    return ret
+
+
+def _decide(session: Session, ret: Return, status: ReturnStatus, actor: Actor, note: str) -> Return:
+    verb = "approve" if status == ReturnStatus.APPROVED else "reject"
+    check_return_transition(ret.status, status, f"{verb} it")
+    ret.status = status
+    ret.decided_at = utcnow()
+    events.record(
+        session, ret.order, f"return_{status}", actor, return_number=ret.display_number, note=note
+    )
+    return ret
+
+
+@atomic
+def approve_return(session: Session, ret: Return, *, actor: Actor) -> Return:
+    return _decide(session, ret, ReturnStatus.APPROVED, actor, "")
+
+
+@atomic
+def reject_return(session: Session, ret: Return, *, actor: Actor, reason: str = "") -> Return:
+    return _decide(session, ret, ReturnStatus.REJECTED, actor, check_text(reason, 1000, "reason"))
+
+
+@atomic
+def receive_return(
+    session: Session,
+    ret: Return,
+    *,
+    actor: Actor,
+    location_code: str | None = None,
+    conditions: Mapping[str, str] | None = None,
+) -> Return:
+    """Take the items in at a location; resellable ones go back on its shelf."""
+    check_return_transition(ret.status, ReturnStatus.RECEIVED, "receive it")
+    if location_code:
+        location = inventory.get_location(session, location_code)
+    elif ret.location is not None:
+        location = ret.location
+    else:
+        raise ValidationFailed("Which location received it?")
+    conditions = {sku.strip().upper(): c for sku, c in (conditions or {}).items()}
+    unknown = set(conditions) - {line.order_line.sku for line in ret.lines}
+    if unknown:
+        raise ProductNotFound(f"Return {ret.display_number} has no {', '.join(sorted(unknown))}.")
+    order = ret.order
+    for line in ret.lines:
+        condition = conditions.get(line.order_line.sku, "resellable")
+        if condition not in CONDITIONS:
+            raise ValidationFailed(f"Condition must be resellable or damaged, not {condition!r}.")
+        line.condition = condition
+        line.order_line.quantity_returned += line.quantity
+        if condition == "resellable":
+            inventory.move(
+                session,
+                line.order_line.product_id,
+                location.id,
+                line.quantity,
+                "return",
+                actor.label,
+                order_id=order.id,
+                note=ret.display_number,
+            )
+    ret.status = ReturnStatus.RECEIVED
+    ret.received_at = utcnow()
+    ret.location_id = location.id
+    all_back = all(line.quantity_returned == line.active_quantity for line in order.lines)
+    new_status = OrderStatus.RETURNED if all_back else OrderStatus.PARTIALLY_RETURNED
+    check_order_transition(order.status, new_status, "take the return")
+    order.status = new_status
+    events.record(
+        session,
+        order,
+        "return_received",
+        actor,
+        return_number=ret.display_number,
+        location=location.code,
+        conditions={rl.order_line.sku: rl.condition for rl in ret.lines},
+    )
+    return ret
+
+
+@atomic
+def refund_return(
+    session: Session, ret: Return, *, actor: Actor, amount: Decimal | None = None
+) -> Return:
+    """Refund a received return: by default its full value, never more than that."""
+    check_return_transition(ret.status, ReturnStatus.REFUNDED, "refund it")
+    value = ret.value
+    if amount is not None and not Decimal(amount).is_finite():
+        raise RefundNotAllowed("A refund must be an amount of money.")
+    amount = value if amount is None else Decimal(amount).quantize(Decimal("0.01"))
+    if amount <= 0:
+        raise RefundNotAllowed("A refund must be more than zero.")
+    if amount > value:
+        raise RefundNotAllowed(
+            f"The most that can be refunded for {ret.display_number} is {value}.",
+            maximum=str(value),
+        )
+    paid = ret.order.amount_paid
+    if amount > paid:
+        raise RefundNotAllowed(
+            f"Only {paid} is still paid on order {ret.order.display_number}.", maximum=str(paid)
+        )
+    refunded = payments.refund(session, ret.order, amount, f"return {ret.display_number}", ret)
+    ret.status = ReturnStatus.REFUNDED
+    ret.refunded_at = utcnow()
+    ret.refund_amount = refunded
+    events.record(
+        session,
+        ret.order,
+        "refunded",
+        actor,
+        return_number=ret.display_number,
+        amount=str(refunded),
+    )
+    return ret
+
+
+@atomic
+def walk_in_return(
+    session: Session,
+    order: Order,
+    items: Mapping[str, int] | None,
+    *,
+    location_code: str,
+    actor: Actor,
+    reason: str = "",
+    conditions: Mapping[str, str] | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> Return:
+    """A customer at the counter with no prior request: request, approve, receive at once."""
+    ret = request_return(
+        session,
+        order,
+        items,
+        method="store",
+        actor=actor,
+        reason=reason,
+        location_code=location_code,
+        window_days=window_days,
+    )
+    approve_return(session, ret, actor=actor)
+    return receive_return(session, ret, actor=actor, conditions=conditions)

@@ -1,0 +1,9 @@
+"""Every table of the application in one metadata, for Alembic and the tests."""
+
+from __future__ import annotations
+
+import api.models  # noqa: F401
+import orders.models  # noqa: F401
+from db import Base
+
+metadata = Base.metadata

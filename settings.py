@@ -1,0 +1,131 @@
+"""Settings from the environment (and a `.env` file in the working directory).
+
+Every name here is part of the public interface (see INTERFACE.md); read them once
+into a frozen `Settings` so the rest of the code never touches `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+
+from dotenv import load_dotenv
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/orders.db"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default="", repr=False)
+    public_base_url: str = ""
+    admin_api_token: str = ""
+    store_name: str = "Bean There Coffee Co."
+    currency: str = "USD"
+    return_window_days: int = 30
+    refund_escalation_amount: Decimal = Decimal("150.00")
+    pickup_reminder_days: int = 3
+    pickup_expiry_days: int = 7
+    handoff_wait_alert_minutes: int = 10
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base_url: str = ""
+    telegram_bot_token: str = field(default="", repr=False)
+    telegram_webhook_secret: str = field(default="", repr=False)
+    telegram_api_base_url: str = ""
+    imap_host: str = ""
+    imap_port: int = 0
+    imap_user: str = ""
+    imap_password: str = field(default="", repr=False)
+    imap_security: str = "ssl"
+    imap_folder: str = "INBOX"
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_security: str = "starttls"
+    email_from: str = ""
+    email_poll_seconds: int = 30
+    mailgun_signing_key: str = field(default="", repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def imap_enabled(self) -> bool:
+        return bool(self.imap_host)
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (tests use them)."""
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    values: dict[str, object] = {
+        "database_url": _env("DATABASE_URL", DEFAULT_DATABASE_URL),
+        "secret_key": _env("SECRET_KEY"),
+        "public_base_url": _env("PUBLIC_BASE_URL").rstrip("/"),
+        "admin_api_token": _env("ADMIN_API_TOKEN"),
+        "store_name": _env("STORE_NAME", Settings.store_name),
+        "currency": _env("CURRENCY", Settings.currency),
+        "return_window_days": _env_int("RETURN_WINDOW_DAYS", Settings.return_window_days),
+        "refund_escalation_amount": Decimal(
+            _env("REFUND_ESCALATION_AMOUNT", str(Settings.refund_escalation_amount))
+        ),
+        "pickup_reminder_days": _env_int("PICKUP_REMINDER_DAYS", Settings.pickup_reminder_days),
+        "pickup_expiry_days": _env_int("PICKUP_EXPIRY_DAYS", Settings.pickup_expiry_days),
+        "handoff_wait_alert_minutes": _env_int(
+            "HANDOFF_WAIT_ALERT_MINUTES", Settings.handoff_wait_alert_minutes
+        ),
+        "twilio_account_sid": _env("TWILIO_ACCOUNT_SID"),
+        "twilio_auth_token": _env("TWILIO_AUTH_TOKEN"),
+        "twilio_from_number": _env("TWILIO_FROM_NUMBER"),
+        "twilio_messaging_service_sid": _env("TWILIO_MESSAGING_SERVICE_SID"),
+        "twilio_api_base_url": _env("TWILIO_API_BASE_URL").rstrip("/"),
+        "telegram_bot_token": _env("TELEGRAM_BOT_TOKEN"),
+        "telegram_webhook_secret": _env("TELEGRAM_WEBHOOK_SECRET"),
+        "telegram_api_base_url": _env("TELEGRAM_API_BASE_URL").rstrip("/"),
+        "imap_host": _env("IMAP_HOST"),
+        "imap_port": _env_int("IMAP_PORT", 0),
+        "imap_user": _env("IMAP_USER"),
+        "imap_password": _env("IMAP_PASSWORD"),
+        "imap_security": _env("IMAP_SECURITY", "ssl").lower(),
+        "imap_folder": _env("IMAP_FOLDER", "INBOX"),
+        "smtp_host": _env("SMTP_HOST"),
+        "smtp_port": _env_int("SMTP_PORT", 0),
+        "smtp_user": _env("SMTP_USER"),
+        "smtp_password": _env("SMTP_PASSWORD"),
+        "smtp_security": _env("SMTP_SECURITY", "starttls").lower(),
+        "email_from": _env("EMAIL_FROM"),
+        "email_poll_seconds": _env_int("EMAIL_POLL_SECONDS", 30),
+        "mailgun_signing_key": _env("MAILGUN_SIGNING_KEY"),
+    }
+    known = {f.name for f in fields(Settings)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
