@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -134,7 +136,7 @@ def merge_customers(session: Session, keep: Customer, other: Customer) -> Custom
 
 
 def search_customers(session: Session, query: str, limit: int = 50) -> list[Customer]:
-    """By name (part of it), phone (any format), or email; newest first."""
+    """By part of a name, email or phone number (in any format); newest first."""
     query = query.strip()
     if not query:
         return list(session.scalars(select(Customer).order_by(Customer.id.desc()).limit(limit)))
@@ -146,17 +148,15 @@ def search_customers(session: Session, query: str, limit: int = 50) -> list[Cust
             )
         ),
     ]
-    try:
-        phone = normalise_phone(query)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 4:  # a phone number typed in any format, or the end of one
         conditions.append(
             Customer.id.in_(
                 select(CustomerIdentity.customer_id).where(
-                    CustomerIdentity.kind == "phone", CustomerIdentity.value == phone
+                    CustomerIdentity.kind == "phone", CustomerIdentity.value.contains(digits)
                 )
             )
         )
-    except ValidationFailed:
-        pass
     return list(
         session.scalars(
             select(Customer)

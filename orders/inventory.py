@@ -60,7 +60,9 @@ def can_fill(session: Session, location_id: int, needs: Needs) -> bool:
 def shortages(session: Session, location: Location, needs: Needs) -> list[str]:
     have = available(session, location.id, needs)
     missing = [p for p, q in needs.items() if have[p] < q]
-    names = dict(session.execute(select(Product.id, Product.name).where(Product.id.in_(missing))))
+    names = dict(
+        session.execute(select(Product.id, Product.name).where(Product.id.in_(missing))).all()
+    )
     return [f"{names[p]} (only {max(have[p], 0)} available)" for p in missing]
 
 

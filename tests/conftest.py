@@ -1,0 +1,108 @@
+"""Test databases: SQLite by default, PostgreSQL when TEST_DATABASE_URL points at one.
+
+Each run migrates one fresh database (a template file on SQLite, a new database
+on PostgreSQL) with the real Alembic migrations; each test then starts from empty
+tables (a copy of the template / TRUNCATE ... RESTART IDENTITY).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import migrate
+import schema
+from app import create_app
+from db import Database
+from settings import load_settings
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip on a laptop without the service; in CI a missing service is a failure."""
+    if not available:
+        if IN_CI:
+            pytest.fail(f"{reason} (required in CI)")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        template = tmp_path_factory.mktemp("db") / "template.db"
+        database = Database(f"sqlite:///{template}")
+        migrate.upgrade(database)
+        database.dispose()
+        yield f"sqlite:///{template}"
+        return
+    name = f"orders_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        require_service(False, f"PostgreSQL at {base} is not reachable: {exc}")
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    database = Database(url)
+    migrate.upgrade(database)
+    database.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db_url(database_url: str, tmp_path: Path) -> str:
+    """A URL of an empty, migrated database for this test."""
+    if database_url.startswith("sqlite"):
+        copy = tmp_path / "test.db"
+        shutil.copy(make_url(database_url).database, copy)
+        return f"sqlite:///{copy}"
+    engine = create_engine(database_url)
+    tables = ", ".join(f'"{t.name}"' for t in schema.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[Flask]:
+    settings = load_settings(
+        database_url=db_url, secret_key="test-secret", admin_api_token="test-admin-token"
+    )
+    flask_app = create_app(settings)
+    flask_app.config["TESTING"] = True
+    yield flask_app
+    flask_app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
