@@ -19,6 +19,9 @@ from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+import bot
+import channels
+import handoff
 import migrate
 from api.auth import create_token
 from api.errors import error_response
@@ -57,9 +60,13 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     if migrate_on_start:
         migrate.upgrade(database)
 
+    app.extensions["background_tasks"] = []
     app.register_blueprint(api_bp)
     _register_core_routes(app)
     _register_commands(app)
+    channels.register(app)
+    bot.register(app)
+    handoff.register(app)
     return app
 
 
@@ -136,6 +143,8 @@ def serve(app: Flask) -> None:
         click.echo(f"Seeded the demo store '{settings.store_name}'.")
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    for start in app.extensions["background_tasks"]:
+        start()
     click.echo(f"Serving on http://{host}:{port}  (API at /api/v1, health at /healthz)")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 

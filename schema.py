@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import api.models  # noqa: F401
+import channels.models  # noqa: F401
+import handoff.models  # noqa: F401
 import orders.models  # noqa: F401
 from db import Base
 
