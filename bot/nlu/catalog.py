@@ -1,0 +1,111 @@
+"""The catalogue the parser matches against: products and pickup locations."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from .models import LocationEntry, ProductEntry
+from .products import ProductIndex
+from .text import Token, tokenize, wordset
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "orders" / "demo"
+
+# Words in location names that do not tell one location from another.
+_LOCATION_FILLER = wordset("store shop branch location outlet the central cafe")
+
+
+@dataclass
+class LocationMatch:
+    code: str
+    start: int  # token index
+    end: int
+
+
+class LocationIndex:
+    def __init__(self, locations: Iterable[LocationEntry]):
+        self.locations = list(locations)
+        self.codes = {loc.code.upper(): loc for loc in self.locations}
+        self._by_word: dict[str, str] = {}
+        for loc in self.locations:
+            toks = [t.text for t in tokenize(loc.name) if t.text not in _LOCATION_FILLER]
+            for tok in toks:
+                if len(tok) >= 3:
+                    self._by_word.setdefault(tok, loc.code)
+            if len(toks) > 1:
+                self._by_word.setdefault("".join(toks), loc.code)
+        self._vocab = list(self._by_word)
+
+    def _word(self, text: str) -> str | None:
+        if text in self._by_word:
+            return self._by_word[text]
+        if len(text) < 5:
+            return None
+        hit = process.extractOne(text, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
+        return self._by_word[hit[0]] if hit else None
+
+    def find(
+        self, original: str, tokens: Sequence[Token], blocked: set[int], code_ok: bool
+    ) -> list[LocationMatch]:
+        """Locations by name (fuzzy, "down town" too) or by code.
+
+        A code counts when written in capitals ("DT"), or in any case when
+        ``code_ok`` (the bot just asked for a location and the reply is short).
+        """
+        found: list[LocationMatch] = []
+        i = 0
+        while i < len(tokens):
+            if i in blocked:
+                i += 1
+                continue
+            tok = tokens[i]
+            raw = original[tok.start : tok.end]
+            if raw.upper() in self.codes and (raw.isupper() or code_ok):
+                found.append(LocationMatch(self.codes[raw.upper()].code, i, i + 1))
+                i += 1
+                continue
+            if i + 1 < len(tokens) and i + 1 not in blocked:
+                joined = tok.text + tokens[i + 1].text
+                if len(joined) >= 6 and (code := self._word(joined)):
+                    found.append(LocationMatch(code, i, i + 2))
+                    i += 2
+                    continue
+            code = self._word(tok.text)
+            if code:
+                found.append(LocationMatch(code, i, i + 1))
+            i += 1
+        return found
+
+
+class CatalogIndex:
+    """Products and locations, indexed once, shared by every parse."""
+
+    def __init__(self, products: Iterable[ProductEntry], locations: Iterable[LocationEntry]):
+        self.products = ProductIndex(products)
+        self.locations = LocationIndex(locations)
+
+
+def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:
+    """The demo store's catalogue, read from ``orders/demo/*.csv``."""
+    with open(directory / "catalog.csv", newline="", encoding="utf-8") as fh:
+        products = [
+            ProductEntry(
+                sku=row["sku"],
+                name=row["name"],
+                aliases=tuple(
+                    a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()
+                ),
+                category=row.get("category") or None,
+            )
+            for row in csv.DictReader(fh)
+        ]
+    with open(directory / "locations.csv", newline="", encoding="utf-8") as fh:
+        locations = [
+            LocationEntry(code=row["code"], name=row["name"], address=row.get("address") or "")
+            for row in csv.DictReader(fh)
+        ]
+    return CatalogIndex(products, locations)

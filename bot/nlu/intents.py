@@ -1,0 +1,159 @@
+"""Intent classification: keyphrase rules, entity cues and the dialogue context.
+
+Scores are per intent in 0..1. The rules give the base scores; entities add cues
+(a product with a quantity is an order, "make it 3" a change); what the bot just asked
+(``ParseContext.expecting``) decides how to read short answers. Confidence is the top
+score discounted when a second intent is close.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from .models import Entity, ParseContext
+from .products import STOPWORDS
+from .rules import KEYWORDS, RULES
+from .text import words, wordset
+
+_KEYWORD_LIST = sorted(KEYWORDS)
+# Real words that sit close to a keyword and must not be "corrected" into it.
+_PROTECTED = STOPWORDS | wordset(
+    """here there were where wear border older hold folder over ever even open opened
+    store stores still call called cell sell sold told tell well will mail male sale
+    same some come came home hope help held hell shop stop step ship chip check cheque
+    back pack black track trace place price prize nice rice mice ice twice advice
+    bill till tell fill full pull sure pure care card cart hard word work world worse
+    worst best test rest last lost list fast past post most must just trust thanks
+    think thing things bring brought bought thought through though tough enough
+    about above after again against because before being below between both during
+    each from into only other such than that their them then there these they this
+    those under until upon very what when where which while whom whose with would
+    your yours ours mine hers people person today tomorrow yesterday sunday monday
+    tuesday wednesday thursday friday saturday morning evening night week month year
+    great good fine nice cool awesome perfect okay right left wrong long short time
+    times hour hours minute minutes please really actually maybe also instead
+    anymore anyway something anything nothing everything someone anyone everyone
+    want wanted need needed like liked would could should might shall must know knew
+    make made take took give gave send sent find found keep kept mean meant calling
+    call called talk talking speak speaking lodge lodging lodged logging fees fee
+    charges charge charged account accounts article articles"""
+)
+# What a bare slot answer means, by what the bot asked (see ParseContext).
+_SLOT_INTENT = {
+    "order_number": ("order_number", "track_order"),
+    "return_number": ("return_number", "refund_status"),
+    "address": ("address", "change_address"),
+    "location": ("location", "change_fulfillment"),
+    "fulfillment": ("location", "change_fulfillment"),
+    "quantity": ("quantity", "modify_order"),
+    "product": ("product", "place_order"),
+    "email": ("email", "affirm"),
+    "choice": ("product", "affirm"),
+}
+_AFFIRM_WORDS = re.compile(
+    r"^(?:y|yes|yeah|yea|yep|yup|ya|sure|ok|okay|k|kk|fine|alright|correct|right|confirm|"
+    r"go ahead|do it|sounds good|please do|perfect|great|absolutely|definitely|of course|"
+    r"that is right|that is correct|exactly|good|cool|yes please|please)\b"
+)
+_DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect|do not|never)\b")
+_QUESTION = re.compile(r"\?|^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")
+_FULFILMENT_WORDS = re.compile(
+    r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
+)
+
+
+@lru_cache(maxsize=20_000)
+def correct(word: str) -> str:
+    """Map a misspelt word to the rule keyword it is closest to ("cancle" -> "cancel")."""
+    if len(word) < 4 or word in KEYWORDS or word in _PROTECTED or not word.isalpha():
+        return word
+    cutoff = 88 if len(word) == 4 else 80
+    hit = process.extractOne(word, _KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff)
+    return hit[0] if hit else word
+
+
+def normalise(text: str) -> str:
+    return " ".join(correct(w) for w in words(text))
+
+
+def rule_scores(norm: str) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    beaten: set[str] = set()
+    for rule in RULES:
+        if rule.pattern.search(norm):
+            if rule.weight > scores.get(rule.intent, 0.0):
+                scores[rule.intent] = rule.weight
+            beaten.update(rule.beats)
+    for intent in beaten & scores.keys():
+        scores[intent] *= 0.5
+    return scores
+
+
+def classify(text: str, entities: list[Entity], context: ParseContext | None) -> tuple[str, float]:
+    norm = normalise(text)
+    n_words = len(norm.split())
+    scores = rule_scores(norm)
+    kinds = {e.type for e in entities}
+    _entity_cues(norm, n_words, kinds, entities, scores)
+    if context and context.expecting:
+        _context_cues(context.expecting, norm, n_words, kinds, scores)
+    if not scores:
+        return "out_of_scope", 0.3
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    top_intent, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    margin = top - second
+    confidence = top * (0.7 + 0.3 * min(margin / 0.25, 1.0))
+    return top_intent, confidence
+
+
+def _bump(scores: dict[str, float], intent: str, value: float) -> None:
+    if value > scores.get(intent, 0.0):
+        scores[intent] = value
+
+
+def _entity_cues(
+    norm: str, n_words: int, kinds: set[str], entities: list[Entity], scores: dict[str, float]
+) -> None:
+    strongest = max(scores.values(), default=0.0)
+    if "product" in kinds:
+        if _QUESTION.search(norm) and "quantity" not in kinds:
+            _bump(scores, "browse_catalog", 0.8)
+        elif "quantity" in kinds or n_words <= 4:
+            _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
+        else:
+            _bump(scores, "place_order", 0.6)
+    elif "quantity" in kinds and n_words <= 4:
+        _bump(scores, "modify_order", 0.7)
+    if "return_number" in kinds:
+        _bump(scores, "refund_status", 0.75)
+    if "order_number" in kinds and n_words <= 2:
+        _bump(scores, "track_order", 0.7)
+    if "address" in kinds and "product" not in kinds:
+        _bump(scores, "change_address", 0.7)
+    if "location" in kinds and _FULFILMENT_WORDS.search(norm) and "product" not in kinds:
+        _bump(scores, "change_fulfillment", 0.8)
+
+
+def _context_cues(
+    expecting: str, norm: str, n_words: int, kinds: set[str], scores: dict[str, float]
+) -> None:
+    short = n_words <= 4
+    if _DENY_WORDS.search(norm) and n_words <= 6:
+        _bump(scores, "deny", 0.97)
+        return
+    if expecting in ("confirm", "choice") and _AFFIRM_WORDS.search(norm) and n_words <= 6:
+        _bump(scores, "affirm", 0.97)
+        return
+    slot = _SLOT_INTENT.get(expecting)
+    if slot and slot[0] in kinds and n_words <= 8:
+        _bump(scores, slot[1], 0.95 if short else 0.85)
+    elif expecting == "fulfillment" and _FULFILMENT_WORDS.search(norm) and short:
+        _bump(scores, "change_fulfillment", 0.9)
+    elif expecting == "choice" and short:
+        _bump(scores, "affirm", 0.8)
+    elif expecting == "reason" and max(scores.values(), default=0.0) < 0.85:
+        _bump(scores, "return_order", 0.8)

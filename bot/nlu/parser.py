@@ -1,0 +1,45 @@
+"""The entry points: parse one message, or a stream of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from .catalog import CatalogIndex
+from .entities import extract
+from .intents import classify, normalise
+from .models import ParseContext, ParseResult
+
+# Below this the bot asks instead of acting. Chosen with bench/nlu.py on the tune split
+# of the Bitext data (pick_threshold: the band just above it is >= 90% accurate).
+CONFIDENCE_THRESHOLD = 0.65
+
+_ABORT_RE = re.compile(
+    r"^(?:(?:oh |ok |no |actually |please |pls )*(?:stop|never mind|nevermind|nvm|forget it|"
+    r"forget (?:about )?(?:it|that)|cancel (?:that|this)|scratch that|abort|quit|exit|"
+    r"leave it|skip (?:it|that)|don t bother|do not bother|start over|restart))"
+    r"(?: please| thanks| then| it| that)*[.!]*$"
+)
+
+
+def parse(text: str, catalog: CatalogIndex, context: ParseContext | None = None) -> ParseResult:
+    entities = extract(text, catalog, context)
+    intent, confidence = classify(text, entities, context)
+    return ParseResult(text=text, intent=intent, confidence=confidence, entities=entities)
+
+
+def is_abort(text: str) -> bool:
+    """Whether the customer wants to drop the current question ("never mind", "forget it").
+
+    "cancel that" counts; "cancel my order" or "cancel #10042" does not. SMS "STOP"
+    is an opt-out handled by the channel before the message reaches the parser.
+    """
+    return bool(_ABORT_RE.match(normalise(text)))
+
+
+def run_stream(lines: Iterable[str], catalog: CatalogIndex) -> Iterator[dict]:
+    """One ``to_json()`` per non-empty line, for ``python app.py nlu``."""
+    for line in lines:
+        text = line.strip()
+        if text:
+            yield parse(text, catalog).to_json()

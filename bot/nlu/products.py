@@ -1,0 +1,281 @@
+"""Fuzzy product lookup over an inverted index.
+
+Names and aliases are split into tokens. A message token is matched against the
+*vocabulary* of distinct catalogue tokens (exact, plural, then rapidfuzz), which stays
+small even for a large catalogue; only products sharing a matched token are scored.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from .models import ProductEntry
+from .text import Token, tokenize, wordset
+
+COLOURS = wordset(
+    "white black blue red green yellow grey gray pink purple orange brown silver gold "
+    "beige navy cream clear"
+)
+SIZES = wordset("xs s m l xl xxl small medium large mini regular big tall")
+_MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz)$")
+
+# Words too common in messages to identify a product on their own.
+GENERIC = (
+    COLOURS
+    | SIZES
+    | wordset(
+        "coffee tea over hand set box pack mix hot machine house process travel logo "
+        "digital paper maker blend milk steel electric manual bag one cup single "
+        "organic new gift"
+    )
+)
+# Never looked up: function words, and words about orders rather than products.
+STOPWORDS = wordset(
+    """a an the and or of for to in on at by with from my me i you your we our it its
+    is are was be been am do does did not no yes please pls can could would will want
+    need like get got have has had some any this that these those there here what
+    which when where how who why order orders purchase item items thing things
+    just also too very more less instead then than one two three four five six seven
+    eight nine ten dozen couple few x pickup pick up delivery deliver store shop
+    cancel return send sent make change add remove swap buy price much many stock
+    so but if as hi hey ok thanks thank still yet all only other another them they
+    he she his her him came come arrived broken"""
+)
+
+# Score weights: how much of the catalogue phrase is covered vs how much of the mention.
+_PRECISION_WEIGHT = 0.6
+_MIN_SCORE = 0.55
+_CANDIDATE_MARGIN = 0.25
+_MAX_CANDIDATES = 4
+_VARIANT_WEIGHT = 0.3
+_MAX_SCORED = 64
+
+
+def is_variant(token: str) -> bool:
+    return token in COLOURS or token in SIZES or bool(_MEASURE_RE.match(token))
+
+
+def _phrase_variants(phrase: str) -> list[set[str]]:
+    """Token sets of a catalogue phrase; "T-Shirt" is indexed both split and joined."""
+    split = {t.text for t in tokenize(phrase)}
+    joined_phrase = re.sub(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])", "", phrase)
+    joined = {t.text for t in tokenize(joined_phrase)}
+    return [toks for toks in (split, joined) if toks] if joined != split else [split]
+
+
+@dataclass
+class ProductMatch:
+    sku: str
+    score: float
+    start: int  # index of the first token of the mention
+    end: int  # index after the last token
+    candidates: list[str]
+
+
+@dataclass
+class _Unit:
+    """One mention unit: a token, or two tokens that form a compound ("aero press")."""
+
+    first: int
+    last: int
+    matches: list[tuple[str, float]]
+
+
+class ProductIndex:
+    def __init__(self, products: Iterable[ProductEntry]):
+        self.products: list[ProductEntry] = list(products)
+        self._doc_product: list[int] = []
+        self._doc_weight: list[float] = []
+        self._postings: dict[str, list[int]] = {}
+        self._variants: list[frozenset[str]] = []
+        product_df: dict[str, int] = {}
+        docs: list[set[str]] = []
+        for pid, product in enumerate(self.products):
+            phrases = [product.name, *product.aliases]
+            product_tokens: set[str] = set()
+            for phrase in phrases:
+                for toks in _phrase_variants(phrase):
+                    docs.append(toks)
+                    self._doc_product.append(pid)
+                    product_tokens |= toks
+            self._variants.append(frozenset(t for t in product_tokens if is_variant(t)))
+            for tok in product_tokens:
+                product_df[tok] = product_df.get(tok, 0) + 1
+        n = max(len(self.products), 1)
+        # Rare words identify a product; a missing variant word ("mug" for "black mug")
+        # costs less than a missing name word, so variants weigh less.
+        self._weight = {
+            t: (1.0 + math.log(n / df)) * (_VARIANT_WEIGHT if is_variant(t) else 1.0)
+            for t, df in product_df.items()
+        }
+        self._doc_tokens = [frozenset(toks) for toks in docs]
+        for did, toks in enumerate(docs):
+            self._doc_weight.append(sum(self._weight[t] for t in toks))
+            for tok in toks:
+                self._postings.setdefault(tok, []).append(did)
+        self._vocab = sorted(self._postings)
+        self._fuzzy_vocab = [t for t in self._vocab if len(t) >= 4 and not t.isdigit()]
+        self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
+
+    def sku_index(self) -> dict[str, ProductEntry]:
+        return {p.sku: p for p in self.products}
+
+    def lookup(self, token: str) -> list[tuple[str, float]]:
+        """Catalogue tokens close to ``token`` with a similarity in 0..1, best first."""
+        cached = self._lookup_cache.get(token)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if token in self._postings:
+            found[token] = 1.0
+        for variant in _inflections(token):
+            if variant in self._postings:
+                found.setdefault(variant, 0.97)
+        if not found and len(token) >= 4 and not token.isdigit():
+            cutoff = 86 if len(token) == 4 else 80 if len(token) <= 6 else 78
+            for cand, score, _ in process.extract(
+                token, self._fuzzy_vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
+            ):
+                found[cand] = score / 100.0 * 0.97
+        result = sorted(found.items(), key=lambda kv: -kv[1])
+        if len(self._lookup_cache) > 50_000:
+            self._lookup_cache.clear()
+        self._lookup_cache[token] = result
+        return result
+
+    def find(self, tokens: Sequence[Token], blocked: set[int]) -> list[ProductMatch]:
+        """Product mentions in ``tokens``, skipping token indexes in ``blocked``."""
+        units = self._units(tokens, blocked)
+        matches: list[ProductMatch] = []
+        run: list[_Unit] = []
+        for unit in units:
+            if run and unit.first != run[-1].last + 1:
+                matches.extend(self._match_run(run))
+                run = []
+            run.append(unit)
+        if run:
+            matches.extend(self._match_run(run))
+        return matches
+
+    def _units(self, tokens: Sequence[Token], blocked: set[int]) -> list[_Unit]:
+        units: list[_Unit] = []
+        i = 0
+        while i < len(tokens):
+            if i in blocked:
+                i += 1
+                continue
+            if i + 1 < len(tokens) and i + 1 not in blocked:
+                joined = tokens[i].text + tokens[i + 1].text
+                if joined in self._postings:
+                    units.append(_Unit(i, i + 1, [(joined, 1.0)]))
+                    i += 2
+                    continue
+            text = tokens[i].text
+            if text not in STOPWORDS and (len(text) >= 2 or text in self._postings):
+                found = self.lookup(text)
+                if found:
+                    units.append(_Unit(i, i, found))
+            i += 1
+        return units
+
+    def _candidates(self, run: list[_Unit]) -> list[int]:
+        """Docs worth scoring: those of the rarest unit, narrowed by the other units.
+
+        Keeps the work bounded on big catalogues, where a word like "mug" may name
+        thousands of products; when still too many, the shortest names are kept, as
+        they are the ones a bare word describes best.
+        """
+        order = sorted(run, key=lambda u: sum(len(self._postings[t]) for t, _ in u.matches))
+        cands = list(dict.fromkeys(d for t, _ in order[0].matches for d in self._postings[t]))
+        for unit in order[1:]:
+            if len(cands) <= _MAX_SCORED:
+                break
+            toks = {t for t, _ in unit.matches}
+            narrowed = [d for d in cands if not toks.isdisjoint(self._doc_tokens[d])]
+            if narrowed:
+                cands = narrowed
+        if len(cands) > _MAX_SCORED:
+            cands = heapq.nsmallest(_MAX_SCORED, cands, key=self._doc_weight.__getitem__)
+        if len(order) > 1 and len(cands) <= _MAX_SCORED:
+            # Units skipped above may still point at other docs worth a look (a typo'd word).
+            for unit in order[1:]:
+                extra = [d for t, _ in unit.matches for d in self._postings[t]]
+                if len(extra) <= _MAX_SCORED:
+                    cands.extend(extra)
+        return list(dict.fromkeys(cands))
+
+    def _match_run(self, run: list[_Unit]) -> list[ProductMatch]:
+        credit: dict[int, float] = {}
+        covered_units: dict[int, list[int]] = {}
+        run_weight = sum(self._weight[u.matches[0][0]] * u.matches[0][1] for u in run)
+        for did in self._candidates(run):
+            toks = self._doc_tokens[did]
+            got = 0.0
+            units = []
+            for ui, unit in enumerate(run):
+                best = max(
+                    (self._weight[t] * sim for t, sim in unit.matches if t in toks), default=0.0
+                )
+                if best:
+                    got += best
+                    units.append(ui)
+            credit[did] = got
+            covered_units[did] = units
+        run_variants = {t for u in run for t, _ in u.matches[:1] if is_variant(t)}
+        best_by_product: dict[int, tuple[float, int]] = {}
+        for did, got in credit.items():
+            precision = min(got / self._doc_weight[did], 1.0)
+            recall = min(got / run_weight, 1.0)
+            score = _PRECISION_WEIGHT * precision + (1 - _PRECISION_WEIGHT) * recall
+            if not self._plausible(did, run, covered_units[did], precision):
+                continue
+            pid = self._doc_product[did]
+            variants = self._variants[pid]
+            if run_variants and variants and not (variants & run_variants):
+                continue
+            if score > best_by_product.get(pid, (0.0, -1))[0]:
+                best_by_product[pid] = (score, did)
+        if not best_by_product:
+            return []
+        ranked = sorted(best_by_product.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        best_pid, (best_score, best_doc) = ranked[0]
+        if best_score < _MIN_SCORE:
+            return []
+        candidates = [
+            self.products[pid].sku
+            for pid, (score, _) in ranked[1:]
+            if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
+        ][:_MAX_CANDIDATES]
+        used = [run[ui] for ui in covered_units[best_doc]]
+        return [
+            ProductMatch(
+                sku=self.products[best_pid].sku,
+                score=best_score,
+                start=min(u.first for u in used),
+                end=max(u.last for u in used) + 1,
+                candidates=candidates,
+            )
+        ]
+
+    def _plausible(self, did: int, run: list[_Unit], units: list[int], precision: float) -> bool:
+        """A mention needs a distinctive word, or must spell out a whole multi-word phrase."""
+        matched = [run[ui].matches[0][0] for ui in units]
+        if any(t not in GENERIC for t in matched):
+            return True
+        return precision >= 0.99 and len(matched) >= 2
+
+
+def _inflections(token: str) -> list[str]:
+    out = []
+    if token.endswith("es") and len(token) > 4:
+        out.append(token[:-2])
+    if token.endswith("s") and len(token) > 3:
+        out.append(token[:-1])
+    out.append(token + "s")
+    return out

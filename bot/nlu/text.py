@@ -1,0 +1,120 @@
+"""Text normalisation and tokenisation that keeps character offsets."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A measure such as "250g", "250 g" or "1.5kg" is one token, so sizes match catalogue names.
+_TOKEN_RE = re.compile(
+    r"\d+(?:\.\d+)?\s?(?:kg|g|ml|l|oz)\b|[a-z0-9]+(?:'[a-z]+)?",
+)
+
+# SMS shorthand and contractions -> plain words. Applied token by token.
+SHORTHAND: dict[str, str] = {
+    "u": "you",
+    "r": "are",
+    "ur": "your",
+    "yr": "your",
+    "pls": "please",
+    "plz": "please",
+    "plez": "please",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "thanx": "thanks",
+    "ty": "thanks",
+    "tq": "thanks",
+    "wheres": "where is",
+    "where's": "where is",
+    "whats": "what is",
+    "what's": "what is",
+    "hows": "how is",
+    "how's": "how is",
+    "dont": "do not",
+    "don't": "do not",
+    "doesnt": "does not",
+    "doesn't": "does not",
+    "didnt": "did not",
+    "didn't": "did not",
+    "havent": "have not",
+    "haven't": "have not",
+    "hasnt": "has not",
+    "hasn't": "has not",
+    "cant": "can not",
+    "can't": "can not",
+    "cannot": "can not",
+    "wont": "will not",
+    "won't": "will not",
+    "isnt": "is not",
+    "isn't": "is not",
+    "aint": "is not",
+    "im": "i am",
+    "i'm": "i am",
+    "i'd": "i would",
+    "ive": "i have",
+    "i've": "i have",
+    "it's": "it is",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "gimme": "give me",
+    "lemme": "let me",
+    "b4": "before",
+    "2day": "today",
+    "2moro": "tomorrow",
+    "tmrw": "tomorrow",
+    "msg": "message",
+    "ppl": "people",
+    "asap": "soon",
+    "ya": "you",
+    "ye": "yes",
+    "yea": "yeah",
+    "k": "ok",
+    "kk": "ok",
+    "okay": "ok",
+    "okey": "ok",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    """A lower-cased token and its span in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, one character for one, so offsets stay valid."""
+    chars = []
+    for ch in text:
+        if ch == "\u2019":
+            ch = "'"
+        elif ord(ch) > 127:
+            ch = unicodedata.normalize("NFKD", ch)[0]
+        low = ch.lower()
+        chars.append(low if len(low) == 1 else ch)
+    return "".join(chars)
+
+
+def tokenize(text: str) -> list[Token]:
+    folded = fold(text)
+    tokens = []
+    for m in _TOKEN_RE.finditer(folded):
+        tokens.append(Token(m.group().replace(" ", ""), m.start(), m.end()))
+    return tokens
+
+
+def words(text: str) -> list[str]:
+    """Plain lower-case words with shorthand expanded, for keyword rules."""
+    out: list[str] = []
+    for tok in tokenize(text):
+        out.extend(SHORTHAND.get(tok.text, tok.text).split())
+    return out
+
+
+def wordset(spaced: str) -> frozenset[str]:
+    """A set of words written as one space-separated string (keeps long lists readable)."""
+    return frozenset(spaced.split())

@@ -1,0 +1,246 @@
+"""Behaviour of the offline NLU (bot/nlu): entities, ambiguity, context and intents."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.nlu import (
+    CONFIDENCE_THRESHOLD,
+    CatalogIndex,
+    LocationEntry,
+    ParseContext,
+    ProductEntry,
+    is_abort,
+    load_demo_catalog,
+    parse,
+    run_stream,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> CatalogIndex:
+    return load_demo_catalog()
+
+
+def ents(result, kind):
+    return [e for e in result.entities if e.type == kind]
+
+
+def values(result, kind):
+    return [e.value for e in ents(result, kind)]
+
+
+def test_order_sentence_entities(catalog):
+    r = parse("2 ethiopian beans for pickup downtown", catalog)
+    (product,) = ents(r, "product")
+    assert product.value == "ETH-250"
+    assert product.candidates == ["ETH-1KG"]
+    assert r.text[product.start : product.end] == "ethiopian beans"
+    (qty,) = ents(r, "quantity")
+    assert qty.value == 2 and qty.refers_to == "ETH-250"
+    assert values(r, "location") == ["DT"]
+    assert r.intent == "place_order"
+
+
+@pytest.mark.parametrize(
+    ("text", "sku"),
+    [
+        ("etheopian beens", "ETH-250"),
+        ("a grindr", "GRD-BURR"),
+        ("expresso beans 1kg", "ESP-1KG"),
+        ("kettel", "KET-GOOSE"),
+        ("aero press", "AERO"),
+        ("earl grey", "TEA-EG"),
+        ("t-shirt large", "TSH-L"),
+    ],
+)
+def test_products_tolerate_typos_and_spelling(catalog, text, sku):
+    assert values(parse(text, catalog), "product")[0] == sku
+
+
+def test_ambiguous_product_lists_candidates(catalog):
+    (mug,) = ents(parse("i want a mug", catalog), "product")
+    assert mug.value == "MUG-WHT"
+    assert set(mug.candidates) == {"MUG-BLK", "MUG-BLU"}
+
+
+def test_variant_word_disambiguates(catalog):
+    (mug,) = ents(parse("a black mug please", catalog), "product")
+    assert (mug.value, mug.candidates) == ("MUG-BLK", [])
+    (beans,) = ents(parse("ethiopian beans 1kg", catalog), "product")
+    assert (beans.value, beans.candidates) == ("ETH-1KG", [])
+
+
+def test_no_product_from_common_words(catalog):
+    for text in ("i want coffee", "cup of tea anyone", "set the delivery address up", "large"):
+        assert values(parse(text, catalog), "product") == [], text
+
+
+def test_quantities_go_to_nearest_product(catalog):
+    r = parse("2 mugs and a kettle", catalog)
+    pairs = {(q.value, q.refers_to) for q in ents(r, "quantity")}
+    assert pairs == {(2, "MUG-WHT"), (1, "KET-GOOSE")}
+
+
+@pytest.mark.parametrize(
+    ("text", "qty"),
+    [
+        ("gimme 2x earl grey", 2),
+        ("earl grey x3", 3),
+        ("a dozen paper filters", 12),
+        ("a couple of black mugs", 2),
+        ("two of the blue mugs", 2),
+        ("five kettles", 5),
+    ],
+)
+def test_quantity_forms(catalog, text, qty):
+    assert values(parse(text, catalog), "quantity") == [qty]
+
+
+def test_numbers_that_are_not_quantities(catalog):
+    assert values(parse("my order is 2 weeks late", catalog), "quantity") == []
+    assert values(parse("are you open at 9:30", catalog), "quantity") == []
+    assert values(parse("yeah the 1kg one", catalog), "quantity") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where is #10042", "order 10042 status", "order no. 10042 pls", "my ORDER NUMBER: 10042"],
+)
+def test_order_numbers(catalog, text):
+    assert values(parse(text, catalog), "order_number") == ["10042"]
+
+
+def test_bare_order_number_needs_context_when_short(catalog):
+    assert values(parse("1004", catalog), "order_number") == []
+    r = parse("1004", catalog, ParseContext(expecting="order_number"))
+    assert values(r, "order_number") == ["1004"]
+    assert r.intent == "track_order"
+
+
+def test_return_numbers(catalog):
+    assert values(parse("status of r2001?", catalog), "return_number") == ["R2001"]
+    assert values(parse("Return R2003 please", catalog), "return_number") == ["R2003"]
+
+
+def test_locations_by_name_and_code(catalog):
+    assert values(parse("can i pick it up at riverside instead", catalog), "location") == ["RV"]
+    assert values(parse("the down town store", catalog), "location") == ["DT"]
+    assert values(parse("pickup at DT", catalog), "location") == ["DT"]
+    # Lower-case "dt" inside a sentence is not a code ...
+    assert values(parse("i dt know", catalog), "location") == []
+    # ... but is when the bot just asked for a store.
+    r = parse("rv", catalog, ParseContext(expecting="location"))
+    assert values(r, "location") == ["RV"]
+
+
+def test_address_email_phone(catalog):
+    r = parse("send it to 12 Oak Ave, Springfield instead", catalog)
+    assert values(r, "address") == ["12 Oak Ave, Springfield"]
+    assert r.intent == "change_address"
+    r = parse("mail me at jane.doe@example.com or call 415-555-0132", catalog)
+    assert values(r, "email") == ["jane.doe@example.com"]
+    assert values(r, "phone") == ["+14155550132"]
+    assert values(parse("3 more on the way", catalog), "address") == []
+
+
+@pytest.mark.parametrize("text", ["yes", "yep", "sure", "ok", "go ahead", "y", "sounds good"])
+def test_affirm_after_confirm(catalog, text):
+    r = parse(text, catalog, ParseContext(expecting="confirm"))
+    assert r.intent == "affirm" and r.confidence >= CONFIDENCE_THRESHOLD
+
+
+@pytest.mark.parametrize("text", ["no", "nope", "n", "nah dont"])
+def test_deny_after_confirm(catalog, text):
+    r = parse(text, catalog, ParseContext(expecting="confirm"))
+    assert r.intent == "deny" and r.confidence >= CONFIDENCE_THRESHOLD
+
+
+def test_slot_answers_follow_the_question(catalog):
+    r = parse("12 Oak Ave Springfield", catalog, ParseContext(expecting="address"))
+    assert r.intent == "change_address"
+    assert parse("riverside", catalog, ParseContext(expecting="location")).intent == (
+        "change_fulfillment"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wheres my ordr", "track_order"),
+        ("cancle my order", "cancel_order"),
+        ("i dont want to cancel", "deny"),
+        ("the mug came broken", "complaint"),
+        ("make it 3", "modify_order"),
+        ("can i pick it up at riverside instead", "change_fulfillment"),
+        ("do u have decaf", "browse_catalog"),
+        ("when r u open sunday", "store_info"),
+        ("what's your return policy", "store_info"),
+        ("any news on my refund?", "refund_status"),
+        ("i want to return the grinder", "return_order"),
+        ("let me speak to a human", "human_agent"),
+        ("how do i cancel my pro account", "out_of_scope"),
+        ("what did i order last time", "order_history"),
+        ("hi there", "greet"),
+        ("thx!", "thanks"),
+    ],
+)
+def test_intents_of_realistic_messages(catalog, text, intent):
+    assert parse(text, catalog).intent == intent
+
+
+def test_unknown_message_has_low_confidence(catalog):
+    r = parse("purple monkey dishwasher", catalog)
+    assert r.intent == "out_of_scope" and r.confidence < CONFIDENCE_THRESHOLD
+
+
+def test_is_abort():
+    for text in ("never mind", "forget it", "Stop", "cancel that", "nvm"):
+        assert is_abort(text), text
+    for text in ("cancel my order", "cancel #10042", "stop sending me the wrong mugs"):
+        assert not is_abort(text), text
+
+
+def test_custom_catalog_and_json_shape():
+    catalog = CatalogIndex(
+        [ProductEntry("P1", "Walnut Serving Board", ("cheese board",), "kitchen")],
+        [LocationEntry("NS", "North Side Shop", "1 High St")],
+    )
+    out = list(run_stream(["", "2 cheese boards from north side", "  "], catalog))
+    assert len(out) == 1
+    json.dumps(out[0])
+    assert {"text", "intent", "confidence", "entities"} <= out[0].keys()
+    found = {(e["type"], e["value"]) for e in out[0]["entities"]}
+    assert found == {("quantity", 2), ("product", "P1"), ("location", "NS")}
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_nlu", ROOT / "bench" / "nlu.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(
+    not (ROOT.parent / "shared" / "data" / "nlu" / "bitext-dev.csv").exists(),
+    reason="Bitext dev data not available",
+)
+def test_heldout_bitext_accuracy(catalog):
+    bench = _bench()
+    result = bench.evaluate(bench.load_bitext("heldout"), catalog)
+    assert bench.accuracy(result["preds"]) >= 0.9
+    coverage, precision, _ = bench.calibration(result["preds"], CONFIDENCE_THRESHOLD)
+    assert precision >= 0.9 and coverage >= 0.8
+
+
+def test_realistic_set_accuracy(catalog):
+    bench = _bench()
+    result = bench.evaluate(bench.load_realistic(), catalog)
+    assert bench.accuracy(result["preds"]) >= 0.85
+    assert result["entity_recall"] >= 0.85
