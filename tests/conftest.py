@@ -26,6 +26,8 @@ from app import create_app
 from db import Database
 from settings import load_settings
 
+pytest_plugins = ["tests.standins.fixtures"]
+
 IN_CI = os.environ.get("CI") == "true"
 
 

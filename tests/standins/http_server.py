@@ -1,0 +1,143 @@
+"""A restartable threaded HTTP/1.1 server for the HTTP-based stand-ins.
+
+Built on ``http.server`` rather than werkzeug's dev server because that one sends
+``Connection: close`` on every response, and the real clients (PTB's httpx pool,
+requests sessions) must be able to keep connections alive as with the providers.
+Handlers still get a werkzeug ``Request`` and return a werkzeug ``Response``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
+
+HOST = "127.0.0.1"
+
+Handler = Callable[[Request], Response]
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _TrackingServer
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = urlsplit(self.path)
+        request = EnvironBuilder(
+            path=target.path,
+            query_string=target.query,
+            method=self.command,
+            base_url=f"http://{self.headers.get('Host', HOST)}",
+            headers=list(self.headers.items()),
+            data=body,
+        ).get_request()
+        response = self.server.handle(request)
+        payload = response.get_data()
+        self.send_response(response.status_code)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _TrackingServer(ThreadingHTTPServer):
+    """Remembers open client sockets so an outage can cut kept-alive connections too."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, handle: Handler) -> None:
+        self.handle = handle
+        self.accepted = 0
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__((HOST, port), _RequestHandler)
+
+    def process_request(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+            self.accepted += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class HttpServer:
+    """Serves ``handle(request) -> response`` on 127.0.0.1 from a background thread.
+
+    The first ``start()`` picks a free port; later ones reuse it, so ``stop()`` then
+    ``start()`` simulates an outage: while stopped, connections are refused and
+    kept-alive ones have been cut, and afterwards clients reach the same URL again.
+    """
+
+    def __init__(self, handle: Handler, port: int = 0) -> None:
+        self._handle = handle
+        self.port = port
+        self._server: _TrackingServer | None = None
+        self._thread: threading.Thread | None = None
+        self._accepted_before = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far; few for many requests means keep-alive works."""
+        current = self._server.accepted if self._server else 0
+        return self._accepted_before + current
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        self._server = _TrackingServer(self.port, self._handle)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"standin-http-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._server.cut_connections()
+        self._thread.join()
+        self._accepted_before += self._server.accepted
+        self._server = None
+        self._thread = None
