@@ -59,6 +59,13 @@ class Settings:
     email_from: str = ""
     email_poll_seconds: int = 30
     mailgun_signing_key: str = field(default="", repr=False)
+    # The authserv-id our receiving mail server writes in Authentication-Results; a
+    # DMARC pass in that header (and only that one) proves an email's sender.
+    email_authserv_id: str = ""
+    # Outbox delivery: attempts before a message becomes a dead letter, and the first
+    # retry delay (doubled per attempt, with jitter, capped at 15 minutes).
+    outbox_max_attempts: int = 8
+    outbox_backoff_seconds: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,6 +129,11 @@ def load_settings(**overrides: object) -> Settings:
         "email_from": _env("EMAIL_FROM"),
         "email_poll_seconds": _env_int("EMAIL_POLL_SECONDS", 30),
         "mailgun_signing_key": _env("MAILGUN_SIGNING_KEY"),
+        "email_authserv_id": _env("EMAIL_AUTHSERV_ID").lower(),
+        "outbox_max_attempts": _env_int("OUTBOX_MAX_ATTEMPTS", Settings.outbox_max_attempts),
+        "outbox_backoff_seconds": _env_int(
+            "OUTBOX_BACKOFF_SECONDS", Settings.outbox_backoff_seconds
+        ),
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, UTCDateTime, utcnow
@@ -85,3 +85,36 @@ class OutboxMessage(Base):
 
     message: Mapped[Message] = relationship()
     conversation: Mapped[Conversation] = relationship()
+
+
+class MailboxCheckpoint(Base):
+    """How far the IMAP reader got in one mailbox folder.
+
+    Updated in the same transaction as the message it read, so after a crash the
+    reader starts right after the last message it stored, never before or beyond.
+    A new UIDVALIDITY means the UIDs were renumbered: the folder is read again and
+    the unique (channel, provider_id) on messages drops what was already stored.
+    """
+
+    __tablename__ = "mailbox_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500), unique=True)  # user@host:port/folder
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdentityLink(Base):
+    """A pending "link my email ..." request: a one-time code sent to the other address."""
+
+    __tablename__ = "identity_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # phone | email
+    value: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from channels.email_thread import thread_headers
 from channels.models import Conversation, Message, OutboxMessage
+from channels.text_split import split_text
+
+# Longest single SMS we send; Twilio refuses bodies over 1600 characters, and
+# shorter parts arrive (and are read) sooner on handsets that join segments slowly.
+SMS_PART_LIMIT = 640
 
 
 def enqueue(
@@ -18,7 +24,13 @@ def enqueue(
     author_id: str = "",
     payload: dict[str, Any] | None = None,
 ) -> Message:
-    """Store an outbound message and queue it for delivery, in the caller's transaction."""
+    """Store an outbound message and queue it for delivery, in the caller's transaction.
+
+    An SMS longer than one part becomes several outbox rows of the same message,
+    delivered in order; an email gets the headers that thread it with the
+    customer's latest mail.
+    """
+    payload = dict(payload or {})
     message = Message(
         conversation_id=conversation.id,
         direction="out",
@@ -26,19 +38,23 @@ def enqueue(
         author_id=author_id,
         channel=conversation.channel,
         text=text,
-        payload=payload or {},
+        payload=payload,
     )
     session.add(message)
     session.flush()
-    session.add(
-        OutboxMessage(
-            message_id=message.id,
-            conversation_id=conversation.id,
-            channel=conversation.channel,
-            to_address=conversation.address,
-            body=text,
-            payload=payload or {},
+    if conversation.channel == "email":
+        payload = {**payload, **thread_headers(session, conversation)}
+    parts = split_text(text, SMS_PART_LIMIT) if conversation.channel == "sms" else [text]
+    for part in parts:
+        session.add(
+            OutboxMessage(
+                message_id=message.id,
+                conversation_id=conversation.id,
+                channel=conversation.channel,
+                to_address=conversation.address,
+                body=part,
+                payload=payload,
+            )
         )
-    )
     session.flush()
     return message

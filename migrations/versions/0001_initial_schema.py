@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:37:32.082356
+Create Date: 2026-11-27 18:44:46.592184
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('locations', sa.String(length=500), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
     sa.Column('created_at', db.UTCDateTime(), nullable=False),
     sa.Column('last_used_at', db.UTCDateTime(), nullable=True),
@@ -33,14 +34,51 @@ def upgrade() -> None:
     sa.UniqueConstraint('name', name=op.f('uq_api_tokens_name')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', db.UTCDateTime(), nullable=False),
+    sa.Column('actor', sa.String(length=320), nullable=False),
+    sa.Column('action', sa.String(length=60), nullable=False),
+    sa.Column('target_type', sa.String(length=40), nullable=False),
+    sa.Column('target_id', sa.String(length=60), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_actor'), ['actor'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+
+    op.create_table('canned_replies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('updated_at', db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_replies')),
+    sa.UniqueConstraint('title', name=op.f('uq_canned_replies_title'))
+    )
+    op.create_table('csr_login_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('remote_addr', sa.String(length=64), nullable=False),
+    sa.Column('at', db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_csr_login_failures'))
+    )
+    with op.batch_alter_table('csr_login_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_csr_login_failures_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_csr_login_failures_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_csr_login_failures_remote_addr'), ['remote_addr'], unique=False)
+
     op.create_table('csr_users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('locations', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('last_seen_at', db.UTCDateTime(), nullable=True),
+    sa.Column('auto_assign', sa.Boolean(), nullable=False),
+    sa.Column('last_assigned_at', db.UTCDateTime(), nullable=True),
     sa.Column('created_at', db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_csr_users')),
     sa.UniqueConstraint('email', name=op.f('uq_csr_users_email'))
@@ -64,6 +102,15 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_locations')),
     sa.UniqueConstraint('code', name=op.f('uq_locations_code'))
+    )
+    op.create_table('mailbox_checkpoints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mailbox', sa.String(length=500), nullable=False),
+    sa.Column('uidvalidity', sa.BigInteger(), nullable=False),
+    sa.Column('last_uid', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mailbox_checkpoints')),
+    sa.UniqueConstraint('mailbox', name=op.f('uq_mailbox_checkpoints_mailbox'))
     )
     op.create_table('products',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -94,6 +141,19 @@ def upgrade() -> None:
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversations_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conversations_last_message_at'), ['last_message_at'], unique=False)
+
+    op.create_table('csr_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', db.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['csr_users.id'], name=op.f('fk_csr_sessions_user_id_csr_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_csr_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_csr_sessions_token_hash'))
+    )
+    with op.batch_alter_table('csr_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_csr_sessions_user_id'), ['user_id'], unique=False)
 
     op.create_table('customer_identities',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -159,6 +219,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=40), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('related_orders', sa.JSON(), nullable=False),
     sa.Column('assigned_to_id', sa.Integer(), nullable=True),
     sa.Column('created_at', db.UTCDateTime(), nullable=False),
     sa.Column('assigned_at', db.UTCDateTime(), nullable=True),
@@ -174,6 +235,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_handoffs_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_handoffs_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_handoffs_status'), ['status'], unique=False)
+
+    op.create_table('identity_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('value', sa.String(length=320), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('expires_at', db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_identity_links_conversation_id_conversations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_links'))
+    )
+    with op.batch_alter_table('identity_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_links_conversation_id'), ['conversation_id'], unique=False)
 
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -290,6 +366,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_stock_movements_location_id'), ['location_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stock_movements_product_id'), ['product_id'], unique=False)
 
+    op.create_table('handoff_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('handoff_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['csr_users.id'], name=op.f('fk_handoff_notes_author_id_csr_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_handoff_notes_customer_id_customers')),
+    sa.ForeignKeyConstraint(['handoff_id'], ['handoffs.id'], name=op.f('fk_handoff_notes_handoff_id_handoffs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_handoff_notes'))
+    )
+    with op.batch_alter_table('handoff_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_handoff_notes_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_handoff_notes_handoff_id'), ['handoff_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
@@ -383,6 +475,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_conversation_id'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('handoff_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_handoff_notes_handoff_id'))
+        batch_op.drop_index(batch_op.f('ix_handoff_notes_customer_id'))
+
+    op.drop_table('handoff_notes')
     with op.batch_alter_table('stock_movements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_movements_product_id'))
         batch_op.drop_index(batch_op.f('ix_stock_movements_location_id'))
@@ -412,6 +509,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_messages_conversation_id'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('identity_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identity_links_conversation_id'))
+
+    op.drop_table('identity_links')
     with op.batch_alter_table('handoffs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handoffs_status'))
         batch_op.drop_index(batch_op.f('ix_handoffs_customer_id'))
@@ -431,14 +532,31 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customer_identities_customer_id'))
 
     op.drop_table('customer_identities')
+    with op.batch_alter_table('csr_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_csr_sessions_user_id'))
+
+    op.drop_table('csr_sessions')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversations_last_message_at'))
         batch_op.drop_index(batch_op.f('ix_conversations_customer_id'))
 
     op.drop_table('conversations')
     op.drop_table('products')
+    op.drop_table('mailbox_checkpoints')
     op.drop_table('locations')
     op.drop_table('customers')
     op.drop_table('csr_users')
+    with op.batch_alter_table('csr_login_failures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_csr_login_failures_remote_addr'))
+        batch_op.drop_index(batch_op.f('ix_csr_login_failures_email'))
+        batch_op.drop_index(batch_op.f('ix_csr_login_failures_at'))
+
+    op.drop_table('csr_login_failures')
+    op.drop_table('canned_replies')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_actor'))
+
+    op.drop_table('audit_log')
     op.drop_table('api_tokens')
     # ### end Alembic commands ###

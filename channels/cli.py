@@ -1,0 +1,77 @@
+"""Commands: `worker`, `telegram set-webhook`, `telegram poll`, `chat [--as IDENTITY]`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask
+
+from channels import console, telegram, worker
+from orders.errors import ValidationFailed
+
+
+def register_commands(app: Flask) -> None:
+    def database_and_settings():  # type: ignore[no-untyped-def]
+        return app.extensions["db"], app.extensions["settings"]
+
+    @app.cli.command("worker")
+    def worker_command() -> None:
+        """Deliver outbound messages and read email until stopped (Ctrl-C or SIGTERM)."""
+        database, settings = database_and_settings()
+        stop = worker.start(database, settings)
+        _stop_on_signals(stop)
+        click.echo(
+            "Worker running: delivering the outbox"
+            + (", reading email" if settings.imap_enabled else "")
+            + "."
+        )
+        while not stop.wait(1):
+            pass
+
+    @app.cli.group("telegram")
+    def telegram_group() -> None:
+        """The Telegram channel."""
+
+    @telegram_group.command("set-webhook")
+    def set_webhook() -> None:
+        """Register PUBLIC_BASE_URL/webhooks/telegram with the secret and allowed updates."""
+        _, settings = database_and_settings()
+        if not settings.telegram_enabled:
+            raise click.ClickException("TELEGRAM_BOT_TOKEN is not set.")
+        try:
+            url = telegram.set_webhook(settings)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Telegram will post updates to {url}")
+
+    @telegram_group.command("poll")
+    def poll() -> None:
+        """Long-poll for updates instead of a webhook (also delivers replies)."""
+        database, settings = database_and_settings()
+        if not settings.telegram_enabled:
+            raise click.ClickException("TELEGRAM_BOT_TOKEN is not set.")
+        stop = worker.start(database, settings)
+        _stop_on_signals(stop)
+        click.echo("Polling Telegram for updates (Ctrl-C to stop).")
+        telegram.poll(database, settings, stop)
+
+    @app.cli.command("chat")
+    @click.option("--as", "identity", help="Chat as this phone, email or telegram:ID.")
+    def chat(identity: str | None) -> None:
+        """Talk to the bot in the terminal, as a customer of the `console` channel."""
+        database, settings = database_and_settings()
+        try:
+            session = console.ConsoleChat(database, settings, identity)
+        except ValidationFailed as exc:
+            raise click.ClickException(exc.message) from exc
+        console.run(session, lambda: input("you> "), click.echo)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)

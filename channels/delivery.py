@@ -1,0 +1,196 @@
+"""The delivery worker: send outbox rows with retries, backoff, dead letters and leases.
+
+A row is claimed by setting status "sending" and a lease (`locked_until`); a worker
+that dies mid-send leaves the lease to expire and any worker takes the row over.
+On PostgreSQL claims use FOR UPDATE SKIP LOCKED, so many workers share the queue;
+on SQLite the IMMEDIATE transaction serialises claims. Rows of one conversation go
+out in order: a row waits while an earlier one of its conversation is unfinished.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from channels import identities
+from channels.models import OutboxMessage
+from db import Database, utcnow
+from orders.errors import NotFound, ValidationFailed
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BACKOFF_CAP_SECONDS = 900
+UNFINISHED = ("pending", "sending")
+
+Sender = Callable[[OutboxMessage, Settings], "str | None"]
+# Each channel's send(row, settings) -> provider message id, imported when first used so
+# a provider's SDK loads only where that channel is in use.
+SENDERS = {
+    "sms": "channels.sms:send",
+    "telegram": "channels.telegram:send",
+    "email": "channels.email_out:send",
+    "web": "channels.delivery:keep_in_conversation",
+    "console": "channels.delivery:keep_in_conversation",
+}
+
+
+class DeliveryError(Exception):
+    """A failed send. Transient ones are retried; permanent ones become dead letters.
+
+    `mark` names an identity flag to set ("opted_out", "unreachable") when the
+    provider says the customer cannot be reached there any more.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        mark: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.mark = mark
+
+
+def keep_in_conversation(row: OutboxMessage, settings: Settings) -> None:
+    """Web chat and the terminal read replies from the conversation: nothing to send."""
+    return None
+
+
+def sender_for(channel: str) -> Sender:
+    module, _, name = SENDERS[channel].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+_wakeup = threading.Event()
+
+
+def wake() -> None:
+    """Tell this process's worker that there is something to send now."""
+    _wakeup.set()
+
+
+def wait_for_work(timeout: float) -> None:
+    _wakeup.wait(timeout)
+    _wakeup.clear()
+
+
+def claim(session: Session, limit: int, lease: timedelta = LEASE) -> list[OutboxMessage]:
+    now = utcnow()
+    earlier = aliased(OutboxMessage)
+    blocked = exists().where(
+        earlier.conversation_id == OutboxMessage.conversation_id,
+        earlier.id < OutboxMessage.id,
+        earlier.status.in_(UNFINISHED),
+    )
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
+    )
+    query = select(OutboxMessage).where(due, ~blocked).order_by(OutboxMessage.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.status = "sending"
+        row.locked_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def run_once(database: Database, settings: Settings, limit: int = 20) -> int:
+    """Claim and send one batch; returns how many rows were tried."""
+    with database.transaction() as session:
+        rows = claim(session, limit)
+    for row in rows:
+        _deliver(database, settings, row)
+    return len(rows)
+
+
+def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None:
+    try:
+        provider_id = sender_for(row.channel)(row, settings)
+    except DeliveryError as exc:
+        _failed(database, settings, row, exc)
+    except Exception as exc:  # an unexpected failure is retried like a transient one
+        log.exception("sending outbox row %s failed unexpectedly", row.id)
+        _failed(database, settings, row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+    else:
+        with database.transaction() as session:
+            current = _still_ours(session, row)
+            if current is not None:
+                current.status = "sent"
+                current.sent_at = utcnow()
+                current.provider_id = provider_id
+                current.locked_until = None
+                current.last_error = ""
+
+
+def _still_ours(session: Session, row: OutboxMessage) -> OutboxMessage | None:
+    """The row, unless our lease ran out and another worker has taken it over."""
+    return session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.locked_until == row.locked_until,
+        )
+        .with_for_update()
+    )
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1)."""
+    delay = min(BACKOFF_CAP_SECONDS, base * 2 ** max(0, attempts - 1))
+    return random.uniform(delay / 2, delay)
+
+
+def _failed(database: Database, settings: Settings, row: OutboxMessage, exc: DeliveryError) -> None:
+    log.warning("outbox row %s (%s) not delivered: %s", row.id, row.channel, exc)
+    with database.transaction() as session:
+        current = _still_ours(session, row)
+        if current is None:
+            return
+        current.last_error = str(exc)[:2000]
+        current.locked_until = None
+        if exc.mark:
+            identities.mark(session, current.channel, current.to_address, exc.mark)
+        if exc.permanent or current.attempts >= settings.outbox_max_attempts:
+            current.status = "dead"
+            return
+        delay = (
+            exc.retry_after
+            if exc.retry_after is not None
+            else backoff_seconds(current.attempts, settings.outbox_backoff_seconds)
+        )
+        current.status = "pending"
+        current.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def retry_dead(session: Session, outbox_id: int) -> OutboxMessage:
+    """Put a dead letter back in the queue (the CSR console's retry button)."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise NotFound(f"There is no outbox message {outbox_id}.")
+    if row.status != "dead":
+        raise ValidationFailed(f"Outbox message {outbox_id} is {row.status}, not dead.")
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = utcnow()
+    row.locked_until = None
+    session.flush()
+    wake()
+    return row

@@ -1,0 +1,42 @@
+"""Threading headers for a reply, so the customer's mail client shows one conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels import texts
+from channels.models import Conversation, Message
+
+MAX_REFERENCES = 20  # keep the header bounded on very long threads
+
+
+def reply_subject(subject: str) -> str:
+    subject = " ".join(subject.split()) or texts.EMAIL_SUBJECT
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def thread_headers(session: Session, conversation: Conversation) -> dict[str, Any]:
+    """Subject, In-Reply-To and References answering the customer's latest email."""
+    latest = session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.direction == "in",
+            Message.provider_id.is_not(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return {"subject": texts.EMAIL_SUBJECT}
+    extra = latest.payload or {}
+    message_id = latest.provider_id or ""
+    references = [*extra.get("references", "").split(), message_id][-MAX_REFERENCES:]
+    return {
+        "subject": reply_subject(extra.get("subject", "")),
+        "in_reply_to": message_id,
+        "references": " ".join(r for r in references if r),
+    }

@@ -1,0 +1,271 @@
+"""Intake: store each inbound message once, then let the bot answer it (or leave it to a CSR).
+
+Two transactions on purpose. The first stores the message, so a provider's retry of
+the same message (unique channel + provider_id) is recognised even while the first
+delivery is still being answered, and a message is never lost once acknowledged.
+The second routes it (bot, CSR, opt-out...), queues the replies in the outbox and
+marks it handled; if the process dies in between, `handle_stranded` finishes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from channels import delivery, identities, linking, texts
+from channels.conversations import open_conversation, touch
+from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
+from channels.models import Conversation, Message, OutboxMessage
+from channels.outbox import enqueue
+from db import Database, utcnow
+from orders.customers import create_customer, customer_for_identity
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A message still unhandled this long after it was stored was orphaned by a dead process.
+STRANDED_AFTER = timedelta(seconds=30)
+
+
+@dataclass
+class IntakeResult:
+    message_id: int
+    duplicate: bool
+    # Replies already counted as delivered because the caller returns them in its own
+    # response (TwiML, the web page, the terminal); the rest go through the worker.
+    inline: list[OutboxMessage] = field(default_factory=list)
+    conversation_id: int | None = None
+
+
+def receive(
+    database: Database,
+    settings: Settings,
+    inbound: InboundMessage,
+    *,
+    inline_seconds: float | None = None,
+    within: Callable[[Session], None] | None = None,
+) -> IntakeResult:
+    """Store and handle one inbound message.
+
+    With `inline_seconds`, replies ready within that many seconds of the start are
+    marked sent and returned for the caller's response; later ones (or all, without
+    it) are left to the delivery worker. `within` runs in the storing transaction
+    (the IMAP reader advances its checkpoint there).
+    """
+    started = time.monotonic()
+    message_id, conversation_id, duplicate = store(database, inbound, within)
+    if duplicate:
+        return IntakeResult(message_id, True, conversation_id=conversation_id)
+    deadline = None if inline_seconds is None else started + inline_seconds
+    inline = handle(database, settings, message_id, inline_deadline=deadline)
+    delivery.wake()
+    return IntakeResult(message_id, False, inline, conversation_id)
+
+
+def store(
+    database: Database,
+    inbound: InboundMessage,
+    within: Callable[[Session], None] | None = None,
+) -> tuple[int, int, bool]:
+    """Save the message; returns (message id, conversation id, was it a duplicate)."""
+    with database.transaction() as session:
+        if within is not None:
+            within(session)
+        existing = _stored(session, inbound)
+        if existing is not None:
+            return existing.id, existing.conversation_id, True
+        conversation = _conversation(session, inbound)
+        message = Message(
+            conversation_id=conversation.id,
+            direction="in",
+            author="customer",
+            author_id=inbound.identity[1] if inbound.identity else "",
+            channel=inbound.channel,
+            provider_id=inbound.provider_id,
+            text=inbound.text,
+            payload={
+                **inbound.extra,
+                "verified": inbound.verified,
+                "command": inbound.command,
+                "bot_text": inbound.bot_text,
+            },
+        )
+        try:
+            with session.begin_nested():
+                session.add(message)
+                session.flush()
+        except IntegrityError:  # the same provider message, stored concurrently
+            existing = _stored(session, inbound)
+            if existing is None:
+                raise
+            return existing.id, existing.conversation_id, True
+        return message.id, conversation.id, False
+
+
+def _stored(session: Session, inbound: InboundMessage) -> Message | None:
+    if inbound.provider_id is None:
+        return None
+    return session.scalar(
+        select(Message).where(
+            Message.channel == inbound.channel, Message.provider_id == inbound.provider_id
+        )
+    )
+
+
+def _conversation(session: Session, inbound: InboundMessage) -> Conversation:
+    customer = (
+        customer_for_identity(session, *inbound.identity, name=inbound.name)
+        if inbound.identity
+        else None
+    )
+    conversation = open_conversation(
+        session,
+        inbound.channel,
+        inbound.address,
+        customer or create_customer(session, name=inbound.name),
+    )
+    if customer is not None:
+        conversation.customer_id = customer.id  # follows the identity after a merge
+    touch(conversation)
+    return conversation
+
+
+def handle(
+    database: Database,
+    settings: Settings,
+    message_id: int,
+    *,
+    inline_deadline: float | None = None,
+) -> list[OutboxMessage]:
+    """Route a stored message and mark it handled, once, whoever calls first."""
+    with database.transaction() as session:
+        message = session.scalar(
+            select(Message)
+            .where(Message.id == message_id, Message.handled_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        if message is None:  # handled already, or being handled right now
+            return []
+        # One message of a conversation at a time: the bot's state is read and written.
+        conversation = session.scalar(
+            select(Conversation).where(Conversation.id == message.conversation_id).with_for_update()
+        )
+        replies = _route(session, settings, conversation, message)
+        message.handled_at = utcnow()
+        rows = _outbox_rows(session, replies)
+        if inline_deadline is not None and time.monotonic() <= inline_deadline:
+            for row in rows:
+                row.status = "sent"
+                row.sent_at = utcnow()
+                row.provider_id = "inline"
+        return rows
+
+
+def _outbox_rows(session: Session, replies: list[Message]) -> list[OutboxMessage]:
+    if not replies:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.message_id.in_([m.id for m in replies]))
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _route(
+    session: Session, settings: Settings, conversation: Conversation, message: Message
+) -> list[Message]:
+    extra = message.payload or {}
+    command = extra.get("command")
+    if command == AUTO_REPLY:
+        return []
+    if command in (OPT_OUT, OPT_IN):
+        identities.mark(
+            session, conversation.channel, conversation.address, "opted_out", command == OPT_OUT
+        )
+        if command == OPT_OUT:
+            return []
+        return [enqueue(session, conversation, texts.OPTED_IN, author="system")]
+    if conversation.mode == "handoff":
+        return []  # a person owns the conversation; the CSR console shows the message
+    if command == MEDIA_ONLY:
+        return [enqueue(session, conversation, texts.MEDIA_ONLY, author="system")]
+    verified = bool(extra.get("verified"))
+    text = extra.get("bot_text") or message.text
+    linked = linking.handle(session, conversation, text, verified=verified)
+    if linked is not None:
+        return [enqueue(session, conversation, line, author="system") for line in linked]
+    return _ask_bot(session, settings, conversation, message, text, verified)
+
+
+def _ask_bot(
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    message: Message,
+    text: str,
+    verified: bool,
+) -> list[Message]:
+    from bot import engine  # the bot imports channels' models; import it when first needed
+
+    try:
+        with session.begin_nested():
+            replies = engine.respond(
+                session,
+                conversation,
+                text,
+                message_id=message.id,
+                verified=verified,
+                settings=settings,
+            )
+    except Exception:  # a bot bug must not leave the customer unanswered
+        log.exception("the bot failed on message %s; handing over to a person", message.id)
+        return _escalate_after_failure(session, settings, conversation, text)
+    return [
+        enqueue(session, conversation, reply.text, author="bot", payload={"choices": reply.choices})
+        for reply in replies
+    ]
+
+
+def _escalate_after_failure(
+    session: Session, settings: Settings, conversation: Conversation, text: str
+) -> list[Message]:
+    from handoff import queue
+
+    handoff = queue.escalate(
+        session, conversation, "bot_failed", f"The bot failed on: {text[:300]}"
+    )
+    notice = queue.customer_notice(session, handoff, settings)
+    return [enqueue(session, conversation, notice, author="system")]
+
+
+def handle_stranded(
+    database: Database, settings: Settings, *, older_than: timedelta = STRANDED_AFTER
+) -> int:
+    """Handle messages stored by a process that died before answering them."""
+    with database.transaction() as session:
+        ids = list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.direction == "in",
+                    Message.handled_at.is_(None),
+                    Message.created_at <= utcnow() - older_than,
+                )
+                .order_by(Message.id)
+                .limit(100)
+            )
+        )
+    for message_id in ids:
+        handle(database, settings, message_id)
+    if ids:
+        delivery.wake()
+    return len(ids)

@@ -1,0 +1,126 @@
+"""One customer across channels: "link my email jo@example.com", a code sent there, typed here.
+
+The code proves the customer controls the other address; then both identities
+become one customer (orders.customers.merge_customers) with one order history.
+Only a proven sender may ask: otherwise a forged From could join a stranger's
+address to the forger's account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from channels import texts
+from channels.conversations import open_conversation
+from channels.models import Conversation, IdentityLink
+from channels.outbox import enqueue
+from db import utcnow
+from handoff.models import Handoff
+from orders.customers import (
+    customer_for_identity,
+    find_by_identity,
+    merge_customers,
+    normalise_identity,
+)
+from orders.errors import ValidationFailed
+
+REQUEST = re.compile(
+    r"^\s*(?:please\s+)?link\s+(?:my\s+)?(?P<kind>e-?mail|phone|mobile|number)"
+    r"(?:\s+(?:address|number))?\s*:?\s+(?P<address>\S+?)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+CODE = re.compile(r"^\s*(\d{6})\s*$")
+CODE_TTL = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+CHANNEL_FOR_KIND = {"email": "email", "phone": "sms"}
+
+
+def handle(
+    session: Session, conversation: Conversation, text: str, *, verified: bool
+) -> list[str] | None:
+    """The replies if `text` is a link request or its code; None to let the bot answer."""
+    request = REQUEST.match(text)
+    if request:
+        kind = "email" if "mail" in request["kind"].lower() else "phone"
+        return [_start(session, conversation, kind, request["address"], verified)]
+    code = CODE.match(text)
+    if code:
+        link = session.scalar(
+            select(IdentityLink)
+            .where(IdentityLink.conversation_id == conversation.id)
+            .order_by(IdentityLink.id.desc())
+            .limit(1)
+        )
+        if link is not None:
+            return [_confirm(session, conversation, link, code[1])]
+    return None
+
+
+def _digest(link_conversation_id: int, code: str) -> str:
+    return hashlib.sha256(f"{link_conversation_id}:{code}".encode()).hexdigest()
+
+
+def _start(
+    session: Session, conversation: Conversation, kind: str, raw: str, verified: bool
+) -> str:
+    if not verified:
+        return texts.LINK_NEEDS_PROOF
+    try:
+        value = normalise_identity(kind, raw)
+    except ValidationFailed:
+        return texts.LINK_BAD_ADDRESS.format(address=raw, kind=kind)
+    existing = find_by_identity(session, kind, value)
+    if existing is not None and existing.customer_id == conversation.customer_id:
+        return texts.LINK_SAME.format(address=value)
+    target = open_conversation(
+        session, CHANNEL_FOR_KIND[kind], value, customer_for_identity(session, kind, value)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.execute(delete(IdentityLink).where(IdentityLink.conversation_id == conversation.id))
+    session.add(
+        IdentityLink(
+            conversation_id=conversation.id,
+            kind=kind,
+            value=value,
+            code_hash=_digest(conversation.id, code),
+            expires_at=utcnow() + CODE_TTL,
+        )
+    )
+    enqueue(
+        session,
+        target,
+        texts.LINK_CODE_MESSAGE.format(kind=kind, code=code),
+        author="system",
+    )
+    return texts.LINK_CODE_SENT.format(address=value)
+
+
+def _confirm(session: Session, conversation: Conversation, link: IdentityLink, code: str) -> str:
+    if link.expires_at < utcnow():
+        session.delete(link)
+        return texts.LINK_EXPIRED.format(kind=link.kind, address=link.value)
+    if not hmac.compare_digest(link.code_hash, _digest(conversation.id, code)):
+        link.attempts += 1
+        if link.attempts >= MAX_ATTEMPTS:
+            session.delete(link)
+        return texts.LINK_WRONG_CODE
+    identity = find_by_identity(session, link.kind, link.value)
+    keep = conversation.customer
+    if identity is not None:
+        other_id = identity.customer_id
+        merge_customers(session, keep, identity.customer)
+        identity.verified = True
+        for model in (Conversation, Handoff):
+            session.execute(
+                update(model).where(model.customer_id == other_id).values(customer_id=keep.id)
+            )
+    session.delete(link)
+    session.flush()
+    return texts.LINK_DONE.format(address=link.value)

@@ -1,0 +1,177 @@
+"""SMS through Twilio: the signed messaging and status webhooks, TwiML replies, REST sends."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import requests
+from flask import Blueprint, Response, abort, request
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels import identities, intake
+from channels.delivery import DeliveryError
+from channels.inbound import MEDIA_ONLY, OPT_IN, OPT_OUT, BadRequest, InboundMessage
+from channels.models import OutboxMessage
+from channels.requests_io import signed_url, strict_form
+from orders.customers import normalise_phone
+from orders.errors import ValidationFailed
+from settings import Settings
+from web import database, settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__)
+
+# Twilio's own opt-out and opt-in keywords (a whole message, any case): Twilio stops
+# delivering to a number that sent one, so we record it the same way.
+OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"}
+OPT_IN_WORDS = {"start", "unstop"}
+HELP_WORDS = {"help", "info"}
+# Twilio waits 15 s for the webhook's answer; replies ready sooner go back as TwiML.
+INLINE_SECONDS = 10.0
+SEND_TIMEOUT_SECONDS = 15.0
+# Twilio error codes that say this number cannot get our messages.
+OPTED_OUT_CODES = {21610}
+UNREACHABLE_CODES = {21211, 21214, 21614, 30005, 30006}
+
+
+def verify(settings: Settings) -> dict[str, str]:
+    """The form of a genuine Twilio request, or abort: 403 for a bad signature."""
+    form = strict_form(request)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not signature or not validator.validate(signed_url(request, settings), form, signature):
+        abort(403)
+    return form
+
+
+def parse_inbound(form: dict[str, str]) -> InboundMessage:
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    sender = form.get("From", "")
+    if not sid or not sender:
+        raise BadRequest("MessageSid and From are required")
+    try:
+        phone = normalise_phone(sender)
+    except ValidationFailed as exc:
+        raise BadRequest(exc.message) from exc
+    text = form.get("Body", "").strip()
+    media = [
+        {"url": form.get(f"MediaUrl{i}", ""), "type": form.get(f"MediaContentType{i}", "")}
+        for i in range(_int(form.get("NumMedia", "0")))
+    ]
+    word = text.lower()
+    command = (
+        OPT_OUT
+        if word in OPT_OUT_WORDS
+        else OPT_IN
+        if word in OPT_IN_WORDS
+        else MEDIA_ONLY
+        if media and not text
+        else None
+    )
+    return InboundMessage(
+        channel="sms",
+        address=phone,
+        text=text,
+        provider_id=sid,
+        identity=("phone", phone),
+        command=command,
+        bot_text="help" if word in HELP_WORDS else None,
+        extra={"to": form.get("To", ""), "media": media} if media else {"to": form.get("To", "")},
+    )
+
+
+def _int(value: str) -> int:
+    try:
+        return max(0, min(int(value), 10))
+    except ValueError as exc:
+        raise BadRequest("NumMedia is not a number") from exc
+
+
+@bp.post("/webhooks/twilio/sms")
+def inbound() -> Response:
+    config = settings()
+    if not config.sms_enabled:
+        abort(404)
+    message = parse_inbound(verify(config))
+    result = intake.receive(database(), config, message, inline_seconds=INLINE_SECONDS)
+    twiml = MessagingResponse()
+    for row in result.inline:
+        twiml.message(row.body)
+    return Response(str(twiml), mimetype="application/xml")
+
+
+@bp.post("/webhooks/twilio/status")
+def status_callback() -> Response:
+    config = settings()
+    if not config.sms_enabled:
+        abort(404)
+    form = verify(config)
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    error_code = _int_or_none(form.get("ErrorCode"))
+    with database().transaction() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid))
+        if row is not None and row.status in ("sent", "delivered"):
+            if status == "delivered":
+                row.status = "delivered"
+            elif status in ("failed", "undelivered"):
+                row.status = "dead"
+                row.last_error = f"Twilio reports {status} (error {error_code})"
+                mark = _mark_for(error_code)
+                if mark:
+                    identities.mark(session, "sms", row.to_address, mark)
+    return Response(status=204)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _mark_for(code: int | None) -> str | None:
+    if code in OPTED_OUT_CODES:
+        return "opted_out"
+    if code in UNREACHABLE_CODES:
+        return "unreachable"
+    return None
+
+
+@functools.cache
+def _client(account_sid: str, auth_token: str, base_url: str) -> Client:
+    client = Client(
+        account_sid, auth_token, http_client=TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+    )
+    if base_url:
+        client.api.base_url = base_url
+    return client
+
+
+def send(row: OutboxMessage, settings: Settings) -> str:
+    """Send one part through the REST API; returns Twilio's message SID."""
+    client = _client(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )
+    sender = (
+        {"from_": settings.twilio_from_number}
+        if settings.twilio_from_number
+        else {"messaging_service_sid": settings.twilio_messaging_service_sid}
+    )
+    if settings.public_base_url:
+        sender["status_callback"] = settings.public_base_url + "/webhooks/twilio/status"
+    try:
+        message = client.messages.create(to=row.to_address, body=row.body, **sender)
+    except TwilioRestException as exc:
+        transient = exc.status >= 500 or exc.status in (401, 429)
+        mark = _mark_for(exc.code)
+        raise DeliveryError(
+            f"Twilio {exc.status} error {exc.code}: {exc.msg}",
+            permanent=not transient,
+            mark=mark,
+        ) from exc
+    except requests.RequestException as exc:
+        raise DeliveryError(f"Twilio not reachable: {type(exc).__name__}") from exc
+    return message.sid

@@ -1,0 +1,242 @@
+"""Telegram: the secret-checked webhook, long polling, and sends through python-telegram-bot.
+
+python-telegram-bot is asyncio; our web and worker code is threaded. One `Bot`
+shared across `asyncio.run` calls fails with "Event loop is closed" once the server
+keeps connections alive, so each process runs one Bot on one dedicated event-loop
+thread and hands it coroutines (`BotThread.call`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import logging
+import threading
+import warnings
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, request
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest as TelegramBadRequest
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from channels import intake
+from channels.delivery import DeliveryError
+from channels.inbound import MEDIA_ONLY, BadRequest, InboundMessage
+from channels.models import OutboxMessage
+from channels.requests_io import strict_json
+from db import Database
+from settings import Settings
+from web import database, settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("telegram", __name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# Commands become words the bot understands; its own texts answer them.
+COMMANDS = {"/start": "hello", "/help": "help"}
+CALLBACK_DATA_BYTES = 64
+POLL_SECONDS = 25
+CALL_TIMEOUT_SECONDS = 60.0
+
+T = TypeVar("T")
+
+
+class BotThread:
+    """A python-telegram-bot `Bot` living on its own event loop in a daemon thread."""
+
+    def __init__(self, token: str, base_url: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="telegram-bot", daemon=True).start()
+        self.bot = Bot(token, **({"base_url": base_url} if base_url else {}))
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT_SECONDS) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+
+@functools.cache
+def bot_thread(token: str, base_url: str) -> BotThread:
+    return BotThread(token, base_url)
+
+
+def bot_for(settings: Settings) -> BotThread:
+    return bot_thread(settings.telegram_bot_token, settings.telegram_api_base_url)
+
+
+# Inbound ------------------------------------------------------------------------------
+
+
+def parse_update(update: dict[str, Any]) -> InboundMessage | None:
+    """The customer message in an Update; None for updates we do not act on (groups...)."""
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int):
+        raise BadRequest("update_id is missing")
+    if "callback_query" in update:
+        query = _object(update, "callback_query")
+        message = _object(query, "message")
+        return _inbound(
+            update_id,
+            message,
+            _object(query, "from"),
+            str(query.get("data", "")),
+            {"callback_query_id": str(query.get("id", ""))},
+        )
+    for kind in ("message", "edited_message"):
+        if kind in update:
+            message = _object(update, kind)
+            text = message.get("text") or message.get("caption") or ""
+            extra = {"telegram_message_id": message.get("message_id"), "edited": kind != "message"}
+            return _inbound(update_id, message, _object(message, "from"), str(text), extra)
+    return None
+
+
+def _object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise BadRequest(f"{key} is missing or not an object")
+    return value
+
+
+def _inbound(
+    update_id: int, message: dict, sender: dict, text: str, extra: dict
+) -> InboundMessage | None:
+    chat = _object(message, "chat")
+    if chat.get("type") != "private" or not isinstance(sender.get("id"), int):
+        return None  # the bot serves customers one to one
+    text = text.strip()
+    command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
+    has_media = any(key in message for key in ("photo", "document", "sticker", "voice", "video"))
+    name = " ".join(str(sender.get(k, "")) for k in ("first_name", "last_name")).strip()
+    return InboundMessage(
+        channel="telegram",
+        address=str(chat["id"]),
+        text=text,
+        provider_id=str(update_id),
+        identity=("telegram", str(sender["id"])),
+        name=name[:200],
+        command=MEDIA_ONLY if has_media and not text else None,
+        bot_text=COMMANDS.get(command),
+        extra=extra,
+    )
+
+
+def process_update(database: Database, settings: Settings, update: dict[str, Any]) -> None:
+    """Intake for one Update, from the webhook or from long polling."""
+    inbound = parse_update(update)
+    if inbound is None:
+        return
+    intake.receive(database, settings, inbound)
+    query_id = inbound.extra.get("callback_query_id")
+    if query_id:  # stops the button's spinner; the answer itself comes as a message
+        try:
+            bot_for(settings).call(bot_for(settings).bot.answer_callback_query(query_id))
+        except TelegramError as exc:
+            log.warning("answerCallbackQuery failed: %s", exc)
+
+
+@bp.post("/webhooks/telegram")
+def webhook() -> Response:
+    config = settings()
+    if not config.telegram_enabled:
+        abort(404)
+    secret = request.headers.get(SECRET_HEADER, "").encode()
+    expected = config.telegram_webhook_secret.encode()
+    if not expected or not hmac.compare_digest(secret, expected):
+        abort(403)
+    process_update(database(), config, strict_json(request))
+    return Response(status=200)
+
+
+# Outbound -----------------------------------------------------------------------------
+
+
+def keyboard(choices: list[str]) -> InlineKeyboardMarkup | None:
+    """One button per choice; pressing it sends the label back as the customer's answer."""
+    if not choices:
+        return None
+    buttons = [
+        InlineKeyboardButton(label, callback_data=_callback_data(label)) for label in choices
+    ]
+    rows = [buttons] if len(buttons) <= 3 else [[button] for button in buttons]
+    return InlineKeyboardMarkup(rows)
+
+
+def _callback_data(label: str) -> str:
+    return label.encode()[:CALLBACK_DATA_BYTES].decode("utf-8", errors="ignore")
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def send(row: OutboxMessage, settings: Settings) -> str:
+    """Send one message; returns Telegram's message id."""
+    runner = bot_for(settings)
+    markup = keyboard(list((row.payload or {}).get("choices") or []))
+    try:
+        sent = runner.call(
+            runner.bot.send_message(chat_id=int(row.to_address), text=row.body, reply_markup=markup)
+        )
+    except RetryAfter as exc:
+        raise DeliveryError(str(exc), retry_after=_retry_after_seconds(exc)) from exc
+    except Forbidden as exc:  # the user blocked the bot
+        raise DeliveryError(str(exc), permanent=True, mark="unreachable") from exc
+    except TelegramBadRequest as exc:
+        raise DeliveryError(str(exc), permanent=True) from exc
+    except (TelegramError, TimeoutError) as exc:  # network errors, timeouts, 5xx
+        raise DeliveryError(f"Telegram: {type(exc).__name__}: {exc}") from exc
+    return str(sent.message_id)
+
+
+# Commands -----------------------------------------------------------------------------
+
+
+def set_webhook(settings: Settings) -> str:
+    if not settings.public_base_url:
+        raise ValueError("PUBLIC_BASE_URL must be set so Telegram can reach the webhook.")
+    if not settings.telegram_webhook_secret:
+        raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set to register the webhook.")
+    url = settings.public_base_url + "/webhooks/telegram"
+    runner = bot_for(settings)
+    runner.call(
+        runner.bot.set_webhook(
+            url=url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    )
+    return url
+
+
+def poll(database: Database, settings: Settings, stop: threading.Event) -> None:
+    """Long polling, for a machine without a public URL (removes the webhook first)."""
+    runner = bot_for(settings)
+    runner.call(runner.bot.delete_webhook())
+    offset = 0
+    while not stop.is_set():
+        try:
+            updates = runner.call(
+                runner.bot.get_updates(
+                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
+                )
+            )
+        except TelegramError as exc:
+            log.warning("getUpdates failed (%s); retrying", exc)
+            stop.wait(5)
+            continue
+        for update in updates:
+            try:
+                process_update(database, settings, update.to_dict())
+            except Exception:  # e.g. the database is down: read the update again later
+                log.exception("update %s not processed; retrying", update.update_id)
+                stop.wait(5)
+                break
+            offset = update.update_id + 1

@@ -1,0 +1,163 @@
+"""Shared set-up for the channel tests: an app wired to the stand-ins, and a predictable bot.
+
+The stand-in fixtures are imported here (and re-exported by the test modules) until
+tests/conftest.py loads tests.standins.fixtures as a plugin.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+import bot.engine
+from app import create_app
+from bot.replies import Reply
+from channels import delivery
+from channels.models import Message, OutboxMessage
+from db import Database
+from settings import load_settings
+from tests.standins.fixtures import (  # noqa: F401  (fixtures: this module is a plugin)
+    imap_server,
+    imap_server_session,
+    smtp_server,
+    smtp_server_session,
+    telegram_server,
+    telegram_server_session,
+    twilio_server,
+    twilio_server_session,
+)
+
+SETTING_NAMES = {
+    "TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "TWILIO_FROM_NUMBER": "twilio_from_number",
+    "TWILIO_API_BASE_URL": "twilio_api_base_url",
+    "TELEGRAM_BOT_TOKEN": "telegram_bot_token",
+    "TELEGRAM_WEBHOOK_SECRET": "telegram_webhook_secret",
+    "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
+    "SMTP_HOST": "smtp_host",
+    "SMTP_PORT": "smtp_port",
+    "SMTP_USER": "smtp_user",
+    "SMTP_PASSWORD": "smtp_password",
+    "SMTP_SECURITY": "smtp_security",
+    "EMAIL_FROM": "email_from",
+    "IMAP_HOST": "imap_host",
+    "IMAP_PORT": "imap_port",
+    "IMAP_USER": "imap_user",
+    "IMAP_PASSWORD": "imap_password",
+    "IMAP_SECURITY": "imap_security",
+    "IMAP_FOLDER": "imap_folder",
+}
+INT_SETTINGS = {"smtp_port", "imap_port"}
+
+
+def settings_from(env: dict[str, str]) -> dict[str, object]:
+    """A stand-in's environment variables as load_settings() keyword overrides."""
+    values: dict[str, object] = {}
+    for name, value in env.items():
+        key = SETTING_NAMES[name]
+        values[key] = int(value) if key in INT_SETTINGS else value
+    return values
+
+
+def make_app(db_url: str, *envs: dict[str, str], **overrides: object) -> Flask:
+    values: dict[str, object] = {}
+    for env in envs:
+        values.update(settings_from(env))
+    values.update(overrides)
+    settings = load_settings(
+        database_url=db_url, secret_key="test-secret", outbox_backoff_seconds=0, **values
+    )
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+class Heard(list):
+    """The texts the echo bot was given; `.verified` the matching verified flags."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verified: list[bool] = []
+
+
+@pytest.fixture
+def echo_bot(monkeypatch: pytest.MonkeyPatch) -> Heard:
+    """Replace the dialogue engine with an echo; returns the texts it was given."""
+    heard = Heard()
+
+    def respond(session, conversation, text, *, message_id, verified, settings):  # type: ignore[no-untyped-def]
+        heard.append(text)
+        heard.verified.append(verified)
+        if text.startswith("long"):
+            return [Reply(" ".join(f"Sentence number {i} is here." for i in range(60)))]
+        if text.startswith("ask"):
+            return [Reply("Cancel order #10001?", choices=["Yes", "No"])]
+        return [Reply(f"echo: {text}")]
+
+    monkeypatch.setattr(bot.engine, "respond", respond)
+    return heard
+
+
+def deliver_all(app: Flask, rounds: int = 10) -> None:
+    """Run the delivery worker until nothing is due (retries are due at once in tests)."""
+    for _ in range(rounds):
+        if delivery.run_once(app.extensions["db"], app.extensions["settings"]) == 0:
+            return
+
+
+def count(database: Database, model: type, *where: object) -> int:
+    with database.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def outbox(database: Database) -> list[OutboxMessage]:
+    with database.transaction() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def inbound_messages(database: Database) -> list[Message]:
+    with database.transaction() as session:
+        return list(
+            session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id))
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(app: Flask, port: int) -> Iterator[str]:
+    """Serve the app on 127.0.0.1:port in a thread (providers call back to it)."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def app_factory(db_url: str) -> Iterator[Callable[..., Flask]]:
+    apps: list[Flask] = []
+
+    def build(*envs: dict[str, str], **overrides: object) -> Flask:
+        app = make_app(db_url, *envs, **overrides)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["db"].dispose()

@@ -1,0 +1,261 @@
+"""SMS through Twilio, end to end: signed webhook in, TwiML or REST out, status callbacks."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from channels import delivery
+from channels.models import Conversation, Message, OutboxMessage
+from handoff.queue import escalate
+from orders.models import CustomerIdentity
+from tests.channels_support import count, deliver_all, free_port, inbound_messages, outbox, serving
+from tests.standins.signing import twilio_headers, twilio_inbound_sms
+
+CUSTOMER = "+15551230001"
+URL = "http://localhost/webhooks/twilio/sms"
+
+# The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
+pytest_plugins = ["tests.channels_support"]
+
+
+@pytest.fixture
+def app(app_factory, twilio_server):  # type: ignore[no-untyped-def]
+    return app_factory(twilio_server.settings())
+
+
+def post_sms(client, twilio_server, body="where is my order", url=URL, **kwargs):  # type: ignore[no-untyped-def]
+    form = twilio_inbound_sms(
+        account_sid=twilio_server.account_sid,
+        from_=kwargs.pop("from_", CUSTOMER),
+        to=twilio_server.from_number,
+        body=body,
+        **kwargs,
+    )
+    headers = twilio_headers(twilio_server.auth_token, url, form)
+    return client.post("/webhooks/twilio/sms", data=form, headers=headers), form
+
+
+def test_signed_sms_is_answered_inline_with_twiml(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    response, _ = post_sms(app.test_client(), twilio_server, "where is my order")
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    assert "<Message>echo: where is my order</Message>" in response.get_data(as_text=True)
+    database = app.extensions["db"]
+    [message] = inbound_messages(database)
+    assert message.handled_at is not None and message.author_id == CUSTOMER
+    [row] = outbox(database)
+    assert row.status == "sent" and row.provider_id == "inline"
+    deliver_all(app)
+    assert twilio_server.messages == []  # answered in the TwiML, not sent again by REST
+    with database.transaction() as session:
+        identity = session.scalar(select(CustomerIdentity))
+        assert (identity.kind, identity.value) == ("phone", CUSTOMER)
+
+
+def test_national_number_is_stored_in_e164(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    post_sms(app.test_client(), twilio_server, "hi", from_="(555) 123-0001")
+    with app.extensions["db"].transaction() as session:
+        assert session.scalar(select(Conversation.address)) == CUSTOMER
+
+
+@pytest.mark.parametrize("signature", [None, "bm90IGEgc2lnbmF0dXJl", "wrong-url"])
+def test_bad_or_missing_signature_is_refused_and_nothing_stored(
+    app, twilio_server, echo_bot, signature
+) -> None:  # type: ignore[no-untyped-def]
+    form = twilio_inbound_sms(
+        account_sid=twilio_server.account_sid, from_=CUSTOMER, to="+15005550006", body="hi"
+    )
+    headers = twilio_headers(
+        twilio_server.auth_token,
+        "https://evil.example/x" if signature == "wrong-url" else URL,
+        form,
+    )
+    if signature is None:
+        del headers["X-Twilio-Signature"]
+    elif signature != "wrong-url":
+        headers["X-Twilio-Signature"] = signature
+    response = app.test_client().post("/webhooks/twilio/sms", data=form, headers=headers)
+    assert response.status_code == 403
+    assert count(app.extensions["db"], Message) == 0
+    assert echo_bot == []
+
+
+def test_signature_is_checked_against_public_base_url(app_factory, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory(twilio_server.settings(), public_base_url="https://shop.example")
+    client = app.test_client()
+    response, _ = post_sms(client, twilio_server, "hi", url=URL)
+    assert response.status_code == 403  # signed for the internal URL: not what Twilio signs
+    response, _ = post_sms(
+        client, twilio_server, "hi", url="https://shop.example/webhooks/twilio/sms"
+    )
+    assert response.status_code == 200
+
+
+def test_redelivered_sms_is_processed_once(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    first, form = post_sms(client, twilio_server, "track 10001")
+    again = client.post(
+        "/webhooks/twilio/sms",
+        data=form,
+        headers=twilio_headers(twilio_server.auth_token, URL, form),
+    )
+    assert first.status_code == again.status_code == 200
+    assert echo_bot == ["track 10001"]
+    assert count(app.extensions["db"], Message, Message.direction == "in") == 1
+
+
+def test_stop_opts_out_and_start_opts_back_in(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    post_sms(client, twilio_server, "hello")
+    response, _ = post_sms(client, twilio_server, "STOP")
+    assert "<Message>" not in response.get_data(as_text=True)
+    database = app.extensions["db"]
+    with database.transaction() as session:
+        assert session.scalar(select(CustomerIdentity.opted_out)) is True
+    response, _ = post_sms(client, twilio_server, "start")
+    assert "subscribed again" in response.get_data(as_text=True)
+    with database.transaction() as session:
+        assert session.scalar(select(CustomerIdentity.opted_out)) is False
+    assert echo_bot == ["hello"]
+
+
+def test_help_keyword_asks_the_bot_for_help(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    post_sms(app.test_client(), twilio_server, "HELP")
+    assert echo_bot == ["help"]
+
+
+def test_picture_without_words_gets_a_polite_text(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    response, _ = post_sms(
+        app.test_client(), twilio_server, "", media=[("https://api.twilio.com/m/1", "image/jpeg")]
+    )
+    assert "only read text" in response.get_data(as_text=True)
+    assert echo_bot == []
+
+
+def test_long_reply_is_split_on_sentences_in_order(app_factory, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory(twilio_server.settings())
+    response, _ = post_sms(app.test_client(), twilio_server, "long answer please")
+    body = response.get_data(as_text=True)
+    parts = body.count("<Message>")
+    assert parts >= 2
+    rows = outbox(app.extensions["db"])
+    assert len(rows) == parts
+    assert all(len(r.body) <= 640 and r.body.endswith(".") for r in rows)
+    assert " ".join(r.body for r in rows).startswith("Sentence number 0 is here. Sentence number 1")
+
+
+def test_conversation_owned_by_a_csr_is_not_answered_by_the_bot(
+    app, twilio_server, echo_bot
+) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    post_sms(client, twilio_server, "hello")
+    database = app.extensions["db"]
+    with database.transaction() as session:
+        escalate(session, session.scalar(select(Conversation)), "human_agent")
+    response, _ = post_sms(client, twilio_server, "are you there?")
+    assert "<Message>" not in response.get_data(as_text=True)
+    assert echo_bot == ["hello"]
+    assert all(m.handled_at for m in inbound_messages(database))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (
+            b"Body=%FF%FE&From=%2B15551230001&MessageSid=SM1",
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            b"Body=caf\xe9&From=%2B15551230001&MessageSid=SM1",
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (b'{"Body": "hi"}', "application/json", 415),
+        (b"Body=" + b"x" * (2 * 1024 * 1024), "application/x-www-form-urlencoded", 413),
+    ],
+)
+def test_malformed_huge_or_non_utf8_bodies_are_refused(app, body, content_type, status) -> None:  # type: ignore[no-untyped-def]
+    response = app.test_client().post(
+        "/webhooks/twilio/sms",
+        data=body,
+        headers={"Content-Type": content_type, "X-Twilio-Signature": "x"},
+    )
+    assert response.status_code == status
+    assert count(app.extensions["db"], Message) == 0
+
+
+def test_signed_but_incomplete_form_is_refused(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
+    form = {"Body": "hi", "AccountSid": twilio_server.account_sid}
+    headers = twilio_headers(twilio_server.auth_token, URL, form)
+    response = app.test_client().post("/webhooks/twilio/sms", data=form, headers=headers)
+    assert response.status_code == 400
+    assert count(app.extensions["db"], Message) == 0
+
+
+def queue_reply(app, text="Your order shipped.") -> None:  # type: ignore[no-untyped-def]
+    """A message that goes out by REST (not as an answer to a webhook): a CSR reply."""
+    from channels.conversations import open_conversation
+    from channels.outbox import enqueue
+    from orders.customers import customer_for_identity
+
+    with app.extensions["db"].transaction() as session:
+        customer = customer_for_identity(session, "phone", CUSTOMER)
+        conversation = open_conversation(session, "sms", CUSTOMER, customer)
+        enqueue(session, conversation, text, author="csr", author_id="csr@example.com")
+
+
+def test_rest_delivery_and_status_callback(app_factory, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()  # the app's PUBLIC_BASE_URL must name the port it will serve on
+    app = app_factory(twilio_server.settings(), public_base_url=f"http://127.0.0.1:{port}")
+    with serving(app, port) as url:
+        queue_reply(app)
+        deliver_all(app)
+        [sent] = twilio_server.messages
+        assert sent.to == CUSTOMER and sent.body == "Your order shipped."
+        assert sent.status_callback == f"{url}/webhooks/twilio/status"
+        [row] = outbox(app.extensions["db"])
+        assert (row.status, row.provider_id) == ("sent", sent.sid)
+        assert twilio_server.send_status_callback(sent.sid, "delivered").status_code == 204
+        assert outbox(app.extensions["db"])[0].status == "delivered"
+        unsigned = requests.post(
+            f"{url}/webhooks/twilio/status",
+            data={"MessageSid": sent.sid, "MessageStatus": "failed"},
+            timeout=5,
+        )
+        assert unsigned.status_code == 403
+        assert outbox(app.extensions["db"])[0].status == "delivered"
+
+
+def test_provider_errors_and_outage_are_retried_then_delivered(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
+    queue_reply(app)
+    database, settings = app.extensions["db"], app.extensions["settings"]
+    twilio_server.fail_next(1, status=503)
+    assert delivery.run_once(database, settings) == 1
+    [row] = outbox(database)
+    assert (row.status, row.attempts) == ("pending", 1) and "503" in row.last_error
+    twilio_server.stop()
+    delivery.run_once(database, settings)
+    assert outbox(database)[0].status == "pending"
+    twilio_server.start()
+    deliver_all(app)
+    [row] = outbox(database)
+    assert (row.status, row.attempts) == ("sent", 3)
+    assert len(twilio_server.messages) == 1
+
+
+def test_unsubscribed_number_is_a_dead_letter_that_can_be_retried(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
+    queue_reply(app)
+    database = app.extensions["db"]
+    twilio_server.fail_next(1, code=21610)
+    deliver_all(app)
+    [row] = outbox(database)
+    assert row.status == "dead" and "21610" in row.last_error
+    with database.transaction() as session:
+        assert session.scalar(select(CustomerIdentity.opted_out)) is True
+        delivery.retry_dead(session, row.id)
+    deliver_all(app)
+    assert outbox(database)[0].status == "sent"
+    assert count(database, OutboxMessage, OutboxMessage.status == "dead") == 0

@@ -1,0 +1,100 @@
+"""The delivery worker: leases, order per conversation, backoff, dead letters, many workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from channels import delivery
+from channels.conversations import open_conversation
+from channels.models import OutboxMessage
+from channels.outbox import enqueue
+from db import Database, utcnow
+from orders.customers import create_customer
+from tests.channels_support import outbox
+
+# The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
+pytest_plugins = ["tests.channels_support"]
+
+
+@pytest.fixture
+def app(app_factory):  # type: ignore[no-untyped-def]
+    return app_factory(outbox_max_attempts=3)
+
+
+def queue(database: Database, texts: list[str], address: str = "web-1") -> None:
+    with database.transaction() as session:
+        conversation = open_conversation(session, "web", address, create_customer(session))
+        for text in texts:
+            enqueue(session, conversation, text)
+
+
+def test_rows_of_one_conversation_go_out_in_order(app) -> None:  # type: ignore[no-untyped-def]
+    database = app.extensions["db"]
+    queue(database, ["one", "two"], "a")
+    queue(database, ["other"], "b")
+    with database.transaction() as session:
+        first = delivery.claim(session, limit=10)
+    assert [row.body for row in first] == ["one", "other"]  # "two" waits for "one"
+
+
+def test_a_dead_workers_lease_expires_and_another_takes_over(app) -> None:  # type: ignore[no-untyped-def]
+    database, settings = app.extensions["db"], app.extensions["settings"]
+    queue(database, ["hello"])
+    with database.transaction() as session:
+        assert len(delivery.claim(session, limit=10)) == 1  # this worker is then killed
+    assert delivery.run_once(database, settings) == 0  # leased: nobody else touches it
+    with database.transaction() as session:
+        session.execute(update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1)))
+    assert delivery.run_once(database, settings) == 1
+    [row] = outbox(database)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_failures_back_off_then_become_dead_letters(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    database, settings = app.extensions["db"], app.extensions["settings"]
+    queue(database, ["hello"])
+
+    def failing(row, settings):  # type: ignore[no-untyped-def]
+        raise delivery.DeliveryError("provider down")
+
+    monkeypatch.setitem(delivery.SENDERS, "web", "tests.test_delivery:_failing")
+    monkeypatch.setattr("tests.test_delivery._failing", failing, raising=False)
+    for _ in range(5):
+        delivery.run_once(database, settings)
+    [row] = outbox(database)
+    assert (row.status, row.attempts, row.last_error) == ("dead", 3, "provider down")
+
+
+def test_backoff_grows_exponentially_with_jitter() -> None:
+    for attempts, ceiling in [(1, 5), (2, 10), (5, 80), (30, delivery.BACKOFF_CAP_SECONDS)]:
+        delays = [delivery.backoff_seconds(attempts, 5) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 1
+
+
+def test_many_workers_claim_each_row_once(app) -> None:  # type: ignore[no-untyped-def]
+    database = app.extensions["db"]
+    for index in range(40):
+        queue(database, [f"message {index}"], f"visitor-{index}")
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with database.transaction() as session:
+                rows = delivery.claim(session, limit=3)
+            if not rows:
+                return
+            with lock:
+                claimed.extend(row.id for row in rows)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted({row.id for row in outbox(database)})
