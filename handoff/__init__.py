@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+# Machine-to-machine paths, authenticated otherwise: providers sign /webhooks/*,
+# /api/* takes bearer tokens. Everything else that a browser POSTs needs a CSRF token.
+CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/api/")
+
+
+def _init_csrf(app: Flask) -> None:
+    """CSRF on every browser POST in the app, not only the console's.
+
+    Exempting by path (the public URL contract in INTERFACE.md) rather than by
+    blueprint name keeps webhooks working whatever their blueprints are called.
+    A view elsewhere can still opt out with `app.extensions["csrf"].exempt(view)`.
+    """
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf = CSRFProtect(app)
+
+    @app.before_request
+    def _csrf_protect() -> None:
+        if not request.path.startswith(CSRF_EXEMPT_PREFIXES):
+            csrf.protect(apply_exemptions=True)
 
 
 def register(app: Flask) -> None:
     """Add this package's blueprints, commands and background tasks to the app."""
+    # Imported here so `import handoff.models` (schema, the bot) stays light.
+    from handoff.api import bp as api_bp
+    from handoff.cli import register_commands
+    from handoff.views import bp as console_bp
+
+    _init_csrf(app)
+    app.register_blueprint(console_bp)
+    app.register_blueprint(api_bp)
+    register_commands(app)

@@ -1,0 +1,24 @@
+"""Refusals of the handoff queue, as domain errors so the API and console word them once."""
+
+from __future__ import annotations
+
+from orders.errors import DomainError, NotFound
+
+
+class HandoffNotFound(NotFound):
+    code = "handoff_not_found"
+
+
+class AlreadyClaimed(DomainError):
+    code = "already_claimed"
+    http_status = 409
+
+
+class HandoffClosed(DomainError):
+    code = "handoff_closed"
+    http_status = 409
+
+
+class NotYourHandoff(DomainError):
+    code = "not_your_handoff"
+    http_status = 403

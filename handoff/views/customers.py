@@ -1,0 +1,212 @@
+"""The customer panel and actions on the customer's behalf, through the orders services.
+
+Every change goes through the same service function the bot and the API call, with
+`Actor.csr(email)` (channel "phone" for an order taken over the phone), so the
+order's event log says which CSR did it; the console's audit log records it too.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from handoff import audit
+from handoff.views import bp
+from handoff.views.auth import AGENTS, console_action, current_user, requires
+from orders import customers, ordering, queries, returns
+from orders.errors import ValidationFailed
+from orders.events import Actor
+from orders.models import Location, Order, Product, Return
+from web import database
+
+PHONE_ORDER_ROWS = 5
+
+
+def customer_panel(s: Session, customer_id: int) -> dict[str, Any]:
+    """What the panel shows: profile, identities, open orders, history and returns."""
+    customer = customers.get_customer(s, customer_id)
+    return {
+        "customer": customer,
+        "open_orders": queries.open_orders(s, customer_id),
+        "history": customers.purchase_history(s, customer_id),
+        "customer_returns": s.scalars(
+            select(Return)
+            .join(Order)
+            .where(Order.customer_id == customer_id)
+            .options(selectinload(Return.lines))
+            .order_by(Return.id.desc())
+        ).all(),
+        "pickup_locations": s.scalars(
+            select(Location)
+            .where(Location.pickup.is_(True), Location.active.is_(True))
+            .order_by(Location.code)
+        ).all(),
+        "all_locations": s.scalars(
+            select(Location).where(Location.active.is_(True)).order_by(Location.code)
+        ).all(),
+    }
+
+
+def _back(default: str) -> str:
+    """Return to the page the form was on (a console path), else `default`."""
+    target = request.form.get("back", "")
+    return target if target.startswith("/csr/") and not target.startswith("//") else default
+
+
+def _quantity(raw: str, what: str) -> int:
+    raw = raw.strip()
+    if not raw.isdigit():
+        raise ValidationFailed(f"The quantity for {what} must be a whole number.")
+    return int(raw)
+
+
+def _changes_from_form(order: Order) -> ordering.OrderChanges:
+    """Only what differs from the order as it is becomes a change."""
+    form = request.form
+    quantities = {
+        line.sku: _quantity(form[f"qty_{line.sku}"], line.sku)
+        for line in order.lines
+        if f"qty_{line.sku}" in form
+        and form[f"qty_{line.sku}"].strip() != str(line.active_quantity)
+    }
+    new_sku = form.get("new_sku", "").strip().upper()
+    if new_sku:
+        quantities[new_sku] = _quantity(form.get("new_qty", "1"), new_sku)
+    method = form.get("method", order.fulfillment_method)
+    address = form.get("address", "").strip()
+    location = form.get("location", "").strip().upper()
+    return ordering.OrderChanges(
+        quantities=quantities,
+        address=address if method == "delivery" and address != order.address else None,
+        fulfillment_method=method if method != order.fulfillment_method else None,
+        pickup_location_code=location
+        if method == "pickup" and location and location != order.location.code
+        else None,
+    )
+
+
+@bp.get("/customers/<int:customer_id>")
+@requires(*AGENTS)
+def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
+    with database().transaction() as s:
+        return render_template("csr/customer.html", **customer_panel(s, customer_id))
+
+
+@bp.post("/orders/<number>/change")
+@requires(*AGENTS)
+def change_order(number: str):  # type: ignore[no-untyped-def]
+    with console_action(f"Order {number} changed.") as s:
+        user = current_user(s)
+        order = queries.get_order(s, number)
+        changes = _changes_from_form(order)
+        ordering.modify_order(s, order, changes, actor=Actor.csr(user.email))
+        audit.record(s, user.email, "order_change", "order", order.number, **changes.__dict__)
+    return redirect(_back(url_for("csr.search")))
+
+
+@bp.post("/orders/<number>/cancel")
+@requires(*AGENTS)
+def cancel_order(number: str):  # type: ignore[no-untyped-def]
+    reason = request.form.get("reason", "").strip()
+    with console_action(f"Order {number} cancelled.") as s:
+        user = current_user(s)
+        order = queries.get_order(s, number)
+        ordering.cancel_order(s, order, actor=Actor.csr(user.email), reason=reason)
+        audit.record(s, user.email, "order_cancel", "order", order.number, reason=reason)
+    return redirect(_back(url_for("csr.search")))
+
+
+def _phone_order_items() -> dict[str, int]:
+    items: dict[str, int] = {}
+    for row in range(1, PHONE_ORDER_ROWS + 1):
+        sku = request.form.get(f"sku_{row}", "").strip().upper()
+        if sku:
+            items[sku] = items.get(sku, 0) + _quantity(request.form.get(f"qty_{row}", ""), sku)
+    if not items:
+        raise ValidationFailed("Choose at least one product.")
+    return items
+
+
+@bp.route("/customers/<int:customer_id>/phone-order", methods=["GET", "POST"])
+@requires(*AGENTS)
+def phone_order(customer_id: int):  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        placed: list[str] = []
+        with console_action("Order placed.") as s:
+            user = current_user(s)
+            customer = customers.get_customer(s, customer_id)
+            method = request.form.get("method", "delivery")
+            order = ordering.place_order(
+                s,
+                customer,
+                _phone_order_items(),
+                method=method,
+                address=request.form.get("address", "").strip() or None,
+                pickup_location_code=request.form.get("location") if method == "pickup" else None,
+                actor=Actor.csr(user.email, channel="phone"),
+            )
+            audit.record(s, user.email, "phone_order", "order", order.number)
+            placed.append(order.display_number)
+        if placed:
+            return redirect(_back(url_for("csr.customer_page", customer_id=customer_id)))
+    with database().transaction() as s:
+        return render_template(
+            "csr/phone_order.html",
+            customer=customers.get_customer(s, customer_id),
+            products=s.scalars(
+                select(Product).where(Product.active.is_(True)).order_by(Product.name)
+            ).all(),
+            pickup_locations=customer_panel(s, customer_id)["pickup_locations"],
+            rows=range(1, PHONE_ORDER_ROWS + 1),
+            back=request.values.get("back", ""),
+            form=request.form,
+        )
+
+
+def _amount(raw: str) -> Decimal | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation as exc:
+        raise ValidationFailed("The refund amount must be a number such as 12.50.") from exc
+
+
+@bp.post("/returns/<number>/<action>")
+@requires(*AGENTS)
+def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
+    form = request.form
+    with console_action(f"Return {number}: {action} done.") as s:
+        user = current_user(s)
+        actor = Actor.csr(user.email)
+        ret = returns.get_return(s, number)
+        if action == "approve":
+            returns.approve_return(s, ret, actor=actor)
+        elif action == "reject":
+            returns.reject_return(s, ret, actor=actor, reason=form.get("reason", ""))
+        elif action == "receive":
+            returns.receive_return(s, ret, actor=actor, location_code=form.get("location") or None)
+        elif action == "refund":
+            returns.refund_return(s, ret, actor=actor, amount=_amount(form.get("amount", "")))
+        else:
+            raise ValidationFailed(f"No return action {action!r}.")
+        audit.record(s, user.email, f"return_{action}", "return", ret.display_number)
+    return redirect(_back(url_for("csr.search")))
+
+
+@bp.get("/search")
+@requires(*AGENTS)
+def search():  # type: ignore[no-untyped-def]
+    q = request.args.get("q", "").strip()[:200]
+    with database().transaction() as s:
+        return render_template(
+            "csr/search.html",
+            q=q,
+            orders=queries.search_orders(s, q=q, limit=50) if q else [],
+            found_customers=customers.search_customers(s, q, limit=50) if q else [],
+        )

@@ -1,0 +1,202 @@
+"""The queue and one handoff's page: transcript, reply, notes, claim / hand back / resolve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.models import Conversation, Message
+from db import utcnow
+from handoff import audit, queue
+from handoff.models import CannedReply, Handoff, HandoffNote
+from handoff.views import bp
+from handoff.views.auth import AGENTS, console_action, current_user, requires
+from handoff.views.customers import customer_panel
+from web import database, settings
+
+TRANSCRIPT_LIMIT = 500
+STATUS_FILTERS = {
+    "open": queue.OPEN_STATUSES,
+    "waiting": ("waiting",),
+    "assigned": ("assigned",),
+    "closed": ("closed",),
+}
+
+
+@bp.app_template_filter("csr_minutes")
+def minutes_filter(handoff: Handoff) -> str:
+    minutes = int(queue.waited(handoff).total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+@bp.app_template_filter("csr_time")
+def time_filter(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _queue_filters() -> dict[str, str]:
+    return {
+        "status": request.args.get("status", "open")
+        if request.args.get("status") in STATUS_FILTERS
+        else "open",
+        "reason": request.args.get("reason", "")
+        if request.args.get("reason") in queue.REASONS
+        else "",
+        "channel": request.args.get("channel", "").strip()[:20],
+        "mine": "1" if request.args.get("mine") == "1" else "",
+    }
+
+
+@bp.get("/queue")
+@requires(*AGENTS)
+def queue_page():  # type: ignore[no-untyped-def]
+    filters = _queue_filters()
+    with database().transaction() as s:
+        user = current_user(s)
+        handoffs = queue.list_handoffs(
+            s,
+            status=STATUS_FILTERS[filters["status"]],
+            reason=filters["reason"] or None,
+            channel=filters["channel"] or None,
+            assigned_to_id=user.id if filters["mine"] else None,
+        )
+        now = utcnow()
+        overdue = {h.id for h in handoffs if queue.is_overdue(h, settings(), now)}
+        online = queue.online_csrs(s, now)
+        template = "csr/_queue_table.html" if request.args.get("partial") else "csr/queue.html"
+        return render_template(
+            template,
+            handoffs=handoffs,
+            overdue=overdue,
+            filters=filters,
+            reasons=queue.REASONS,
+            online=online,
+            alert_minutes=settings().handoff_wait_alert_minutes,
+        )
+
+
+def transcript(s: Session, customer_id: int, after: int = 0) -> list[Message]:
+    """Every message with this customer on every channel, oldest first."""
+    newest = (
+        select(Message)
+        .join(Conversation)
+        .where(Conversation.customer_id == customer_id, Message.id > after)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(TRANSCRIPT_LIMIT)
+    )
+    return sorted(s.scalars(newest), key=lambda m: (m.created_at, m.id))
+
+
+@bp.get("/handoffs/<int:handoff_id>")
+@requires(*AGENTS)
+def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
+    with database().transaction() as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        notes = s.scalars(
+            select(HandoffNote)
+            .where(HandoffNote.customer_id == handoff.customer_id)
+            .order_by(HandoffNote.created_at.desc())
+        ).all()
+        return render_template(
+            "csr/handoff.html",
+            handoff=handoff,
+            user=user,
+            messages=transcript(s, handoff.customer_id),
+            notes=notes,
+            canned=s.scalars(select(CannedReply).order_by(CannedReply.title)).all(),
+            overdue=queue.is_overdue(handoff, settings()),
+            place=queue.place_in_line(s, handoff),
+            **customer_panel(s, handoff.customer_id),
+        )
+
+
+@bp.get("/handoffs/<int:handoff_id>/messages")
+@requires(*AGENTS)
+def new_messages(handoff_id: int):  # type: ignore[no-untyped-def]
+    """New transcript rows as an HTML fragment, for the page's poll (escaped like the page)."""
+    after = request.args.get("after", "0")
+    with database().transaction() as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        messages = transcript(s, handoff.customer_id, int(after) if after.isdigit() else 0)
+        body = render_template("csr/_messages.html", messages=messages)
+        return body, 200, {"X-Handoff-Status": handoff.status}
+
+
+def _act(handoff_id: int, action: str, done: str) -> None:
+    with console_action(done) as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        {
+            "claim": queue.claim,
+            "release": queue.release,
+            "hand_back": queue.hand_back,
+            "resolve": queue.resolve,
+        }[action](s, handoff, user)
+        audit.record(s, user.email, action, "handoff", handoff.id)
+
+
+@bp.post("/handoffs/<int:handoff_id>/claim")
+@requires(*AGENTS)
+def claim(handoff_id: int):  # type: ignore[no-untyped-def]
+    _act(handoff_id, "claim", "It's yours: the customer is waiting for your reply.")
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
+
+
+@bp.post("/handoffs/<int:handoff_id>/release")
+@requires(*AGENTS)
+def release(handoff_id: int):  # type: ignore[no-untyped-def]
+    _act(handoff_id, "release", "Back in the queue for someone else.")
+    return redirect(url_for("csr.queue_page"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/hand-back")
+@requires(*AGENTS)
+def hand_back(handoff_id: int):  # type: ignore[no-untyped-def]
+    _act(handoff_id, "hand_back", "Handed back: the bot answers again, where it left off.")
+    return redirect(url_for("csr.queue_page"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/resolve")
+@requires(*AGENTS)
+def resolve(handoff_id: int):  # type: ignore[no-untyped-def]
+    _act(handoff_id, "resolve", "Resolved: the customer's next message starts afresh.")
+    return redirect(url_for("csr.queue_page"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/reply")
+@requires(*AGENTS)
+def reply(handoff_id: int):  # type: ignore[no-untyped-def]
+    with console_action("Sent.") as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        message = queue.reply(s, handoff, user, request.form.get("text", ""))
+        audit.record(s, user.email, "reply", "handoff", handoff.id, message_id=message.id)
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id) + "#reply")
+
+
+@bp.post("/handoffs/<int:handoff_id>/notes")
+@requires(*AGENTS)
+def add_note(handoff_id: int):  # type: ignore[no-untyped-def]
+    with console_action("Note saved.") as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        note = queue.add_note(s, handoff, user, request.form.get("text", ""))
+        audit.record(s, user.email, "note", "handoff", handoff.id, note_id=note.id)
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
+
+
+@bp.post("/availability")
+@requires(*AGENTS)
+def availability():  # type: ignore[no-untyped-def]
+    wanted = request.form.get("auto_assign") == "1"
+    with console_action("Auto-assignment on." if wanted else "Auto-assignment off.") as s:
+        user = current_user(s)
+        user.auto_assign = wanted
+        audit.record(s, user.email, "auto_assign", "user", user.id, on=wanted)
+        if wanted:
+            queue.assign_waiting(s)
+    return redirect(url_for("csr.queue_page"))

@@ -1,0 +1,96 @@
+"""/api/v1/handoffs: list, claim, release, resolve and send, with bearer tokens."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth import create_token
+from channels.models import OutboxMessage
+from db import Database
+from handoff.models import AuditEntry, Handoff
+from tests import factories
+from tests.handoff_support import agent, escalated
+
+AUTH = {"Authorization": "Bearer test-admin-token"}
+
+
+@pytest.fixture
+def shop(app: Flask, db: Database) -> Session:
+    with db.sessions() as s:
+        factories.make_shop(s)
+        yield s
+
+
+def test_needs_a_token(client: FlaskClient, shop: Session) -> None:
+    escalated(shop)
+    assert client.get("/api/v1/handoffs").status_code == 401
+    response = client.post("/api/v1/handoffs/1/resolve", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_store_scoped_tokens_cannot_work_the_queue(client: FlaskClient, shop: Session) -> None:
+    token = create_token(shop, "downtown-till", locations=["DT"])
+    shop.commit()
+    response = client.get("/api/v1/handoffs", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+
+
+def test_list_by_status(client: FlaskClient, shop: Session) -> None:
+    waiting = escalated(shop, "complaint", phone="+15555550121", name="Wanda")
+    later = escalated(shop, phone="+15555550122")
+    body = client.get("/api/v1/handoffs?status=waiting", headers=AUTH).get_json()
+    assert [h["id"] for h in body["handoffs"]] == [waiting.id, later.id]
+    first = body["handoffs"][0]
+    assert (first["status"], first["reason"], first["customer_name"], first["channel"]) == (
+        "waiting",
+        "complaint",
+        "Wanda",
+        "sms",
+    )
+    assert client.get("/api/v1/handoffs?status=closed", headers=AUTH).get_json() == {"handoffs": []}
+    bad = client.get("/api/v1/handoffs?status=open", headers=AUTH)
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_status"
+
+
+def test_claim_release_message_resolve(client: FlaskClient, shop: Session, db: Database) -> None:
+    handoff = escalated(shop)
+    agent(shop, "ana@example.com")
+    base = f"/api/v1/handoffs/{handoff.id}"
+    assert client.post(f"{base}/claim", headers=AUTH, json={}).status_code == 400
+    claimed = client.post(f"{base}/claim", headers=AUTH, json={"csr": "ana@example.com"})
+    assert claimed.status_code == 200 and claimed.get_json()["assigned_to"] == "ana@example.com"
+    again = client.post(f"{base}/claim", headers=AUTH, json={"csr": "ana@example.com"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_claimed"
+    released = client.post(f"{base}/release", headers=AUTH)
+    assert released.get_json()["status"] == "waiting"
+
+    sent = client.post(f"{base}/messages", headers=AUTH, json={"text": "Hello from the API"})
+    assert sent.status_code == 201
+    assert client.post(f"{base}/messages", headers=AUTH, json={"text": 5}).status_code == 400
+
+    resolved = client.post(f"{base}/resolve", headers=AUTH).get_json()
+    assert (resolved["status"], resolved["resolution"]) == ("closed", "resolved")
+    late = client.post(f"{base}/messages", headers=AUTH, json={"text": "late"})
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "handoff_closed"
+    assert client.post(f"{base}/frobnicate", headers=AUTH).status_code == 404
+    assert client.post("/api/v1/handoffs/999/resolve", headers=AUTH).status_code == 404
+
+    with db.transaction() as s:
+        row = s.scalar(select(OutboxMessage))
+        assert (row.body, row.message.author, row.message.author_id) == (
+            "Hello from the API",
+            "csr",
+            "api:admin-token",
+        )
+        assert s.get(Handoff, handoff.id).conversation.mode == "bot"
+        assert list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id))) == [
+            "claim",
+            "release",
+            "reply",
+            "resolve",
+        ]
