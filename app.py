@@ -18,16 +18,18 @@ from flask import Flask, jsonify, request
 from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.serving import run_simple
 
+import api
 import bot
 import channels
 import handoff
 import migrate
 from api.auth import create_token
 from api.errors import error_response
-from api.views import bp as api_bp
 from db import Database
-from orders import demo
+from handoff import demo as handoff_demo
+from orders import demo, pickup_sweeper
 from orders.csv_import import IMPORTERS
 from orders.errors import DomainError
 from settings import Settings, load_settings
@@ -60,8 +62,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     if migrate_on_start:
         migrate.upgrade(database)
 
-    app.extensions["background_tasks"] = []
-    app.register_blueprint(api_bp)
+    app.extensions["background_tasks"] = [lambda: pickup_sweeper.start(database, settings)]
+    api.register(app)
     _register_core_routes(app)
     _register_commands(app)
     channels.register(app)
@@ -107,9 +109,8 @@ def _register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load the demo store (does nothing if there are products already)."""
-        click.echo(
-            "Demo store loaded." if seed(app) else "The catalog has products; left as it is."
-        )
+        if not seed(app):
+            click.echo("The catalog has products; left as it is.")
 
     @app.cli.command("import")
     @click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
@@ -125,28 +126,50 @@ def _register_commands(app: Flask) -> None:
 
     @app.cli.command("create-api-token")
     @click.argument("name")
-    def create_api_token(name: str) -> None:
+    @click.option(
+        "--location", "locations", multiple=True, help="Limit it to this location (repeatable)."
+    )
+    def create_api_token(name: str, locations: tuple[str, ...]) -> None:
         """Print a new API token (only its digest is stored)."""
-        with app.extensions["db"].transaction() as session:
-            token = create_token(session, name)
+        try:
+            with app.extensions["db"].transaction() as session:
+                token = create_token(session, name, locations=locations)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
         click.echo(token)
+
+    @app.cli.command("pickups-sweep")
+    def pickups_sweep() -> None:
+        """Remind about uncollected pickups once, cancel those past the expiry (for cron)."""
+        result = pickup_sweeper.sweep_once(app.extensions["db"], app.extensions["settings"])
+        click.echo(f"Reminded {len(result.reminded)}, cancelled {len(result.cancelled)}.")
+
+
+def _base_url() -> str:
+    return f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 
 
 def seed(app: Flask) -> bool:
+    """Seed the demo store and its console, printing the demo logins; False if already seeded."""
     with app.extensions["db"].transaction() as session:
-        return demo.seed(session)
+        if not demo.seed(session):
+            return False
+        logins = handoff_demo.seed(session)
+    click.echo(f"Seeded the demo store '{app.extensions['settings'].store_name}'.")
+    if logins:
+        click.echo(handoff_demo.describe(logins, _base_url()))
+    return True
 
 
 def serve(app: Flask) -> None:
-    settings: Settings = app.extensions["settings"]
-    if seed(app):
-        click.echo(f"Seeded the demo store '{settings.store_name}'.")
+    seed(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     for start in app.extensions["background_tasks"]:
         start()
     click.echo(f"Serving on http://{host}:{port}  (API at /api/v1, health at /healthz)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Not app.run(): Flask ignores it inside a CLI command, and this is one.
+    run_simple(host, port, app, threaded=True)
 
 
 @click.group(

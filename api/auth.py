@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from flask import g, request
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError
 from api.models import ApiToken, digest
 from db import utcnow
+from orders import inventory, stockops
 from orders.events import Actor
 from web import database, settings
 
@@ -22,18 +24,32 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def create_token(session: Session, name: str, role: str = "admin") -> str:
-    """Make a token, store its digest, and return the token (shown once)."""
+def create_token(
+    session: Session, name: str, role: str = "admin", locations: Iterable[str] = ()
+) -> str:
+    """Make a token, store its digest, and return the token (shown once).
+
+    `locations` limits what the token may do in store operations (fulfilment, returns
+    received, stock moves) to those location codes; none means every location.
+    """
+    codes = sorted({inventory.get_location(session, code).code for code in locations})
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, token_hash=digest(token), role=role))
+    session.add(ApiToken(name=name, token_hash=digest(token), role=role, locations=",".join(codes)))
     session.flush()
     return token
 
 
-def _authenticate(token: str) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: str
+    locations: set[str] | None  # None: every location
+
+
+def _authenticate(token: str) -> Caller | None:
     admin_token = settings().admin_api_token
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return "admin-token", "admin"
+        return Caller("admin-token", "admin", None)
     with database().transaction() as session:
         row = session.scalar(
             select(ApiToken).where(
@@ -43,7 +59,7 @@ def _authenticate(token: str) -> tuple[str, str] | None:
         if row is None:
             return None
         row.last_used_at = utcnow()
-        return row.name, row.role
+        return Caller(row.name, row.role, row.location_scope)
 
 
 def require_token(view: Callable[P, T]) -> Callable[P, T]:
@@ -53,11 +69,21 @@ def require_token(view: Callable[P, T]) -> Callable[P, T]:
         found = _authenticate(token.strip()) if scheme.lower() == "bearer" and token else None
         if found is None:
             raise ApiError(401, "unauthorized", "A valid bearer token is required.")
-        g.api_token_name, g.api_role = found
+        g.api_caller = found
         return view(*args, **kwargs)
 
     return wrapper
 
 
+def require_location(code: str) -> None:
+    """Refuse (403) a location-scoped token acting on another location."""
+    stockops.check_location_access(g.api_caller.locations, code)
+
+
+def caller_locations() -> set[str] | None:
+    """The locations the calling token is limited to; None for every location."""
+    return g.api_caller.locations
+
+
 def api_actor() -> Actor:
-    return Actor("system", f"api:{g.api_token_name}", "api")
+    return Actor("system", f"api:{g.api_caller.name}", "api")

@@ -23,6 +23,13 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(20), default="admin")
+    # Location codes this token may act on, comma-separated; empty means every location.
+    locations: Mapped[str] = mapped_column(String(500), default="")
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def location_scope(self) -> set[str] | None:
+        codes = {c.strip().upper() for c in self.locations.split(",") if c.strip()}
+        return codes or None

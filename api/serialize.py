@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from orders.models import Customer, Location, Order, Product, Return, Stock
+from orders.models import Customer, Location, Order, Product, Return, Stock, StockMovement
+from orders.stockops import PickupQueue, ShippingQueue
 
 
 def money(value: Decimal | None) -> str | None:
@@ -26,6 +27,7 @@ def product(p: Product) -> dict[str, Any]:
         "aliases": p.alias_list,
         "description": p.description,
         "active": p.active,
+        "low_stock_threshold": p.low_stock_threshold,
     }
 
 
@@ -129,4 +131,63 @@ def return_(r: Return) -> dict[str, Any]:
         "value": money(r.value),
         "refund_amount": money(r.refund_amount),
         "created_at": when(r.created_at),
+    }
+
+
+def stock_level(row: Stock) -> dict[str, Any]:
+    """A stock row with the product's low-stock threshold and whether it is reached."""
+    return {
+        **stock(row),
+        "low_stock_threshold": row.product.low_stock_threshold,
+        "low": row.available <= row.product.low_stock_threshold,
+    }
+
+
+def movement(m: StockMovement) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "sku": m.product.sku,
+        "location": m.location.code,
+        "delta": m.delta,
+        "reason": m.reason,
+        "actor": m.actor,
+        "order": f"#{m.order.number}" if m.order is not None else None,
+        "note": m.note,
+        "at": when(m.at),
+    }
+
+
+def order_summary(o: Order) -> dict[str, Any]:
+    """What a store queue shows per order (no payment details, no pickup code)."""
+    return {
+        "number": o.display_number,
+        "status": o.status,
+        "customer": {"id": o.customer_id, "name": o.customer.name},
+        "placed_at": when(o.placed_at),
+        "ready_at": when(o.ready_at),
+        "lines": [
+            {"sku": line.sku, "name": line.name, "open": line.open_quantity}
+            for line in o.lines
+            if line.open_quantity > 0
+        ],
+    }
+
+
+def pickup_queue(q: PickupQueue) -> dict[str, Any]:
+    return {
+        "location": location(q.location),
+        "to_prepare": [order_summary(o) for o in q.to_prepare],
+        "ready": [order_summary(o) for o in q.ready],
+        "not_collected": [order_summary(o) for o in q.not_collected],
+    }
+
+
+def shipping_queue(q: ShippingQueue) -> dict[str, Any]:
+    return {
+        "location": location(q.location),
+        "orders": [order_summary(o) for o in q.orders],
+        "pick_list": [
+            {"sku": p.sku, "name": p.name, "quantity": p.quantity, "orders": p.orders}
+            for p in q.pick_list
+        ],
     }

@@ -3,7 +3,6 @@ service functions the bot and the CSR console use."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -11,49 +10,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import serialize
-from api.auth import api_actor, require_token
+from api.auth import api_actor, require_location, require_token
 from api.errors import ApiError, register_error_handlers
+from api.parse import (
+    body,
+    conditions_from,
+    items_from,
+    optional_int,
+    optional_money,
+    optional_text,
+    query_digits,
+)
 from orders import customers, fulfilment, ordering, queries, returns
-from orders.models import Location, Product, Return, Stock
+from orders.models import Customer, Location, Product, Stock
 from orders.status import OrderStatus, ReturnStatus
 from web import database, settings
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
-
-
-def body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if data is None and not request.data:
-        return {}
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "The request body must be a JSON object.")
-    return data
-
-
-def items_from(raw: object) -> dict[str, int]:
-    """`{"SKU": 2}` or `[{"sku": "SKU", "quantity": 2}]` -> {"SKU": 2}."""
-    if isinstance(raw, dict):
-        pairs = list(raw.items())
-    elif isinstance(raw, list) and all(isinstance(x, dict) for x in raw):
-        pairs = [(x.get("sku"), x.get("quantity")) for x in raw]
-    else:
-        raise ApiError(400, "bad_lines", "lines must be a list of {sku, quantity} or a map.")
-    items: dict[str, int] = {}
-    for sku, quantity in pairs:
-        if not isinstance(sku, str) or isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise ApiError(
-                400, "bad_lines", "Each line needs a sku (text) and a quantity (integer)."
-            )
-        items[sku.strip().upper()] = items.get(sku.strip().upper(), 0) + quantity
-    return items
-
-
-def optional_text(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, "bad_field", f"{key} must be text.")
-    return value
 
 
 @bp.get("/products")
@@ -99,13 +73,11 @@ def list_orders():  # type: ignore[no-untyped-def]
     status = request.args.get("status") or None
     if status and status not in OrderStatus.__members__.values():
         raise ApiError(400, "bad_status", f"Unknown order status {status!r}.")
-    customer = request.args.get("customer")
-    if customer is not None and not customer.isdigit():
-        raise ApiError(400, "bad_customer", "customer must be a customer id.")
+    customer_id = query_digits("customer")
     with database().transaction() as session:
         found = queries.search_orders(
             session,
-            customer_id=int(customer) if customer else None,
+            customer_id=customer_id,
             status=status,
             sku=request.args.get("sku") or None,
             q=request.args.get("q") or None,
@@ -120,18 +92,18 @@ def get_order(number: str):  # type: ignore[no-untyped-def]
         return jsonify(serialize.order(queries.get_order(session, number)))
 
 
-def _customer_for_new_order(session: Session, data: dict[str, Any]):  # type: ignore[no-untyped-def]
-    if isinstance(data.get("customer_id"), int):
-        return customers.get_customer(session, data["customer_id"])
+def _customer_for_new_order(session: Session, data: dict[str, Any]) -> Customer:
+    customer_id = optional_int(data, "customer_id")
+    if customer_id is not None:
+        return customers.get_customer(session, customer_id)
     spec = data.get("customer")
     if not isinstance(spec, dict):
         raise ApiError(400, "bad_customer", "Give customer_id or customer {name, phone|email}.")
+    name = optional_text(spec, "name") or ""
     for kind in ("phone", "email"):
-        if isinstance(spec.get(kind), str):
-            customer = customers.customer_for_identity(
-                session, kind, spec[kind], spec.get("name", "")
-            )
-            return customer
+        value = optional_text(spec, kind)
+        if value:
+            return customers.customer_for_identity(session, kind, value, name)
     raise ApiError(400, "bad_customer", "A new customer needs a phone or an email.")
 
 
@@ -198,6 +170,7 @@ def add_fulfillment(number: str):  # type: ignore[no-untyped-def]
     kind = data.get("type")
     with database().transaction() as session:
         order = queries.get_order(session, number)
+        require_location(order.location.code)
         if kind == "shipment":
             fulfilment.ship(
                 session,
@@ -214,7 +187,9 @@ def add_fulfillment(number: str):  # type: ignore[no-untyped-def]
                 session, order, optional_text(data, "pickup_code") or "", actor=api_actor()
             )
         elif kind == "delivered":
-            fulfilment.mark_delivered(session, order, actor=api_actor())
+            fulfilment.mark_delivered(
+                session, order, actor=api_actor(), shipment_id=optional_int(data, "shipment_id")
+            )
         else:
             raise ApiError(
                 400, "bad_type", "type must be shipment, ready_for_pickup, picked_up or delivered."
@@ -228,11 +203,14 @@ def list_returns():  # type: ignore[no-untyped-def]
     status = request.args.get("status") or None
     if status and status not in ReturnStatus.__members__.values():
         raise ApiError(400, "bad_status", f"Unknown return status {status!r}.")
-    query = select(Return).order_by(Return.id.desc()).limit(200)
-    if status:
-        query = query.where(Return.status == status)
     with database().transaction() as session:
-        return jsonify({"returns": [serialize.return_(r) for r in session.scalars(query)]})
+        found = returns.find_returns(
+            session,
+            status=status,
+            customer_id=query_digits("customer"),
+            order_number=request.args.get("order") or None,
+        )
+        return jsonify({"returns": [serialize.return_(r) for r in found]})
 
 
 @bp.post("/orders/<number>/returns")
@@ -267,24 +245,22 @@ def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
                 session, ret, actor=api_actor(), reason=optional_text(data, "reason") or ""
             )
         elif action == "receive":
-            conditions = data.get("conditions") or {}
-            if not isinstance(conditions, dict):
-                raise ApiError(400, "bad_conditions", "conditions must map sku to a condition.")
+            location = optional_text(data, "location") or (ret.location and ret.location.code)
+            if location:
+                require_location(location)
             returns.receive_return(
                 session,
                 ret,
                 actor=api_actor(),
-                location_code=optional_text(data, "location"),
-                conditions=conditions,
+                location_code=location,
+                conditions=conditions_from(data.get("conditions")),
             )
         elif action == "refund":
-            amount = None
-            if data.get("amount") is not None:
-                try:
-                    amount = Decimal(str(data["amount"]))
-                except InvalidOperation as exc:
-                    raise ApiError(400, "bad_amount", "amount must be a decimal string.") from exc
-            returns.refund_return(session, ret, actor=api_actor(), amount=amount)
+            if ret.location is not None:
+                require_location(ret.location.code)
+            returns.refund_return(
+                session, ret, actor=api_actor(), amount=optional_money(data, "amount")
+            )
         else:
             raise ApiError(404, "not_found", f"No return action {action!r}.")
         return jsonify(serialize.return_(ret))

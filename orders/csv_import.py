@@ -21,6 +21,7 @@ from orders.models import Location, Product, Stock
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+MAX_QUANTITY = 1_000_000
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0", ""}
 
@@ -33,7 +34,8 @@ def _read(data: bytes, required: tuple[str, ...]) -> list[tuple[int, dict[str, s
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFailed([(0, f"the file is not UTF-8 (byte {exc.start})")]) from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFailed([(line, f"the file is not UTF-8 (byte {exc.start})")]) from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]
@@ -55,6 +57,16 @@ def _text(row: dict[str, str], column: str, limit: int, *, required: bool = Fals
     if len(value) > limit:
         raise RowError(f"{column} is longer than {limit} characters")
     return value
+
+
+def _whole(row: dict[str, str], column: str, default: int | None = None) -> int:
+    """A whole number from 0 to MAX_QUANTITY (ASCII digits only: `"²".isdigit()` is true)."""
+    raw = row.get(column, "")
+    if not raw and default is not None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) > MAX_QUANTITY:
+        raise RowError(f"{column} {raw!r} must be a whole number from 0 to {MAX_QUANTITY}")
+    return int(raw)
 
 
 def _price(raw: str) -> Decimal:
@@ -103,7 +115,13 @@ def import_catalog(session: Session, data: bytes) -> int:
             raise RowError(f"sku {sku} appears twice")
         seen.add(sku)
         aliases = [a.strip().lower() for a in row.get("aliases", "").split("|") if a.strip()]
+        extra = (
+            {"low_stock_threshold": _whole(row, "low_stock_threshold")}
+            if row.get("low_stock_threshold")
+            else {}
+        )
         return {
+            **extra,
             "sku": sku,
             "name": _text(row, "name", 200, required=True),
             "price": _price(row.get("price", "")),
@@ -137,9 +155,6 @@ def import_locations(session: Session, data: bytes) -> int:
         kind = row.get("kind", "").lower() or ("store" if pickup else "warehouse")
         if kind not in ("store", "warehouse"):
             raise RowError(f"kind must be store or warehouse, not {kind!r}")
-        priority_raw = row.get("priority", "") or "100"
-        if not priority_raw.isdigit():
-            raise RowError(f"priority must be a whole number, not {priority_raw!r}")
         return {
             "code": code,
             "name": _text(row, "name", 200, required=True),
@@ -147,7 +162,7 @@ def import_locations(session: Session, data: bytes) -> int:
             "pickup": pickup,
             "hours": _text(row, "hours", 500),
             "kind": kind,
-            "priority": int(priority_raw),
+            "priority": _whole(row, "priority", default=100),
         }
 
     def write(values: object) -> None:
@@ -178,13 +193,13 @@ def import_stock(session: Session, data: bytes, actor: str = "import") -> int:
             raise RowError(f"unknown sku {row.get('sku', '')!r}")
         if code not in locations:
             raise RowError(f"unknown location {row.get('location', '')!r}")
-        raw = row.get("quantity", "")
-        if not raw.isdigit() or int(raw) > 1_000_000:
-            raise RowError(f"quantity {raw!r} must be a whole number from 0 to 1000000")
+        quantity = _whole(row, "quantity")
         key = (products[sku], locations[code])
-        if int(raw) < reserved.get(key, 0):
-            raise RowError(f"quantity {raw} is below the {reserved[key]} reserved for open orders")
-        return key[0], key[1], int(raw)
+        if quantity < reserved.get(key, 0):
+            raise RowError(
+                f"quantity {quantity} is below the {reserved[key]} reserved for open orders"
+            )
+        return key[0], key[1], quantity
 
     def write(item: object) -> None:
         product_id, location_id, quantity = item  # type: ignore[misc]

@@ -71,6 +71,13 @@ class WrongPickupCode(DomainError):
     http_status = 403
 
 
+class LocationAccessDenied(DomainError):
+    """A store user acting on a location they are not assigned to."""
+
+    code = "location_access_denied"
+    http_status = 403
+
+
 class ReturnNotAllowed(DomainError):
     code = "return_not_allowed"
     http_status = 409

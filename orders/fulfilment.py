@@ -13,7 +13,7 @@ from orders.customers import check_text
 from orders.errors import InvalidQuantity, ProductNotFound, ValidationFailed, WrongPickupCode
 from orders.events import Actor
 from orders.models import Order, Shipment, ShipmentLine
-from orders.ordering import atomic, check_quantity
+from orders.ordering import atomic, check_quantity, normalise_items
 from orders.status import OrderStatus, check_order_transition
 
 
@@ -73,8 +73,8 @@ def ship(
         quantities = {line.id: line.open_quantity for line in order.lines if line.open_quantity}
     else:
         quantities = {}
-        for sku, quantity in items.items():
-            line = by_sku.get(sku.strip().upper())
+        for sku, quantity in normalise_items(items).items():
+            line = by_sku.get(sku)
             if line is None:
                 raise ProductNotFound(f"Order {order.display_number} has no {sku!r}.", sku=sku)
             if check_quantity(quantity) > line.open_quantity:
@@ -90,13 +90,12 @@ def ship(
     if complete:
         order.fulfilled_at = utcnow()
     shipment = Shipment(
-        order_id=order.id,
         location_id=order.location_id,
         carrier=carrier,
         tracking_number=tracking_number,
         lines=[ShipmentLine(order_line_id=i, quantity=q) for i, q in quantities.items()],
     )
-    session.add(shipment)
+    order.shipments.append(shipment)  # not just order_id: a delivery in this session sees it
     session.flush()
     events.record(
         session,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from orders.errors import LocationNotFound, OutOfStock, ValidationFailed
+from orders.errors import LocationNotFound, OutOfStock
 from orders.models import Location, Product, Stock, StockMovement
 
 Needs = Mapping[int, int]  # product id -> quantity
@@ -123,9 +123,17 @@ def move(
     row = stock_row(session, product_id, location_id)
     session.refresh(row, with_for_update=not _is_sqlite(session))
     if row.on_hand + delta < 0:
-        raise ValidationFailed(
+        raise OutOfStock(
             f"That would leave {row.on_hand + delta} on hand; only {row.on_hand} there.",
             on_hand=row.on_hand,
+        )
+    if row.on_hand + delta < row.reserved + reserved_delta:
+        raise OutOfStock(
+            f"That would leave {row.on_hand + delta} on hand with "
+            f"{row.reserved + reserved_delta} reserved for open orders; "
+            f"only {row.available} can be taken.",
+            on_hand=row.on_hand,
+            reserved=row.reserved,
         )
     row.on_hand += delta
     row.reserved += reserved_delta

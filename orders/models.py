@@ -96,6 +96,10 @@ class StockMovement(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    product: Mapped[Product] = relationship()
+    location: Mapped[Location] = relationship()
+    order: Mapped[Order | None] = relationship()
+
 
 class Customer(Base):
     __tablename__ = "customers"

@@ -27,7 +27,7 @@ from orders.errors import (
     ValidationFailed,
 )
 from orders.events import Actor
-from orders.models import Customer, Location, Order, OrderLine, Product
+from orders.models import Customer, Location, Order, OrderLine, Product, Return
 from orders.status import CANCELLABLE, MODIFIABLE, OrderStatus, check_order_transition
 
 MAX_LINE_QUANTITY = 99
@@ -47,9 +47,21 @@ def atomic(fn: Callable[P, T]) -> Callable[P, T]:
         session = args[0]
         assert isinstance(session, Session)
         with session.begin_nested():
+            _lock_current(session, args[1] if len(args) > 1 else None)
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _lock_current(session: Session, target: object) -> None:
+    """On PostgreSQL, lock the order or return a service acts on and read it afresh, so
+    two people changing it at once take turns and the second sees what the first did
+    (SQLite needs nothing: every transaction there begins IMMEDIATE)."""
+    if not isinstance(target, Order | Return) or session.get_bind().dialect.name == "sqlite":
+        return
+    session.flush()
+    session.expire_all()
+    session.refresh(target, with_for_update=True)
 
 
 def check_quantity(quantity: object, *, allow_zero: bool = False) -> int:
@@ -64,6 +76,20 @@ def check_quantity(quantity: object, *, allow_zero: bool = False) -> int:
     return quantity
 
 
+def normalise_items(items: Mapping[str, object]) -> dict[str, object]:
+    """SKUs upper-cased and stripped; the same SKU twice (`bean` and `BEAN`) is refused
+    rather than guessed at, since the caller meant one of the two quantities."""
+    normalised: dict[str, object] = {}
+    for sku, quantity in items.items():
+        if not isinstance(sku, str) or not sku.strip():
+            raise ProductNotFound(f"{sku!r} is not a product code.", sku=sku)
+        key = sku.strip().upper()
+        if key in normalised:
+            raise ValidationFailed(f"{key} appears twice; give each item once.", sku=key)
+        normalised[key] = quantity
+    return normalised
+
+
 def get_product(session: Session, sku: str) -> Product:
     product = session.scalar(select(Product).where(Product.sku == sku.strip().upper()))
     if product is None or not product.active:
@@ -76,6 +102,21 @@ def pickup_location(session: Session, code: str) -> Location:
     if not location.pickup:
         raise ValidationFailed(f"{location.name} does not offer pickup.", location=location.code)
     return location
+
+
+def _new_line(product: Product, quantity: int) -> OrderLine:
+    """A line at today's price; the price stays with the order if the catalog changes."""
+    return OrderLine(
+        product=product,
+        product_id=product.id,
+        sku=product.sku,
+        name=product.name,
+        unit_price=product.price,
+        quantity=quantity,
+        quantity_cancelled=0,
+        quantity_fulfilled=0,
+        quantity_returned=0,
+    )
 
 
 def _needs(lines: list[OrderLine]) -> dict[int, int]:
@@ -143,25 +184,13 @@ def place_order(
     Pickup reserves at the chosen store. Delivery reserves at the first location,
     in the shop's priority order, that has every line available.
     """
+    items = normalise_items(items)
     if not items:
         raise ValidationFailed("An order needs at least one item.")
     if len(items) > MAX_LINES:
         raise ValidationFailed(f"At most {MAX_LINES} different items in one order.")
     address, store = _resolve_fulfillment(session, method, address, pickup_location_code, customer)
-    lines = [
-        OrderLine(
-            product=p,
-            product_id=p.id,
-            sku=p.sku,
-            name=p.name,
-            unit_price=p.price,
-            quantity=check_quantity(q),
-            quantity_cancelled=0,
-            quantity_fulfilled=0,
-            quantity_returned=0,
-        )
-        for p, q in ((get_product(session, sku), q) for sku, q in items.items())
-    ]
+    lines = [_new_line(get_product(session, sku), check_quantity(q)) for sku, q in items.items()]
     needs = _needs(lines)
     if store is not None:
         inventory.reserve(session, store, needs)
@@ -224,31 +253,16 @@ def _check_modifiable(order: Order) -> None:
 def _apply_line_changes(session: Session, order: Order, quantities: Mapping[str, int]) -> dict:
     changed: dict[str, list[int]] = {}
     by_sku = {line.sku: line for line in order.lines}
-    for sku, quantity in quantities.items():
-        quantity = check_quantity(quantity, allow_zero=True)
-        line = by_sku.get(sku.strip().upper())
+    for sku, raw in normalise_items(quantities).items():
+        quantity = check_quantity(raw, allow_zero=True)
+        line = by_sku.get(sku)
         if line is None:
             if quantity == 0:
                 continue
             product = get_product(session, sku)
-            if product.sku in by_sku:
-                line = by_sku[product.sku]
-            else:
-                order.lines.append(
-                    OrderLine(
-                        product=product,
-                        product_id=product.id,
-                        sku=product.sku,
-                        name=product.name,
-                        unit_price=product.price,
-                        quantity=quantity,
-                        quantity_cancelled=0,
-                        quantity_fulfilled=0,
-                        quantity_returned=0,
-                    )
-                )
-                changed[product.sku] = [0, quantity]
-                continue
+            order.lines.append(_new_line(product, quantity))
+            changed[product.sku] = [0, quantity]
+            continue
         before = line.active_quantity
         if quantity == 0:
             order.lines.remove(line)
@@ -262,6 +276,26 @@ def _apply_line_changes(session: Session, order: Order, quantities: Mapping[str,
     if len(order.lines) > MAX_LINES:
         raise ValidationFailed(f"At most {MAX_LINES} different items in one order.")
     return changed
+
+
+def _changed_fulfillment(
+    session: Session, order: Order, changes: OrderChanges, method: str
+) -> tuple[str, Location | None]:
+    """The address and pickup store after `changes`; a change that does not fit the
+    method (an address for a pickup order, a store for a delivery) is refused, not dropped."""
+    if method == "pickup" and changes.address:
+        raise ValidationFailed(
+            f"Order {order.display_number} is for pickup, so it has no delivery address; "
+            "switch it to delivery to have it sent."
+        )
+    if method == "delivery" and changes.pickup_location_code:
+        raise ValidationFailed(
+            f"Order {order.display_number} is for delivery; switch it to pickup to choose a store."
+        )
+    was_pickup = order.fulfillment_method == "pickup"
+    pickup_code = changes.pickup_location_code or (order.location.code if was_pickup else None)
+    address = changes.address or (None if was_pickup else order.address)
+    return _resolve_fulfillment(session, method, address, pickup_code, order.customer)
 
 
 @atomic
@@ -281,15 +315,7 @@ def modify_order(session: Session, order: Order, changes: OrderChanges, *, actor
         details["lines"] = _apply_line_changes(session, order, changes.quantities)
     method = changes.fulfillment_method or order.fulfillment_method
     if method != order.fulfillment_method or changes.pickup_location_code or changes.address:
-        pickup_code = changes.pickup_location_code or (
-            order.location.code
-            if method == "pickup" and order.fulfillment_method == "pickup"
-            else None
-        )
-        address = changes.address or (order.address if method == "delivery" else None)
-        new_address, store = _resolve_fulfillment(
-            session, method, address, pickup_code, order.customer
-        )
+        new_address, store = _changed_fulfillment(session, order, changes, method)
         if method != order.fulfillment_method:
             details["method"] = [order.fulfillment_method, method]
             order.pickup_code = _new_pickup_code() if method == "pickup" else ""
@@ -342,11 +368,14 @@ def cancel_lines(
     """Cancel some units that have not been fulfilled yet; the rest of the order goes on."""
     if order.status not in CANCELLABLE | {OrderStatus.PARTIALLY_SHIPPED}:
         check_order_transition(order.status, OrderStatus.CANCELLED, "cancel items")
+    items = normalise_items(items)
+    if not items:
+        raise ValidationFailed("Which items should be cancelled?")
     by_sku = {line.sku: line for line in order.lines}
     release: dict[int, int] = {}
     total_before = order.total
     for sku, quantity in items.items():
-        line = by_sku.get(sku.strip().upper())
+        line = by_sku.get(sku)
         if line is None:
             raise ProductNotFound(f"Order {order.display_number} has no {sku!r}.", sku=sku)
         quantity = check_quantity(quantity)

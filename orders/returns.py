@@ -27,7 +27,8 @@ from orders.errors import (
 )
 from orders.events import Actor
 from orders.models import Location, Order, Return, ReturnLine
-from orders.ordering import atomic, check_quantity
+from orders.ordering import atomic, check_quantity, normalise_items
+from orders.queries import parse_order_number
 from orders.status import (
     LIVE_RETURN,
     RETURNABLE,
@@ -51,6 +52,25 @@ def get_return(session: Session, number: str | int) -> Return:
     if ret is None:
         raise ReturnNotFound(f"There is no return {str(number).strip()}.")
     return ret
+
+
+def find_returns(
+    session: Session,
+    *,
+    status: str | None = None,
+    customer_id: int | None = None,
+    order_number: str | int | None = None,
+    limit: int = 200,
+) -> list[Return]:
+    """Newest first; filters combine with AND (a store finds a return by its customer)."""
+    query = select(Return).join(Order).order_by(Return.id.desc()).limit(limit)
+    if status:
+        query = query.where(Return.status == status)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    if order_number is not None:
+        query = query.where(Order.number == parse_order_number(order_number))
+    return list(session.scalars(query))
 
 
 def returnable_quantities(session: Session, order: Order) -> dict[int, int]:
@@ -115,8 +135,8 @@ def request_return(
         wanted = {line_id: qty for line_id, qty in returnable.items() if qty > 0}
     else:
         wanted = {}
-        for sku, quantity in items.items():
-            line = by_sku.get(sku.strip().upper())
+        for sku, quantity in normalise_items(items).items():
+            line = by_sku.get(sku)
             if line is None:
                 raise ProductNotFound(f"Order {order.display_number} has no {sku!r}.", sku=sku)
             if check_quantity(quantity) > returnable[line.id]:
@@ -172,6 +192,53 @@ def reject_return(session: Session, ret: Return, *, actor: Actor, reason: str = 
     return _decide(session, ret, ReturnStatus.REJECTED, actor, check_text(reason, 1000, "reason"))
 
 
+Received = Mapping[str, str | Mapping[str, int]]
+
+
+def _split_by_condition(ret: Return, line: ReturnLine, spec: object) -> dict[str, int]:
+    """Units of one return line per condition: a condition word means all of them."""
+    if isinstance(spec, str):
+        counts = {spec: line.quantity}
+    elif isinstance(spec, Mapping):
+        counts = {}
+        for condition, quantity in spec.items():
+            counts[condition] = check_quantity(quantity, allow_zero=True)
+    else:
+        raise ValidationFailed("Give a condition, or a count per condition, for each item.")
+    for condition in counts:
+        if condition not in CONDITIONS:
+            raise ValidationFailed(f"Condition must be resellable or damaged, not {condition!r}.")
+    if sum(counts.values()) > line.quantity:
+        raise ReturnNotAllowed(
+            f"Return {ret.display_number} has {line.quantity} of {line.order_line.name}; "
+            f"{sum(counts.values())} can't be received against it.",
+            sku=line.order_line.sku,
+        )
+    return {c: q for c, q in counts.items() if q > 0}
+
+
+def _apply_conditions(ret: Return, conditions: Received) -> None:
+    """Set each line's condition; units that did not arrive leave the return (they may be
+    returned later), and a line that arrived in two conditions becomes two lines."""
+    wanted = normalise_items(conditions)
+    unknown = set(wanted) - {line.order_line.sku for line in ret.lines}
+    if unknown:
+        raise ProductNotFound(f"Return {ret.display_number} has no {', '.join(sorted(unknown))}.")
+    for line in list(ret.lines):
+        counts = _split_by_condition(ret, line, wanted.get(line.order_line.sku, "resellable"))
+        if not counts:
+            ret.lines.remove(line)
+            continue
+        (first, quantity), *others = counts.items()
+        line.condition, line.quantity = first, quantity
+        for condition, more in others:
+            ret.lines.append(
+                ReturnLine(order_line_id=line.order_line_id, quantity=more, condition=condition)
+            )
+    if not ret.lines:
+        raise ValidationFailed(f"Nothing of return {ret.display_number} was received.")
+
+
 @atomic
 def receive_return(
     session: Session,
@@ -179,9 +246,15 @@ def receive_return(
     *,
     actor: Actor,
     location_code: str | None = None,
-    conditions: Mapping[str, str] | None = None,
+    conditions: Received | None = None,
 ) -> Return:
-    """Take the items in at a location; resellable ones go back on its shelf."""
+    """Take the items in at a location; resellable ones go back on its shelf.
+
+    `conditions` maps SKU to `"resellable"`/`"damaged"` (default resellable), or to
+    counts per condition (`{"resellable": 1, "damaged": 1}`) when fewer units arrived
+    than were announced or they came back in mixed shape. More than the return names
+    is refused.
+    """
     check_return_transition(ret.status, ReturnStatus.RECEIVED, "receive it")
     if location_code:
         location = inventory.get_location(session, location_code)
@@ -189,18 +262,13 @@ def receive_return(
         location = ret.location
     else:
         raise ValidationFailed("Which location received it?")
-    conditions = {sku.strip().upper(): c for sku, c in (conditions or {}).items()}
-    unknown = set(conditions) - {line.order_line.sku for line in ret.lines}
-    if unknown:
-        raise ProductNotFound(f"Return {ret.display_number} has no {', '.join(sorted(unknown))}.")
+    _apply_conditions(ret, conditions or {})
+    session.flush()
+    session.refresh(ret, ["lines"])
     order = ret.order
     for line in ret.lines:
-        condition = conditions.get(line.order_line.sku, "resellable")
-        if condition not in CONDITIONS:
-            raise ValidationFailed(f"Condition must be resellable or damaged, not {condition!r}.")
-        line.condition = condition
         line.order_line.quantity_returned += line.quantity
-        if condition == "resellable":
+        if line.condition == "resellable":
             inventory.move(
                 session,
                 line.order_line.product_id,
@@ -214,10 +282,7 @@ def receive_return(
     ret.status = ReturnStatus.RECEIVED
     ret.received_at = utcnow()
     ret.location_id = location.id
-    all_back = all(line.quantity_returned == line.active_quantity for line in order.lines)
-    new_status = OrderStatus.RETURNED if all_back else OrderStatus.PARTIALLY_RETURNED
-    check_order_transition(order.status, new_status, "take the return")
-    order.status = new_status
+    _settle_order_status(order)
     events.record(
         session,
         order,
@@ -226,8 +291,21 @@ def receive_return(
         return_number=ret.display_number,
         location=location.code,
         conditions={rl.order_line.sku: rl.condition for rl in ret.lines},
+        lines=[[rl.order_line.sku, rl.quantity, rl.condition] for rl in ret.lines],
     )
     return ret
+
+
+def _settle_order_status(order: Order) -> None:
+    """Returned or partially returned, once nothing is left to fulfil. While units are
+    still open (a partial shipment), the order keeps its fulfilment status so the rest
+    can still be shipped or cancelled and its reservation never gets stuck."""
+    if any(line.open_quantity for line in order.lines):
+        return
+    all_back = all(line.quantity_returned == line.active_quantity for line in order.lines)
+    new_status = OrderStatus.RETURNED if all_back else OrderStatus.PARTIALLY_RETURNED
+    check_order_transition(order.status, new_status, "take the return")
+    order.status = new_status
 
 
 @atomic

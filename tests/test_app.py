@@ -1,0 +1,80 @@
+"""The app shell: health check, demo seed, db upgrade, production start-up rules."""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from orders.models import Customer, Location, Order, OrderEvent, Product, Stock, StockMovement
+from settings import load_settings
+
+MODELS = (Product, Location, Stock, StockMovement, Customer, Order, OrderEvent)
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+
+
+def test_healthz(app: Flask) -> None:
+    response = app.test_client().get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=1",
+        secret_key="x",
+    )
+    flask_app = create_app(settings, migrate_on_start=False)
+    response = flask_app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["status"] != "ok"
+
+
+def test_seed_demo_is_idempotent_and_realistic(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and "left as it is" not in first.output
+    with app.extensions["db"].sessions() as session:
+        before = counts(session)
+        locations = session.scalars(select(Location)).all()
+        statuses = set(session.scalars(select(Order.status)))
+        customers_with_orders = session.scalar(select(func.count(func.distinct(Order.customer_id))))
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0 and "left as it is" in second.output
+    with app.extensions["db"].sessions() as session:
+        assert counts(session) == before
+    assert 25 <= before["Product"] <= 40
+    assert sorted((loc.kind, loc.pickup) for loc in locations) == [
+        ("store", True),
+        ("store", True),
+        ("warehouse", False),
+    ]
+    assert customers_with_orders >= 3
+    assert {"placed", "delivered", "shipped", "ready_for_pickup", "cancelled"} <= statuses
+
+
+def test_db_upgrade_command(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_production_refuses_to_start_without_secret_key(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "gunicorn", ModuleType("gunicorn"))
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(load_settings(database_url=db_url, secret_key=""), migrate_on_start=False)
+    assert create_app(load_settings(database_url=db_url, secret_key="s" * 32)).secret_key
+
+
+def test_dev_gets_a_random_key(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "gunicorn", raising=False)
+    one = create_app(load_settings(database_url=db_url, secret_key=""))
+    two = create_app(load_settings(database_url=db_url, secret_key=""))
+    assert one.secret_key and one.secret_key != two.secret_key
