@@ -1,0 +1,81 @@
+"""The NLU catalogue built from the database, rebuilt only when products or locations change.
+
+Building a `CatalogIndex` takes a while on a big catalogue, so each process keeps one per
+database and re-checks a cheap fingerprint (counts, highest ids, summed text lengths) at
+most every `check_seconds`. An edit that keeps every count and length the same is only seen
+after a restart; a `catalog_version` column in orders/ would make the check exact.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from bot.nlu import CatalogIndex, LocationEntry, ProductEntry
+from orders.models import Location, Product
+
+Fingerprint = tuple
+
+
+@dataclass
+class _Entry:
+    fingerprint: Fingerprint
+    checked_at: float
+    index: CatalogIndex
+
+
+def _fingerprint(session: Session) -> Fingerprint:
+    def of(model: type[Product] | type[Location], text_len):  # type: ignore[no-untyped-def]
+        return session.execute(
+            select(
+                func.count(model.id),
+                func.coalesce(func.max(model.id), 0),
+                func.coalesce(func.sum(text_len), 0),
+                func.coalesce(func.sum(case((model.active.is_(True), 1), else_=0)), 0),
+            )
+        ).one()
+
+    products = of(Product, func.length(Product.name) + func.length(Product.aliases))
+    locations = of(Location, func.length(Location.name) + func.length(Location.address))
+    return (*products, *locations)
+
+
+def build_index(session: Session) -> CatalogIndex:
+    products = [
+        ProductEntry(sku=p.sku, name=p.name, aliases=tuple(p.alias_list), category=p.category)
+        for p in session.scalars(select(Product).where(Product.active.is_(True)))
+    ]
+    locations = [
+        LocationEntry(code=loc.code, name=loc.name, address=loc.address)
+        for loc in session.scalars(select(Location).where(Location.active.is_(True)))
+    ]
+    return CatalogIndex(products, locations)
+
+
+class CatalogCache:
+    def __init__(self, check_seconds: float = 5.0) -> None:
+        self.check_seconds = check_seconds
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> CatalogIndex:
+        key = session.get_bind().engine.url.render_as_string(hide_password=True)
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry.checked_at < self.check_seconds:
+            return entry.index
+        fingerprint = _fingerprint(session)
+        if entry is not None and entry.fingerprint == fingerprint:
+            entry.checked_at = now
+            return entry.index
+        index = build_index(session)
+        with self._lock:
+            self._entries[key] = _Entry(fingerprint, now, index)
+        return index
+
+
+catalog_cache = CatalogCache()

@@ -1,0 +1,1 @@
+"""Dialogue flows: each module owns the steps of one kind of conversation."""

@@ -1,0 +1,76 @@
+"""Small readers shared by the flows: which products a message names, and how many."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.describe import products_by_sku
+from bot.turn import Turn
+
+# How the customer changes a quantity; the NLU gives products and numbers, not the verb.
+REMOVE = re.compile(r"\b(?:remove|delete|drop|take (?:off|out)|without|no more|minus)\b", re.I)
+ADD = re.compile(r"\b(?:add|another|more|extra|also|plus)\b", re.I)
+PICKUP = re.compile(r"\b(?:pick ?up|pick it up|collect|collection|in store)\b", re.I)
+DELIVERY = re.compile(r"\b(?:deliver|delivery|delivered|ship|shipping|send it|post)\b", re.I)
+
+
+def _norm(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
+
+
+@dataclass
+class Mention:
+    sku: str
+    quantity: int | None
+    options: list[str]  # other close products when the mention is ambiguous
+
+
+def product_mentions(turn: Turn) -> list[Mention]:
+    """Products the message names, with their quantities.
+
+    A mention that spells out a product's name or alias is taken as it is; a fuzzy one
+    with close alternatives carries them so the flow can ask "did you mean A or B?".
+    """
+    products = turn.entities("product")
+    quantities = {e.refers_to: e.value for e in turn.entities("quantity") if e.refers_to}
+    known = products_by_sku(turn.session, [e.value for e in products])
+    mentions = []
+    for entity in products:
+        product = known.get(str(entity.value))
+        if product is None:
+            continue
+        said = _norm(entity.text)
+        exact = said in {_norm(product.name), *(_norm(a) for a in product.alias_list)}
+        options = [] if exact else [c for c in entity.candidates if c != product.sku]
+        quantity = quantities.get(product.sku)
+        mentions.append(Mention(product.sku, int(quantity) if quantity else None, options))
+    return mentions
+
+
+def bare_quantity(turn: Turn) -> int | None:
+    """A number that belongs to no product ("make it 3")."""
+    loose = [e.value for e in turn.entities("quantity") if not e.refers_to]
+    return int(loose[0]) if loose else None
+
+
+def wants_removal(turn: Turn) -> bool:
+    return bool(REMOVE.search(turn.text))
+
+
+def wants_more(turn: Turn) -> bool:
+    return bool(ADD.search(turn.text))
+
+
+def chosen_index(turn: Turn, count: int) -> int | None:
+    """ "2" or "the second one" as a 0-based index into a list of `count` options."""
+    ordinals = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": count}
+    text = turn.text.lower()
+    for word, n in ordinals.items():
+        if re.search(rf"\b{word}\b", text):
+            return n - 1 if 1 <= n <= count else None
+    digits = re.fullmatch(r"\s*#?(\d{1,2})\s*[.)]?\s*", turn.text)
+    if digits and 1 <= int(digits.group(1)) <= count:
+        return int(digits.group(1)) - 1
+    return None

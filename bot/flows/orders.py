@@ -1,0 +1,272 @@
+"""Existing orders: find one, track it, list history, change it, cancel it.
+
+Steps: "choose_order" (which of these?), "modify" (what should change?), and the
+confirmations "confirm_modify" / "confirm_cancel" whose `action` runs on an explicit yes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot import describe
+from bot.flows.common import (
+    DELIVERY,
+    PICKUP,
+    bare_quantity,
+    product_mentions,
+    wants_more,
+    wants_removal,
+)
+from bot.replies import Reply
+from bot.texts import say
+from bot.turn import Turn
+from orders import inventory, ordering, queries
+from orders.customers import purchase_history
+from orders.models import Order
+from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
+
+MAX_CHOICES = 5
+HISTORY_LENGTH = 5
+
+# purpose -> which orders qualify when the customer names none
+PURPOSES: dict[str, frozenset[str]] = {
+    "track": OPEN,
+    "modify": MODIFIABLE,
+    "cancel": CANCELLABLE,
+    "return": RETURNABLE,
+}
+
+
+def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
+    """The order the customer means, or the replies that ask which one.
+
+    In turn: a number in the message, the order just picked from a list, the order the
+    conversation is about, the customer's only qualifying order, else a short list.
+
+    A number is looked up among the customer's own orders only; someone else's number
+    gets the same "no such order" as a number that doesn't exist.
+    """
+    number = turn.first("order_number") or turn.state.get("chosen_order")
+    if number:
+        return queries.get_customer_order(turn.session, number, turn.customer.id)
+    candidates = [
+        o for o in purchase_history(turn.session, turn.customer.id) if o.status in PURPOSES[purpose]
+    ]
+    focus = next((o for o in candidates if o.number == turn.state.get("order")), None)
+    if focus is not None:  # "cancel it" right after talking about that order
+        return focus
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        if purpose == "track":
+            latest = purchase_history(turn.session, turn.customer.id, limit=1)
+            if latest:
+                return latest[0]
+        turn.goto(None)
+        return turn.reply(f"orders.none_for_{purpose}")
+    shown = candidates[:MAX_CHOICES]
+    turn.goto("choose_order", options=[o.number for o in shown], purpose=purpose, asked=turn.text)
+    listing = "\n".join(describe.order_brief(o, turn.settings.currency) for o in shown)
+    return turn.reply("orders.which", choices=[o.display_number for o in shown], orders=listing)
+
+
+# --- track and history ------------------------------------------------------------------
+
+
+def track(turn: Turn) -> list[Reply]:
+    found = find_order(turn, "track")
+    if not isinstance(found, Order):
+        return found
+    turn.goto(None, order=found.number)
+    return [Reply(status_text(turn, found))]
+
+
+def status_text(turn: Turn, order: Order) -> str:
+    values: dict[str, object] = {
+        "number": order.display_number,
+        "lines": describe.order_lines(order),
+        "total": turn.money(order.total),
+        "store": order.location.name,
+        "address": order.location.address,
+        "hours": order.location.hours,
+    }
+    text = say(f"track.{order.status}", **values)
+    if order.shipments:
+        latest = order.shipments[-1]
+        text += " " + say("track.shipment", carrier=latest.carrier, tracking=latest.tracking_number)
+    if order.status == "ready_for_pickup":
+        # The pickup code collects the goods: only shown to a proven sender.
+        text += " " + (
+            say("track.pickup_code", code=order.pickup_code)
+            if turn.verified
+            else say("track.pickup_code_hidden")
+        )
+    return text
+
+
+def history(turn: Turn) -> list[Reply]:
+    orders = purchase_history(turn.session, turn.customer.id, limit=HISTORY_LENGTH)
+    if not orders:
+        return turn.reply("orders.no_history")
+    listing = "\n".join(
+        say(
+            "orders.history_line",
+            date=f"{o.placed_at:%b %d}",
+            brief=describe.order_brief(o, turn.settings.currency),
+        )
+        for o in orders
+    )
+    return turn.reply("orders.history", orders=listing)
+
+
+# --- modify -----------------------------------------------------------------------------
+
+
+def modify(turn: Turn) -> list[Reply]:
+    found = find_order(turn, "modify")
+    if not isinstance(found, Order):
+        return found
+    changes = _changes(turn, found)
+    if not changes:
+        turn.goto("modify", order=found.number)
+        return turn.reply(
+            "orders.ask_changes", number=found.display_number, lines=describe.order_lines(found)
+        )
+    return _preview(turn, found, changes)
+
+
+def answer_changes(turn: Turn) -> list[Reply] | None:
+    order = queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    changes = _changes(turn, order)
+    return _preview(turn, order, changes) if changes else None
+
+
+def _changes(turn: Turn, order: Order) -> dict:
+    """What the message asks to change on `order`, as OrderChanges fields."""
+    current = {line.sku: line.active_quantity for line in order.lines if line.active_quantity}
+    quantities: dict[str, int] = {}
+    mentions = product_mentions(turn)
+    loose = bare_quantity(turn)
+    if not mentions and loose is not None:
+        sku = turn.state.get("last_sku")
+        if sku not in current and len(current) == 1:
+            sku = next(iter(current))
+        if sku in current:
+            quantities[sku] = loose
+    for m in mentions:
+        if wants_removal(turn):
+            quantities[m.sku] = 0
+        elif wants_more(turn):
+            quantities[m.sku] = current.get(m.sku, 0) + (m.quantity or 1)
+        else:
+            quantities[m.sku] = m.quantity or current.get(m.sku) or 1
+    changes: dict = {k: v for k, v in quantities.items() if current.get(k, 0) != v}
+    changes = {"quantities": changes} if changes else {}
+    code, address = turn.first("location"), turn.first("address")
+    if address:
+        changes.update(address=address, fulfillment_method="delivery")
+    elif code or (PICKUP.search(turn.text) and order.fulfillment_method != "pickup"):
+        changes.update(fulfillment_method="pickup", pickup_location_code=code)
+    elif DELIVERY.search(turn.text) and order.fulfillment_method != "delivery":
+        changes.update(fulfillment_method="delivery")
+    return changes
+
+
+def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
+    if changes.get("fulfillment_method") == "pickup" and not changes.get("pickup_location_code"):
+        turn.goto("modify", order=order.number)
+        stores = describe.pickup_stores(turn.session)
+        return turn.reply(
+            "orders.ask_store",
+            choices=[s.name for s in stores],
+            stores=describe.store_names(stores),
+        )
+    quantities = changes.get("quantities", {})
+    products = describe.products_by_sku(turn.session, list(quantities))
+    before = {line.sku: (line.active_quantity, line.name, line.unit_price) for line in order.lines}
+    parts, total = [], order.total
+    for sku, new in quantities.items():
+        old, name, price = before.get(sku, (0, products[sku].name, products[sku].price))
+        parts.append(say("orders.line_change", name=name, old=old, new=new))
+        total += price * (new - old)
+    if changes.get("address"):
+        parts.append(say("orders.address_change", address=changes["address"]))
+    elif changes.get("fulfillment_method") == "pickup":
+        store = inventory.get_location(turn.session, changes["pickup_location_code"])
+        parts.append(say("orders.pickup_change", store=store.name))
+    elif changes.get("fulfillment_method") == "delivery":
+        address = order.address or turn.customer.default_address
+        parts.append(say("orders.address_change", address=address or "?"))
+    action = {"kind": "modify", "order": order.number, "changes": changes}
+    turn.goto("confirm_modify", action=action, order=order.number)
+    return turn.reply(
+        "orders.confirm_modify",
+        choices=["Yes", "No"],
+        number=order.display_number,
+        changes="; ".join(parts),
+        total=turn.money(total),
+        before=turn.money(order.total),
+    )
+
+
+def run_modify(turn: Turn, action: dict) -> list[Reply]:
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    changes = ordering.OrderChanges(**action["changes"])
+    before = order.total
+    order = ordering.modify_order(turn.session, order, changes, actor=turn.actor)
+    turn.goto(None, order=order.number)
+    where = (
+        say("orders.where_pickup", store=order.location.name)
+        if order.fulfillment_method == "pickup"
+        else say("orders.where_delivery", address=order.address)
+    )
+    return turn.reply(
+        "orders.modified",
+        number=order.display_number,
+        lines=describe.order_lines(order),
+        total=turn.money(order.total),
+        where=where,
+        difference=_difference(turn, order.total - before),
+    )
+
+
+def _difference(turn: Turn, amount: Decimal) -> str:
+    if amount > 0:
+        return say("orders.extra_charge", amount=turn.money(amount))
+    if amount < 0:
+        return say("orders.refund_due", amount=turn.money(-amount))
+    return ""
+
+
+# --- cancel -----------------------------------------------------------------------------
+
+
+def cancel(turn: Turn) -> list[Reply]:
+    found = find_order(turn, "cancel")
+    if not isinstance(found, Order):
+        return found
+    if found.status not in CANCELLABLE:
+        turn.goto(None, order=found.number)
+        return turn.reply(
+            "orders.cannot_cancel",
+            number=found.display_number,
+            status=describe.status_word(found.status),
+        )
+    action = {"kind": "cancel", "order": found.number}
+    turn.goto("confirm_cancel", action=action, order=found.number)
+    return turn.reply(
+        "orders.confirm_cancel",
+        choices=["Yes", "No"],
+        brief=describe.order_brief(found, turn.settings.currency),
+        refund=turn.money(found.amount_paid),
+    )
+
+
+def run_cancel(turn: Turn, action: dict) -> list[Reply]:
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    paid = order.amount_paid
+    ordering.cancel_order(turn.session, order, actor=turn.actor, reason="customer asked")
+    turn.goto(None, order=order.number)
+    return turn.reply(
+        "orders.cancelled", number=order.display_number, refund=turn.money(paid - order.amount_paid)
+    )

@@ -1,0 +1,223 @@
+"""Returns and refunds: which order and items, why, by mail or in store, then the number.
+
+Steps: "return_items", "return_reason", "return_method", "confirm_return".
+
+Approval policy (decided here, in code): a return that passes the order core's
+eligibility check (status and the settings.return_window_days window) is approved at
+once, unless what it could refund exceeds settings.refund_escalation_amount; then it
+stays requested and the conversation goes to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bot import describe, escalation
+from bot.flows.common import product_mentions
+from bot.flows.orders import find_order
+from bot.replies import Reply
+from bot.texts import say
+from bot.turn import Turn
+from orders import inventory, queries
+from orders import returns as service
+from orders.errors import ReturnNotFound
+from orders.models import Location, Order, Return
+
+EVERYTHING = re.compile(r"\b(?:all|everything|whole order|both|all of it)\b", re.I)
+BY_MAIL = re.compile(r"\b(?:mail|post|ship|send|courier|parcel)\b", re.I)
+IN_STORE = re.compile(r"\b(?:store|shop|in person|drop)\b", re.I)
+RECENT_RETURNS = 3
+
+
+def start(turn: Turn) -> list[Reply]:
+    found = find_order(turn, "return")
+    if not isinstance(found, Order):
+        return found
+    service.check_eligible(found, turn.settings.return_window_days)
+    turn.goto("return_items", order=found.number)
+    return _take_items(turn, found) or _ask_items(turn, found)
+
+
+def _returnable(turn: Turn, order: Order) -> dict[str, tuple[int, str]]:
+    left = service.returnable_quantities(turn.session, order)
+    return {line.sku: (left[line.id], line.name) for line in order.lines if left[line.id] > 0}
+
+
+def _ask_items(turn: Turn, order: Order) -> list[Reply]:
+    lines = describe.line_list([(q, n) for q, n in _returnable(turn, order).values()])
+    return turn.reply("returns.ask_items", number=order.display_number, lines=lines)
+
+
+def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
+    returnable = _returnable(turn, order)
+    if not returnable:
+        turn.goto(None)
+        return turn.reply("returns.nothing_left", number=order.display_number)
+    wanted = {
+        m.sku: min(m.quantity or returnable[m.sku][0], returnable[m.sku][0])
+        for m in product_mentions(turn)
+        if m.sku in returnable
+    }
+    if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
+        wanted = {sku: qty for sku, (qty, _name) in returnable.items()}
+    if not wanted:
+        return None
+    turn.state.update(step="return_reason", items=wanted)
+    return turn.reply(
+        "returns.ask_reason",
+        lines=describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()]),
+    )
+
+
+def answer_items(turn: Turn) -> list[Reply] | None:
+    return _take_items(turn, _order(turn))
+
+
+def answer_reason(turn: Turn) -> list[Reply]:
+    turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+    stores = describe.pickup_stores(turn.session)
+    return turn.reply(
+        "returns.ask_method",
+        choices=["Mail", *[s.name for s in stores]],
+        stores=describe.store_names(stores),
+    )
+
+
+def answer_method(turn: Turn) -> list[Reply] | None:
+    code = turn.first("location")
+    if code:
+        turn.state.update(method="store", store=code)
+    elif BY_MAIL.search(turn.text):
+        turn.state.update(method="mail", store=None)
+    elif IN_STORE.search(turn.text):
+        stores = describe.pickup_stores(turn.session)
+        return turn.reply(
+            "returns.ask_store",
+            choices=[s.name for s in stores],
+            stores=describe.store_names(stores),
+        )
+    else:
+        return None
+    return _confirm(turn)
+
+
+def _confirm(turn: Turn) -> list[Reply]:
+    order = _order(turn)
+    items: dict[str, int] = turn.state["items"]
+    by_sku = {line.sku: line for line in order.lines}
+    value = sum((by_sku[s].unit_price * q for s, q in items.items()), Decimal("0.00"))
+    how = (
+        say(
+            "returns.how_store",
+            store=inventory.get_location(turn.session, turn.state["store"]).name,
+        )
+        if turn.state["method"] == "store"
+        else say("returns.how_mail")
+    )
+    action = {
+        "kind": "return",
+        "order": order.number,
+        "items": items,
+        "reason": turn.state.get("reason", ""),
+        "method": turn.state["method"],
+        "store": turn.state.get("store"),
+    }
+    turn.goto("confirm_return", action=action, order=order.number)
+    return turn.reply(
+        "returns.confirm",
+        choices=["Yes", "No"],
+        number=order.display_number,
+        lines=describe.line_list([(q, by_sku[s].name) for s, q in items.items()]),
+        how=how,
+        value=turn.money(value),
+    )
+
+
+def _order(turn: Turn) -> Order:
+    return queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+
+
+def run_return(turn: Turn, action: dict) -> list[Reply]:
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    ret = service.request_return(
+        turn.session,
+        order,
+        action["items"],
+        method=action["method"],
+        actor=turn.actor,
+        reason=action["reason"],
+        location_code=action["store"],
+        window_days=turn.settings.return_window_days,
+    )
+    turn.goto(None, order=order.number)
+    number, value = ret.display_number, turn.money(ret.value)
+    if ret.value > turn.settings.refund_escalation_amount:
+        summary = say(
+            "handoff.return_review",
+            number=number,
+            order=order.display_number,
+            value=value,
+            reason=ret.reason,
+        )
+        first = turn.reply("returns.needs_review", number=number, value=value)
+        return first + escalation.escalate(turn, "policy", summary)
+    service.approve_return(turn.session, ret, actor=turn.actor)
+    if ret.method == "store":
+        return turn.reply(
+            "returns.approved_store",
+            number=number,
+            value=value,
+            store=ret.location.name,
+            address=ret.location.address,
+        )
+    return turn.reply(
+        "returns.approved_mail", number=number, value=value, address=_returns_address(turn)
+    )
+
+
+def _returns_address(turn: Turn) -> str:
+    """Where parcels go: the shop's first non-store location (its warehouse), else any."""
+    locations = inventory.delivery_candidates(turn.session)
+    chosen: Location | None = next((loc for loc in locations if not loc.pickup), None)
+    chosen = chosen or (locations[0] if locations else None)
+    return f"{chosen.name}, {chosen.address}" if chosen else turn.settings.store_name
+
+
+# --- refund status ----------------------------------------------------------------------
+
+
+def refund_status(turn: Turn) -> list[Reply]:
+    number = turn.first("return_number")
+    if number:
+        ret = service.get_return(turn.session, number)
+        if ret.order.customer_id != turn.customer.id:
+            raise ReturnNotFound(f"There is no return {number}.")
+        returns = [ret]
+    else:
+        returns = list(
+            turn.session.scalars(
+                select(Return)
+                .join(Order)
+                .where(Order.customer_id == turn.customer.id)
+                .order_by(Return.created_at.desc(), Return.id.desc())
+                .limit(RECENT_RETURNS)
+            )
+        )
+    if not returns:
+        return turn.reply("returns.none")
+    turn.goto(None)
+    return [Reply("\n".join(_return_status(turn, r) for r in returns))]
+
+
+def _return_status(turn: Turn, ret: Return) -> str:
+    amount = turn.money(ret.refund_amount if ret.refund_amount is not None else ret.value)
+    return say(
+        f"returns.status_{ret.status}",
+        number=ret.display_number,
+        order=ret.order.display_number,
+        amount=amount,
+        date=f"{ret.refunded_at:%b %d}" if ret.refunded_at else "",
+    )

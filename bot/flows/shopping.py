@@ -1,0 +1,314 @@
+"""Browse, build a cart, choose delivery or pickup, see the summary, place the order.
+
+Steps: "cart" (items collected, asking delivery or pickup), "choose_product" (did you
+mean A or B?), "checkout_store", "checkout_address", "confirm_order".
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot import describe
+from bot.flows.common import (
+    DELIVERY,
+    PICKUP,
+    Mention,
+    bare_quantity,
+    chosen_index,
+    product_mentions,
+    wants_more,
+    wants_removal,
+)
+from bot.replies import Reply
+from bot.texts import say
+from bot.turn import Turn
+from orders import inventory, ordering
+from orders.models import Location, Product
+
+MAX_BROWSE_ITEMS = 6
+CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all|that is all)\b")
+
+
+# --- browsing ---------------------------------------------------------------------------
+
+
+def browse(turn: Turn) -> list[Reply]:
+    mentions = product_mentions(turn)
+    if not mentions:
+        return _catalog_overview(turn)
+    skus = [m.sku for m in mentions]
+    for m in mentions:
+        skus.extend(o for o in m.options if o not in skus)
+    products = describe.products_by_sku(turn.session, skus)
+    code = turn.first("location")
+    store = inventory.get_location(turn.session, code) if code else None
+    turn.state["last_sku"] = mentions[0].sku
+    texts = [_availability(turn, products[s], store) for s in skus[:3] if s in products]
+    return [Reply("\n".join(texts))]
+
+
+def _availability(turn: Turn, product: Product, store: Location | None) -> str:
+    price = turn.money(product.price)
+    if store is not None:
+        have = inventory.available(turn.session, store.id, {product.id: 1})[product.id]
+        if have > 0:
+            return say(
+                "shop.available_at", name=product.name, price=price, count=have, store=store.name
+            )
+        elsewhere = [s.name for s in describe.stores_with(turn.session, {product.id: 1})]
+        return say(
+            "shop.not_available_at",
+            name=product.name,
+            price=price,
+            store=store.name,
+            others=", ".join(elsewhere) or say("shop.no_store"),
+        )
+    stores = [
+        f"{s.name} {inventory.available(turn.session, s.id, {product.id: 1})[product.id]}"
+        for s in describe.pickup_stores(turn.session)
+    ]
+    key = (
+        "shop.in_stock" if describe.deliverable(turn.session, {product.id: 1}) else "shop.sold_out"
+    )
+    return say(key, name=product.name, price=price, stores=", ".join(stores))
+
+
+def _catalog_overview(turn: Turn) -> list[Reply]:
+    categories = [
+        c
+        for c in turn.session.scalars(
+            select(Product.category).where(Product.active.is_(True)).distinct()
+        )
+        if c
+    ]
+    named = [
+        c for c in categories if re.search(rf"\b{re.escape(c.lower())[:-1]}", turn.text.lower())
+    ]
+    if named:
+        products = turn.session.scalars(
+            select(Product)
+            .where(Product.active.is_(True), Product.category == named[0])
+            .order_by(Product.name)
+            .limit(MAX_BROWSE_ITEMS)
+        )
+        listed = ", ".join(f"{p.name} {turn.money(p.price)}" for p in products)
+        return turn.reply("shop.category", category=named[0], products=listed)
+    return turn.reply("shop.overview", categories=", ".join(sorted(categories)))
+
+
+# --- the cart ---------------------------------------------------------------------------
+
+
+def cart(turn: Turn) -> dict[str, int]:
+    return dict(turn.state.get("cart") or {})
+
+
+def add_to_cart(turn: Turn) -> list[Reply] | None:
+    """Products and quantities into the cart, then on towards checkout."""
+    mentions = product_mentions(turn)
+    quantity = bare_quantity(turn)
+    if not mentions and quantity is not None and turn.state.get("last_sku"):
+        mentions = [Mention(turn.state["last_sku"], quantity, [])]
+    if not mentions:
+        return None
+    _read_checkout_hints(turn)
+    unsure = next((m for m in mentions if m.options), None)
+    if unsure is not None:
+        options = [unsure.sku, *unsure.options]
+        products = describe.products_by_sku(turn.session, options)
+        turn.goto("choose_product", options=options, quantity=unsure.quantity)
+        names = [products[s].name for s in options if s in products]
+        return turn.reply(
+            "shop.which_product",
+            choices=names,
+            options="; ".join(f"{i}) {n}" for i, n in enumerate(names, 1)),
+        )
+    items = cart(turn)
+    removing = wants_removal(turn)
+    for m in mentions:
+        if removing:
+            items.pop(m.sku, None)
+        elif wants_more(turn) and m.sku in items:
+            items[m.sku] += m.quantity or 1
+        else:
+            items[m.sku] = m.quantity or 1
+        turn.state["last_sku"] = m.sku
+    turn.state["cart"] = items
+    return checkout(turn)
+
+
+def choose_product(turn: Turn) -> list[Reply] | None:
+    options: list[str] = turn.state.get("options", [])
+    picked = next((m.sku for m in product_mentions(turn) if m.sku in options), None)
+    if picked is None:
+        index = chosen_index(turn, len(options))
+        picked = options[index] if index is not None else None
+    if picked is None:
+        return None
+    items = cart(turn)
+    items[picked] = turn.state.get("quantity") or items.get(picked) or 1
+    turn.goto("cart")
+    turn.state.update(cart=items, last_sku=picked)
+    return checkout(turn)
+
+
+def _read_checkout_hints(turn: Turn) -> None:
+    """ "... for pickup downtown", "deliver to 5 Oak Lane": fulfilment said in passing."""
+    chosen = dict(turn.state.get("checkout") or {})
+    code = turn.first("location")
+    address = turn.first("address")
+    if code or PICKUP.search(turn.text):
+        chosen = {"method": "pickup", "store": code or chosen.get("store")}
+    elif address or DELIVERY.search(turn.text):
+        chosen = {"method": "delivery", "address": address or chosen.get("address")}
+    turn.state["checkout"] = chosen
+
+
+def in_cart(turn: Turn) -> list[Reply] | None:
+    """Any step of the cart flow: more items, a quantity, or the checkout answer."""
+    if turn.entities("product") or (bare_quantity(turn) and not turn.entities("location")):
+        return add_to_cart(turn)
+    said_how = PICKUP.search(turn.text) or DELIVERY.search(turn.text)
+    if turn.entities("location") or turn.entities("address") or said_how:
+        _read_checkout_hints(turn)
+        return checkout(turn)
+    if turn.intent == "affirm" or CHECKOUT_WORDS.search(turn.text.lower()):
+        return checkout(turn)
+    return None
+
+
+def answer_store(turn: Turn) -> list[Reply] | None:
+    if turn.entities("location"):
+        turn.state["checkout"] = {"method": "pickup", "store": turn.first("location")}
+        return checkout(turn)
+    if DELIVERY.search(turn.text):
+        turn.state["checkout"] = {"method": "delivery"}
+        return checkout(turn)
+    return in_cart(turn)
+
+
+def answer_address(turn: Turn) -> list[Reply] | None:
+    chosen = dict(turn.state.get("checkout") or {})
+    if turn.entities("address"):
+        chosen["address"] = turn.first("address")
+    elif turn.intent == "affirm" and turn.customer.default_address:
+        chosen["address"] = turn.customer.default_address
+    else:
+        return in_cart(turn)
+    turn.state["checkout"] = chosen
+    return checkout(turn)
+
+
+# --- checkout ---------------------------------------------------------------------------
+
+
+def checkout(turn: Turn) -> list[Reply]:
+    """Ask for whatever the order still lacks, or show the summary to confirm."""
+    items = cart(turn)
+    if not items:
+        turn.goto(None)
+        return turn.reply("shop.cart_empty")
+    products = describe.products_by_sku(turn.session, list(items))
+    needs = describe.needs_of(items, products)
+    lines = describe.cart_lines(items, products, turn.settings.currency)
+    total = turn.money(describe.cart_total(items, products))
+    chosen = dict(turn.state.get("checkout") or {})
+    stores = describe.stores_with(turn.session, needs)
+    method = chosen.get("method")
+    if method is None:
+        turn.goto("cart")
+        options = say("shop.pickup_at", stores=describe.store_names(stores)) if stores else ""
+        return turn.reply(
+            "shop.ask_method",
+            choices=["Delivery", "Pickup"],
+            lines=lines,
+            total=total,
+            pickup=options,
+        )
+    if method == "pickup":
+        store = next((s for s in stores if s.code == chosen.get("store")), None)
+        if store is None:
+            return _ask_store(turn, chosen.get("store"), stores, lines, total)
+        where = say("shop.summary_pickup", store=store.name, address=store.address)
+    else:
+        if not describe.deliverable(turn.session, needs):
+            turn.goto("cart")
+            return turn.reply("shop.cannot_deliver")
+        address = chosen.get("address")
+        if not address:
+            turn.goto("checkout_address")
+            if turn.customer.default_address:
+                return turn.reply(
+                    "shop.ask_default_address",
+                    choices=["Yes"],
+                    address=turn.customer.default_address,
+                )
+            return turn.reply("shop.ask_address")
+        where = say("shop.summary_delivery", address=address)
+    turn.goto("confirm_order")
+    return turn.reply("shop.summary", choices=["Yes", "No"], lines=lines, total=total, where=where)
+
+
+def _ask_store(
+    turn: Turn, wanted: str | None, stores: list[Location], lines: str, total: str
+) -> list[Reply]:
+    if not stores:
+        turn.goto("cart")
+        turn.state["checkout"] = {}
+        return turn.reply("shop.no_pickup_store", lines=lines)
+    turn.goto("checkout_store")
+    names = describe.store_names(stores)
+    if wanted:
+        store = inventory.get_location(turn.session, wanted)
+        return turn.reply(
+            "shop.not_all_at_store",
+            choices=[s.name for s in stores],
+            store=store.name,
+            stores=names,
+        )
+    return turn.reply("shop.ask_store", choices=[s.name for s in stores], stores=names, total=total)
+
+
+def confirm_order(turn: Turn) -> list[Reply] | None:
+    if turn.intent == "affirm":
+        return _place(turn)
+    if turn.intent == "deny":
+        turn.goto("cart")
+        return turn.reply("shop.not_placed")
+    return in_cart(turn)
+
+
+def _place(turn: Turn) -> list[Reply]:
+    chosen = turn.state.get("checkout") or {}
+    order = ordering.place_order(
+        turn.session,
+        turn.customer,
+        cart(turn),
+        method=chosen["method"],
+        actor=turn.actor,
+        address=chosen.get("address"),
+        pickup_location_code=chosen.get("store"),
+    )
+    turn.state.pop("cart", None)
+    turn.state.pop("checkout", None)
+    turn.goto(None, order=order.number)
+    lines = describe.order_lines(order)
+    total = turn.money(order.total)
+    if order.fulfillment_method == "pickup":
+        return turn.reply(
+            "shop.placed_pickup",
+            number=order.display_number,
+            lines=lines,
+            total=total,
+            store=order.location.name,
+            code=order.pickup_code,
+        )
+    return turn.reply(
+        "shop.placed_delivery",
+        number=order.display_number,
+        lines=lines,
+        total=total,
+        address=order.address,
+    )

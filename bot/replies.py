@@ -1,0 +1,16 @@
+"""What the bot says back: one message, with optional short button labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Reply:
+    """`choices` are button labels for channels that have buttons (Telegram, web chat).
+
+    A text channel ignores them, so `text` itself always says how to answer.
+    """
+
+    text: str
+    choices: list[str] = field(default_factory=list)

@@ -1,0 +1,60 @@
+"""One customer message being handled: who, what they said, and the dialogue state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.nlu import CatalogIndex, Entity, ParseResult
+from bot.replies import Reply
+from bot.texts import money, say
+from channels.models import Conversation
+from orders.events import Actor
+from orders.models import Customer
+from settings import Settings
+
+
+@dataclass
+class Turn:
+    session: Session
+    conversation: Conversation
+    text: str
+    parsed: ParseResult
+    catalog: CatalogIndex
+    settings: Settings
+    verified: bool
+    message_id: int | None
+    # A working copy of conversation.state; the engine writes it back once at the end.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def intent(self) -> str:
+        return self.parsed.intent
+
+    @property
+    def customer(self) -> Customer:
+        return self.conversation.customer
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("bot", "", self.conversation.channel, self.message_id)
+
+    def entities(self, kind: str) -> list[Entity]:
+        return [e for e in self.parsed.entities if e.type == kind]
+
+    def first(self, kind: str) -> Any | None:
+        found = self.entities(kind)
+        return found[0].value if found else None
+
+    def money(self, amount: Any) -> str:
+        return money(amount, self.settings.currency)
+
+    def reply(self, key: str, choices: list[str] | None = None, **values: object) -> list[Reply]:
+        return [Reply(say(key, **values), choices or [])]
+
+    def goto(self, step: str | None, **slots: Any) -> None:
+        """Move to `step` ("idle" when None) keeping the cart; `slots` replace the flow's."""
+        keep = {k: self.state[k] for k in ("cart", "checkout", "last_sku") if k in self.state}
+        self.state = {**keep, "step": step or "idle", **slots}

@@ -1,0 +1,136 @@
+"""Help, store info, stopping, nonsense, escalation, restarts and the nlu command."""
+
+from __future__ import annotations
+
+import json
+
+from bot.catalog_cache import CatalogCache
+from bot.nlu import parse
+from bot.texts import load
+from db import Database
+from orders.models import Product
+from tests.dialogue import open_chat
+
+
+def test_help_and_greeting(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("hi").reply_has("Hi Jo", "Bean There Coffee Co.")
+    chat.says("help").reply_has("track", "return", "agent")
+
+
+def test_store_info_from_the_database_and_the_texts_file(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("what are your opening hours").reply_has(
+        "Downtown Store: Mon-Sat 8:00-19:00", "Riverside Store: Mon-Fri 7:00-18:00"
+    )
+    chat.says("where are your stores").reply_has("12 Main Street", "480 River Road")
+    chat.says("what's your refund policy").reply_has("30 days")
+    chat.says("what payment methods do you accept").reply_has("Visa")
+    chat.says("what are the shipping costs").reply_has("Delivery")
+
+
+def test_stop_leaves_the_flow_and_changes_nothing(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("cancel order 10002").reply_has("Cancel #10002")
+    chat.says("never mind").reply_has("Nothing was ordered or changed")
+    chat.says("yes").reply_has("nothing waiting for a yes")
+    assert chat.order(10002).status == "placed"
+    chat.says("2 kenya beans").reply_has("DELIVERY or PICKUP")
+    chat.says("stop")
+    chat.says("pickup").reply_lacks("Kenya")
+    assert len(chat.orders()) == 2
+
+
+def test_nonsense_gets_help_then_a_person(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("asdf qwerty").reply_has("didn't get that", "help")
+    assert chat.conversation().mode == "bot"
+    chat.says("zzz blorp").reply_has("in line")
+    (handoff,) = chat.handoffs()
+    assert handoff.reason == "bot_failed" and "zzz blorp" in handoff.summary
+    assert chat.conversation().mode == "handoff"
+
+
+def test_one_miss_then_a_good_message_resets_the_count(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("asdf qwerty").reply_has("didn't get that")
+    chat.says("what are your hours").reply_has("Downtown")
+    chat.says("blorp zzz").reply_has("didn't get that")
+    assert chat.handoffs() == []
+
+
+def test_asking_for_a_person(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("2 kenya beans")
+    chat.says("can I talk to a human please").reply_has("in line")
+    (handoff,) = chat.handoffs()
+    assert handoff.reason == "human_agent" and "Kenya" in handoff.summary
+
+
+def test_a_complaint_goes_to_a_person(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("the mug came broken").reply_has("in line")
+    assert chat.handoffs()[0].reason == "complaint"
+
+
+def test_state_survives_a_restart(db, db_url):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("2 ethiopian beans for pickup downtown").reply_has("Reply YES")
+    db.dispose()
+    chat.database = Database(db_url)  # a new process: nothing kept in memory but the catalog
+    try:
+        chat.says("yes").reply_has("placed")
+        assert chat.latest_order().lines[0].sku == "ETH-250"
+    finally:
+        chat.database.dispose()
+
+
+def test_catalog_cache_sees_new_products(db):
+    cache = CatalogCache(check_seconds=0)
+    with db.transaction() as session:
+        assert parse("2 lemon drizzle cakes", cache.get(session)).entities[-1].type != "product"
+        session.add(
+            Product(
+                sku="CAKE-LEM",
+                name="Lemon Drizzle Cake",
+                price=4,
+                aliases="",
+                description="",
+                active=True,
+                low_stock_threshold=1,
+            )
+        )
+    with db.transaction() as session:
+        found = [e.value for e in parse("2 lemon drizzle cakes", cache.get(session)).entities]
+    assert "CAKE-LEM" in found
+
+
+def test_a_shop_can_override_texts(tmp_path):
+    override = tmp_path / "texts.toml"
+    override.write_text('[chat]\nthanks = "Cheers, mate!"\n')
+    texts = load(override)
+    assert texts["chat"]["thanks"] == "Cheers, mate!"
+    assert texts["chat"]["goodbye"] == load()["chat"]["goodbye"]
+
+
+def test_nlu_command_reads_lines_and_writes_json(app):
+    from orders.demo import seed
+
+    with app.extensions["db"].transaction() as session:
+        seed(session)
+    result = app.test_cli_runner().invoke(
+        args=["nlu"], input="2 ethiopian beans for pickup downtown\n\nwheres my ordr\n"
+    )
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert first["intent"] == "place_order"
+    assert {"type": "product", "value": "ETH-250"}.items() <= first["entities"][1].items()
+    assert second["intent"] == "track_order" and second["text"] == "wheres my ordr"
+
+
+def test_unsure_reading_is_asked_before_acting(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("i wanna change smth").reply_has("Just to check", "place an order", "YES or NO")
+    chat.says("no").reply_has("other words")
+    chat.says("i wanna change smth")
+    chat.says("yes").reply_has("What would you like to order?")

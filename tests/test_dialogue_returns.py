@@ -1,0 +1,64 @@
+"""Returns (items, reason, eligibility, mail or store, the number) and refund status."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.dialogue import open_chat
+
+
+def test_return_by_mail_is_approved_with_a_number(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("i want to return the mug").reply_has("Returning 1 x Ceramic Mug White", "reason")
+    chat.says("it's chipped").reply_has("by mail", "Downtown Store", "Riverside Store")
+    chat.says("by mail").reply_has("1 x Ceramic Mug White", "#10001", "up to $12.00", "YES")
+    assert chat.returns() == []
+    chat.says("yes").reply_has("approved", "Central Warehouse, 9 Depot Way", "$12.00")
+    (ret,) = chat.returns()
+    assert ret.display_number in chat.text
+    assert (ret.status, ret.method, ret.reason) == ("approved", "mail", "it's chipped")
+    assert [(line.quantity) for line in ret.lines] == [1]
+
+
+def test_return_everything_in_store(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("return order 10001").reply_has("Which items", "2 x Ethiopia", "1 x Ceramic Mug")
+    chat.says("all of it").reply_has("Returning 2 x Ethiopia Yirgacheffe Beans 250g")
+    chat.says("too much coffee in the house")
+    chat.says("riverside").reply_has("bring it to Riverside Store", "up to $41.00")
+    chat.says("yes").reply_has("approved", "Riverside Store", "480 River Road")
+    (ret,) = chat.returns()
+    assert (ret.method, ret.location.code) == ("store", "RV")
+
+
+def test_a_big_refund_goes_to_a_person(db):
+    chat = open_chat(db, "Jo Rivera", refund_escalation_amount=Decimal("10.00"))
+    chat.says("i want to return the mug")
+    chat.says("wrong colour")
+    chat.says("mail")
+    chat.says("yes").reply_has("requested", "A person needs to approve", "in line")
+    (ret,) = chat.returns()
+    assert ret.status == "requested"
+    (handoff,) = chat.handoffs()
+    assert handoff.reason == "policy" and ret.display_number in handoff.summary
+    assert chat.conversation().mode == "handoff"
+
+
+def test_only_what_was_handed_over_can_come_back(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("i want to return order 10002").reply_has("#10002 is placed", "shipped or picked up")
+    assert chat.returns() == []
+
+
+def test_the_return_window(db):
+    chat = open_chat(db, "Jo Rivera", return_window_days=5)
+    chat.says("return order 10001").reply_has("5-day return window", "closed")
+
+
+def test_refund_status_of_own_returns_only(db):
+    alex = open_chat(db, "Alex Morgan")
+    alex.says("where is my refund").reply_has("R2001", "#10007", "waiting for review")
+    alex.says("status of R2001").reply_has("R2001", "waiting for review")
+    jo = open_chat(db, "Jo Rivera")
+    jo.says("status of R2001").reply_has("There is no return R2001").reply_lacks("#10007")
+    jo.says("where is my refund").reply_has("can't find any returns")
