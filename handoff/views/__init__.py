@@ -14,4 +14,13 @@ bp = Blueprint(
 )
 
 # The view modules add their routes to `bp` when imported.
-from handoff.views import admin, auth, customers, queue  # noqa: E402, F401
+from handoff.views import (  # noqa: E402, F401
+    admin,
+    auth,
+    customers,
+    queue,
+    store,
+    store_fulfilment,
+    store_returns,
+    store_stock,
+)

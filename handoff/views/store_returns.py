@@ -1,0 +1,175 @@
+"""Returns at a store: find one by its R number or the customer, receive it line by line
+(resellable units go back on this store's shelf), refund it; or take a walk-in return
+with no prior request in one step, under the same eligibility rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import redirect, request, url_for
+from sqlalchemy.orm import Session
+
+from handoff import store_reads
+from handoff.views import bp
+from handoff.views.auth import requires
+from handoff.views.store import (
+    STAFF,
+    VIEWERS,
+    check_return_here,
+    desk,
+    form_int,
+    form_text,
+    render_store_page,
+    visible_location,
+)
+from orders import customers, queries, returns
+from orders.errors import DomainError, ValidationFailed
+from orders.models import Order, Return
+from web import database, settings
+
+
+def _found(s: Session, query: str) -> tuple[list[Return], str]:
+    """Returns matching an R number, an order number or a customer; and what went wrong."""
+    if not query:
+        return [], ""
+    if query.upper().startswith("R"):
+        try:
+            ret = returns.get_return(s, query)
+        except DomainError as exc:
+            return [], exc.message
+        return [ret], ""
+    if queries.parse_order_number(query) is not None:
+        found = returns.find_returns(s, order_number=query)
+        return found, "" if found else f"No returns on order {query}."
+    matches = customers.search_customers(s, query, limit=20)
+    found = [r for c in matches for r in returns.find_returns(s, customer_id=c.id, limit=20)]
+    return found, "" if found else f"No returns for a customer matching {query!r}."
+
+
+@bp.get("/store/<code>/returns")
+@requires(*VIEWERS)
+def store_returns(code: str):  # type: ignore[no-untyped-def]
+    query = request.args.get("q", "").strip()[:200]
+    with database().transaction() as s:
+        location = visible_location(s, code)
+        found, not_found = _found(s, query)
+        return render_store_page(
+            "csr/store/returns.html",
+            location,
+            q=query,
+            found=found,
+            not_found=not_found,
+            expected=store_reads.returns_at(s, location, store_reads.EXPECTED),
+            to_refund=store_reads.returns_at(s, location, store_reads.TO_REFUND),
+        )
+
+
+@bp.get("/store/<code>/returns/<number>")
+@requires(*VIEWERS)
+def store_return(code: str, number: str):  # type: ignore[no-untyped-def]
+    with database().transaction() as s:
+        location = visible_location(s, code)
+        ret = returns.get_return(s, number)
+        check_return_here(ret, location)
+        return render_store_page("csr/store/return.html", location, ret=ret)
+
+
+def _conditions(ret: Return) -> dict[str, dict[str, int]]:
+    """SKU -> units per condition, from the `resellable_ID` / `damaged_ID` fields."""
+    counts: dict[str, dict[str, int]] = {}
+    for line in ret.lines:
+        sku = line.order_line.sku
+        for condition in returns.CONDITIONS:
+            field = f"{condition}_{line.id}"
+            counts.setdefault(sku, {})[condition] = form_int(
+                field, f"The {condition} count of {line.order_line.name}", default=0
+            )
+    return counts
+
+
+@bp.post("/store/<code>/returns/<number>/receive")
+@requires(*STAFF)
+def store_receive_return(code: str, number: str):  # type: ignore[no-untyped-def]
+    with desk(code, f"Return {number} received.") as d:
+        ret = returns.get_return(d.session, number)
+        check_return_here(ret, d.location)
+        conditions = _conditions(ret)
+        returns.receive_return(
+            d.session, ret, actor=d.actor, location_code=d.location.code, conditions=conditions
+        )
+        d.audit("return_receive", "return", ret.display_number, conditions=conditions)
+    return redirect(url_for("csr.store_return", code=code, number=number))
+
+
+def _amount() -> Decimal | None:
+    raw = form_text("amount")
+    try:
+        return Decimal(raw) if raw else None
+    except InvalidOperation as exc:
+        raise ValidationFailed("The refund amount must be a number such as 12.50.") from exc
+
+
+@bp.post("/store/<code>/returns/<number>/refund")
+@requires(*STAFF)
+def store_refund_return(code: str, number: str):  # type: ignore[no-untyped-def]
+    with desk(code, f"Return {number} refunded.") as d:
+        ret = returns.get_return(d.session, number)
+        check_return_here(ret, d.location)
+        returns.refund_return(d.session, ret, actor=d.actor, amount=_amount())
+        d.audit("return_refund", "return", ret.display_number, amount=str(ret.refund_amount))
+    return redirect(url_for("csr.store_return", code=code, number=number))
+
+
+@bp.get("/store/<code>/walk-in")
+@requires(*VIEWERS)
+def store_walk_in(code: str):  # type: ignore[no-untyped-def]
+    number = request.args.get("order", "").strip()[:20]
+    with database().transaction() as s:
+        location = visible_location(s, code)
+        order = queries.get_order(s, number) if number else None
+        return render_store_page(
+            "csr/store/walk_in.html",
+            location,
+            order=order,
+            returnable=returns.returnable_quantities(s, order) if order else {},
+            conditions=returns.CONDITIONS,
+        )
+
+
+def _walk_in_lines(order: Order) -> tuple[dict[str, int], dict[str, str]]:
+    """SKU -> units coming back, and SKU -> their condition, from the form."""
+    items: dict[str, int] = {}
+    conditions: dict[str, str] = {}
+    for line in order.lines:
+        quantity = form_int(f"qty_{line.sku}", f"The quantity of {line.name}", default=0)
+        if quantity:
+            items[line.sku] = quantity
+            conditions[line.sku] = request.form.get(f"condition_{line.sku}", "resellable")
+    if not items:
+        raise ValidationFailed("Enter how many of each item the customer brought back.")
+    return items, conditions
+
+
+@bp.post("/store/<code>/walk-in")
+@requires(*STAFF)
+def store_walk_in_submit(code: str):  # type: ignore[no-untyped-def]
+    created: list[str] = []
+    number = form_text("order")
+    with desk(code, f"Walk-in return on order {number} received.") as d:
+        order = queries.get_order(d.session, number)
+        items, conditions = _walk_in_lines(order)
+        ret = returns.walk_in_return(
+            d.session,
+            order,
+            items,
+            location_code=d.location.code,
+            actor=d.actor,
+            reason=form_text("reason"),
+            conditions=conditions,
+            window_days=settings().return_window_days,
+        )
+        d.audit("return_walk_in", "return", ret.display_number, order=order.number, items=items)
+        created.append(ret.display_number)
+    if created:
+        return redirect(url_for("csr.store_return", code=code, number=created[0]))
+    return redirect(url_for("csr.store_walk_in", code=code, order=number))
