@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot import escalation, verification
+from bot import escalation, probing, verification
 from bot.catalog_cache import catalog_cache
 from bot.flows import choosing, info, orders, returns, shopping
 from bot.nlu import CONFIDENCE_THRESHOLD, ParseContext, is_abort, parse
@@ -258,8 +258,12 @@ def respond(
     before = copy.deepcopy(conversation.state or {})
     step = STEPS.get(before.get("step", "idle"), STEPS["idle"])
     catalog = catalog_cache.get(session)
-    text = (text or "").strip()
-    parsed = parse(text, catalog, ParseContext(expecting=step.expecting))
+    text = (text or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold a NUL
+    # After "which one did you mean?" the offered SKUs let "the blue one" pick among them.
+    offered = (
+        before.get("options", []) if before.get("step") in ("choose_product", "modify") else []
+    )
+    parsed = parse(text, catalog, ParseContext(expecting=step.expecting, choices=offered))
     turn = Turn(
         session,
         conversation,
@@ -276,6 +280,8 @@ def respond(
     elif is_abort(text):
         turn.state = {"step": "idle"}
         replies = turn.reply("chat.stopped")
+    elif _asks_a_number(turn) and (paused := probing.minutes_paused(session, turn.customer.id)):
+        replies = turn.reply("chat.lookups_paused", minutes=paused)
     else:
         try:
             replies = _route(turn)
@@ -286,8 +292,21 @@ def respond(
         except DomainError as exc:
             turn.state = {**before, "misses": 0}
             replies = [Reply(_explain(exc, step))]
+            if exc.code in probing.NOT_FOUND_CODES:
+                replies += _count_failed_lookup(turn)
     conversation.state = turn.state
     return replies
+
+
+def _asks_a_number(turn: Turn) -> bool:
+    return any(turn.entities(kind) for kind in probing.NUMBER_ENTITIES)
+
+
+def _count_failed_lookup(turn: Turn) -> list[Reply]:
+    """Record a number that was not the customer's; say so when that starts the pause."""
+    probing.record_failure(turn.session, turn.customer.id)
+    paused = probing.minutes_paused(turn.session, turn.customer.id)
+    return turn.reply("chat.lookups_paused", minutes=paused) if paused else []
 
 
 def _explain(exc: DomainError, step: Step) -> str:

@@ -67,13 +67,24 @@ def test_shipped_orders_cannot_be_cancelled(db):
 
 def test_add_an_item_shows_new_total_then_confirms(db):
     chat = open_chat(db, "Jo Rivera")
-    chat.says("add a mug to my order").reply_has(
+    chat.says("add a mug to my order").reply_has("Which one", "Ceramic Mug White")
+    chat.says("the white one").reply_has(
         "Change #10002", "Ceramic Mug White 0 -> 1", "New total $101.00", "was $89.00"
     )
     assert len(chat.order(10002).lines) == 1
     chat.says("yes").reply_has("Done", "1 x Ceramic Mug White", "$101.00", "$12.00 more")
     lines = {line.sku: line.quantity for line in chat.order(10002).lines}
     assert lines == {"GRD-BURR": 1, "MUG-WHT": 1}
+
+
+def test_an_unclear_product_is_asked_about_by_number(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("add 2 mugs to order 10002").reply_has("Which one", "1)", "2)")
+    options = chat.text
+    number = next(n for n in "123" if f"{n}) Ceramic Mug Blue" in options)
+    chat.says(number).reply_has("Ceramic Mug Blue 0 -> 2", "New total $113.00")
+    chat.says("yes").reply_has("Done")
+    assert {line.sku for line in chat.order(10002).lines} == {"GRD-BURR", "MUG-BLU"}
 
 
 def test_make_it_two_on_a_one_line_order(db):

@@ -131,3 +131,9 @@ def test_browse_the_catalog(db):
     chat = open_chat(db, "Jo Rivera")
     chat.says("what do you sell?").reply_has("coffee", "mugs", "tea")
     chat.says("what tea do you have?").reply_has("Earl Grey Tea 100g $9.50")
+
+
+def test_a_colour_alone_picks_among_the_offered_products(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("2 mugs for pickup at riverside").reply_has("Which one", "Ceramic Mug Black")
+    chat.says("the black one").reply_has("2 x Ceramic Mug Black", "$24.00", "Riverside")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.describe import products_by_sku
@@ -27,24 +28,30 @@ class Mention:
     options: list[str]  # other close products when the mention is ambiguous
 
 
-def product_mentions(turn: Turn) -> list[Mention]:
+def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[Mention]:
     """Products the message names, with their quantities.
 
     A mention that spells out a product's name or alias is taken as it is; a fuzzy one
     with close alternatives carries them so the flow can ask "did you mean A or B?".
+    With `among` (the SKUs on an order, say) only those count: "the mug" on an order
+    that has one mug is that mug, whichever colour the catalog would have guessed.
     """
     products = turn.entities("product")
     quantities = {e.refers_to: e.value for e in turn.entities("quantity") if e.refers_to}
-    known = products_by_sku(turn.session, [e.value for e in products])
     mentions = []
     for entity in products:
-        product = known.get(str(entity.value))
-        if product is None:
+        skus = [str(entity.value), *(c for c in entity.candidates if c != entity.value)]
+        if among is not None:
+            skus = [sku for sku in skus if sku in among]
+        known = products_by_sku(turn.session, skus)
+        skus = [sku for sku in skus if sku in known]
+        if not skus:
             continue
+        product = known[skus[0]]
         said = _norm(entity.text)
         exact = said in {_norm(product.name), *(_norm(a) for a in product.alias_list)}
-        options = [] if exact else [c for c in entity.candidates if c != product.sku]
-        quantity = quantities.get(product.sku)
+        quantity = quantities.get(str(entity.value))
+        options = [] if exact else skus[1:]
         mentions.append(Mention(product.sku, int(quantity) if quantity else None, options))
     return mentions
 

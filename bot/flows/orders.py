@@ -12,7 +12,9 @@ from bot import describe
 from bot.flows.common import (
     DELIVERY,
     PICKUP,
+    Mention,
     bare_quantity,
+    chosen_index,
     product_mentions,
     wants_more,
     wants_removal,
@@ -126,6 +128,8 @@ def modify(turn: Turn) -> list[Reply]:
     found = find_order(turn, "modify")
     if not isinstance(found, Order):
         return found
+    if asked := _which_product(turn, found):
+        return asked
     changes = _changes(turn, found)
     if not changes:
         turn.goto("modify", order=found.number)
@@ -137,8 +141,49 @@ def modify(turn: Turn) -> list[Reply]:
 
 def answer_changes(turn: Turn) -> list[Reply] | None:
     order = queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    if asked := _which_product(turn, order):
+        return asked
     changes = _changes(turn, order)
     return _preview(turn, order, changes) if changes else None
+
+
+def _which_product(turn: Turn, order: Order) -> list[Reply] | None:
+    """A product named loosely with close alternatives: ask which before changing anything.
+
+    The customer's wording ("add", "remove", a quantity) waits in the state until the
+    answer names one of the offered products, by name or by its number in the list.
+    """
+    unsure = next((m for m in product_mentions(turn) if m.options), None)
+    if unsure is None:
+        return None
+    options = [unsure.sku, *unsure.options]
+    products = describe.products_by_sku(turn.session, options)
+    names = [products[s].name for s in options if s in products]
+    turn.goto(
+        "modify",
+        order=order.number,
+        options=options,
+        pending={
+            "quantity": unsure.quantity,
+            "more": wants_more(turn),
+            "remove": wants_removal(turn),
+        },
+    )
+    return turn.reply(
+        "shop.which_product",
+        choices=names,
+        options="; ".join(f"{i}) {n}" for i, n in enumerate(names, 1)),
+    )
+
+
+def _answered_choice(turn: Turn) -> tuple[Mention, dict] | None:
+    """The product picked from the list `_which_product` offered, with the waiting wording."""
+    options: list[str] = turn.state.pop("options", [])
+    pending: dict = turn.state.pop("pending", {})
+    picked = next((m.sku for m in product_mentions(turn) if m.sku in options), None)
+    if picked is None and (index := chosen_index(turn, len(options))) is not None:
+        picked = options[index]
+    return (Mention(picked, pending.get("quantity"), []), pending) if picked else None
 
 
 def _changes(turn: Turn, order: Order) -> dict:
@@ -147,6 +192,11 @@ def _changes(turn: Turn, order: Order) -> dict:
     quantities: dict[str, int] = {}
     mentions = product_mentions(turn)
     loose = bare_quantity(turn)
+    removing, more = wants_removal(turn), wants_more(turn)
+    if answered := _answered_choice(turn):
+        mention, pending = answered
+        mentions, loose = [mention], None
+        removing, more = pending.get("remove", False), pending.get("more", False)
     if not mentions and loose is not None:
         sku = turn.state.get("last_sku")
         if sku not in current and len(current) == 1:
@@ -154,9 +204,9 @@ def _changes(turn: Turn, order: Order) -> dict:
         if sku in current:
             quantities[sku] = loose
     for m in mentions:
-        if wants_removal(turn):
+        if removing:
             quantities[m.sku] = 0
-        elif wants_more(turn):
+        elif more:
             quantities[m.sku] = current.get(m.sku, 0) + (m.quantity or 1)
         else:
             quantities[m.sku] = m.quantity or current.get(m.sku) or 1

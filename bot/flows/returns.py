@@ -58,8 +58,8 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return turn.reply("returns.nothing_left", number=order.display_number)
     wanted = {
         m.sku: min(m.quantity or returnable[m.sku][0], returnable[m.sku][0])
-        for m in product_mentions(turn)
-        if m.sku in returnable
+        for m in product_mentions(turn, among=returnable)
+        if not m.options
     }
     if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
         wanted = {sku: qty for sku, (qty, _name) in returnable.items()}

@@ -14,7 +14,8 @@ import phonenumbers
 from .catalog import CatalogIndex
 from .models import Entity, ParseContext
 from .numbers import number_value
-from .products import is_variant
+from .operations import cues, operation_for
+from .products import ProductMatch, is_variant
 from .text import Token, tokenize, wordset
 
 DEFAULT_REGION = "US"
@@ -105,10 +106,15 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         blocked.update(range(loc.start, loc.end))
 
     products = catalog.products.find(tokens, blocked)
+    if context and context.choices:
+        products = _among_choices(catalog, tokens, blocked, products, context.choices)
+    operations = cues(tokens)
     product_entities = []
     for match in products:
         start, end = tokens[match.start].start, tokens[match.end - 1].end
         entity = Entity("product", match.sku, start, end, text[start:end], match.candidates)
+        entity.exact = match.exact
+        entity.operation = operation_for(tokens, operations, match.start, match.end)
         product_entities.append((match, entity))
         entities.append(entity)
         blocked.update(range(match.start, match.end))
@@ -118,6 +124,35 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     entities.extend(q for _, q in quantities)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
+
+
+def _among_choices(
+    catalog: CatalogIndex,
+    tokens: list[Token],
+    blocked: set[int],
+    found: list[ProductMatch],
+    choices: list[str],
+) -> list[ProductMatch]:
+    """Read the products of a reply to "which one?" as one of the offered SKUs.
+
+    A mention of a product that was offered stays; one whose close alternatives include
+    an offered product becomes that product; with no mention at all, the words that
+    tell the offered products apart ("the blue one", "the 1kg one") pick one.
+    """
+    offered = set(choices)
+    out = []
+    for match in found:
+        if match.sku not in offered:
+            alternative = next((c for c in match.candidates if c in offered), None)
+            if alternative is None:
+                continue
+            match = ProductMatch(alternative, match.score, match.start, match.end, [])
+        out.append(match)
+    if not out:
+        picked = catalog.products.among(tokens, blocked, choices)
+        if picked is not None:
+            out.append(picked)
+    return out or found
 
 
 def _add_phones(text, add, free) -> None:

@@ -59,7 +59,23 @@ _AFFIRM_WORDS = re.compile(
     r"that is right|that is correct|exactly|good|cool|yes please|please)\b"
 )
 _DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect|do not|never)\b")
-_QUESTION = re.compile(r"\?|^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")
+_QUESTION = re.compile(r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")
+# Asking about products rather than ordering them: "show me your mugs", "got any decaf".
+_BROWSING = re.compile(
+    r"^(?:show|list|see|view|browse)\b|\b(?:show me|let me see|have you got|you got|got any|"
+    r"do you (?:have|sell|stock|carry|do)|is there|are there|in stock|available)\b"
+)
+# Words that send an order somewhere: "my order should go to riverside".
+_REDIRECT_WORDS = re.compile(
+    r"\b(?:go|goes|going|send|sending|move|moving|switch|change|redirect|collect|pick|pickup|"
+    r"instead|rather|prefer|have (?:it|them)|get (?:it|them))\b"
+)
+_STATUS_WORDS = re.compile(
+    r"\b(?:status|update|updates|eta|news|progress|where|when|arrive|arrived|way|shipped|"
+    r"dispatched|delivered|ready|coming|here|yet)\b"
+)
+# Entities whose words do not make a message long ("my email is jane.doe@example.com").
+_OPAQUE = frozenset({"email", "phone", "address", "order_number", "return_number"})
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
 )
@@ -92,12 +108,26 @@ def rule_scores(norm: str) -> dict[str, float]:
     return scores
 
 
-def classify(text: str, entities: list[Entity], context: ParseContext | None) -> tuple[str, float]:
+def _own_words(text: str, entities: list[Entity]) -> int:
+    """Words the customer wrote around the opaque entities, which count as one word each."""
+    opaque = [e for e in entities if e.type in _OPAQUE]
+    for e in sorted(opaque, key=lambda e: -e.start):
+        text = text[: e.start] + " _ " + text[e.end :]
+    return len(normalise(text).split()) + len(opaque)
+
+
+def classify(
+    text: str,
+    entities: list[Entity],
+    context: ParseContext | None,
+    operation: str | None = None,
+) -> tuple[str, float]:
     norm = normalise(text)
-    n_words = len(norm.split())
+    n_words = _own_words(text, entities)
     scores = rule_scores(norm)
     kinds = {e.type for e in entities}
-    _entity_cues(norm, n_words, kinds, entities, scores)
+    question = "?" in text or bool(_QUESTION.search(norm))
+    _entity_cues(norm, n_words, kinds, question, operation, scores)
     if context and context.expecting:
         _context_cues(context.expecting, norm, n_words, kinds, scores)
     if not scores:
@@ -116,11 +146,20 @@ def _bump(scores: dict[str, float], intent: str, value: float) -> None:
 
 
 def _entity_cues(
-    norm: str, n_words: int, kinds: set[str], entities: list[Entity], scores: dict[str, float]
+    norm: str,
+    n_words: int,
+    kinds: set[str],
+    question: bool,
+    operation: str | None,
+    scores: dict[str, float],
 ) -> None:
     strongest = max(scores.values(), default=0.0)
     if "product" in kinds:
-        if _QUESTION.search(norm) and "quantity" not in kinds:
+        if operation in ("remove", "set"):
+            _bump(scores, "modify_order", 0.85)
+        elif _BROWSING.search(norm) and "quantity" not in kinds:
+            _bump(scores, "browse_catalog", 0.85)
+        elif question and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.8)
         elif "quantity" in kinds or n_words <= 4:
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
@@ -130,12 +169,19 @@ def _entity_cues(
         _bump(scores, "modify_order", 0.7)
     if "return_number" in kinds:
         _bump(scores, "refund_status", 0.75)
-    if "order_number" in kinds and n_words <= 2:
-        _bump(scores, "track_order", 0.7)
+    if "order_number" in kinds:
+        # A bare order number, or one with a status word, is most likely "where is it?".
+        if n_words <= 2 or (_STATUS_WORDS.search(norm) and strongest < 0.85):
+            _bump(scores, "track_order", 0.8)
+        elif strongest < 0.5:
+            _bump(scores, "track_order", 0.6)  # a guess: the bot asks before acting
     if "address" in kinds and "product" not in kinds:
         _bump(scores, "change_address", 0.7)
-    if "location" in kinds and _FULFILMENT_WORDS.search(norm) and "product" not in kinds:
-        _bump(scores, "change_fulfillment", 0.8)
+    if "location" in kinds and "product" not in kinds:
+        if _FULFILMENT_WORDS.search(norm):
+            _bump(scores, "change_fulfillment", 0.8)
+        elif _REDIRECT_WORDS.search(norm) and strongest < 0.85:
+            _bump(scores, "change_fulfillment", 0.75)
 
 
 def _context_cues(

@@ -27,6 +27,11 @@ class Entity:
     ``candidates`` lists other close SKUs when a product mention is ambiguous, so the
     bot can ask "did you mean A or B?". ``refers_to`` is set on quantities that belong
     to a product mention (the SKU of that product).
+
+    On products only: ``exact`` is True when the mention spells out a name or alias word
+    for word (plurals allowed), False when it was matched fuzzily or picked from the
+    offered choices; ``operation`` is what the customer does with it, "add", "remove" or
+    "set" (the quantity), from the nearest cue word before it, None when there is none.
     """
 
     type: str
@@ -36,6 +41,8 @@ class Entity:
     text: str
     candidates: list[str] = field(default_factory=list)
     refers_to: str | None = None
+    exact: bool | None = None
+    operation: str | None = None
 
     def to_json(self) -> dict:
         out: dict = {
@@ -49,6 +56,10 @@ class Entity:
             out["candidates"] = list(self.candidates)
         if self.refers_to is not None:
             out["refers_to"] = self.refers_to
+        if self.exact is not None:
+            out["exact"] = self.exact
+        if self.operation is not None:
+            out["operation"] = self.operation
         return out
 
 
@@ -58,23 +69,32 @@ class ParseContext:
 
     ``expecting`` is one of "confirm", "product", "quantity", "order_number",
     "return_number", "address", "location", "fulfillment", "choice", "email",
-    "reason" or None.
+    "reason" or None. ``choices`` are the SKUs the bot just offered ("Which one: white,
+    black or blue?"), so that "the blue one" or "the 1kg one" can name a product.
     """
 
     expecting: str | None = None
+    choices: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ParseResult:
+    """``operation`` is the message's first add/remove/set cue ("make it 3" -> "set"),
+    given only when it mentions a product or a quantity; None otherwise."""
+
     text: str
     intent: str
     confidence: float
     entities: list[Entity]
+    operation: str | None = None
 
     def to_json(self) -> dict:
-        return {
+        out: dict = {
             "text": self.text,
             "intent": self.intent,
             "confidence": round(self.confidence, 3),
             "entities": [e.to_json() for e in self.entities],
         }
+        if self.operation is not None:
+            out["operation"] = self.operation
+        return out

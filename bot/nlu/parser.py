@@ -9,6 +9,8 @@ from .catalog import CatalogIndex
 from .entities import extract
 from .intents import classify, normalise
 from .models import ParseContext, ParseResult
+from .operations import cues
+from .text import tokenize
 
 # Below this the bot asks instead of acting. Chosen with bench/nlu.py on the tune split
 # of the Bitext data (pick_threshold: the band just above it is >= 90% accurate).
@@ -24,8 +26,12 @@ _ABORT_RE = re.compile(
 
 def parse(text: str, catalog: CatalogIndex, context: ParseContext | None = None) -> ParseResult:
     entities = extract(text, catalog, context)
-    intent, confidence = classify(text, entities, context)
-    return ParseResult(text=text, intent=intent, confidence=confidence, entities=entities)
+    operation = None
+    if any(e.type in ("product", "quantity") for e in entities):
+        found = cues(tokenize(text))
+        operation = found[0][1] if found else None
+    intent, confidence = classify(text, entities, context, operation)
+    return ParseResult(text, intent, confidence, entities, operation)
 
 
 def is_abort(text: str) -> bool:

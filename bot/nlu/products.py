@@ -76,6 +76,7 @@ class ProductMatch:
     start: int  # index of the first token of the mention
     end: int  # index after the last token
     candidates: list[str]
+    exact: bool = False  # every word of a name or alias said as written (plurals allowed)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class ProductIndex:
         self._doc_weight: list[float] = []
         self._postings: dict[str, list[int]] = {}
         self._variants: list[frozenset[str]] = []
+        self._product_tokens: list[frozenset[str]] = []
         product_df: dict[str, int] = {}
         docs: list[set[str]] = []
         for pid, product in enumerate(self.products):
@@ -105,6 +107,7 @@ class ProductIndex:
                     self._doc_product.append(pid)
                     product_tokens |= toks
             self._variants.append(frozenset(t for t in product_tokens if is_variant(t)))
+            self._product_tokens.append(frozenset(product_tokens))
             for tok in product_tokens:
                 product_df[tok] = product_df.get(tok, 0) + 1
         n = max(len(self.products), 1)
@@ -122,9 +125,37 @@ class ProductIndex:
         self._vocab = sorted(self._postings)
         self._fuzzy_vocab = [t for t in self._vocab if len(t) >= 4 and not t.isdigit()]
         self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
+        self._pid_by_sku = {p.sku: pid for pid, p in enumerate(self.products)}
 
     def sku_index(self) -> dict[str, ProductEntry]:
         return {p.sku: p for p in self.products}
+
+    def among(
+        self, tokens: Sequence[Token], blocked: set[int], skus: Sequence[str]
+    ) -> ProductMatch | None:
+        """The one offered product (of ``skus``) the words point at: "the blue one".
+
+        Each free word that some but not all offered products contain narrows the
+        choice; a single product left is the answer.
+        """
+        offered = [
+            (sku, self._product_tokens[self._pid_by_sku[sku]])
+            for sku in skus
+            if sku in self._pid_by_sku
+        ]
+        left = {sku for sku, _ in offered}
+        used: list[int] = []
+        for i, tok in enumerate(tokens):
+            if i in blocked or tok.text in STOPWORDS:
+                continue
+            forms = {tok.text, *_inflections(tok.text)}
+            having = {sku for sku, toks in offered if not forms.isdisjoint(toks)}
+            if having and having != {sku for sku, _ in offered}:
+                left &= having
+                used.append(i)
+        if len(left) != 1 or not used:
+            return None
+        return ProductMatch(left.pop(), 1.0, min(used), max(used) + 1, [])
 
     def lookup(self, token: str) -> list[tuple[str, float]]:
         """Catalogue tokens close to ``token`` with a similarity in 0..1, best first."""
@@ -253,6 +284,14 @@ class ProductIndex:
             if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
         ][:_MAX_CANDIDATES]
         used = [run[ui] for ui in covered_units[best_doc]]
+        doc = self._doc_tokens[best_doc]
+        said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]
+        span = [u for u in run if u.first >= used[0].first and u.last <= used[-1].last]
+        exact = (
+            all(sim >= 0.97 for _, sim in said)
+            and {t for t, _ in said} == doc
+            and len(span) == len(used)
+        )
         return [
             ProductMatch(
                 sku=self.products[best_pid].sku,
@@ -260,6 +299,7 @@ class ProductIndex:
                 start=min(u.first for u in used),
                 end=max(u.last for u in used) + 1,
                 candidates=candidates,
+                exact=exact,
             )
         ]
 

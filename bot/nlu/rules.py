@@ -4,6 +4,14 @@ Each rule is (intent, weight, pattern, beats). Patterns run on the normalised, t
 words of the message joined by single spaces. ``weight`` is how sure the rule is on its own;
 ``beats`` lists intents this rule overrides when both match (e.g. "cancel my pro account"
 is an account question, not an order cancellation).
+
+Decisions worth knowing:
+- "checkout", "done", "finished", "nothing else" are *affirm*: they answer "anything else?"
+  in the cart with "go ahead with what I have", like "yes". ("that's all" stays goodbye;
+  the cart step treats it as checkout too.)
+- A customer asking about *their* order ("when will my order arrive", "is my order
+  ready", "where is order 10003") is tracking; general delivery questions ("how long does
+  shipping take", "do you deliver") are store information.
 """
 
 from __future__ import annotations
@@ -69,6 +77,13 @@ RULES: tuple[Rule, ...] = (
         r" sounds good)*$",
     ),
     _r("affirm", 0.6, r"^(?:yes|yeah|yep|yup|sure|ok|correct|y)\b"),
+    _r(
+        "affirm",
+        0.85,
+        r"^(?:(?:ok|yes|yeah|right|so|and|i think) )*(?:i am |we are |i m )?(?:done|all done|"
+        r"finished|nothing else|nothing more|check ?out|go to (?:the )?checkout|proceed(?: to "
+        r"(?:the )?checkout)?|ready to (?:check ?out|pay))(?: now| please| thanks| thank you)*$",
+    ),
     _r(
         "deny",
         0.88,
@@ -136,7 +151,7 @@ RULES: tuple[Rule, ...] = (
         "place_order",
         0.88,
         r"\b(?:buy|buying|purchase|purchasing|acquire|acquiring|shop|shopping|order|ordering|"
-        r"oder)(?: \w+){0,3} (?:articles?|items?|products?|something|stuff)\b",
+        r"oder)(?: \w+){0,4} (?:articles?|items?|products?|something|stuff)\b",
     ),
     _r(
         "place_order",
@@ -148,7 +163,8 @@ RULES: tuple[Rule, ...] = (
         "place_order",
         0.8,
         r"\b(?:i want to|i would like to|i d like to|id like to|i wish to|can i|could i|may i|"
-        r"let me|i need to|i will|ill) (?:buy|order|purchase|get|grab|have|take)\b",
+        r"let me|i need to|i will|ill|love to|looking to|trying to|try to|how (?:do|can|could) i|"
+        r"help me(?: to)?) (?:buy|order|purchase|get|grab|have|take|shop)\b",
     ),
     _r(
         "place_order",
@@ -236,7 +252,29 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:do not|dont) (?:need|want) (?:it|this|that|the order|my order|them) (?:anymore|"
         r"any more|now)\b|\b(?:do not|dont|no longer) want (?:the |my |this )?(?:order|purchase)\b",
     ),
-    _r("track_order", 0.92, rf"\bwhere (?:is|are|s) (?:my|the|our) (?:\w+ )?{ORDER_ISH}\b"),
+    _r(
+        "track_order",
+        0.92,
+        rf"\bwhere (?:is|are|s) (?:(?:my|the|our|this|that) )?(?:\w+ )?{ORDER_ISH}\b",
+    ),
+    _r(
+        "track_order",
+        0.9,
+        rf"\b(?:is|are|has|have) (?:my|our|the) (?:\w+ )?{ORDER_ISH} (?:(?:been|got|already|"
+        rf"still) )?(?:ready|here|there|coming|arriving|arrived|delivered|shipped|dispatched|"
+        rf"posted|out|on (?:the|its) way)\b|\b(?:did|have|has) (?:you|u|they) (?:already )?"
+        rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:my|our|the) "
+        rf"(?:\w+ )?{ORDER_ISH}\b",
+    ),
+    _r(
+        "track_order",
+        0.92,
+        rf"\bwhen (?:will|is|does|do|should|can|would) (?:my|our) (?:\w+ )?{ORDER_ISH} (?:\w+ )?"
+        rf"(?:arrive|arriving|come|coming|get here|be here|be delivered|be ready|ship|be shipped|"
+        rf"be sent|be dispatched|turn up|show up)\b|\bwhen (?:will|do|can|should|would) (?:i|we) "
+        rf"(?:get|receive|see|have) (?:my|our) (?!{REFUND})\w+",
+        ("store_info",),
+    ),
     _r(
         "track_order",
         0.92,
@@ -320,7 +358,10 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:opening|closing|business|store|shop) (?:hours|times|time)\b|\bhours\b|"
         r"\bwhen (?:are|do|does|is) (?:you|the (?:store|shop)|\w+ (?:store|shop)|it) (?:open|"
         r"opening|close|closing)\b|\b(?:open|opened) (?:on |at |till |until |today|tomorrow|"
-        r"sunday|saturday|monday|tuesday|wednesday|thursday|friday|weekends?)",
+        r"sunday|saturday|monday|tuesday|wednesday|thursday|friday|weekends?)|"
+        r"\b(?:what|which) time (?:do|does|are|is|will) (?:you|the (?:store|shop)|\w+ (?:store|"
+        r"shop)|it) (?:open|close|shut)|\bare (?:you|the (?:store|shop)|\w+ (?:store|shop)) "
+        r"(?:still )?(?:open|closed)\b|\b(?:opening|closing) times?\b",
     ),
     _r(
         "store_info",
@@ -332,7 +373,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "store_info",
         0.9,
-        r"\b(?:refund|return|returns|reimbursement|money back|exchange) polic(?:y|ies)\b|"
+        r"\b(?:refund|return|returns|reimbursement|money back|exchange) (?:policy|policies)\b|"
         r"\b(?:in )?(?:what|which) (?:cases|situations|circumstances) (?:can|could|do|may)\b|"
         r"\bhow long (?:do|does|will) (?:\w+ )?(?:refunds?|reimbursements?|"
         r"returns?) (?:\w+ )?take\b|\b(?:money back guarantee|guarantee|reimbursable|refundable|"
@@ -343,14 +384,17 @@ RULES: tuple[Rule, ...] = (
         "store_info",
         0.9,
         r"\b(?:payment (?:methods?|options?|modalities|modality|types?)|ways to pay|pay (?:with|"
-        r"by|via|using)|(?:take|accept|accepted|allowed|support) (?:payments?|paypal|cards?|"
+        r"by|via|using)|how (?:can|do|could|should|may) (?:i|we) pay|can (?:i|we) pay|"
+        r"(?:take|accept|accepted|allowed|support) (?:payments?|paypal|cards?|"
         r"credit|cash|apple pay|google pay|visa|mastercard|amex|bitcoin|crypto))\b",
     ),
     _r(
         "store_info",
         0.9,
         r"\b(?:do|can) (?:you|u) (?:ship|deliver|send) (?:to|overseas|internationally|abroad|"
-        r"worldwide)\b|\b(?:ship|shipping|deliver|delivery|order|orders|buy) (?:to|"
+        r"worldwide)\b|\b(?:do|does) (?:you|the (?:store|shop)) (?:ship|deliver|post|"
+        r"do (?:delivery|deliveries|shipping)|offer (?:delivery|shipping))\b(?! (?:it|them|my)\b)|"
+        r"\b(?:ship|shipping|shipments?|deliver|delivery|deliveries|order|orders|buy) (?:to|"
         r"from) (?:[a-z]+)\b(?!.*\b(?:address|instead)\b)",
     ),
     _r(
@@ -358,9 +402,17 @@ RULES: tuple[Rule, ...] = (
         0.88,
         r"\b(?:shipping|delivery|shipment|postage) (?:options?|methods?|costs?|fees?|times?|"
         r"period|prices?|charges?|rates?)\b|\b(?:how long|how soon|how many days|how fast|"
-        r"how quickly|when)(?: \w+){0,6} (?:arrive|get here|come|take|be delivered|expect|"
+        r"how quickly|when(?! (?:will|is|does|do|should|can|would) (?:my|our|i|we)\b))"
+        r"(?: \w+){0,6} (?:arrive|get here|come|take|be delivered|expect|"
         r"delivered|receive)\b|\bfree (?:shipping|delivery)\b",
         ("track_order",),
+    ),
+    _r(
+        "store_info",
+        0.92,
+        r"\bhow much (?:is|are|does|do|for|will|would) (?:the |your |it )?(?:postage|shipping|"
+        r"delivery|p p|p and p)\b",
+        ("browse_catalog",),
     ),
     _r(
         "store_info",
@@ -408,7 +460,8 @@ RULES: tuple[Rule, ...] = (
         "complaint",
         0.85,
         r"\b(?:ridiculous|terrible|awful|horrible|unacceptable|disgusting|disappointed|"
-        r"disappointing|not happy|unhappy|worst|rude|useless|joke|scam|furious|angry|annoyed|"
+        r"disappointing|not happy|unhappy|worst|rude|useless|(?:is|was|what) a joke|scam|furious|"
+        r"angry|annoyed|"
         r"fed up|poor service|bad service|pathetic)\b",
     ),
     # --- not ours -----------------------------------------------------------------------
@@ -470,8 +523,15 @@ RULES: tuple[Rule, ...] = (
     _r(
         "out_of_scope",
         0.85,
-        r"\b(?:weather|joke|jokes|taxes|tax return|homework|recipe|news|football|movie|song|poem|"
+        r"\b(?:weather|taxes|tax return|homework|recipe|news|football|movie|song|poem|"
         r"bitcoin price|stock market|meaning of life)\b",
+    ),
+    _r(
+        "out_of_scope",
+        0.9,
+        r"\b(?:tell|know|say|hear|sing|write) (?:me |us )?(?:a |any |some |another )?(?:\w+ )?"
+        r"(?:joke|jokes|story|stories|riddle|poem|song)\b",
+        ("complaint",),
     ),
 )
 
