@@ -9,6 +9,7 @@ its event and the outbox rows it causes commit together or not at all.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -113,6 +114,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer and every transaction here takes the write lock up front;
+        # threads waiting in SQLite's busy handler poll with sleeps of up to 100 ms, so
+        # under load they queue on this lock instead and start the moment it is free.
+        self._sqlite_writer = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -121,7 +126,11 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back if it raises."""
-        with self.sessions() as session, session.begin():
+        if self._sqlite_writer is None:
+            with self.sessions() as session, session.begin():
+                yield session
+            return
+        with self._sqlite_writer, self.sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

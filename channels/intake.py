@@ -9,23 +9,27 @@ marks it handled; if the process dies in between, `handle_stranded` finishes it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from channels import delivery, identities, linking, texts
 from channels.conversations import open_conversation, touch
 from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
 from channels.outbox import enqueue
-from db import Database, utcnow
-from orders.customers import create_customer, customer_for_identity
+from db import Database, UTCDateTime, utcnow
+from orders.customers import create_customer, customer_for_identity, normalise_identity
+from orders.errors import ValidationFailed
+from orders.models import CustomerIdentity
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,8 +67,10 @@ def receive(
     message_id, conversation_id, duplicate = store(database, inbound, within)
     if duplicate:
         return IntakeResult(message_id, True, conversation_id=conversation_id)
-    deadline = None if inline_seconds is None else started + inline_seconds
-    inline = handle(database, settings, message_id, inline_deadline=deadline)
+    in_time = (
+        None if inline_seconds is None else lambda: time.monotonic() <= started + inline_seconds
+    )
+    inline = handle(database, settings, message_id, inline=in_time)
     delivery.wake()
     return IntakeResult(message_id, False, inline, conversation_id)
 
@@ -74,39 +80,110 @@ def store(
     inbound: InboundMessage,
     within: Callable[[Session], None] | None = None,
 ) -> tuple[int, int, bool]:
-    """Save the message; returns (message id, conversation id, was it a duplicate)."""
+    """Save the message; returns (message id, conversation id, was it a duplicate).
+
+    This is what a webhook waits for before it may acknowledge, so a returning
+    customer's message costs two prebuilt Core statements and a commit (touch the
+    conversation, returning it and the identity's customer; insert-or-ignore the
+    message); only a first contact goes through the ORM to create the customer and
+    the conversation.
+    """
     with database.transaction() as session:
         if within is not None:
             within(session)
-        existing = _stored(session, inbound)
-        if existing is not None:
-            return existing.id, existing.conversation_id, True
-        conversation = _conversation(session, inbound)
-        message = Message(
-            conversation_id=conversation.id,
-            direction="in",
-            author="customer",
-            author_id=inbound.identity[1] if inbound.identity else "",
-            channel=inbound.channel,
-            provider_id=inbound.provider_id,
-            text=inbound.text,
-            payload={
-                **inbound.extra,
-                "verified": inbound.verified,
-                "command": inbound.command,
-                "bot_text": inbound.bot_text,
-            },
-        )
-        try:
-            with session.begin_nested():
-                session.add(message)
-                session.flush()
-        except IntegrityError:  # the same provider message, stored concurrently
+        statements = _statements(session.get_bind().dialect.name)
+        conversation_id = _touch_known_conversation(session, statements, inbound)
+        if conversation_id is None:
+            conversation_id = _conversation(session, inbound).id
+        message_id = session.execute(
+            statements.insert_message, _message_values(inbound, conversation_id)
+        ).scalar()
+        if message_id is None:  # the same provider message, stored before (or concurrently)
             existing = _stored(session, inbound)
             if existing is None:
-                raise
+                raise RuntimeError(f"message {inbound.provider_id} conflicted but is not stored")
             return existing.id, existing.conversation_id, True
-        return message.id, conversation.id, False
+        return message_id, conversation_id, False
+
+
+@dataclass(frozen=True)
+class _Statements:
+    touch_conversation: ReturningUpdate
+    insert_message: ReturningInsert
+
+
+@functools.cache
+def _statements(dialect_name: str) -> _Statements:
+    """Built once per dialect: building and compiling them per message cost milliseconds."""
+    conversations: Table = Conversation.__table__  # type: ignore[assignment]
+    messages: Table = Message.__table__  # type: ignore[assignment]
+    identities: Table = CustomerIdentity.__table__  # type: ignore[assignment]
+    identity_customer = (
+        select(identities.c.customer_id)
+        .where(identities.c.kind == bindparam("b_kind"), identities.c.value == bindparam("b_value"))
+        .scalar_subquery()
+    )
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return _Statements(
+        touch_conversation=update(conversations)
+        .where(
+            conversations.c.channel == bindparam("b_channel"),
+            conversations.c.address == bindparam("b_address"),
+        )
+        .values(
+            last_message_at=bindparam("b_now", type_=UTCDateTime),
+            # follows the identity to its customer after a merge
+            customer_id=func.coalesce(identity_customer, conversations.c.customer_id),
+        )
+        .returning(conversations.c.id, identity_customer),
+        insert_message=dialect.insert(messages)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(messages.c.id),
+    )
+
+
+def _touch_known_conversation(
+    session: Session, statements: _Statements, inbound: InboundMessage
+) -> int | None:
+    """The conversation's id, touched, when it and the sender's identity exist already."""
+    kind, value = inbound.identity or (None, None)
+    if kind is not None:
+        try:
+            value = normalise_identity(kind, value or "")
+        except ValidationFailed:
+            return None  # the first-contact path reports it
+    row = session.execute(
+        statements.touch_conversation,
+        {
+            "b_channel": inbound.channel,
+            "b_address": inbound.address,
+            "b_kind": kind,
+            "b_value": value,
+            "b_now": utcnow(),
+        },
+    ).first()
+    if row is None or (kind is not None and row[1] is None):
+        return None  # first contact, or a new identity to create
+    return row[0]
+
+
+def _message_values(inbound: InboundMessage, conversation_id: int) -> dict[str, object]:
+    return {
+        "conversation_id": conversation_id,
+        "direction": "in",
+        "author": "customer",
+        "author_id": inbound.identity[1] if inbound.identity else "",
+        "channel": inbound.channel,
+        "provider_id": inbound.provider_id,
+        "text": inbound.text,
+        "payload": {
+            **inbound.extra,
+            "verified": inbound.verified,
+            "command": inbound.command,
+            "bot_text": inbound.bot_text,
+        },
+        "created_at": utcnow(),
+    }
 
 
 def _stored(session: Session, inbound: InboundMessage) -> Message | None:
@@ -142,29 +219,49 @@ def handle(
     settings: Settings,
     message_id: int,
     *,
-    inline_deadline: float | None = None,
+    inline: Callable[[], bool] | None = None,
 ) -> list[OutboxMessage]:
-    """Route a stored message and mark it handled, once, whoever calls first."""
+    """Route a stored message and mark it handled, once, whoever calls first.
+
+    The conversation is locked first, then its unhandled messages up to this one are
+    answered in the order they arrived: two messages of one customer handled by two
+    threads never overtake each other. `inline` is asked just before the commit
+    whether the caller will carry the replies in its own response; if it says yes,
+    the rows are marked sent and returned, else they stay for the delivery worker.
+    """
     with database.transaction() as session:
-        message = session.scalar(
-            select(Message)
-            .where(Message.id == message_id, Message.handled_at.is_(None))
-            .with_for_update(skip_locked=True)
+        conversation_id = session.scalar(
+            select(Message.conversation_id).where(
+                Message.id == message_id, Message.handled_at.is_(None)
+            )
         )
-        if message is None:  # handled already, or being handled right now
+        if conversation_id is None:  # handled already
             return []
-        # One message of a conversation at a time: the bot's state is read and written.
+        # One handler per conversation at a time: the bot's state is read and written.
         conversation = session.scalar(
-            select(Conversation).where(Conversation.id == message.conversation_id).with_for_update()
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
         )
-        replies = _route(session, settings, conversation, message)
-        message.handled_at = utcnow()
+        waiting = session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "in",
+                Message.handled_at.is_(None),
+                Message.id <= message_id,
+            )
+            .order_by(Message.id)
+        ).all()
+        replies: list[Message] = []
+        for message in waiting:
+            replies += _route(session, settings, conversation, message)
+            message.handled_at = utcnow()
         rows = _outbox_rows(session, replies)
-        if inline_deadline is not None and time.monotonic() <= inline_deadline:
-            for row in rows:
-                row.status = "sent"
-                row.sent_at = utcnow()
-                row.provider_id = "inline"
+        if not rows or inline is None or not inline():
+            return []
+        for row in rows:
+            row.status = "sent"
+            row.sent_at = utcnow()
+            row.provider_id = "inline"
         return rows
 
 

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels import identities, intake
+from channels import handling, identities
 from channels.delivery import DeliveryError
 from channels.inbound import MEDIA_ONLY, OPT_IN, OPT_OUT, BadRequest, InboundMessage
 from channels.models import OutboxMessage
@@ -32,8 +32,6 @@ bp = Blueprint("sms", __name__)
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"}
 OPT_IN_WORDS = {"start", "unstop"}
 HELP_WORDS = {"help", "info"}
-# Twilio waits 15 s for the webhook's answer; replies ready sooner go back as TwiML.
-INLINE_SECONDS = 10.0
 SEND_TIMEOUT_SECONDS = 15.0
 # Twilio error codes that say this number cannot get our messages.
 OPTED_OUT_CODES = {21610}
@@ -99,7 +97,8 @@ def inbound() -> Response:
     if not config.sms_enabled:
         abort(404)
     message = parse_inbound(verify(config))
-    result = intake.receive(database(), config, message, inline_seconds=INLINE_SECONDS)
+    # Stored before we answer; replies ready within the handling budget go back as TwiML.
+    result = handling.receive(database(), config, message, reply_inline=True)
     twiml = MessagingResponse()
     for row in result.inline:
         twiml.message(row.body)

@@ -24,7 +24,7 @@ from telegram.error import BadRequest as TelegramBadRequest
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from channels import intake
+from channels import handling, intake
 from channels.delivery import DeliveryError
 from channels.inbound import MEDIA_ONLY, BadRequest, InboundMessage
 from channels.models import OutboxMessage
@@ -126,17 +126,23 @@ def _inbound(
 
 
 def process_update(database: Database, settings: Settings, update: dict[str, Any]) -> None:
-    """Intake for one Update, from the webhook or from long polling."""
+    """Intake for one Update read by long polling: stored and answered before the next."""
     inbound = parse_update(update)
     if inbound is None:
         return
     intake.receive(database, settings, inbound)
+    _answer_callback(settings, inbound)
+
+
+def _answer_callback(settings: Settings, inbound: InboundMessage) -> None:
+    """Stop a pressed button's spinner; the answer itself comes as a message."""
     query_id = inbound.extra.get("callback_query_id")
-    if query_id:  # stops the button's spinner; the answer itself comes as a message
-        try:
-            bot_for(settings).call(bot_for(settings).bot.answer_callback_query(query_id))
-        except TelegramError as exc:
-            log.warning("answerCallbackQuery failed: %s", exc)
+    if not query_id:
+        return
+    try:
+        bot_for(settings).call(bot_for(settings).bot.answer_callback_query(query_id))
+    except TelegramError as exc:
+        log.warning("answerCallbackQuery failed: %s", exc)
 
 
 @bp.post("/webhooks/telegram")
@@ -148,7 +154,11 @@ def webhook() -> Response:
     expected = config.telegram_webhook_secret.encode()
     if not expected or not hmac.compare_digest(secret, expected):
         abort(403)
-    process_update(database(), config, strict_json(request))
+    inbound = parse_update(strict_json(request))
+    if inbound is not None:  # stored before we answer 200; replies go through the outbox
+        handling.receive(
+            database(), config, inbound, after=functools.partial(_answer_callback, config, inbound)
+        )
     return Response(status=200)
 
 
