@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import api.models  # noqa: F401
+import bot.models  # noqa: F401
 import channels.models  # noqa: F401
 import handoff.models  # noqa: F401
 import orders.models  # noqa: F401

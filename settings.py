@@ -66,6 +66,9 @@ class Settings:
     # retry delay (doubled per attempt, with jitter, capped at 15 minutes).
     outbox_max_attempts: int = 8
     outbox_backoff_seconds: int = 5
+    # How long a worker owns the rows it claimed; a worker that dies leaves them to
+    # another once this runs out. Longer than the slowest send (15 s provider timeouts).
+    outbox_lease_seconds: int = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,6 +137,7 @@ def load_settings(**overrides: object) -> Settings:
         "outbox_backoff_seconds": _env_int(
             "OUTBOX_BACKOFF_SECONDS", Settings.outbox_backoff_seconds
         ),
+        "outbox_lease_seconds": _env_int("OUTBOX_LEASE_SECONDS", Settings.outbox_lease_seconds),
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

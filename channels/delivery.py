@@ -13,10 +13,12 @@ import importlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from channels import identities
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BACKOFF_CAP_SECONDS = 900
 UNFINISHED = ("pending", "sending")
+OUTCOME_RETRY_SECONDS = 0.5
 
 Sender = Callable[[OutboxMessage, Settings], "str | None"]
 # Each channel's send(row, settings) -> provider message id, imported when first used so
@@ -114,7 +117,7 @@ def claim(session: Session, limit: int, lease: timedelta = LEASE) -> list[Outbox
 def run_once(database: Database, settings: Settings, limit: int = 20) -> int:
     """Claim and send one batch; returns how many rows were tried."""
     with database.transaction() as session:
-        rows = claim(session, limit)
+        rows = claim(session, limit, timedelta(seconds=settings.outbox_lease_seconds))
     for row in rows:
         _deliver(database, settings, row)
     return len(rows)
@@ -129,14 +132,37 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
         log.exception("sending outbox row %s failed unexpectedly", row.id)
         _failed(database, settings, row, DeliveryError(f"{type(exc).__name__}: {exc}"))
     else:
-        with database.transaction() as session:
-            current = _still_ours(session, row)
-            if current is not None:
-                current.status = "sent"
-                current.sent_at = utcnow()
-                current.provider_id = provider_id
-                current.locked_until = None
-                current.last_error = ""
+        _outcome(database, row, lambda session: _sent(session, row, provider_id))
+
+
+def _sent(session: Session, row: OutboxMessage, provider_id: str | None) -> None:
+    current = _still_ours(session, row)
+    if current is not None:
+        current.status = "sent"
+        current.sent_at = utcnow()
+        current.provider_id = provider_id
+        current.locked_until = None
+        current.last_error = ""
+
+
+def _outcome(database: Database, row: OutboxMessage, write: Callable[[Session], None]) -> None:
+    """Record what became of a send, retrying while the database is unreachable.
+
+    The provider has already taken (or refused) the message: if this write were
+    lost, the lease would run out and the message would be sent a second time.
+    Retried for at most half the lease, after which another worker may take it.
+    """
+    deadline = time.monotonic() + (row.locked_until - utcnow()).total_seconds() / 2
+    while True:
+        try:
+            with database.transaction() as session:
+                write(session)
+            return
+        except OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("recording outbox row %s failed; retrying", row.id)
+            time.sleep(OUTCOME_RETRY_SECONDS)
 
 
 def _still_ours(session: Session, row: OutboxMessage) -> OutboxMessage | None:
@@ -160,24 +186,29 @@ def backoff_seconds(attempts: int, base: float) -> float:
 
 def _failed(database: Database, settings: Settings, row: OutboxMessage, exc: DeliveryError) -> None:
     log.warning("outbox row %s (%s) not delivered: %s", row.id, row.channel, exc)
-    with database.transaction() as session:
-        current = _still_ours(session, row)
-        if current is None:
-            return
-        current.last_error = str(exc)[:2000]
-        current.locked_until = None
-        if exc.mark:
-            identities.mark(session, current.channel, current.to_address, exc.mark)
-        if exc.permanent or current.attempts >= settings.outbox_max_attempts:
-            current.status = "dead"
-            return
-        delay = (
-            exc.retry_after
-            if exc.retry_after is not None
-            else backoff_seconds(current.attempts, settings.outbox_backoff_seconds)
-        )
-        current.status = "pending"
-        current.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    _outcome(database, row, lambda session: _record_failure(session, settings, row, exc))
+
+
+def _record_failure(
+    session: Session, settings: Settings, row: OutboxMessage, exc: DeliveryError
+) -> None:
+    current = _still_ours(session, row)
+    if current is None:
+        return
+    current.last_error = str(exc)[:2000]
+    current.locked_until = None
+    if exc.mark:
+        identities.mark(session, current.channel, current.to_address, exc.mark)
+    if exc.permanent or current.attempts >= settings.outbox_max_attempts:
+        current.status = "dead"
+        return
+    delay = (
+        exc.retry_after
+        if exc.retry_after is not None
+        else backoff_seconds(current.attempts, settings.outbox_backoff_seconds)
+    )
+    current.status = "pending"
+    current.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
 def retry_dead(session: Session, outbox_id: int) -> OutboxMessage:

@@ -15,17 +15,20 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from email.message import EmailMessage, Message
 
 from flask import Blueprint, Response, abort, request
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels import intake
 from channels.email_parse import Unusable, to_inbound
 from channels.inbound import BadRequest
-from channels.models import MailboxCheckpoint
+from channels.models import MailboxCheckpoint, WebhookToken
 from channels.requests_io import strict_form
 from db import Database, utcnow
 from settings import Settings
@@ -172,6 +175,34 @@ def mailgun_headers(form: dict[str, str]) -> Message:
     return headers
 
 
+class ReplayedToken(Exception):
+    """A Mailgun token seen before: a captured request sent again, maybe with another body."""
+
+
+def remember_token(token: str) -> Callable[[Session], None]:
+    """Record `token` in the caller's transaction; ReplayedToken if it was used already.
+
+    Tokens are kept for twice the signature's lifetime, enough to outlive any
+    timestamp that would still pass the freshness check.
+    """
+
+    def remember(session: Session) -> None:
+        session.execute(
+            delete(WebhookToken).where(
+                WebhookToken.provider == "mailgun",
+                WebhookToken.seen_at < utcnow() - 2 * timedelta(seconds=MAILGUN_MAX_AGE_SECONDS),
+            )
+        )
+        try:
+            with session.begin_nested():
+                session.add(WebhookToken(provider="mailgun", token=token))
+                session.flush()
+        except IntegrityError as exc:
+            raise ReplayedToken(token) from exc
+
+    return remember
+
+
 @bp.post("/webhooks/email/inbound")
 def mailgun_inbound() -> Response:
     config = settings()
@@ -180,16 +211,23 @@ def mailgun_inbound() -> Response:
     form = strict_form(request)
     if not mailgun_signature_ok(form, config.mailgun_signing_key, time.time()):
         abort(403)
+    remember = remember_token(form.get("token", ""))
     headers = mailgun_headers(form)
     try:
-        inbound = to_inbound(
-            headers,
-            form.get("body-plain", ""),
-            form.get("body-html", ""),
-            authserv_id=config.email_authserv_id,
-            fallback_id=json.dumps(form, sort_keys=True).encode(),
-        )
-    except Unusable as exc:
-        raise BadRequest(str(exc)) from exc
-    intake.receive(database(), config, inbound)
+        try:
+            inbound = to_inbound(
+                headers,
+                form.get("body-plain", ""),
+                form.get("body-html", ""),
+                authserv_id=config.email_authserv_id,
+                fallback_id=json.dumps(form, sort_keys=True).encode(),
+            )
+        except Unusable as exc:
+            with database().transaction() as session:
+                remember(session)  # or the same token could come back with a usable body
+            raise BadRequest(str(exc)) from exc
+        # The token is stored with the message: if storing fails, Mailgun's retry is welcome.
+        intake.receive(database(), config, inbound, within=remember)
+    except ReplayedToken:
+        abort(403)
     return Response(status=200)

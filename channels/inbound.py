@@ -45,5 +45,15 @@ class InboundMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # No one types a NUL, but a request can carry one, and PostgreSQL text cannot
+        # hold it: drop it here rather than fail the insert (JSON `extra` escapes it).
+        for name in ("text", "address", "name", "provider_id", "bot_text"):
+            setattr(self, name, _without_nul(getattr(self, name)))
+        if self.identity is not None:
+            self.identity = (self.identity[0], _without_nul(self.identity[1]))
         if len(self.text) > MAX_TEXT:
             raise BadRequest(f"message longer than {MAX_TEXT} characters", 413)
+
+
+def _without_nul(value: str | None) -> str | None:
+    return None if value is None else value.replace("\x00", "")

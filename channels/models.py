@@ -118,3 +118,20 @@ class IdentityLink(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookToken(Base):
+    """A signed webhook's one-time token (Mailgun's `token`), kept while its signature is fresh.
+
+    Mailgun signs only timestamp + token, not the body: a captured request could be
+    replayed with another body until the timestamp goes stale, unless each token is
+    accepted once.
+    """
+
+    __tablename__ = "webhook_tokens"
+    __table_args__ = (UniqueConstraint("provider", "token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    token: Mapped[str] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:44:46.592184
+Create Date: 2026-11-27 19:08:15.971926
 """
 
 from __future__ import annotations
@@ -125,6 +125,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('sku', name=op.f('uq_products_sku'))
     )
+    op.create_table('webhook_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider', sa.String(length=20), nullable=False),
+    sa.Column('token', sa.String(length=255), nullable=False),
+    sa.Column('seen_at', db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_tokens')),
+    sa.UniqueConstraint('provider', 'token', name=op.f('uq_webhook_tokens_provider_token'))
+    )
+    with op.batch_alter_table('webhook_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_tokens_seen_at'), ['seen_at'], unique=False)
+
     op.create_table('conversations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -170,6 +181,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_identities_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('lookup_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_lookup_failures_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lookup_failures'))
+    )
+    with op.batch_alter_table('lookup_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lookup_failures_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lookup_failures_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -528,6 +550,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('lookup_failures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lookup_failures_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_lookup_failures_created_at'))
+
+    op.drop_table('lookup_failures')
     with op.batch_alter_table('customer_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_identities_customer_id'))
 
@@ -541,6 +568,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_conversations_customer_id'))
 
     op.drop_table('conversations')
+    with op.batch_alter_table('webhook_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_tokens_seen_at'))
+
+    op.drop_table('webhook_tokens')
     op.drop_table('products')
     op.drop_table('mailbox_checkpoints')
     op.drop_table('locations')

@@ -117,6 +117,8 @@ class TwilioStandin:
     - ``reject_recipient(number, code=21610)``: every send to ``number`` fails
     - ``delay_next(seconds, count)``: the message is accepted and recorded, then the
       answer is held back, so a client timeout leaves a message that *was* sent
+    - ``stall_next(seconds, count)``: the request hangs *before* it is accepted, then
+      fails with 503: nothing was sent, whatever became of the client meanwhile
     - ``stop()`` / ``start()``: outage on the same port
     """
 
@@ -139,6 +141,7 @@ class TwilioStandin:
         self._failures: list[_Failure] = []
         self._rejected: dict[str, int] = {}
         self._delays: list[float] = []
+        self._stalls: list[float] = []
 
     # lifecycle ---------------------------------------------------------------
     @property
@@ -173,6 +176,7 @@ class TwilioStandin:
             self._failures.clear()
             self._rejected.clear()
             self._delays.clear()
+            self._stalls.clear()
         self.start()
 
     # controls ------------------------------------------------------------------
@@ -199,6 +203,10 @@ class TwilioStandin:
     def delay_next(self, seconds: float, count: int = 1) -> None:
         with self._lock:
             self._delays.extend([seconds] * count)
+
+    def stall_next(self, seconds: float, count: int = 1) -> None:
+        with self._lock:
+            self._stalls.extend([seconds] * count)
 
     # recorded state ------------------------------------------------------------
     @property
@@ -258,6 +266,11 @@ class TwilioStandin:
         service = form.get("MessagingServiceSid") or None
         body = form.get("Body", "")
         media = tuple(form.getlist("MediaUrl"))
+        with self._lock:
+            stall = self._stalls.pop(0) if self._stalls else 0.0
+        if stall:
+            time.sleep(stall)
+            return _json(error_body(20503, 503), 503)
         with self._lock:
             failure = self._take_failure()
             rejected = self._rejected.get(to)

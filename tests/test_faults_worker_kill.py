@@ -1,0 +1,126 @@
+"""A real `python app.py worker` killed with SIGKILL while it holds outbox rows.
+
+The rows it claimed stay leased until the lease (OUTBOX_LEASE_SECONDS, short here)
+runs out; then a second worker takes them over and delivers every message once, in
+order per conversation.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from channels.conversations import open_conversation
+from channels.models import OutboxMessage
+from channels.outbox import enqueue
+from orders.customers import create_customer
+from tests.channels_support import count, outbox
+
+pytest_plugins = ["tests.channels_support"]
+
+ROOT = Path(__file__).resolve().parent.parent
+LEASE_SECONDS = 3
+CUSTOMERS = 25
+IN_ORDER = 5  # replies to one customer, which must arrive in this order
+
+
+@pytest.fixture
+def app(app_factory, twilio_server):  # type: ignore[no-untyped-def]
+    return app_factory(twilio_server.settings())
+
+
+@pytest.fixture
+def start_worker(db_url: str, twilio_server) -> Iterator[Callable[[], subprocess.Popen]]:  # type: ignore[no-untyped-def]
+    started: list[subprocess.Popen] = []
+    env = {
+        **os.environ,
+        **twilio_server.settings(),
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "test-secret",
+        "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "OUTBOX_BACKOFF_SECONDS": "0",
+    }
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def queue(app: Flask) -> list[tuple[str, str]]:
+    """(address, body) of every reply, in the order each customer must get them."""
+    expected = []
+    with app.extensions["db"].transaction() as session:
+        for index in range(CUSTOMERS):
+            address = f"+1555123{index:04d}"
+            conversation = open_conversation(session, "sms", address, create_customer(session))
+            for part in range(IN_ORDER if index == 0 else 1):
+                body = f"reply {part} to customer {index}"
+                enqueue(session, conversation, body)
+                expected.append((address, body))
+    return expected
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_rows_of_a_killed_worker_are_taken_over_after_the_lease(
+    app, twilio_server, start_worker
+) -> None:  # type: ignore[no-untyped-def]
+    database = app.extensions["db"]
+    expected = queue(app)
+    twilio_server.stall_next(20)  # the first send hangs: the worker is mid-batch
+    first = start_worker()
+    sending = OutboxMessage.status == "sending"
+    wait_for(lambda: count(database, OutboxMessage, sending) > 1, 30, "the first claim")
+    time.sleep(0.5)
+    held = {row.id for row in outbox(database) if row.status == "sending"}
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert twilio_server.messages == []
+
+    second = start_worker()
+    # Not before the lease runs out: then all of them, each once.
+    time.sleep(LEASE_SECONDS / 2)
+    assert {row.id for row in outbox(database) if row.status == "sending"} >= held
+    unfinished = OutboxMessage.status.in_(("pending", "sending"))
+    wait_for(lambda: count(database, OutboxMessage, unfinished) == 0, 40, "delivery")
+    assert second.poll() is None  # still serving
+
+    rows = outbox(database)
+    assert {row.status for row in rows} == {"sent"}
+    assert all(row.attempts >= 2 for row in rows if row.id in held)
+    got = [(sms.to, sms.body) for sms in twilio_server.messages]
+    assert sorted(got) == sorted(expected)  # every reply, none twice
+    first_customer = expected[0][0]
+    assert [b for a, b in got if a == first_customer] == [
+        b for a, b in expected if a == first_customer
+    ]
