@@ -9,6 +9,7 @@ import click
 from flask import Flask
 
 from channels import console, telegram, worker
+from orders import pickup_sweeper
 from orders.errors import ValidationFailed
 
 
@@ -18,9 +19,10 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("worker")
     def worker_command() -> None:
-        """Deliver outbound messages and read email until stopped (Ctrl-C or SIGTERM)."""
+        """Deliver outbound messages, read email and sweep uncollected pickups until stopped."""
         database, settings = database_and_settings()
         stop = worker.start(database, settings)
+        pickup_sweeper.start(database, settings)
         _stop_on_signals(stop)
         click.echo(
             "Worker running: delivering the outbox"
