@@ -24,6 +24,7 @@ import api
 import bot
 import channels
 import handoff
+import input_guard
 import migrate
 from api.auth import create_token
 from api.errors import error_response
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         migrate.upgrade(database)
 
     app.extensions["background_tasks"] = [lambda: pickup_sweeper.start(database, settings)]
+    input_guard.register(app)
     api.register(app)
     _register_core_routes(app)
     _register_commands(app)

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError
 from api.models import ApiToken, digest
 from db import utcnow
-from orders import inventory, stockops
+from orders import customers, inventory, stockops
+from orders.errors import LocationAccessDenied
 from orders.events import Actor
+from orders.models import Order, Return
 from web import database, settings
 
 P = ParamSpec("P")
@@ -83,6 +85,39 @@ def require_location(code: str) -> None:
 def caller_locations() -> set[str] | None:
     """The locations the calling token is limited to; None for every location."""
     return g.api_caller.locations
+
+
+# A location-scoped token sees only orders fulfilled from its locations, returns of
+# those orders or received there, and customers who ordered there. Naming anything
+# else by number or id is refused with 403 location_access_denied (as every other
+# out-of-scope act is); lists leave it out.
+
+
+def require_order_access(order: Order) -> None:
+    require_location(order.location.code)
+
+
+def require_return_access(ret: Return) -> None:
+    scope = caller_locations()
+    if scope is None or (ret.location is not None and ret.location.code in scope):
+        return
+    require_location(ret.order.location.code)
+
+
+def require_customer_access(session: Session, customer_id: int) -> None:
+    scope = caller_locations()
+    if scope is None or customers.purchase_history(session, customer_id, 1, location_codes=scope):
+        return
+    raise LocationAccessDenied(
+        f"You can only see customers who ordered at {', '.join(sorted(scope))}.",
+        customer_id=customer_id,
+    )
+
+
+def require_whole_shop(what: str) -> None:
+    """Refuse a location-scoped token what only a whole-shop token may do."""
+    if caller_locations() is not None:
+        raise ApiError(403, "forbidden", f"A token limited to stores cannot {what}.")
 
 
 def api_actor() -> Actor:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import request
 
 from api.errors import ApiError
+from input_guard import LARGEST_ID
 
 
 def body() -> dict[str, Any]:
@@ -30,7 +31,7 @@ def items_from(raw: object) -> dict[str, int]:
         raise ApiError(400, "bad_lines", "lines must be a list of {sku, quantity} or a map.")
     items: dict[str, int] = {}
     for sku, quantity in pairs:
-        if not isinstance(sku, str) or isinstance(quantity, bool) or not isinstance(quantity, int):
+        if not isinstance(sku, str) or not _whole_number(quantity):
             raise ApiError(
                 400, "bad_lines", "Each line needs a sku (text) and a quantity (integer)."
             )
@@ -55,9 +56,14 @@ def required_text(data: dict[str, Any], key: str) -> str:
     return value
 
 
+def _whole_number(value: object) -> bool:
+    """An int an INTEGER column holds (a bigger one overflows the driver or the column)."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= LARGEST_ID
+
+
 def optional_int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+    if value is not None and not _whole_number(value):
         raise ApiError(400, "bad_field", f"{key} must be a whole number.")
     return value
 
@@ -90,7 +96,7 @@ def query_digits(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isascii() or not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or int(raw) > LARGEST_ID:
         raise ApiError(400, f"bad_{name}", f"{name} must be a number.")
     return int(raw)
 

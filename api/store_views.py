@@ -2,7 +2,9 @@
 the ledger, the pickup and shipping queues of a location, and walk-in returns.
 
 A token scoped to some locations (`create-api-token NAME --location DT`) may only
-act on those; reading stock and queues of a location needs the same scope.
+act on those; reading stock, the ledger and queues of a location needs the same scope,
+and it cannot change the catalog. A walk-in return at its own location may name any
+order: the customer brings the goods and the receipt to the counter.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from api import serialize
-from api.auth import api_actor, caller_locations, require_location, require_token
+from api.auth import (
+    api_actor,
+    caller_locations,
+    require_location,
+    require_token,
+    require_whole_shop,
+)
 from api.errors import register_error_handlers
 from api.parse import (
     body,
@@ -116,13 +124,19 @@ def stock_movements():  # type: ignore[no-untyped-def]
     if code:
         require_location(code)
     with database().transaction() as session:
-        rows = stockops.movements(session, sku=request.args.get("sku"), location_code=code)
+        rows = stockops.movements(
+            session,
+            sku=request.args.get("sku"),
+            location_code=code,
+            location_codes=caller_locations(),
+        )
         return jsonify({"movements": [serialize.movement(m) for m in rows]})
 
 
 @bp.patch("/products/<sku>")
 @require_token
 def change_product(sku: str):  # type: ignore[no-untyped-def]
+    require_whole_shop("change the catalog")
     data = body()
     with database().transaction() as session:
         product = stockops.set_low_stock_threshold(

@@ -10,7 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import serialize
-from api.auth import api_actor, require_location, require_token
+from api.auth import (
+    api_actor,
+    caller_locations,
+    require_customer_access,
+    require_location,
+    require_order_access,
+    require_return_access,
+    require_token,
+)
 from api.errors import ApiError, register_error_handlers
 from api.parse import (
     body,
@@ -45,7 +53,10 @@ def inventory():  # type: ignore[no-untyped-def]
     if sku := request.args.get("sku"):
         query = query.where(Product.sku == sku.strip().upper())
     if code := request.args.get("location"):
+        require_location(code)
         query = query.where(Location.code == code.strip().upper())
+    if (scope := caller_locations()) is not None:
+        query = query.where(Location.code.in_(scope))
     with database().transaction() as session:
         return jsonify({"inventory": [serialize.stock(row) for row in session.scalars(query)]})
 
@@ -54,7 +65,9 @@ def inventory():  # type: ignore[no-untyped-def]
 @require_token
 def search_customers():  # type: ignore[no-untyped-def]
     with database().transaction() as session:
-        found = customers.search_customers(session, request.args.get("q", ""))
+        found = customers.search_customers(
+            session, request.args.get("q", ""), location_codes=caller_locations()
+        )
         return jsonify({"customers": [serialize.customer(c) for c in found]})
 
 
@@ -63,7 +76,10 @@ def search_customers():  # type: ignore[no-untyped-def]
 def get_customer(customer_id: int):  # type: ignore[no-untyped-def]
     with database().transaction() as session:
         customer = customers.get_customer(session, customer_id)
-        history = customers.purchase_history(session, customer_id)
+        require_customer_access(session, customer_id)
+        history = customers.purchase_history(
+            session, customer_id, location_codes=caller_locations()
+        )
         return jsonify(serialize.customer(customer, history))
 
 
@@ -81,6 +97,7 @@ def list_orders():  # type: ignore[no-untyped-def]
             status=status,
             sku=request.args.get("sku") or None,
             q=request.args.get("q") or None,
+            location_codes=caller_locations(),
         )
         return jsonify({"orders": [serialize.order(o) for o in found]})
 
@@ -89,13 +106,17 @@ def list_orders():  # type: ignore[no-untyped-def]
 @require_token
 def get_order(number: str):  # type: ignore[no-untyped-def]
     with database().transaction() as session:
-        return jsonify(serialize.order(queries.get_order(session, number)))
+        order = queries.get_order(session, number)
+        require_order_access(order)
+        return jsonify(serialize.order(order))
 
 
 def _customer_for_new_order(session: Session, data: dict[str, Any]) -> Customer:
     customer_id = optional_int(data, "customer_id")
     if customer_id is not None:
-        return customers.get_customer(session, customer_id)
+        customer = customers.get_customer(session, customer_id)
+        require_customer_access(session, customer_id)  # no adopting customers by guessed id
+        return customer
     spec = data.get("customer")
     if not isinstance(spec, dict):
         raise ApiError(400, "bad_customer", "Give customer_id or customer {name, phone|email}.")
@@ -125,6 +146,7 @@ def create_order():  # type: ignore[no-untyped-def]
             pickup_location_code=optional_text(fulfillment, "location"),
             actor=api_actor(),
         )
+        require_order_access(order)  # raising here undoes the order: one transaction
         return jsonify(serialize.order(order)), 201
 
 
@@ -143,7 +165,9 @@ def change_order(number: str):  # type: ignore[no-untyped-def]
     )
     with database().transaction() as session:
         order = queries.get_order(session, number)
+        require_order_access(order)
         ordering.modify_order(session, order, changes, actor=api_actor())
+        require_order_access(order)  # nor move it to another location
         return jsonify(serialize.order(order))
 
 
@@ -154,6 +178,7 @@ def cancel_order(number: str):  # type: ignore[no-untyped-def]
     reason = optional_text(data, "reason") or ""
     with database().transaction() as session:
         order = queries.get_order(session, number)
+        require_order_access(order)
         if "lines" in data:
             ordering.cancel_lines(
                 session, order, items_from(data["lines"]), actor=api_actor(), reason=reason
@@ -170,7 +195,7 @@ def add_fulfillment(number: str):  # type: ignore[no-untyped-def]
     kind = data.get("type")
     with database().transaction() as session:
         order = queries.get_order(session, number)
-        require_location(order.location.code)
+        require_order_access(order)
         if kind == "shipment":
             fulfilment.ship(
                 session,
@@ -209,6 +234,7 @@ def list_returns():  # type: ignore[no-untyped-def]
             status=status,
             customer_id=query_digits("customer"),
             order_number=request.args.get("order") or None,
+            location_codes=caller_locations(),
         )
         return jsonify({"returns": [serialize.return_(r) for r in found]})
 
@@ -219,6 +245,7 @@ def create_return(number: str):  # type: ignore[no-untyped-def]
     data = body()
     with database().transaction() as session:
         order = queries.get_order(session, number)
+        require_order_access(order)
         ret = returns.request_return(
             session,
             order,
@@ -238,6 +265,7 @@ def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
     data = body()
     with database().transaction() as session:
         ret = returns.get_return(session, number)
+        require_return_access(ret)
         if action == "approve":
             returns.approve_return(session, ret, actor=api_actor())
         elif action == "reject":

@@ -156,7 +156,8 @@ def run_reader(database: Database, settings: Settings, stop: threading.Event) ->
 
 def mailgun_signature_ok(form: dict[str, str], signing_key: str, now: float) -> bool:
     timestamp, token = form.get("timestamp", ""), form.get("token", "")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
+    fresh = timestamp.isascii() and timestamp.isdigit()
+    if not fresh or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
         return False
     expected = hmac.new(signing_key.encode(), (timestamp + token).encode(), hashlib.sha256)
     return hmac.compare_digest(expected.hexdigest(), form.get("signature", ""))

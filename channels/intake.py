@@ -34,9 +34,6 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A message still unhandled this long after it was stored was orphaned by a dead process.
-STRANDED_AFTER = timedelta(seconds=30)
-
 
 @dataclass
 class IntakeResult:
@@ -345,9 +342,12 @@ def _escalate_after_failure(
 
 
 def handle_stranded(
-    database: Database, settings: Settings, *, older_than: timedelta = STRANDED_AFTER
+    database: Database, settings: Settings, *, older_than: timedelta | None = None
 ) -> int:
-    """Handle messages stored by a process that died before answering them."""
+    """Handle messages stored by a process that died before answering them: those still
+    unhandled `older_than` (default STRANDED_MESSAGE_SECONDS) after they were stored."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.stranded_message_seconds)
     with database.transaction() as session:
         ids = list(
             session.scalars(

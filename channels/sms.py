@@ -128,7 +128,7 @@ def status_callback() -> Response:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def _mark_for(code: int | None) -> str | None:

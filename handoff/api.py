@@ -8,7 +8,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, jsonify, request
 
-from api.auth import api_actor, caller_locations, require_token
+from api.auth import api_actor, require_token, require_whole_shop
 from api.errors import ApiError, register_error_handlers
 from api.serialize import when
 from handoff import audit, queue, users
@@ -60,8 +60,7 @@ def queue_token(view: Callable[P, T]) -> Callable[P, T]:
     @functools.wraps(view)
     @require_token
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        if caller_locations() is not None:
-            raise ApiError(403, "forbidden", "A token limited to stores cannot work the queue.")
+        require_whole_shop("work the queue")
         return view(*args, **kwargs)
 
     return wrapper

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import phonenumbers
 from sqlalchemy import func, or_, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from orders.errors import CustomerNotFound, DuplicateIdentity, ValidationFailed
 from orders.models import Customer, CustomerIdentity, Order
+from orders.queries import location_ids
 
 IDENTITY_KINDS = ("phone", "telegram", "email")
 DEFAULT_PHONE_REGION = "US"
@@ -135,11 +137,26 @@ def merge_customers(session: Session, keep: Customer, other: Customer) -> Custom
     return keep
 
 
-def search_customers(session: Session, query: str, limit: int = 50) -> list[Customer]:
-    """By part of a name, email or phone number (in any format); newest first."""
+def search_customers(
+    session: Session, query: str, limit: int = 50, *, location_codes: Collection[str] | None = None
+) -> list[Customer]:
+    """By part of a name, email or phone number (in any format); newest first.
+
+    `location_codes` keeps customers with an order at one of those locations (None: all).
+    """
     query = query.strip()
+    scope = []
+    if location_codes is not None:
+        ordered_here = select(Order.customer_id).where(
+            Order.location_id.in_(location_ids(location_codes))
+        )
+        scope.append(Customer.id.in_(ordered_here))
     if not query:
-        return list(session.scalars(select(Customer).order_by(Customer.id.desc()).limit(limit)))
+        return list(
+            session.scalars(
+                select(Customer).where(*scope).order_by(Customer.id.desc()).limit(limit)
+            )
+        )
     conditions = [
         func.lower(Customer.name).contains(query.lower()),
         Customer.id.in_(
@@ -160,7 +177,7 @@ def search_customers(session: Session, query: str, limit: int = 50) -> list[Cust
     return list(
         session.scalars(
             select(Customer)
-            .where(or_(*conditions))
+            .where(or_(*conditions), *scope)
             .options(selectinload(Customer.identities))
             .order_by(Customer.id.desc())
             .limit(limit)
@@ -168,11 +185,21 @@ def search_customers(session: Session, query: str, limit: int = 50) -> list[Cust
     )
 
 
-def purchase_history(session: Session, customer_id: int, limit: int = 50) -> list[Order]:
+def purchase_history(
+    session: Session,
+    customer_id: int,
+    limit: int = 50,
+    *,
+    location_codes: Collection[str] | None = None,
+) -> list[Order]:
+    """The customer's orders, newest first (only those at `location_codes` when given)."""
+    scope = []
+    if location_codes is not None:
+        scope.append(Order.location_id.in_(location_ids(location_codes)))
     return list(
         session.scalars(
             select(Order)
-            .where(Order.customer_id == customer_id)
+            .where(Order.customer_id == customer_id, *scope)
             .options(selectinload(Order.lines))
             .order_by(Order.placed_at.desc(), Order.id.desc())
             .limit(limit)

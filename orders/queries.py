@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from orders.errors import OrderNotFound
-from orders.models import Customer, Order, OrderLine
+from orders.models import Customer, Location, Order, OrderLine
 from orders.status import OPEN
 
 
 def parse_order_number(raw: str | int) -> int | None:
     """`#10042`, `10042` or 10042 -> 10042; anything else -> None."""
     text = str(raw).strip().lstrip("#").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def location_ids(codes: Collection[str]) -> Select:
+    """A subquery of the ids of these location codes (any case)."""
+    return select(Location.id).where(Location.code.in_([c.strip().upper() for c in codes]))
 
 
 def _with_lines(query: Select) -> Select:
@@ -62,10 +68,14 @@ def search_orders(
     placed_to: datetime | None = None,
     sku: str | None = None,
     q: str | None = None,
+    location_codes: Collection[str] | None = None,
     limit: int = 100,
 ) -> list[Order]:
-    """Filters combine with AND. `q` matches an order number or the customer's name."""
+    """Filters combine with AND. `q` matches an order number or the customer's name;
+    `location_codes` keeps orders fulfilled from those locations (None: all)."""
     query = _with_lines(select(Order))
+    if location_codes is not None:
+        query = query.where(Order.location_id.in_(location_ids(location_codes)))
     if number is not None:
         query = query.where(Order.number == parse_order_number(number))
     if customer_id is not None:

@@ -8,11 +8,11 @@ returned lines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from db import utcnow
@@ -28,7 +28,7 @@ from orders.errors import (
 from orders.events import Actor
 from orders.models import Location, Order, Return, ReturnLine
 from orders.ordering import atomic, check_quantity, normalise_items
-from orders.queries import parse_order_number
+from orders.queries import location_ids, parse_order_number
 from orders.status import (
     LIVE_RETURN,
     RETURNABLE,
@@ -47,7 +47,9 @@ CONDITIONS = ("resellable", "damaged")
 def get_return(session: Session, number: str | int) -> Return:
     text = str(number).strip().upper().lstrip("R")
     ret = (
-        session.scalar(select(Return).where(Return.number == int(text))) if text.isdigit() else None
+        session.scalar(select(Return).where(Return.number == int(text)))
+        if text.isascii() and text.isdigit() and len(text) <= 9
+        else None
     )
     if ret is None:
         raise ReturnNotFound(f"There is no return {str(number).strip()}.")
@@ -60,10 +62,18 @@ def find_returns(
     status: str | None = None,
     customer_id: int | None = None,
     order_number: str | int | None = None,
+    location_codes: Collection[str] | None = None,
     limit: int = 200,
 ) -> list[Return]:
-    """Newest first; filters combine with AND (a store finds a return by its customer)."""
+    """Newest first; filters combine with AND (a store finds a return by its customer).
+
+    `location_codes` keeps returns whose order was fulfilled from, or which are
+    received at, one of those locations (None: all).
+    """
     query = select(Return).join(Order).order_by(Return.id.desc()).limit(limit)
+    if location_codes is not None:
+        here = location_ids(location_codes)
+        query = query.where(or_(Order.location_id.in_(here), Return.location_id.in_(here)))
     if status:
         query = query.where(Return.status == status)
     if customer_id is not None:

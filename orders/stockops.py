@@ -8,7 +8,7 @@ belong to open orders: an adjustment or transfer can only take what is available
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import utcnow
-from orders import events, inventory, ordering
+from orders import events, inventory, ordering, queries
 from orders.customers import check_text
 from orders.errors import DomainError, InvalidQuantity, LocationAccessDenied, ValidationFailed
 from orders.events import Actor
@@ -347,9 +347,10 @@ def movements(
     *,
     sku: str | None = None,
     location_code: str | None = None,
+    location_codes: Collection[str] | None = None,
     limit: int = 200,
 ) -> list[StockMovement]:
-    """The stock ledger, newest first."""
+    """The stock ledger, newest first (at one location, or only at `location_codes`)."""
     query = (
         select(StockMovement)
         .options(
@@ -365,4 +366,6 @@ def movements(
     if location_code:
         location = inventory.get_location(session, location_code)
         query = query.where(StockMovement.location_id == location.id)
+    if location_codes is not None:
+        query = query.where(StockMovement.location_id.in_(queries.location_ids(location_codes)))
     return list(session.scalars(query))

@@ -102,7 +102,7 @@ def test_postgres_restart_mid_traffic(app, telegram_server, echo_bot) -> None:  
                 thread.join(RETRY_FOR_SECONDS + 30)
             assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
         # What the worker's sweep does for messages stored while handling could not
-        # commit (it waits STRANDED_AFTER first; here we do not wait).
+        # commit (it waits STRANDED_MESSAGE_SECONDS first; here we do not wait).
         intake.handle_stranded(database, settings, older_than=timedelta(0))
         deadline = time.monotonic() + 30
         unfinished = OutboxMessage.status.in_(("pending", "sending"))

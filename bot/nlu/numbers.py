@@ -35,7 +35,7 @@ MAX_QUANTITY = 999
 
 def number_value(token: str) -> int | None:
     """Value of a digit string, a number word, "2x" or "x2"; None otherwise."""
-    if token.isdigit():
+    if token.isascii() and token.isdigit():
         return int(token) if 0 < int(token) <= MAX_QUANTITY and len(token) <= 3 else None
     if token in NUMBER_WORDS:
         return NUMBER_WORDS[token]

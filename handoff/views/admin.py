@@ -12,6 +12,7 @@ from handoff import audit, users
 from handoff.models import ROLES, AuditEntry, CannedReply, CsrUser
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
+from input_guard import whole_number
 from orders.errors import NotFound, ValidationFailed
 from web import database
 
@@ -71,7 +72,8 @@ def save_canned_reply():  # type: ignore[no-untyped-def]
     with console_action("Canned reply saved.") as s:
         user = current_user(s)
         title, text = _canned_fields()
-        row = s.get(CannedReply, int(raw_id)) if raw_id.isdigit() else CannedReply()
+        known = whole_number(raw_id)
+        row = s.get(CannedReply, known) if known is not None else CannedReply()
         if row is None:
             raise NotFound("That canned reply was deleted.")
         clash = s.scalar(select(CannedReply).where(CannedReply.title == title))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from handoff import audit
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
+from input_guard import whole_number
 from orders import customers, ordering, queries, returns
 from orders.errors import ValidationFailed
 from orders.events import Actor
@@ -58,10 +59,10 @@ def _back(default: str) -> str:
 
 
 def _quantity(raw: str, what: str) -> int:
-    raw = raw.strip()
-    if not raw.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise ValidationFailed(f"The quantity for {what} must be a whole number.")
-    return int(raw)
+    return value
 
 
 def _changes_from_form(order: Order) -> ordering.OrderChanges:

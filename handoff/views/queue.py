@@ -15,6 +15,7 @@ from handoff.models import CannedReply, Handoff, HandoffNote
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
 from handoff.views.customers import customer_panel
+from input_guard import whole_number
 from web import database, settings
 
 TRANSCRIPT_LIMIT = 500
@@ -121,7 +122,7 @@ def new_messages(handoff_id: int):  # type: ignore[no-untyped-def]
     after = request.args.get("after", "0")
     with database().transaction() as s:
         handoff = queue.get_handoff(s, handoff_id)
-        messages = transcript(s, handoff.customer_id, int(after) if after.isdigit() else 0)
+        messages = transcript(s, handoff.customer_id, whole_number(after) or 0)
         body = render_template("csr/_messages.html", messages=messages)
         return body, 200, {"X-Handoff-Status": handoff.status}
 

@@ -21,6 +21,7 @@ from handoff import audit, store_reads
 from handoff.models import CsrUser
 from handoff.views import bp
 from handoff.views.auth import console_action, current_user, requires
+from input_guard import whole_number
 from orders import inventory
 from orders.errors import LocationAccessDenied, ValidationFailed
 from orders.events import Actor
@@ -108,9 +109,10 @@ def form_int(name: str, what: str, *, default: int | None = None) -> int:
     raw = request.form.get(name, "").strip()
     if not raw and default is not None:
         return default
-    if not raw.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise ValidationFailed(f"{what} must be a whole number.")
-    return int(raw)
+    return value
 
 
 def form_text(name: str) -> str:

@@ -24,11 +24,16 @@ from handoff.views.store import (
 )
 from orders import customers, queries, returns
 from orders.errors import DomainError, ValidationFailed
-from orders.models import Order, Return
+from orders.models import Location, Order, Return
 from web import database, settings
 
 
-def _found(s: Session, query: str) -> tuple[list[Return], str]:
+def _here(found: list[Return], location: Location) -> list[Return]:
+    """Only returns this store may handle: another store's are not shown (check_return_here)."""
+    return [r for r in found if r.location_id is None or r.location_id == location.id]
+
+
+def _found(s: Session, query: str, location: Location) -> tuple[list[Return], str]:
     """Returns matching an R number, an order number or a customer; and what went wrong."""
     if not query:
         return [], ""
@@ -37,12 +42,14 @@ def _found(s: Session, query: str) -> tuple[list[Return], str]:
             ret = returns.get_return(s, query)
         except DomainError as exc:
             return [], exc.message
-        return [ret], ""
+        found = _here([ret], location)
+        return found, "" if found else f"There is no return {query}."
     if queries.parse_order_number(query) is not None:
-        found = returns.find_returns(s, order_number=query)
+        found = _here(returns.find_returns(s, order_number=query), location)
         return found, "" if found else f"No returns on order {query}."
     matches = customers.search_customers(s, query, limit=20)
     found = [r for c in matches for r in returns.find_returns(s, customer_id=c.id, limit=20)]
+    found = _here(found, location)
     return found, "" if found else f"No returns for a customer matching {query!r}."
 
 
@@ -52,7 +59,7 @@ def store_returns(code: str):  # type: ignore[no-untyped-def]
     query = request.args.get("q", "").strip()[:200]
     with database().transaction() as s:
         location = visible_location(s, code)
-        found, not_found = _found(s, query)
+        found, not_found = _found(s, query, location)
         return render_store_page(
             "csr/store/returns.html",
             location,
