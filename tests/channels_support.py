@@ -1,7 +1,6 @@
 """Shared set-up for the channel tests: an app wired to the stand-ins, and a predictable bot.
 
-The stand-in fixtures are imported here (and re-exported by the test modules) until
-tests/conftest.py loads tests.standins.fixtures as a plugin.
+Loaded as a pytest plugin by tests/conftest.py, beside the stand-ins' own fixtures.
 """
 
 from __future__ import annotations
@@ -23,16 +22,6 @@ from channels import delivery
 from channels.models import Message, OutboxMessage
 from db import Database
 from settings import load_settings
-from tests.standins.fixtures import (  # noqa: F401  (fixtures: this module is a plugin)
-    imap_server,
-    imap_server_session,
-    smtp_server,
-    smtp_server_session,
-    telegram_server,
-    telegram_server_session,
-    twilio_server,
-    twilio_server_session,
-)
 
 SETTING_NAMES = {
     "TWILIO_ACCOUNT_SID": "twilio_account_sid",

@@ -26,7 +26,7 @@ from app import create_app
 from db import Database
 from settings import load_settings
 
-pytest_plugins = ["tests.standins.fixtures"]
+pytest_plugins = ["tests.standins.fixtures", "tests.channels_support"]
 
 IN_CI = os.environ.get("CI") == "true"
 

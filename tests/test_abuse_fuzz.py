@@ -23,8 +23,6 @@ from tests.dialogue import open_chat
 from tests.standins import telegram_updates as updates
 from tests.standins.signing import mailgun_inbound, mailgun_signature, twilio_headers
 
-pytest_plugins = ["tests.channels_support"]
-
 KEY = "mailgun-signing-key"
 SECRET = "standin-webhook-secret"
 SMS_URL = "http://localhost/webhooks/twilio/sms"

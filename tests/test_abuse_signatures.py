@@ -21,8 +21,6 @@ from tests.standins.signing import (
     twilio_status_callback,
 )
 
-pytest_plugins = ["tests.channels_support"]
-
 KEY = "mailgun-signing-key"
 SMS_URL = "http://localhost/webhooks/twilio/sms"
 STATUS_URL = "http://localhost/webhooks/twilio/status"

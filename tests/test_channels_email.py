@@ -18,7 +18,6 @@ CUSTOMER = "jo@example.com"
 AUTHSERV = "mx.shop.example"
 
 # The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
-pytest_plugins = ["tests.channels_support"]
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from tests.standins import telegram_updates as updates
 SECRET = "standin-webhook-secret"
 
 # The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
-pytest_plugins = ["tests.channels_support"]
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from orders.customers import create_customer
 from tests.channels_support import outbox
 
 # The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
-pytest_plugins = ["tests.channels_support"]
 
 
 @pytest.fixture

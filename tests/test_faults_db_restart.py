@@ -24,8 +24,6 @@ from channels.models import Message, OutboxMessage
 from tests.channels_support import count, free_port, serving
 from tests.standins import telegram_updates as updates
 
-pytest_plugins = ["tests.channels_support"]
-
 SECRET = "standin-webhook-secret"
 CHATS = 4
 PER_CHAT = 12

@@ -19,8 +19,6 @@ from channels.outbox import enqueue
 from orders.customers import create_customer
 from tests.channels_support import count, outbox
 
-pytest_plugins = ["tests.channels_support"]
-
 PER_CONVERSATION = 4
 ADDRESSES = {
     "sms": ["+15551230001", "+15551230002", "+15551230003"],

@@ -29,8 +29,6 @@ from db import Database
 from tests.channels_support import count, free_port, outbox
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
-pytest_plugins = ["tests.channels_support"]
-
 ROOT = Path(__file__).resolve().parent.parent
 BURST = 24
 PHONES = "+1555321"  # the burst's senders: +15553210000, +15553210001, ...

@@ -24,8 +24,6 @@ from channels.outbox import enqueue
 from orders.customers import create_customer
 from tests.channels_support import count, outbox
 
-pytest_plugins = ["tests.channels_support"]
-
 ROOT = Path(__file__).resolve().parent.parent
 LEASE_SECONDS = 3
 CUSTOMERS = 25

@@ -17,7 +17,6 @@ from tests.standins.signing import twilio_headers, twilio_inbound_sms
 URL = "http://localhost/webhooks/twilio/sms"
 
 # The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
-pytest_plugins = ["tests.channels_support"]
 
 
 @pytest.fixture

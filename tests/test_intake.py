@@ -21,7 +21,6 @@ from tests.channels_support import count, deliver_all, inbound_messages, outbox
 PHONE = "+15551230001"
 
 # The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
-pytest_plugins = ["tests.channels_support"]
 
 
 @pytest.fixture
