@@ -36,6 +36,9 @@ from orders.errors import DomainError
 from settings import Settings, load_settings
 
 log = logging.getLogger("orders")
+# HTTP clients log each request's URL and python-telegram-bot its API URL, both of which
+# carry the bot token; Twilio's client logs request headers. Secrets never reach the log.
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "twilio.http_client")
 
 
 def _running_in_production() -> bool:
@@ -45,6 +48,8 @@ def _running_in_production() -> bool:
 
 def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> Flask:
     settings = settings or load_settings()
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if not settings.secret_key:
         if _running_in_production():
             raise RuntimeError("SECRET_KEY must be set in production (any long random string).")
