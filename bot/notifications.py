@@ -23,6 +23,7 @@ NOTIFIED = frozenset(
         "partially_shipped",
         "delivered",
         "ready_for_pickup",
+        "pickup_reminder",
         "cancelled",
         "lines_cancelled",
         "return_approved",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.notifications import notice_for
-from orders import fulfilment
+from orders import fulfilment, stockops
 from orders.demo import seed
 from orders.events import Actor
 from orders.models import OrderEvent
@@ -54,3 +56,20 @@ def test_money_in_the_shops_currency(db):
     with db.sessions() as session:
         text = notice_for(_events(session, 10001)["placed"], euros)
     assert "€41.00" in text
+
+
+def test_uncollected_pickup_reminder_repeats_store_and_code(db):
+    settings = _seeded(db)
+    with db.transaction() as session:
+        later = get_order(session, 10005).ready_at + timedelta(days=settings.pickup_reminder_days)
+        result = stockops.sweep_uncollected_pickups(
+            session,
+            reminder_days=settings.pickup_reminder_days,
+            expiry_days=settings.pickup_expiry_days,
+            now=later + timedelta(hours=1),
+        )
+    assert result.reminded == ["#10005"]
+    with db.sessions() as session:
+        order = get_order(session, 10005)
+        text = notice_for(_events(session, 10005)["pickup_reminder"], settings)
+    assert "Reminder" in text and "Riverside Store" in text and order.pickup_code in text
