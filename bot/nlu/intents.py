@@ -39,7 +39,9 @@ _PROTECTED = STOPWORDS | wordset(
     want wanted need needed like liked would could should might shall must know knew
     make made take took give gave send sent find found keep kept mean meant calling
     call called talk talking speak speaking lodge lodging lodged logging fees fee
-    charges charge charged account accounts article articles"""
+    charges charge charged account accounts article articles inform informed information
+    letters letter round signed white black blue green existing message messages shared
+    checked awaited writing wondering heaps stick sorry press frother none hello batch root"""
 )
 # What a bare slot answer means, by what the bot asked (see ParseContext).
 _SLOT_INTENT = {
@@ -62,7 +64,8 @@ _DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect
 _QUESTION = re.compile(r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")
 # Asking about products rather than ordering them: "show me your mugs", "got any decaf".
 _BROWSING = re.compile(
-    r"^(?:show|list|see|view|browse)\b|\b(?:show me|let me see|have you got|you got|got any|"
+    r"^(?:show|list|see|view|browse)\b|\b(?:info|information|details|specs|tell me (?:more )?about|"
+    r"any good|show me|let me see|have you got|you got|got any|"
     r"do you (?:have|sell|stock|carry|do)|is there|are there|in stock|available)\b"
 )
 # Words that send an order somewhere: "my order should go to riverside".
@@ -76,6 +79,16 @@ _STATUS_WORDS = re.compile(
 )
 # Entities whose words do not make a message long ("my email is jane.doe@example.com").
 _OPAQUE = frozenset({"email", "phone", "address", "order_number", "return_number"})
+# Products named against an order that already exists: "add 2 more", "to what i ordered",
+# "i forgot the filters", "3 not 2". These lean to modify_order rather than a new order.
+_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+_EXISTING_ORDER = re.compile(
+    rf"(?<!order )(?<!buy )(?<!purchase )\b(?:more(?! than| info| information| details| about)|"
+    rf"forgot|forgotten|forget|missed|left out|(?:my|existing|same|current|previous|last|that) "
+    rf"(?:\w+ )?order|order (?:i|we) (?:have )?(?:placed|made)|what (?:i|we) "
+    rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
+    rf"(?:not|instead of|rather than) {_NUMBER})\b"
+)
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
 )
@@ -155,7 +168,8 @@ def _entity_cues(
 ) -> None:
     strongest = max(scores.values(), default=0.0)
     if "product" in kinds:
-        if operation in ("remove", "set"):
+        existing = bool(_EXISTING_ORDER.search(norm)) and not _BROWSING.search(norm)
+        if operation in ("remove", "set") or existing:
             _bump(scores, "modify_order", 0.85)
         elif _BROWSING.search(norm) and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.85)
@@ -168,7 +182,8 @@ def _entity_cues(
     elif "quantity" in kinds and n_words <= 4:
         _bump(scores, "modify_order", 0.7)
     if "return_number" in kinds:
-        _bump(scores, "refund_status", 0.75)
+        # The return exists already, so a "refund for R2002" asks where the money is.
+        _bump(scores, "refund_status", max(0.75, scores.pop("return_order", 0.0)))
     if "order_number" in kinds:
         # A bare order number, or one with a status word, is most likely "where is it?".
         if n_words <= 2 or (_STATUS_WORDS.search(norm) and strongest < 0.85):

@@ -41,6 +41,9 @@ _TWO_WORDS = {
 # After "swap"/"replace", the product after "for"/"with" is the one coming in.
 _SWAP_WORDS = frozenset({"swap", "replace", "exchange"})
 _INCOMING = frozenset({"for", "with"})
+# "take the kettle off", "take both mugs out": a separated particle still removes.
+_TAKE_PARTICLES = frozenset({"off", "out"})
+_TAKE_REACH = 5
 
 
 def cues(tokens: Sequence[Token]) -> list[tuple[int, str]]:
@@ -51,6 +54,10 @@ def cues(tokens: Sequence[Token]) -> list[tuple[int, str]]:
         pair = (tok.text, tokens[i + 1].text) if i + 1 < len(tokens) else None
         if pair in _TWO_WORDS:
             found.append((i, _TWO_WORDS[pair]))
+        elif tok.text == "take" and any(
+            t.text in _TAKE_PARTICLES for t in tokens[i + 2 : i + _TAKE_REACH]
+        ):
+            found.append((i, REMOVE))
         elif tok.text in _ONE_WORD:
             found.append((i, _ONE_WORD[tok.text]))
             swapping = tok.text in _SWAP_WORDS

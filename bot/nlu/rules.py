@@ -12,6 +12,14 @@ Decisions worth knowing:
 - A customer asking about *their* order ("when will my order arrive", "is my order
   ready", "where is order 10003") is tracking; general delivery questions ("how long does
   shipping take", "do you deliver") are store information.
+- Money awaited after a return ("sent it back, still no money", "has the refund gone
+  through", "refund for R2002") is refund_status; asking for one is return_order; how long
+  refunds take in general is store_info.
+- Complaints need no "complaint" word: double charges, being ignored, "third time I ask",
+  waiting weeks, "not ok" all escalate as complaints.
+- Every word spelt out here becomes a typo-correction target (see ``KEYWORDS``), so a new
+  keyword can swallow a real word ("informed" -> "ignored"); protect such words in
+  intents._PROTECTED and check the Bitext tune split after adding vocabulary.
 """
 
 from __future__ import annotations
@@ -35,13 +43,21 @@ def _r(intent: str, weight: float, pattern: str, beats: tuple[str, ...] = ()) ->
 ORDER = r"(?:order|orders|purchase|purchases|package|parcel|delivery|stuff|shipment|item|items)"
 ORDER_ISH = r"(?:order|purchase|package|parcel|shipment|it|stuff|delivery|item|items|product)"
 REFUND = (
-    r"(?:refund|refunds|refunded|reimbursement|reimbursements|reimbursed|rebate|rebates|rebating|"
-    r"compensation|compensations|restitution|restitutions|money back|my money)"
+    r"(?:refund|refunds|refunded|reimbursement|reimbursements|reimbursed|reimburse|rebate|rebates|"
+    r"rebating|compensation|compensations|restitution|restitutions|money back|my money|"
+    r"the money|credit note)"
 )
+# Words that say a return already happened: the money is what is still awaited.
+SENT_BACK = (
+    r"(?:sent (?:\w+ ){0,3}back|posted (?:\w+ ){0,3}back|returned|my return|the return|"
+    r"return label|dropped (?:\w+ ){0,3}off)"
+)
+GREETING = r"(?:hi+|hello+|helo|hey+|heya|hiya|hey ya|hei|yo|howdy|greetings|sup|hallo|hullo)"
 ACCOUNT = r"(?:account|accounts|acount|profile|user|premium|freemium|pro|gold|platinum|standard)"
 SORRY_STATE = (
     r"(?:broken|broke|damaged|cracked|smashed|stale|torn|leaking|leaks|defective|faulty|dented|"
-    r"spoiled|mouldy|moldy|scratched|chipped|wrong|missing|late|never arrived|never came)"
+    r"spoiled|mouldy|moldy|scratched|chipped|wrong|missing|late|never arrived|never came|wet|"
+    r"destroyed|ripped|shattered|bent|soaked|soggy|crushed|ruined|melted)"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -49,22 +65,39 @@ RULES: tuple[Rule, ...] = (
     _r(
         "greet",
         0.95,
-        r"^(?:hi+|hello+|hey+|hiya|yo|howdy|greetings|sup|hallo|morning|evening|good (?:morning|"
-        r"afternoon|evening|day))(?: there| all| team| guys)?$",
+        rf"^(?:{GREETING}|morning|evening|afternoon|good (?:morning|afternoon|evening|day))"
+        r"(?: there| all| team| guys| folks| everyone| again| to you)*(?: {GREETING})?$",
     ),
-    _r("greet", 0.5, r"^(?:hi+|hello+|hey+|hiya|good (?:morning|afternoon|evening))\b"),
+    _r("greet", 0.5, rf"^(?:{GREETING}|good (?:morning|afternoon|evening))\b"),
+    _r(
+        "greet",
+        0.85,
+        r"\b(?:is )?(?:anyone|anybody) (?:there|here|around|home|about)\b|^(?:\w+ )?(?:how are|"
+        r"how r) (?:you|ya)(?: doing| today)?$|^(?:\w+ )?(?:hope you are|hope all is) "
+        r"(?:well|good)",
+    ),
     _r(
         "goodbye",
         0.93,
-        r"\b(?:bye+|goodbye|bye bye|see you|see ya|cya|good night|goodnight|take care|talk later|"
-        r"later)\b",
+        r"\b(?:bye+|byee+|goodbye|bye bye|see you|see ya|cya|good night|goodnight|take care|"
+        r"(?:talk|speak|chat) (?:to you |with you )?(?:later|soon)|later|laters|until next time|"
+        r"night night|nighty night|nite|ciao|adios|au revoir|cheerio|ta ta|toodles|peace out|"
+        r"(?:i will|ill|i ll) leave it (?:there|at that)|"
+        r"catch you|(?:got|have|need|must) to (?:go|run|dash)|i (?:am|must be) off|signing off|"
+        r"have a (?:good|nice|great|lovely|wonderful) (?:day|one|evening|night|weekend|week))\b",
+        ("thanks",),
     ),
-    _r("goodbye", 0.85, r"^(?:ok |alright )?(?:that is|that will be|thats|that's) (?:all|it)\b"),
+    _r(
+        "goodbye",
+        0.85,
+        r"^(?:ok |alright |great |right )?(?:that is|that will be|that would be) (?:all|it|"
+        r"everything)\b|^(?:that is )?all i need(?:ed)?\b",
+    ),
     _r(
         "thanks",
         0.93,
-        r"^(?:ok |great |perfect |awesome )?(?:thanks|thank you|thank u|cheers|much appreciated|"
-        r"appreciate it|many thanks)\b",
+        r"^(?:ok |great |perfect |awesome )?(?:thanks|thank you|thank u|thankyou|thanku|cheers|"
+        r"much appreciated|appreciate it|many thanks|much obliged|ta)\b",
     ),
     _r("thanks", 0.6, r"\b(?:thanks|thank you|cheers|appreciate)\b"),
     _r(
@@ -107,8 +140,32 @@ RULES: tuple[Rule, ...] = (
     _r(
         "help",
         0.9,
-        r"\b(?:what can you do|what do you do|how does (?:this|it) work|what are my options|"
-        r"how do i use (?:this|you)|what can i (?:ask|do here)|who are you|are you a bot)\b",
+        r"\b(?:what (?:can|do|does|could) (?:you|this|this bot|the bot|it)(?: \w+)? (?:do|"
+        r"help(?: me| us)? with)|"
+        r"what (?:are you|is this bot|is this) able to|how (?:can|could|do) you help|"
+        r"what (?:kind of |sort of |type of )?(?:things|stuff|questions) (?:can|do) (?:you|i)|"
+        r"how (?:does|do) (?:this|it|you)(?: \w+)? work|how (?:this|it)(?: \w+)? works|"
+        r"what are (?:my|the) options|"
+        r"what options (?:do i have|are there)|how (?:do i|to|can i|should i) use (?:this|you|it|"
+        r"the bot)|what can i (?:ask|do|say|type|write)|what (?:am i supposed to|should i|do i) "
+        r"(?:type|say|write|ask)|what to (?:ask|type|say|write)|"
+        r"what do i do here|get started|getting started|(?:how|where) do i (?:start|begin)|"
+        r"who are you|are you a bot|what services|what (?:are you|is this|"
+        r"is this bot) for|what (?:you|this bot|the bot|it) (?:can|could) do)\b",
+        ("browse_catalog",),
+    ),
+    _r(
+        "help",
+        0.93,
+        r"\bare (?:you|u) (?:a |an )?(?:real |actual )?(?:bot|robot|machine|ai|computer|human|"
+        r"person)\b(?! .*\b(?:talk|speak|want|need)\b)",
+        ("human_agent",),
+    ),
+    _r(
+        "help",
+        0.85,
+        r"^(?:\w+ )?(?:can|could) you help(?: me)?(?: please| pls)?$|^(?:\w+ )?(?:what is this|"
+        r"what is this bot|commands|how to use)$|\bi am (?:lost|confused|stuck)\b",
     ),
     # --- catalogue ----------------------------------------------------------------------
     _r(
@@ -298,44 +355,110 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:any update|any news|updates?) on\b|\bwhere(?: is| are)? (?:it|they|my stuff)\b",
     ),
     _r(
+        "track_order",
+        0.88,
+        rf"\b(?:happening|going on|up) with (?:my|our|the) (?:\w+ )?{ORDER_ISH}\b|"
+        rf"\b(?:any )?sign of (?:my|our|the) (?:\w+ )?{ORDER_ISH}\b|\b(?:my|our|the) (?:\w+ )?"
+        rf"{ORDER_ISH} (?:has not|have not|did not|is not|still not|not yet)(?: \w+)? (?:arrived|"
+        rf"arrive|come|came|shipped|been delivered|turned up|shown up|here)\b",
+    ),
+    _r(
         "order_history",
         0.92,
-        r"\b(?:order history|purchase history|past orders|previous orders|old orders|"
-        r"recent orders|last orders|my orders|all orders|orders i (?:have )?(?:made|placed))\b",
+        r"\b(?:order history|purchase history|(?:past|previous|old|recent|last|earlier|prior|"
+        r"other|my|all) (?:orders|purchases)|(?:orders|purchases) i (?:have |had )?(?:made|placed|"
+        r"done))\b",
+    ),
+    _r(
+        "order_history",
+        0.92,
+        r"\b(?:what|which|how many|any|any other) (?:\w+ )?(?:orders|purchases) (?:have|do|did|"
+        r"had) (?:i|we)\b|\b(?:do|did) (?:i|we) have (?:any )?(?:other |open |more )?orders\b|"
+        r"\b(?:what|everything|all|things|stuff|items) (?:\w+ )?(?:i|we) (?:have |had |did )?"
+        r"(?:ordered|bought|purchased|got) (?:before|last|so far|from you|in|previously|recently|"
+        r"already)\b|\b(?:remind me|show me|show|list|see|tell me)(?: \w+){0,4} (?:i|we) "
+        r"(?:have |had )?(?:ordered|bought|purchased)\b",
+        ("store_info", "place_order", "browse_catalog"),
+    ),
+    _r(
+        "order_history",
+        0.88,
+        r"^(?:my )?(?:orders|purchases)(?: please)?$|^(?:my |order |purchase )?history$|"
+        r"\b(?:order|orders|purchase) list\b|"
+        r"\blist of (?:my |all )?(?:orders|purchases)\b|"
+        r"\b(?:what|which) (?:was|were|is|are) (?:the |"
+        r"my )?(?:last|latest|previous|recent) (?:\w+ )?(?:i|we) (?:ordered|bought|purchased|"
+        r"got)\b|\b(?:have|did) (?:i|we) (?:ever |already )?(?:order|ordered|buy|bought|purchase|"
+        r"purchased)\b.*\b(?:before|previously|ever|already|last (?:time|week|month|year)|"
+        r"in the past)\b",
+        ("place_order", "browse_catalog"),
     ),
     _r(
         "order_history",
         0.9,
-        r"\bwhat (?:did|have) i (?:order|ordered|buy|bought|purchase|purchased)\b|\b(?:my|"
-        r"the) last (?:order|purchase)\b",
+        r"\bwhat (?:did|have) i (?:order|ordered|buy|bought|purchase|purchased|get|got)"
+        r"(?! (?:wrong|broken|is|was)\b)\b|(?<!to )(?<!from )(?<!into )(?<!in )(?<!on )"
+        r"\b(?:my|the) (?:last|latest|previous) (?:order|purchase)\b",
     ),
     _r(
         "return_order",
         0.88,
-        r"\b(?:return|returning|send (?:it |this |them |\w+ )?back|sending (?:it |\w+ )?back|"
-        r"take (?:it|this) back)\b",
+        r"\b(?:return|returning|send (?:\w+ ){0,3}back|sending (?:\w+ ){0,3}back|"
+        r"take (?:it|this|them) back)\b",
         ("modify_order",),
     ),
     _r(
         "return_order",
         0.88,
-        rf"\b(?:want|get|getting|request|requesting|ask for|asking for|need|demand|claim|claiming|"
-        rf"receive|obtain|obtaining|apply for|give me|issue) (?:a |an |my |the |some |of |"
+        rf"\b(?:want|like|get|getting|request|requesting|ask for|asking for|need|demand|claim|"
+        rf"claiming|receive|obtain|obtaining|apply for|give me|issue) (?:a |an |my |the |some |of |"
         rf"for )*(?:\w+ )?{REFUND}\b",
     ),
     _r(
         "return_order",
         0.85,
-        rf"^(?:\w+ )?{REFUND}(?: of| for| on)?\b|\b(?:i want|want) (?:my )?money back\b",
+        rf"^(?:\w+ )?{REFUND}(?: of| for| on)?\b|\b(?:want|like|need|have|get)(?: \w+)? money "
+        rf"back\b|\brefund me\b",
     ),
     _r(
         "refund_status",
         0.92,
-        rf"\b(?:waiting for|waiting on|expect|expecting|still waiting|not received|"
+        rf"\b(?:wait|waiting|waiting for|waiting on|expect|expecting|still waiting|not received|"
         rf"have not (?:got|gotten|received|seen)|never (?:got|received)|did not (?:get|receive)|"
-        rf"where is|status of|news on|update on|any news|when will i (?:get|receive|see)|"
-        rf"is my)(?: \w+){{0,3}} {REFUND}\b",
+        rf"where(?! (?:do|does|can|could|should|would|to|may|might|will)\b)|status of|"
+        rf"(?:news|update|updates|word|info) (?:on|about|regarding|for)|any news|"
+        rf"when (?:will|do|can|should) (?:i|we) "
+        rf"(?:get|receive|see)|is my|sign of|happened to|happened with|happening with|"
+        rf"going on with|"
+        rf"how is|but no|and no|yet no|(?:did|have|has) (?:you|u|they) (?:already )?(?:process|"
+        rf"processed|send|sent|"
+        rf"issue|issued|pay|paid|approve|approved)|still no|no sign of)"
+        rf"(?: \w+){{0,3}} {REFUND}\b",
         ("return_order",),
+    ),
+    _r(
+        "refund_status",
+        0.92,
+        rf"\b(?:{REFUND}|return)\b(?: \w+){{0,4}} (?:yet|gone through|go through|went through|"
+        rf"come through|processed|done|approved|accepted|arrived|has not arrived|not arrived|"
+        rf"not back|still not|appeared|not appeared|"
+        rf"hit|land|landed|show up|shown up|showed up|showing|been paid|been sent|been issued|"
+        rf"on (?:its|the) way)\b|"
+        rf"\b(?:has|have|did|was|were|is) (?:\w+ ){{0,3}}(?:refunded|reimbursed|credited|"
+        rf"processed|paid back)\b|\b(?:when|how soon) (?:\w+ ){{0,4}}(?:refunded|reimbursed|"
+        rf"credited|paid back)\b|\bwhen\b(?: \w+){{0,4}} (?:money|{REFUND})(?: \w+){{0,3}} "
+        rf"(?:back|returned|return|refunded|paid|credited)\b",
+        ("return_order", "track_order", "out_of_scope"),
+    ),
+    _r(
+        "refund_status",
+        0.9,
+        rf"\b{SENT_BACK}\b.*\b(?:no money|money (?:yet|back|still)|not (?:yet )?(?:got|received|"
+        rf"seen) (?:the |my |any )?(?:money|{REFUND})|(?:got|received|seen|had) nothing|"
+        rf"paid back|credited|the money|my money|"
+        rf"{REFUND})\b|\b(?:money|{REFUND})\b.*\b(?:for|from) (?:the |my )?(?:\w+ )?"
+        rf"(?:i (?:sent|posted|returned)|sent back|return)\b",
+        ("return_order", "place_order"),
     ),
     _r(
         "refund_status",
@@ -377,7 +500,9 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:in )?(?:what|which) (?:cases|situations|circumstances) (?:can|could|do|may)\b|"
         r"\bhow long (?:do|does|will) (?:\w+ )?(?:refunds?|reimbursements?|"
         r"returns?) (?:\w+ )?take\b|\b(?:money back guarantee|guarantee|reimbursable|refundable|"
-        r"returnable)\b",
+        r"returnable)\b|\bhow long (?:do|have|will) (?:i|we) (?:have |got )?to (?:return|send "
+        r"\w+ back|get a refund|exchange)\b|\b(?:return|returns|refund) (?:window|period|"
+        r"deadline|time limit)\b",
         ("return_order", "refund_status"),
     ),
     _r(
@@ -395,7 +520,8 @@ RULES: tuple[Rule, ...] = (
         r"worldwide)\b|\b(?:do|does) (?:you|the (?:store|shop)) (?:ship|deliver|post|"
         r"do (?:delivery|deliveries|shipping)|offer (?:delivery|shipping))\b(?! (?:it|them|my)\b)|"
         r"\b(?:ship|shipping|shipments?|deliver|delivery|deliveries|order|orders|buy) (?:to|"
-        r"from) (?:[a-z]+)\b(?!.*\b(?:address|instead)\b)",
+        r"from) (?!(?:a|an|the|my|me|it|be|you|us|do|get|make|change)\b)(?:[a-z]+)\b"
+        r"(?!.*\b(?:address|instead)\b)",
     ),
     _r(
         "store_info",
@@ -403,7 +529,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:shipping|delivery|shipment|postage) (?:options?|methods?|costs?|fees?|times?|"
         r"period|prices?|charges?|rates?)\b|\b(?:how long|how soon|how many days|how fast|"
         r"how quickly|when(?! (?:will|is|does|do|should|can|would) (?:my|our|i|we)\b))"
-        r"(?: \w+){0,6} (?:arrive|get here|come|take|be delivered|expect|"
+        r"(?: \w+){0,6} (?:arrive|get here|come|take|takes|be delivered|expect|"
         r"delivered|receive)\b|\bfree (?:shipping|delivery)\b",
         ("track_order",),
     ),
@@ -462,7 +588,58 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:ridiculous|terrible|awful|horrible|unacceptable|disgusting|disappointed|"
         r"disappointing|not happy|unhappy|worst|rude|useless|(?:is|was|what) a joke|scam|furious|"
         r"angry|annoyed|"
-        r"fed up|poor service|bad service|pathetic)\b",
+        r"fed up|poor service|bad service|pathetic|frustrating|frustrated|shocking|appalling|"
+        r"not (?:ok|acceptable|good enough|impressed|happy|satisfied|normal)|expected better|"
+        r"very poor|beyond a joke|sick of|tired of|chasing|disgrace|disgraceful|shambles|"
+        r"messed up|mess up|screwed up|botched|"
+        r"promised\b.*\b(?:never|nobody|no one|not)\b|"
+        r"(?:thrown|chucked|dumped|tossed) (?:\w+ ){0,3}(?:over|outside|on the|in the|in a|on a)|"
+        r"dissatisfied|dissatisfaction|displeased|unsatisfied|"
+        r"(?:wait|waiting|waited) (?:so|this|that) long|"
+        r"so poor|stopped working|does not work|do not work|not working|"
+        r"(?:really|so|very|extremely) (?:bad|poor|slow))\b|"
+        r"\bwhy\b.*\b(?:so long|so slow|ages|forever)\b",
+    ),
+    _r(
+        "complaint",
+        0.88,
+        r"\b(?:double (?:charged|charge|charging|billed)|overcharged|over charged|overcharging|"
+        r"(?:charged|billed|debited)(?: \w+){0,3} (?:twice|two times|2 times|2x|double|again|"
+        r"too much|the wrong)|(?:charged|billed|paid)\b.*\b(?:never|not|did not) (?:got|get|"
+        r"received|receive|ordered|order|arrived)|(?:took|taken) (?:\w+ )?(?:money|payment)\b.*"
+        r"\b(?:no|never|not|nothing|without)\b|(?:took|taken|taking|take) (?:the |my |our )?"
+        r"(?:money|payment) "
+        r"(?:\w+ ){0,3}(?:twice|two times|2 times|again))\b",
+        ("out_of_scope",),
+    ),
+    _r(
+        "complaint",
+        0.85,
+        r"\b(?:(?:second|third|fourth|fifth|umpteenth|nth) time|another time (?:i|that i|we|now)|"
+        r"on hold (?:for )?(?:\w+ )?(?:hour|hours|ages|forever)|(?:trying|tried) to (?:reach|"
+        r"contact|get hold of|get through to|call)\b.*\bfor (?:a |an |\d+ |two |three |several )?"
+        r"(?:hours?|days?|weeks?|ages|months?)\b|(?:asked|told|written|emailed|"
+        r"called|contacted|chased|messaged)(?: you)? "
+        r"(?:\w+ )?(?:times|again and again|repeatedly)|(?:several|many|multiple|three|four|"
+        r"five|3|4|5|10) times|keep (?:getting|being) (?:ignored|told)|(?:nobody|no one|noone) "
+        r"(?:is |are |has |have |ever |even )?(?:replied|answered|responded|got back|gets back|"
+        r"called back|replies|answers|responds|helps|answering|replying|responding|picking up|"
+        r"helping|called|rang|came|showed up|bothered|cared)|"
+        r"waiting (?:for|on) (?:a |an |your |any )?(?:reply|response|answer|call back|callback)|"
+        r"(?:still )?no (?:reply|replies|response|answer)|"
+        r"not (?:even )?(?:replied|answered|responded|heard back)|"
+        r"(?:being|getting|been|keep|feel) ignored)\b",
+        ("human_agent",),
+    ),
+    _r(
+        "complaint",
+        0.8,
+        r"\b(?:waiting|waited|been waiting) (?:\w+ ){0,3}(?:forever|ages|so long|too long|weeks|"
+        r"months)\b|\b(?:taking|takes|took) (?:way |far |so |much )?too long\b|"
+        r"\b(?:\d+|two|three|four|several|many) (?:weeks|months) (?:and|now|later)"
+        r"(?: \w+)? (?:nothing|still|no)\b|\b(?:still waiting|waiting) (?:\w+ ){0,4}(?:after|"
+        r"for|over) (?:\d+ |two |three |four |several |many )?(?:days|weeks|months)\b|"
+        r"\btaking (?:so long|ages|forever)\b",
     ),
     # --- not ours -----------------------------------------------------------------------
     _r(

@@ -50,14 +50,53 @@ SHORTHAND: dict[str, str] = {
     "wont": "will not",
     "won't": "will not",
     "isnt": "is not",
+    "arent": "are not",
+    "aren't": "are not",
+    "wasnt": "was not",
+    "wasn't": "was not",
+    "werent": "were not",
+    "weren't": "were not",
+    "couldnt": "could not",
+    "couldn't": "could not",
+    "wouldnt": "would not",
+    "wouldn't": "would not",
+    "shouldnt": "should not",
+    "shouldn't": "should not",
     "isn't": "is not",
     "aint": "is not",
     "im": "i am",
     "i'm": "i am",
     "i'd": "i would",
+    "it's": "it is",
+    "let's": "let us",
+    "thats": "that is",
+    "that's": "that is",
+    "that'll": "that will",
+    "thatll": "that will",
+    "there's": "there is",
+    "you're": "you are",
+    "youre": "you are",
+    "we're": "we are",
+    "they're": "they are",
+    "i'll": "i will",
+    "you'll": "you will",
+    "it'll": "it will",
     "ive": "i have",
     "i've": "i have",
-    "it's": "it is",
+    "we've": "we have",
+    "you've": "you have",
+    "gtg": "got to go",
+    "g2g": "got to go",
+    "ttyl": "talk to you later",
+    "ttfn": "bye for now",
+    "thru": "through",
+    "tho": "though",
+    "cuz": "because",
+    "coz": "because",
+    "2nd": "second",
+    "3rd": "third",
+    "4th": "fourth",
+    "5th": "fifth",
     "wanna": "want to",
     "gonna": "going to",
     "gotta": "got to",
@@ -114,7 +153,10 @@ def words(text: str) -> list[str]:
     """Plain lower-case words with shorthand expanded, for keyword rules."""
     out: list[str] = []
     for tok in tokenize(text):
-        out.extend(SHORTHAND.get(tok.text, tok.text).split())
+        word = tok.text
+        if word not in SHORTHAND and word.endswith("'s"):
+            word = word[:-2]  # "my refund's been done", "the order's status"
+        out.extend(SHORTHAND.get(word, word).split())
     return out
 
 
