@@ -20,10 +20,8 @@ PASSWORD = "correct horse battery"
 _ids = itertools.count(1)
 
 
-def chatting_customer(
-    session: Session, phone: str = "+15555550150", name: str = "Jo", text: str = "I want a person"
-) -> tuple[Customer, Conversation]:
-    customer = factories.customer(session, phone=phone, name=name)
+def sms_chat(session: Session, customer: Customer, phone: str, text: str) -> Conversation:
+    """A conversation on SMS from `phone` with one message from the customer in it."""
     conversation = Conversation(customer_id=customer.id, channel="sms", address=phone)
     session.add(conversation)
     session.flush()
@@ -37,6 +35,15 @@ def chatting_customer(
             text=text,
         )
     )
+    session.flush()
+    return conversation
+
+
+def chatting_customer(
+    session: Session, phone: str = "+15555550150", name: str = "Jo", text: str = "I want a person"
+) -> tuple[Customer, Conversation]:
+    customer = factories.customer(session, phone=phone, name=name)
+    conversation = sms_chat(session, customer, phone, text)
     session.commit()
     return customer, conversation
 

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from channels.models import Conversation, Message
+from channels.models import Message
 from channels.outbox import enqueue
 from handoff import queue
 from handoff.models import AuditEntry
@@ -21,7 +21,7 @@ from orders import customers, fulfilment, ordering, returns
 from orders.models import Order, Return
 from tests.channels_support import count
 from tests.factories import ACTOR, STAFF, make_shop
-from tests.handoff_support import agent, csrf_token, login, post
+from tests.handoff_support import agent, csrf_token, login, post, sms_chat
 
 XSS = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -44,23 +44,6 @@ def _order(session, who, code: str) -> Order:  # type: ignore[no-untyped-def]
     return ordering.place_order(
         session, who, {"BEAN": 1, "MUG": 1}, method="pickup", pickup_location_code=code, actor=ACTOR
     )
-
-
-def _chat(session, who, text: str) -> Conversation:  # type: ignore[no-untyped-def]
-    conversation = Conversation(customer_id=who.id, channel="sms", address=f"+1555{who.id:07d}")
-    session.add(conversation)
-    session.flush()
-    session.add(
-        Message(
-            conversation_id=conversation.id,
-            direction="in",
-            author="customer",
-            channel="sms",
-            provider_id=f"SM-{who.id}",
-            text=text,
-        )
-    )
-    return conversation
 
 
 @pytest.fixture
@@ -90,9 +73,9 @@ def console(app: Flask) -> Console:
         returns.request_return(
             session, evil_order, None, method="store", location_code="DT", reason=XSS, actor=ACTOR
         )
-        riva_chat = _chat(session, riva, f"Where is #{theirs.number}?")
+        riva_chat = sms_chat(session, riva, f"+1555{riva.id:07d}", f"Where is #{theirs.number}?")
         handoff = queue.escalate(session, riva_chat, "human_agent", "Riva asks")
-        evil_chat = _chat(session, evil, XSS)
+        evil_chat = sms_chat(session, evil, f"+1555{evil.id:07d}", XSS)
         xss_handoff = queue.escalate(session, evil_chat, "complaint", XSS)
         queue.add_note(session, xss_handoff, csr, XSS)
         enqueue(session, evil_chat, XSS)

@@ -8,13 +8,11 @@ Screenshots go to test-artifacts/screenshots/. Needs Debian's chromium at
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app import create_app
 from channels import delivery, intake
@@ -26,6 +24,7 @@ from orders.models import Order
 from orders.status import OrderStatus
 from settings import Settings, load_settings
 from tests import factories
+from tests.channels_support import free_port, serving
 from tests.conftest import require_service
 from tests.handoff_support import PASSWORD, agent, chatting_customer
 from tests.standins.twilio_server import TwilioStandin
@@ -68,12 +67,8 @@ def settings(db_url: str, twilio: TwilioStandin) -> Settings:
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
     app = create_app(settings)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
+    with serving(app, free_port()) as url:
+        yield url
     app.extensions["db"].dispose()
 
 

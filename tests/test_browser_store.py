@@ -7,12 +7,10 @@ Screenshots go to test-artifacts/screenshots/store-*.png. Needs Debian's chromiu
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app import create_app
 from channels.models import OutboxMessage
@@ -21,6 +19,7 @@ from orders import queries, returns
 from orders.status import OrderStatus, ReturnStatus
 from settings import Settings, load_settings
 from tests import factories, test_browser_handoff
+from tests.channels_support import free_port, serving
 from tests.handoff_support import PASSWORD, agent, chatting_customer
 from tests.test_browser_handoff import SCREENSHOTS
 
@@ -36,12 +35,8 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
     app = create_app(settings)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
+    with serving(app, free_port()) as url:
+        yield url
     app.extensions["db"].dispose()
 
 
