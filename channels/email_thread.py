@@ -7,14 +7,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels import texts
+from bot.texts import say
 from channels.models import Conversation, Message
 
 MAX_REFERENCES = 20  # keep the header bounded on very long threads
 
 
 def reply_subject(subject: str) -> str:
-    subject = " ".join(subject.split()) or texts.EMAIL_SUBJECT
+    subject = " ".join(subject.split()) or say("channels.email_subject")
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
@@ -31,7 +31,7 @@ def thread_headers(session: Session, conversation: Conversation) -> dict[str, An
         .limit(1)
     )
     if latest is None:
-        return {"subject": texts.EMAIL_SUBJECT}
+        return {"subject": say("channels.email_subject")}
     extra = latest.payload or {}
     message_id = latest.provider_id or ""
     references = [*extra.get("references", "").split(), message_id][-MAX_REFERENCES:]

@@ -21,7 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
-from channels import delivery, identities, linking, texts
+from bot.texts import say
+from channels import delivery, identities, linking
 from channels.conversations import open_conversation, touch
 from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
@@ -287,11 +288,11 @@ def _route(
         )
         if command == OPT_OUT:
             return []
-        return [enqueue(session, conversation, texts.OPTED_IN, author="system")]
+        return [enqueue(session, conversation, say("channels.opted_in"), author="system")]
     if conversation.mode == "handoff":
         return []  # a person owns the conversation; the CSR console shows the message
     if command == MEDIA_ONLY:
-        return [enqueue(session, conversation, texts.MEDIA_ONLY, author="system")]
+        return [enqueue(session, conversation, say("channels.media_only"), author="system")]
     verified = bool(extra.get("verified"))
     text = extra.get("bot_text") or message.text
     linked = linking.handle(session, conversation, text, verified=verified)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from channels import texts
+from bot.texts import say
 from channels.conversations import open_conversation
 from channels.models import Conversation, IdentityLink
 from channels.outbox import enqueue
@@ -71,14 +71,14 @@ def _start(
     session: Session, conversation: Conversation, kind: str, raw: str, verified: bool
 ) -> str:
     if not verified:
-        return texts.LINK_NEEDS_PROOF
+        return say("channels.link_needs_proof")
     try:
         value = normalise_identity(kind, raw)
     except ValidationFailed:
-        return texts.LINK_BAD_ADDRESS.format(address=raw, kind=kind)
+        return say("channels.link_bad_address", address=raw, kind=kind)
     existing = find_by_identity(session, kind, value)
     if existing is not None and existing.customer_id == conversation.customer_id:
-        return texts.LINK_SAME.format(address=value)
+        return say("channels.link_same", address=value)
     target = open_conversation(
         session, CHANNEL_FOR_KIND[kind], value, customer_for_identity(session, kind, value)
     )
@@ -96,21 +96,21 @@ def _start(
     enqueue(
         session,
         target,
-        texts.LINK_CODE_MESSAGE.format(kind=kind, code=code),
+        say("channels.link_code_message", kind=kind, code=code),
         author="system",
     )
-    return texts.LINK_CODE_SENT.format(address=value)
+    return say("channels.link_code_sent", address=value)
 
 
 def _confirm(session: Session, conversation: Conversation, link: IdentityLink, code: str) -> str:
     if link.expires_at < utcnow():
         session.delete(link)
-        return texts.LINK_EXPIRED.format(kind=link.kind, address=link.value)
+        return say("channels.link_expired", kind=link.kind, address=link.value)
     if not hmac.compare_digest(link.code_hash, _digest(conversation.id, code)):
         link.attempts += 1
         if link.attempts >= MAX_ATTEMPTS:
             session.delete(link)
-        return texts.LINK_WRONG_CODE
+        return say("channels.link_wrong_code")
     identity = find_by_identity(session, link.kind, link.value)
     keep = conversation.customer
     if identity is not None:
@@ -123,4 +123,4 @@ def _confirm(session: Session, conversation: Conversation, link: IdentityLink, c
             )
     session.delete(link)
     session.flush()
-    return texts.LINK_DONE.format(address=link.value)
+    return say("channels.link_done", address=link.value)

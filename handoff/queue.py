@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.texts import say
 from channels import outbox
 from channels.models import Conversation, Message
 from db import utcnow
@@ -33,14 +34,6 @@ ONLINE_WINDOW = timedelta(minutes=2)
 MAX_REPLY_LENGTH = 4000
 MAX_NOTE_LENGTH = 4000
 MAX_RELATED_ORDERS = 5
-
-NOTICE_ASSIGNED = "{agent} from our team has your conversation and will reply here shortly."
-NOTICE_IN_LINE = "A person will reply shortly; you are number {place} in line."
-NOTICE_AFTER_HOURS = (
-    "The {store} team is away right now, so nobody can reply straight away. Your message is saved "
-    "and you are number {place} in line; a person will reply here as soon as the team is "
-    "back. There is no need to write again."
-)
 
 
 def get_handoff(session: Session, handoff_id: int) -> Handoff:
@@ -162,11 +155,11 @@ def customer_notice(session: Session, handoff: Handoff, settings: Settings) -> s
     """What the customer is told on escalation: who has it, their place, or after hours."""
     if handoff.status == "assigned" and handoff.assigned_to is not None:
         first_name = handoff.assigned_to.name.split(" ")[0] if handoff.assigned_to.name else ""
-        return NOTICE_ASSIGNED.format(agent=first_name or "Someone")
+        return say("handoff_notice.assigned", agent=first_name or "Someone")
     place = place_in_line(session, handoff)
     if online_csrs(session):
-        return NOTICE_IN_LINE.format(place=place)
-    return NOTICE_AFTER_HOURS.format(place=place, store=settings.store_name)
+        return say("handoff_notice.in_line", place=place)
+    return say("handoff_notice.after_hours", place=place, store=settings.store_name)
 
 
 def _claim(session: Session, handoff: Handoff, user: CsrUser, now: datetime) -> bool:
