@@ -369,11 +369,20 @@ def closed_loop(seconds: float, clients: int, request: Callable[[int], tuple[int
     return sample
 
 
-def mix_request(client: Client, clients: int) -> Callable[[int], tuple[int, str]]:
-    """Each thread plays its own seeded customers through whole scripts, in turn."""
+def mix_request(
+    client: Client, clients: int
+) -> tuple[Callable[[int], tuple[int, str]], Callable[[], None]]:
+    """Each thread plays its own seeded customers through whole scripts, in turn.
+
+    Returns the request function and `finish`, which sends what is left of every
+    script when a timed phase ends, so no customer is left halfway through a flow
+    for the next phase to trip over (a real customer does not come back with a new
+    request in the middle of the old one while a load test waits).
+    """
     kinds = [kind for kind, weight in MIX for _ in range(weight)]
     queues: list[list[tuple[str, str, str]]] = [[] for _ in range(clients)]
     playing = [""] * clients
+    current = [""] * clients  # whom each thread is playing (its last message may be in flight)
     returned: set[str] = set()
     rng = random.Random(7)
     customers = itertools.cycle(range(SEEDED))
@@ -382,14 +391,21 @@ def mix_request(client: Client, clients: int) -> Callable[[int], tuple[int, str]
     def next_message(thread: int) -> tuple[str, str, str]:
         if not queues[thread]:
             with lock:
-                index = next(customers)
-                channel = rng.choice(("sms", "telegram"))
-                address = sms_phone(index) if channel == "sms" else str(telegram_user(index))
+                # A person writes one conversation at a time: skip customers another
+                # thread is still playing, or their scripts would interleave.
+                busy = {address for other, address in enumerate(current) if other != thread}
+                while True:
+                    index = next(customers)
+                    channel = rng.choice(("sms", "telegram"))
+                    address = sms_phone(index) if channel == "sms" else str(telegram_user(index))
+                    if address not in busy:
+                        break
                 kind = rng.choice(kinds)
                 if kind == "return":
                     kind = "track" if address in returned else kind  # one mug each
                     returned.add(address)
-            queues[thread] = [(channel, address, text) for text in SCRIPTS[kind]]
+                queues[thread] = [(channel, address, text) for text in SCRIPTS[kind]]
+                current[thread] = address
             playing[thread] = kind
         return queues[thread].pop(0)
 
@@ -397,7 +413,12 @@ def mix_request(client: Client, clients: int) -> Callable[[int], tuple[int, str]
         channel, address, text = next_message(thread)
         return client.send(channel, address, text).status_code, f"{channel} {playing[thread]}"
 
-    return request
+    def finish() -> None:
+        for queue in queues:
+            while queue:
+                client.send(*queue.pop(0))
+
+    return request, finish
 
 
 def round_trip(client: Client, seconds: float, clients: int) -> Sample:
@@ -496,6 +517,7 @@ def client_main(connection: Connection) -> None:
     twilio, telegram = TwilioStandin().start(), TelegramStandin().start()
     connection.send({**twilio.settings(), **telegram.settings(TELEGRAM_SECRET)})
     client = Client("", twilio, telegram)
+    players: dict[str, tuple[Callable[[int], tuple[int, str]], Callable[[], None]]] = {}
     while True:
         command, args = connection.recv()
         if command == "stop":
@@ -510,9 +532,13 @@ def client_main(connection: Connection) -> None:
                 )
             )
         elif command == "mix":
-            connection.send(
-                closed_loop(args["seconds"], args["clients"], mix_request(client, args["clients"]))
-            )
+            # One player per server, so warm-up and measurement share who returned what.
+            if client.url not in players:
+                players[client.url] = mix_request(client, args["clients"])
+            request, finish = players[client.url]
+            sample = closed_loop(args["seconds"], args["clients"], request)
+            finish()
+            connection.send(sample)
         elif command == "round_trip":
             connection.send(round_trip(client, args["seconds"], args["clients"]))
         elif command == "open_loop":
