@@ -201,7 +201,7 @@ def _route(turn: Turn) -> list[Reply] | None:
     """The step's own handler first when the message can be its answer, then the intent."""
     step = STEPS.get(turn.state.get("step", "idle"), STEPS["idle"])
     confident = turn.parsed.confidence >= CONFIDENCE_THRESHOLD
-    if step.free_text and step.handler and turn.intent not in ("human_agent",):
+    if step.free_text and step.handler and not _interrupts_free_text(turn, step):
         replies = step.handler(turn)
         if replies is not None:
             return replies
@@ -216,6 +216,30 @@ def _route(turn: Turn) -> list[Reply] | None:
             return _aside(turn, step)
         return INTENTS[turn.intent](turn)
     return None
+
+
+# In a free-text step these are not the answer when the NLU is sure of them: questions
+# are answered aside, and a new return or cancel that names what it is about starts over.
+FREE_TEXT_ASIDES = frozenset({"track_order", "order_history", "refund_status"})
+FREE_TEXT_RESTARTS = frozenset({"return_order", "cancel_order"})
+
+
+def _interrupts_free_text(turn: Turn, step: Step) -> bool:
+    """Whether a message in a free-text step is something else than its answer.
+
+    A request for a person always is. Where the answer is a reason ("why are you
+    returning it?"), which often sounds like a complaint or names the product ("the mug
+    is chipped"), only a sure question about orders, or a sure new return or
+    cancellation that names a product or an order, interrupts. A code is always a code.
+    """
+    if turn.intent == "human_agent":
+        return True
+    if step.expecting != "reason" or turn.parsed.confidence < CONFIDENCE_THRESHOLD:
+        return False
+    if turn.intent in FREE_TEXT_ASIDES:
+        return True
+    names = turn.entities("product") or turn.entities("order_number")
+    return turn.intent in FREE_TEXT_RESTARTS and bool(names)
 
 
 def _aside(turn: Turn, step: Step) -> list[Reply]:

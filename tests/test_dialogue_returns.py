@@ -20,6 +20,18 @@ def test_return_by_mail_is_approved_with_a_number(db):
     assert [(line.quantity) for line in ret.lines] == [1]
 
 
+def test_a_question_or_a_new_request_is_not_taken_as_the_reason(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("i want to return the mug").reply_has("Returning 1 x Ceramic Mug White", "reason")
+    chat.says("where is my order 10002").reply_has("#10002")
+    chat.says("i want to return the mug").reply_has("Returning 1 x Ceramic Mug White", "reason")
+    chat.says("the handle is chipped").reply_has("by mail")
+    chat.says("by mail")
+    chat.says("yes").reply_has("approved")
+    (ret,) = chat.returns()
+    assert ret.reason == "the handle is chipped"
+
+
 def test_return_everything_in_store(db):
     chat = open_chat(db, "Jo Rivera")
     chat.says("return order 10001").reply_has("Which items", "2 x Ethiopia", "1 x Ceramic Mug")
