@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.standins.ports import free_port  # noqa: E402
 from tests.standins.signing import twilio_headers, twilio_inbound_sms  # noqa: E402
 from tests.standins.twilio_server import TwilioStandin  # noqa: E402
 
@@ -45,12 +45,6 @@ def bench_app():  # type: ignore[no-untyped-def]
         return "ok"
 
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_up(url: str, timeout: float = 60) -> None:

@@ -48,7 +48,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # not bench/: bench/orders.py would shadow the orders package
 
-from bench.channels import free_port, wait_until_up  # noqa: E402
+from bench.channels import wait_until_up  # noqa: E402
+from tests.standins.ports import free_port  # noqa: E402
 
 WORKERS = 2
 THREADS = 8

@@ -5,7 +5,6 @@ Loaded as a pytest plugin by tests/conftest.py, beside the stand-ins' own fixtur
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,12 +116,6 @@ def inbound_messages(database: Database) -> list[Message]:
         return list(
             session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id))
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

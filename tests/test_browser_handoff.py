@@ -24,9 +24,10 @@ from orders.models import Order
 from orders.status import OrderStatus
 from settings import Settings, load_settings
 from tests import factories
-from tests.channels_support import free_port, serving
+from tests.channels_support import serving
 from tests.conftest import require_service
 from tests.handoff_support import PASSWORD, agent, chatting_customer
+from tests.standins.ports import free_port
 from tests.standins.twilio_server import TwilioStandin
 
 CHROMIUM = "/usr/bin/chromium"

@@ -19,8 +19,9 @@ from orders import queries, returns
 from orders.status import OrderStatus, ReturnStatus
 from settings import Settings, load_settings
 from tests import factories, test_browser_handoff
-from tests.channels_support import free_port, serving
+from tests.channels_support import serving
 from tests.handoff_support import PASSWORD, agent, chatting_customer
+from tests.standins.ports import free_port
 from tests.test_browser_handoff import SCREENSHOTS
 
 # Chromium launched exactly as the console's own browser test does.

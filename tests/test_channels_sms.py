@@ -10,7 +10,8 @@ from channels import delivery
 from channels.models import Conversation, Message, OutboxMessage
 from handoff.queue import escalate
 from orders.models import CustomerIdentity
-from tests.channels_support import count, deliver_all, free_port, inbound_messages, outbox, serving
+from tests.channels_support import count, deliver_all, inbound_messages, outbox, serving
+from tests.standins.ports import free_port
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
 CUSTOMER = "+15551230001"

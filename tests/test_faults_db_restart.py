@@ -21,8 +21,9 @@ import requests
 
 from channels import intake, worker
 from channels.models import Message, OutboxMessage
-from tests.channels_support import count, free_port, serving
+from tests.channels_support import count, serving
 from tests.standins import telegram_updates as updates
+from tests.standins.ports import free_port
 
 SECRET = "standin-webhook-secret"
 CHATS = 4

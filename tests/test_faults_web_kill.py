@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 from channels.models import Conversation, Message, OutboxMessage
 from db import Database
-from tests.channels_support import count, free_port, outbox
+from tests.channels_support import count, outbox
+from tests.standins.ports import free_port
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,6 +24,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from .ports import free_port
+
 HOST = "127.0.0.1"
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"])
 
@@ -45,12 +47,6 @@ def dovecot_binary() -> str:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 class DovecotStandin:
     """Starts and stops a private Dovecot and drives its mailbox for tests.
 
@@ -62,7 +58,7 @@ class DovecotStandin:
     def __init__(self, user: str = "orders@shop.example", password: str = "imap-secret") -> None:
         self.user = user
         self.password = password
-        self.port = _free_port()
+        self.port = free_port()
         self._binary = dovecot_binary()
         # Not under pytest's 0700 tmp dirs: Dovecot's unprivileged processes must reach it.
         self.workdir = Path(tempfile.mkdtemp(prefix="dovecot-standin-"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.policy
-import socket
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -11,6 +10,8 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from .ports import free_port
 
 HOST = "127.0.0.1"
 
@@ -31,12 +32,6 @@ class ReceivedMail:
     rcpt_tos: tuple[str, ...]
     message: EmailMessage = field(repr=False)
     authenticated_as: str | None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 class SmtpStandin:
