@@ -69,9 +69,6 @@ class Settings:
     # How long a worker owns the rows it claimed; a worker that dies leaves them to
     # another once this runs out. Longer than the slowest send (15 s provider timeouts).
     outbox_lease_seconds: int = 60
-    # An inbound message still unhandled this long after it was stored was orphaned by
-    # a process that died (or a full handler queue); the worker's sweep answers it then.
-    stranded_message_seconds: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,9 +138,6 @@ def load_settings(**overrides: object) -> Settings:
             "OUTBOX_BACKOFF_SECONDS", Settings.outbox_backoff_seconds
         ),
         "outbox_lease_seconds": _env_int("OUTBOX_LEASE_SECONDS", Settings.outbox_lease_seconds),
-        "stranded_message_seconds": _env_int(
-            "STRANDED_MESSAGE_SECONDS", Settings.stranded_message_seconds
-        ),
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

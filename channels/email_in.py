@@ -228,7 +228,7 @@ def mailgun_inbound() -> Response:
                 remember(session)  # or the same token could come back with a usable body
             raise BadRequest(str(exc)) from exc
         # The token is stored with the message: if storing fails, Mailgun's retry is welcome.
-        intake.receive(database(), config, inbound, within=remember)
+        intake.accept(database(), inbound, within=remember)
     except ReplayedToken:
         abort(403)
     return Response(status=200)

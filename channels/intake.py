@@ -4,7 +4,9 @@ Two transactions on purpose. The first stores the message, so a provider's retry
 the same message (unique channel + provider_id) is recognised even while the first
 delivery is still being answered, and a message is never lost once acknowledged.
 The second routes it (bot, CSR, opt-out...), queues the replies in the outbox and
-marks it handled; if the process dies in between, `handle_stranded` finishes it.
+marks it handled. Webhooks do only the first (`accept`) and the workers' answering
+threads the second (`answer_conversation`, see channels/answering.py); the terminal
+chat, the web chat and the email reader do both in turn (`receive`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from bot.texts import say
-from channels import delivery, identities, linking
+from channels import delivery, identities, linking, wakeup
 from channels.conversations import open_conversation, touch
 from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
@@ -71,6 +72,24 @@ def receive(
     inline = handle(database, settings, message_id, inline=in_time)
     delivery.wake()
     return IntakeResult(message_id, False, inline, conversation_id)
+
+
+def accept(
+    database: Database,
+    inbound: InboundMessage,
+    within: Callable[[Session], None] | None = None,
+) -> IntakeResult:
+    """Store a message for the answering workers and wake them: all a webhook waits for."""
+
+    def signalled(session: Session) -> None:
+        if within is not None:
+            within(session)
+        wakeup.INBOUND.send(session)
+
+    message_id, conversation_id, duplicate = store(database, inbound, signalled)
+    if not duplicate:
+        wakeup.INBOUND.wake()
+    return IntakeResult(message_id, duplicate, conversation_id=conversation_id)
 
 
 def store(
@@ -221,11 +240,10 @@ def handle(
 ) -> list[OutboxMessage]:
     """Route a stored message and mark it handled, once, whoever calls first.
 
-    The conversation is locked first, then its unhandled messages up to this one are
-    answered in the order they arrived: two messages of one customer handled by two
-    threads never overtake each other. `inline` is asked just before the commit
-    whether the caller will carry the replies in its own response; if it says yes,
-    the rows are marked sent and returned, else they stay for the delivery worker.
+    Messages of its conversation still waiting before it are answered first, in the
+    order they arrived. `inline` is asked just before the commit whether the caller
+    will carry the replies in its own response; if it says yes, the rows are marked
+    sent and returned, else they stay for the delivery worker.
     """
     with database.transaction() as session:
         conversation_id = session.scalar(
@@ -235,25 +253,10 @@ def handle(
         )
         if conversation_id is None:  # handled already
             return []
-        # One handler per conversation at a time: the bot's state is read and written.
-        conversation = session.scalar(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
-        waiting = session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.direction == "in",
-                Message.handled_at.is_(None),
-                Message.id <= message_id,
-            )
-            .order_by(Message.id)
-        ).all()
-        replies: list[Message] = []
-        for message in waiting:
-            replies += _route(session, settings, conversation, message)
-            message.handled_at = utcnow()
-        rows = _outbox_rows(session, replies)
+        conversation = _lock(session, conversation_id, skip_locked=False)
+        assert conversation is not None
+        waiting = _waiting(session, conversation_id, up_to=message_id)
+        rows = _outbox_rows(session, _answer(session, settings, conversation, waiting))
         if not rows or inline is None or not inline():
             return []
         for row in rows:
@@ -261,6 +264,49 @@ def handle(
             row.sent_at = utcnow()
             row.provider_id = "inline"
         return rows
+
+
+def answer_conversation(database: Database, settings: Settings, conversation_id: int) -> int:
+    """Answer a conversation's waiting messages; how many. 0 when another process has it."""
+    with database.transaction() as session:
+        conversation = _lock(session, conversation_id, skip_locked=True)
+        if conversation is None:
+            return 0
+        waiting = _waiting(session, conversation_id)
+        _answer(session, settings, conversation, waiting)
+        return len(waiting)
+
+
+def _lock(session: Session, conversation_id: int, *, skip_locked: bool) -> Conversation | None:
+    """The conversation, locked: one handler per conversation, since the bot's state is read
+    and written. With `skip_locked`, None while another transaction holds it (PostgreSQL)."""
+    return session.scalar(
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update(skip_locked=skip_locked)
+    )
+
+
+def _waiting(session: Session, conversation_id: int, up_to: int | None = None) -> list[Message]:
+    query = select(Message).where(
+        Message.conversation_id == conversation_id,
+        Message.direction == "in",
+        Message.handled_at.is_(None),
+    )
+    if up_to is not None:
+        query = query.where(Message.id <= up_to)
+    return list(session.scalars(query.order_by(Message.id)))
+
+
+def _answer(
+    session: Session, settings: Settings, conversation: Conversation, waiting: list[Message]
+) -> list[Message]:
+    """Route each waiting message in order and mark it handled; the replies."""
+    replies: list[Message] = []
+    for message in waiting:
+        replies += _route(session, settings, conversation, message)
+        message.handled_at = utcnow()
+    return replies
 
 
 def _outbox_rows(session: Session, replies: list[Message]) -> list[OutboxMessage]:
@@ -340,30 +386,3 @@ def _escalate_after_failure(
     )
     notice = queue.customer_notice(session, handoff, settings)
     return [enqueue(session, conversation, notice, author="system")]
-
-
-def handle_stranded(
-    database: Database, settings: Settings, *, older_than: timedelta | None = None
-) -> int:
-    """Handle messages stored by a process that died before answering them: those still
-    unhandled `older_than` (default STRANDED_MESSAGE_SECONDS) after they were stored."""
-    if older_than is None:
-        older_than = timedelta(seconds=settings.stranded_message_seconds)
-    with database.transaction() as session:
-        ids = list(
-            session.scalars(
-                select(Message.id)
-                .where(
-                    Message.direction == "in",
-                    Message.handled_at.is_(None),
-                    Message.created_at <= utcnow() - older_than,
-                )
-                .order_by(Message.id)
-                .limit(100)
-            )
-        )
-    for message_id in ids:
-        handle(database, settings, message_id)
-    if ids:
-        delivery.wake()
-    return len(ids)

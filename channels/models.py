@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, UTCDateTime, utcnow
@@ -35,11 +45,24 @@ class Conversation(Base):
     customer: Mapped[Customer] = relationship()
 
 
+UNANSWERED = "direction = 'in' AND handled_at IS NULL"
+
+
 class Message(Base):
     """Every message in either direction, stored before it is handled or sent."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id"),
+        # What the answering workers look for many times a second: only unanswered rows.
+        Index(
+            "ix_messages_unanswered",
+            "conversation_id",
+            "id",
+            sqlite_where=text(UNANSWERED),
+            postgresql_where=text(UNANSWERED),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -54,8 +77,8 @@ class Message(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Set once the bot or the handoff queue has dealt with an inbound message; a message
-    # stored but never handled (the process died) is picked up again.
-    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # stored but not yet handled (or whose process died) is picked up by the answering workers.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship()
 

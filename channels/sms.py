@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels import handling, identities
+from channels import identities, intake
 from channels.delivery import DeliveryError
 from channels.inbound import MEDIA_ONLY, OPT_IN, OPT_OUT, BadRequest, InboundMessage
 from channels.models import OutboxMessage
@@ -96,13 +96,9 @@ def inbound() -> Response:
     config = settings()
     if not config.sms_enabled:
         abort(404)
-    message = parse_inbound(verify(config))
-    # Stored before we answer; replies ready within the handling budget go back as TwiML.
-    result = handling.receive(database(), config, message, reply_inline=True)
-    twiml = MessagingResponse()
-    for row in result.inline:
-        twiml.message(row.body)
-    return Response(str(twiml), mimetype="application/xml")
+    # Stored, then acknowledged with empty TwiML: a worker answers through the REST API.
+    intake.accept(database(), parse_inbound(verify(config)))
+    return Response(str(MessagingResponse()), mimetype="application/xml")
 
 
 @bp.post("/webhooks/twilio/status")

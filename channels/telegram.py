@@ -18,13 +18,13 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, jsonify, request
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest as TelegramBadRequest
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from channels import handling, intake
+from channels import intake
 from channels.delivery import DeliveryError
 from channels.inbound import MEDIA_ONLY, BadRequest, InboundMessage
 from channels.models import OutboxMessage
@@ -126,11 +126,11 @@ def _inbound(
 
 
 def process_update(database: Database, settings: Settings, update: dict[str, Any]) -> None:
-    """Intake for one Update read by long polling: stored and answered before the next."""
+    """Intake for one Update read by long polling: stored for the answering threads."""
     inbound = parse_update(update)
     if inbound is None:
         return
-    intake.receive(database, settings, inbound)
+    intake.accept(database, inbound)
     _answer_callback(settings, inbound)
 
 
@@ -155,10 +155,12 @@ def webhook() -> Response:
     if not expected or not hmac.compare_digest(secret, expected):
         abort(403)
     inbound = parse_update(strict_json(request))
-    if inbound is not None:  # stored before we answer 200; replies go through the outbox
-        handling.receive(
-            database(), config, inbound, after=functools.partial(_answer_callback, config, inbound)
-        )
+    if inbound is None:
+        return Response(status=200)
+    intake.accept(database(), inbound)  # stored before we say 200; a worker answers
+    query_id = inbound.extra.get("callback_query_id")
+    if query_id:  # a pressed button: stop its spinner with a Bot API call in our response
+        return jsonify(method="answerCallbackQuery", callback_query_id=query_id)
     return Response(status=200)
 
 

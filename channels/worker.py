@@ -1,31 +1,25 @@
-"""The background work of a process: outbox delivery, stranded-message recovery, the IMAP reader."""
+"""The background work of a process: answering stored messages, outbox delivery, the IMAP reader."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 
-from channels import delivery, email_in, intake
+from channels import answering, delivery, email_in, wakeup
 from db import Database
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 1.0
-STRANDED_SWEEP_SECONDS = 10.0
 
 
 def run_delivery(database: Database, settings: Settings, stop: threading.Event) -> None:
     """Send until `stop`; sleeps when the outbox is empty until woken or a second passes."""
-    last_sweep = 0.0
     while not stop.is_set():
         tried = 0
         try:
             tried = delivery.run_once(database, settings)
-            if time.monotonic() - last_sweep >= STRANDED_SWEEP_SECONDS:
-                intake.handle_stranded(database, settings)
-                last_sweep = time.monotonic()
         except Exception:  # the database restarting, say: keep the worker alive
             log.exception("delivery worker error; continuing")
             stop.wait(IDLE_SECONDS)
@@ -36,6 +30,8 @@ def run_delivery(database: Database, settings: Settings, stop: threading.Event) 
 def start(database: Database, settings: Settings) -> threading.Event:
     """Start the worker threads (daemons); set the returned event to stop them."""
     stop = threading.Event()
+    wakeup.listen(database, [wakeup.INBOUND], stop)
+    answering.start(database, settings, stop)
     jobs = [("outbox-delivery", run_delivery)]
     if settings.imap_enabled:
         jobs.append(("imap-reader", email_in.run_reader))

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 import bot.engine
 from app import create_app
 from bot.replies import Reply
-from channels import delivery
+from channels import answering, delivery
 from channels.models import Message, OutboxMessage
 from db import Database
 from settings import load_settings
@@ -95,7 +95,9 @@ def echo_bot(monkeypatch: pytest.MonkeyPatch) -> Heard:
 
 
 def deliver_all(app: Flask, rounds: int = 10) -> None:
-    """Run the delivery worker until nothing is due (retries are due at once in tests)."""
+    """Do a worker's job: answer what is waiting, then deliver until nothing is due
+    (retries are due at once in tests)."""
+    answering.answer_waiting(app.extensions["db"], app.extensions["settings"])
     for _ in range(rounds):
         if delivery.run_once(app.extensions["db"], app.extensions["settings"]) == 0:
             return

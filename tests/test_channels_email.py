@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from channels import email_in
+from channels import answering, email_in
 from channels.models import MailboxCheckpoint, Message
 from tests.channels_support import count, deliver_all
 from tests.standins.signing import mailgun_inbound
@@ -47,7 +47,9 @@ def post_mailgun(app, **fields):  # type: ignore[no-untyped-def]
         message_id=fields.pop("message_id", "<m1@example.com>"),
         **fields,
     )
-    return app.test_client().post("/webhooks/email/inbound", data=form), form
+    response = app.test_client().post("/webhooks/email/inbound", data=form)
+    answering.answer_waiting(app.extensions["db"], app.extensions["settings"])  # as a worker
+    return response, form
 
 
 def test_mailgun_email_is_answered_by_smtp_in_the_same_thread(app, smtp_server, echo_bot) -> None:  # type: ignore[no-untyped-def]

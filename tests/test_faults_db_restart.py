@@ -13,13 +13,12 @@ import shutil
 import subprocess
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
-from channels import intake, worker
+from channels import worker
 from channels.models import Message, OutboxMessage
 from tests.channels_support import count, serving
 from tests.standins import telegram_updates as updates
@@ -100,12 +99,14 @@ def test_postgres_restart_mid_traffic(app, telegram_server, echo_bot) -> None:  
             for thread in threads:
                 thread.join(RETRY_FOR_SECONDS + 30)
             assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
-        # What the worker's sweep does for messages stored while handling could not
-        # commit (it waits STRANDED_MESSAGE_SECONDS first; here we do not wait).
-        intake.handle_stranded(database, settings, older_than=timedelta(0))
+        # The worker answers what was stored while answering could not commit (it retries
+        # a failed conversation after a pause) and delivers the replies.
         deadline = time.monotonic() + 30
         unfinished = OutboxMessage.status.in_(("pending", "sending"))
-        while count(database, OutboxMessage, unfinished) and time.monotonic() < deadline:
+        unanswered = (Message.direction == "in", Message.handled_at.is_(None))
+        while time.monotonic() < deadline and (
+            count(database, OutboxMessage, unfinished) or count(database, Message, *unanswered)
+        ):
             time.sleep(0.2)
     finally:
         stop_worker.set()

@@ -1,11 +1,10 @@
 """The web process (`python app.py`) killed with SIGKILL mid-traffic, then restarted.
 
-A burst of signed SMS webhooks fills the handler pool, so the later ones are stored and
-acknowledged at once (an empty TwiML ack) with their answering still queued. The
-process is killed right after such an ack: those messages are stored but unhandled.
-After a restart, Twilio's retries of the same signed requests get 200 and are stored
-once, and the stranded-message sweep (STRANDED_MESSAGE_SECONDS) answers each of them
-exactly once. Nothing lost, nothing duplicated.
+A burst of signed SMS webhooks: each is stored and acknowledged at once (an empty TwiML
+ack) and answered by the process's answering threads. The process is killed right after
+the first ack, so messages are stored but unanswered. After a restart, Twilio's retries
+of the same signed requests get 200 and are stored once, and the restarted process's
+answering threads answer each of them exactly once. Nothing lost, nothing duplicated.
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ def server(db_url: str, twilio_server) -> Iterator[Callable[[], str]]:  # type: 
         "SECRET_KEY": "test-secret",
         "PORT": str(port),
         "HOST": "127.0.0.1",
-        "STRANDED_MESSAGE_SECONDS": "1",
         "OUTBOX_BACKOFF_SECONDS": "0",
     }
     running: list[subprocess.Popen] = []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 19:08:15.971926
+Create Date: 2026-11-27 21:34:58.890007
 """
 
 from __future__ import annotations
@@ -365,7 +365,13 @@ def upgrade() -> None:
             batch_op.f("ix_messages_conversation_id"), ["conversation_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_messages_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_messages_handled_at"), ["handled_at"], unique=False)
+        batch_op.create_index(
+            "ix_messages_unanswered",
+            ["conversation_id", "id"],
+            unique=False,
+            sqlite_where=sa.text("direction = 'in' AND handled_at IS NULL"),
+            postgresql_where=sa.text("direction = 'in' AND handled_at IS NULL"),
+        )
 
     op.create_table(
         "order_events",
@@ -677,7 +683,11 @@ def downgrade() -> None:
 
     op.drop_table("order_events")
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_messages_handled_at"))
+        batch_op.drop_index(
+            "ix_messages_unanswered",
+            sqlite_where=sa.text("direction = 'in' AND handled_at IS NULL"),
+            postgresql_where=sa.text("direction = 'in' AND handled_at IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_messages_created_at"))
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
 

@@ -1,0 +1,127 @@
+"""Answering stored messages: the worker's half of intake.
+
+A webhook only stores the message and acknowledges it (`intake.accept`), so the web
+processes spend their time on acknowledgements, which providers time out on. The
+answering happens here, in every `python app.py worker` process (and in the process of
+`python app.py`): a dispatcher looks for conversations with unanswered messages and
+hands each to one of `THREADS` answering threads. Within a process a conversation is
+given to one thread at a time; across processes its row lock does the same (SKIP LOCKED
+on PostgreSQL), so one customer's messages are answered one by one, in order.
+
+The dispatcher is woken at once by the `wakeup.INBOUND` signal (PostgreSQL NOTIFY from
+the storing transaction, or the same process) and otherwise looks every `POLL_SECONDS`,
+which is how it learns of new messages across processes on SQLite, and how messages
+left by a process that died, or by an answer that failed, are picked up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from channels import delivery, intake, wakeup
+from channels.models import Message
+from db import Database
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+THREADS = 4
+POLL_SECONDS = 0.05  # a read on a partial index: it takes no lock and costs microseconds
+BATCH = 100  # conversations looked at per round
+RETRY_FAILED_SECONDS = 5.0  # a conversation whose answering raised waits this long
+
+
+def waiting_conversations(database: Database, limit: int = BATCH) -> list[int]:
+    """Conversations with unanswered inbound messages, the longest waiting first."""
+    with database.reading() as session:
+        return list(
+            session.scalars(
+                select(Message.conversation_id)
+                .where(Message.direction == "in", Message.handled_at.is_(None))
+                .group_by(Message.conversation_id)
+                .order_by(func.min(Message.id))
+                .limit(limit)
+            )
+        )
+
+
+def answer_waiting(database: Database, settings: Settings) -> int:
+    """Answer everything waiting, here and now (tests, and `python app.py chat`)."""
+    answered = 0
+    while conversations := waiting_conversations(database):
+        round_answered = sum(
+            intake.answer_conversation(database, settings, conversation_id)
+            for conversation_id in conversations
+        )
+        if not round_answered:
+            break  # what is left is locked by another process
+        answered += round_answered
+    delivery.wake()
+    return answered
+
+
+class Dispatcher:
+    """Hands conversations to answering threads; one thread per conversation at a time."""
+
+    def __init__(self, database: Database, settings: Settings, stop: threading.Event) -> None:
+        self.database = database
+        self.settings = settings
+        self.stop = stop
+        self._jobs: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._in_hand: set[int] = set()
+        self._failed_until: dict[int, float] = {}
+
+    def start(self, threads: int = THREADS) -> None:
+        for number in range(threads):
+            threading.Thread(target=self._answer, name=f"answering-{number}", daemon=True).start()
+        threading.Thread(target=self._dispatch, name="answering-dispatch", daemon=True).start()
+
+    def _dispatch(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self._hand_out(waiting_conversations(self.database))
+            except Exception:  # the database restarting, say: keep looking
+                log.exception("looking for unanswered messages failed; retrying")
+                self.stop.wait(RETRY_FAILED_SECONDS)
+            wakeup.INBOUND.wait(POLL_SECONDS)
+
+    def _hand_out(self, conversations: list[int]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for conversation_id in conversations:
+                if conversation_id in self._in_hand:
+                    continue
+                if self._failed_until.get(conversation_id, 0) > now:
+                    continue
+                self._failed_until.pop(conversation_id, None)
+                self._in_hand.add(conversation_id)
+                self._jobs.put(conversation_id)
+
+    def _answer(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conversation_id = self._jobs.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            try:
+                intake.answer_conversation(self.database, self.settings, conversation_id)
+                delivery.wake()
+            except Exception:  # stays unanswered: retried after a pause, never lost
+                log.exception("answering conversation %s failed; retrying", conversation_id)
+                with self._lock:
+                    self._failed_until[conversation_id] = time.monotonic() + RETRY_FAILED_SECONDS
+            finally:
+                with self._lock:
+                    self._in_hand.discard(conversation_id)
+                wakeup.INBOUND.wake()  # more may have arrived for it meanwhile
+
+
+def start(database: Database, settings: Settings, stop: threading.Event) -> None:
+    """Answer messages in this process until `stop` (daemon threads)."""
+    Dispatcher(database, settings, stop).start()

@@ -1,0 +1,78 @@
+"""Wake-ups: tell whoever waits for new work that there is some, at once, across processes.
+
+A `Signal` is a named wake-up. Sending it inside a transaction on PostgreSQL issues
+`pg_notify`, which PostgreSQL delivers when (and only if) that transaction commits, to
+every process that runs `listen()`; in the sending process it also sets an Event (call
+`wake()` after the commit). On SQLite there is nothing to listen to, so waiters also
+poll: `wait()` always returns after its timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db import Database
+
+log = logging.getLogger(__name__)
+
+LISTEN_RECONNECT_SECONDS = 1.0
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
+
+
+class Signal:
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self._event = threading.Event()
+
+    def send(self, session: Session) -> None:
+        """Within the transaction that made the work: listeners hear it on commit."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(_NOTIFY, {"channel": self.channel})
+
+    def wake(self) -> None:
+        """Wake this process's waiters (after the commit)."""
+        self._event.set()
+
+    def wait(self, timeout: float) -> None:
+        """Until woken, or `timeout` seconds."""
+        self._event.wait(timeout)
+        self._event.clear()
+
+
+INBOUND = Signal("inbound_message")
+
+
+def listen(database: Database, signals: list[Signal], stop: threading.Event) -> None:
+    """Start a thread that wakes `signals` when another process notifies them (PostgreSQL).
+
+    A lost connection (the server restarting) is retried every second; meanwhile the
+    waiters fall back on their own polling, so nothing is missed, only later.
+    """
+    if database.is_sqlite:
+        return
+    threading.Thread(
+        target=_listen, args=(database, signals, stop), name="pg-listen", daemon=True
+    ).start()
+
+
+def _listen(database: Database, signals: list[Signal], stop: threading.Event) -> None:
+    by_channel = {signal.channel: signal for signal in signals}
+    args, kwargs = database.engine.dialect.create_connect_args(database.engine.url)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(*args, **kwargs, autocommit=True) as connection:
+                for channel in by_channel:
+                    connection.execute(f'LISTEN "{channel}"')
+                for signal in by_channel.values():
+                    signal.wake()  # anything sent while we were not listening
+                while not stop.is_set():
+                    for notice in connection.notifies(timeout=1.0):
+                        by_channel[notice.channel].wake()
+        except psycopg.Error as exc:
+            log.warning("listening for wake-ups failed (%s); retrying", type(exc).__name__)
+            stop.wait(LISTEN_RECONNECT_SECONDS)
