@@ -9,18 +9,20 @@ its event and the outbox rows it causes commit together or not at all.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from sqlite_lock import WriterLock
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 READ_ONLY = "read_only"  # execution option: a SQLite transaction that takes no write lock
 
 NAMING_CONVENTION = {
@@ -116,24 +118,32 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer and every transaction here takes the write lock up front;
-        # threads waiting in SQLite's busy handler poll with sleeps of up to 100 ms, so
-        # under load they queue on this lock instead and start the moment it is free.
-        self._sqlite_writer = threading.RLock() if self.is_sqlite else None
+        # SQLite has one writer and every transaction here takes the write lock up front:
+        # writers queue on this lock rather than in SQLite's sleeping busy handler.
+        self._sqlite_writer = WriterLock(self.engine.url.database) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit when the block ends, roll back if it raises."""
+    def transaction(self, *, async_commit: bool = False) -> Iterator[Session]:
+        """One unit of work: commit when the block ends, roll back if it raises.
+
+        With `async_commit` (PostgreSQL), the commit returns before its WAL record is
+        flushed to disk, so it costs no fsync wait. Only for work nothing outside the
+        database relies on until a later ordinary commit: every WAL flush covers all
+        earlier records, so that commit makes this one durable too (a bot's answer is
+        made durable by the delivery worker's claim, before it is sent anywhere).
+        """
         if self._sqlite_writer is None:
             with self.sessions() as session, session.begin():
+                if async_commit:
+                    session.execute(_ASYNC_COMMIT)
                 yield session
             return
         with self._sqlite_writer, self.sessions() as session, session.begin():
-            yield session
+            yield session  # SQLite in WAL mode with synchronous=NORMAL waits for no fsync
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

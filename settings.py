@@ -69,6 +69,10 @@ class Settings:
     # How long a worker owns the rows it claimed; a worker that dies leaves them to
     # another once this runs out. Longer than the slowest send (15 s provider timeouts).
     outbox_lease_seconds: int = 60
+    # `python app.py worker` lowers its CPU priority by this much (0 to 19), so that on a
+    # host it shares with web processes, acknowledging webhooks (which providers time out
+    # on) wins the CPU over answering (which can queue). 0 on a host of its own.
+    worker_nice: int = 10
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,6 +142,7 @@ def load_settings(**overrides: object) -> Settings:
             "OUTBOX_BACKOFF_SECONDS", Settings.outbox_backoff_seconds
         ),
         "outbox_lease_seconds": _env_int("OUTBOX_LEASE_SECONDS", Settings.outbox_lease_seconds),
+        "worker_nice": _env_int("WORKER_NICE", Settings.worker_nice),
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

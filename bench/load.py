@@ -319,18 +319,26 @@ class Client:
             account_sid=self.twilio.account_sid, from_=phone, to=self.twilio.from_number, body=text
         )
         headers = twilio_headers(self.twilio.auth_token, url, form)
-        return self.http.post(url, data=form, headers=headers, timeout=60)
+        return self.post(url, data=form, headers=headers)
 
     def telegram_message(self, user_id: int, text: str) -> requests.Response:
         from tests.standins import telegram_updates as updates
 
         update = updates.message_update(text, sender=updates.user(user_id, f"User{user_id}"))
-        return self.http.post(
+        return self.post(
             self.url + "/webhooks/telegram",
             json=update,
             headers=updates.webhook_headers(TELEGRAM_SECRET),
-            timeout=60,
         )
+
+    def post(self, url: str, **kwargs: object) -> requests.Response:
+        """POST, once more on a fresh connection if the kept-alive one was closed under
+        us (gunicorn closes idle ones after 2 s), as the providers retry."""
+        try:
+            return self.http.post(url, timeout=60, **kwargs)  # type: ignore[arg-type]
+        except requests.ConnectionError:
+            self._local.session = requests.Session()
+            return self.http.post(url, timeout=60, **kwargs)  # type: ignore[arg-type]
 
     def send(self, channel: str, address: str, text: str) -> requests.Response:
         if channel == "sms":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -19,13 +20,14 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("worker")
     def worker_command() -> None:
-        """Deliver outbound messages, read email and sweep uncollected pickups until stopped."""
+        """Answer stored messages, deliver replies, read email and sweep pickups until stopped."""
         database, settings = database_and_settings()
+        os.nice(max(0, min(settings.worker_nice, 19)))
         stop = worker.start(database, settings)
         pickup_sweeper.start(database, settings)
         _stop_on_signals(stop)
         click.echo(
-            "Worker running: delivering the outbox"
+            "Worker running: answering messages, delivering the outbox"
             + (", reading email" if settings.imap_enabled else "")
             + "."
         )

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -136,13 +136,22 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
 
 
 def _sent(session: Session, row: OutboxMessage, provider_id: str | None) -> None:
-    current = _still_ours(session, row)
-    if current is not None:
-        current.status = "sent"
-        current.sent_at = utcnow()
-        current.provider_id = provider_id
-        current.locked_until = None
-        current.last_error = ""
+    """Mark it sent in one statement, unless our lease ran out and another worker has it."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.locked_until == row.locked_until,
+        )
+        .values(
+            status="sent",
+            sent_at=utcnow(),
+            provider_id=provider_id,
+            locked_until=None,
+            last_error="",
+        )
+    )
 
 
 def _outcome(database: Database, row: OutboxMessage, write: Callable[[Session], None]) -> None:
@@ -151,11 +160,13 @@ def _outcome(database: Database, row: OutboxMessage, write: Callable[[Session], 
     The provider has already taken (or refused) the message: if this write were
     lost, the lease would run out and the message would be sent a second time.
     Retried for at most half the lease, after which another worker may take it.
+    Committed asynchronously: only a crash of the PostgreSQL server itself could lose
+    it, with the same outcome as a worker killed right after sending (a second send).
     """
     deadline = time.monotonic() + (row.locked_until - utcnow()).total_seconds() / 2
     while True:
         try:
-            with database.transaction() as session:
+            with database.transaction(async_commit=True) as session:
                 write(session)
             return
         except OperationalError:

@@ -11,16 +11,13 @@ chat, the web chat and the email reader do both in turn (`receive`).
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Integer, Select, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from bot.texts import say
 from channels import delivery, identities, linking, wakeup
@@ -100,20 +97,21 @@ def store(
     """Save the message; returns (message id, conversation id, was it a duplicate).
 
     This is what a webhook waits for before it may acknowledge, so a returning
-    customer's message costs two prebuilt Core statements and a commit (touch the
-    conversation, returning it and the identity's customer; insert-or-ignore the
-    message); only a first contact goes through the ORM to create the customer and
-    the conversation.
+    customer's message costs two prebuilt statements and a commit (find the
+    conversation and the identity's customer; insert-or-ignore the message); only a
+    first contact goes through the ORM to create the customer and the conversation.
+    Neither statement waits for an answer in progress: the conversation row is only
+    read (its `last_message_at` is set when the message is answered), and the
+    answering lock (FOR NO KEY UPDATE) lets the message's foreign key be checked.
     """
     with database.transaction() as session:
         if within is not None:
             within(session)
-        statements = _statements(session.get_bind().dialect.name)
-        conversation_id = _touch_known_conversation(session, statements, inbound)
+        conversation_id = _known_conversation(session, inbound)
         if conversation_id is None:
             conversation_id = _conversation(session, inbound).id
         message_id = session.execute(
-            statements.insert_message, _message_values(inbound, conversation_id)
+            _INSERT_MESSAGE, _message_values(inbound, conversation_id)
         ).scalar()
         if message_id is None:  # the same provider message, stored before (or concurrently)
             existing = _stored(session, inbound)
@@ -123,65 +121,64 @@ def store(
         return message_id, conversation_id, False
 
 
-@dataclass(frozen=True)
-class _Statements:
-    touch_conversation: ReturningUpdate
-    insert_message: ReturningInsert
-
-
-@functools.cache
-def _statements(dialect_name: str) -> _Statements:
-    """Built once per dialect: building and compiling them per message cost milliseconds."""
+def _find_conversation_statement() -> Select[tuple[int, int, int | None]]:
+    """The conversation of (channel, address): its id, its customer, and the customer of
+    the sender's identity (None when that identity is new)."""
     conversations: Table = Conversation.__table__  # type: ignore[assignment]
-    messages: Table = Message.__table__  # type: ignore[assignment]
     identities: Table = CustomerIdentity.__table__  # type: ignore[assignment]
     identity_customer = (
         select(identities.c.customer_id)
         .where(identities.c.kind == bindparam("b_kind"), identities.c.value == bindparam("b_value"))
         .scalar_subquery()
     )
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return _Statements(
-        touch_conversation=update(conversations)
-        .where(
-            conversations.c.channel == bindparam("b_channel"),
-            conversations.c.address == bindparam("b_address"),
-        )
-        .values(
-            last_message_at=bindparam("b_now", type_=UTCDateTime),
-            # follows the identity to its customer after a merge
-            customer_id=func.coalesce(identity_customer, conversations.c.customer_id),
-        )
-        .returning(conversations.c.id, identity_customer),
-        insert_message=dialect.insert(messages)
-        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        .returning(messages.c.id),
+    return select(conversations.c.id, conversations.c.customer_id, identity_customer).where(
+        conversations.c.channel == bindparam("b_channel"),
+        conversations.c.address == bindparam("b_address"),
     )
 
 
-def _touch_known_conversation(
-    session: Session, statements: _Statements, inbound: InboundMessage
-) -> int | None:
-    """The conversation's id, touched, when it and the sender's identity exist already."""
+# Built once: building and compiling them per message cost milliseconds. The insert is
+# text because SQLAlchemy does not cache the compiled form of on_conflict_do_nothing();
+# SQLite and PostgreSQL both speak this upsert.
+_FIND_CONVERSATION = _find_conversation_statement()
+_INSERT_MESSAGE = (
+    text(
+        "INSERT INTO messages (conversation_id, direction, author, author_id, channel,"
+        " provider_id, text, payload, created_at)"
+        " VALUES (:conversation_id, :direction, :author, :author_id, :channel,"
+        " :provider_id, :text, :payload, :created_at)"
+        " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+    )
+    .bindparams(bindparam("payload", type_=JSON), bindparam("created_at", type_=UTCDateTime))
+    .columns(id=Integer)
+)
+
+
+def _known_conversation(session: Session, inbound: InboundMessage) -> int | None:
+    """The conversation's id when it and the sender's identity exist already."""
     kind, value = inbound.identity or (None, None)
     if kind is not None:
         try:
             value = normalise_identity(kind, value or "")
         except ValidationFailed:
             return None  # the first-contact path reports it
-    row = session.execute(
-        statements.touch_conversation,
-        {
-            "b_channel": inbound.channel,
-            "b_address": inbound.address,
-            "b_kind": kind,
-            "b_value": value,
-            "b_now": utcnow(),
-        },
-    ).first()
-    if row is None or (kind is not None and row[1] is None):
+    params = {
+        "b_channel": inbound.channel,
+        "b_address": inbound.address,
+        "b_kind": kind,
+        "b_value": value,
+    }
+    row = session.execute(_FIND_CONVERSATION, params).first()
+    if row is None or (kind is not None and row[2] is None):
         return None  # first contact, or a new identity to create
-    return row[0]
+    conversation_id, customer_id, identity_customer_id = row
+    if identity_customer_id not in (None, customer_id):  # the identity was merged elsewhere
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(customer_id=identity_customer_id)
+        )
+    return conversation_id
 
 
 def _message_values(inbound: InboundMessage, conversation_id: int) -> dict[str, object]:
@@ -267,8 +264,12 @@ def handle(
 
 
 def answer_conversation(database: Database, settings: Settings, conversation_id: int) -> int:
-    """Answer a conversation's waiting messages; how many. 0 when another process has it."""
-    with database.transaction() as session:
+    """Answer a conversation's waiting messages; how many. 0 when another process has it.
+
+    Committed asynchronously: the replies leave only after the delivery worker's claim,
+    whose ordinary commit makes this one durable first (see Database.transaction).
+    """
+    with database.transaction(async_commit=True) as session:
         conversation = _lock(session, conversation_id, skip_locked=True)
         if conversation is None:
             return 0
@@ -279,11 +280,16 @@ def answer_conversation(database: Database, settings: Settings, conversation_id:
 
 def _lock(session: Session, conversation_id: int, *, skip_locked: bool) -> Conversation | None:
     """The conversation, locked: one handler per conversation, since the bot's state is read
-    and written. With `skip_locked`, None while another transaction holds it (PostgreSQL)."""
+    and written. With `skip_locked`, None while another transaction holds it (PostgreSQL).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes other answerers, but lets a
+    webhook store the customer's next message meanwhile (its foreign-key check takes
+    FOR KEY SHARE on this row, which FOR UPDATE would make wait for the whole turn).
+    """
     return session.scalar(
         select(Conversation)
         .where(Conversation.id == conversation_id)
-        .with_for_update(skip_locked=skip_locked)
+        .with_for_update(skip_locked=skip_locked, key_share=True)
     )
 
 
@@ -304,6 +310,7 @@ def _answer(
     """Route each waiting message in order and mark it handled; the replies."""
     replies: list[Message] = []
     for message in waiting:
+        conversation.last_message_at = message.created_at
         replies += _route(session, settings, conversation, message)
         message.handled_at = utcnow()
     return replies

@@ -25,6 +25,9 @@ Handler = Callable[[Request], Response]
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
+    disable_nagle_algorithm = True
     server: _TrackingServer
 
     def do_GET(self) -> None:
