@@ -5,16 +5,18 @@ sqlite,postgresql]``. For each database (a temp SQLite file; a scratch PostgreSQ
 database made from ``BENCH_POSTGRES_URL`` and dropped afterwards) it starts
 ``gunicorn -w 2 -k gthread`` serving the real app plus one bare endpoint
 (``bench.channels:bench_app()``, the same server and settings) and one
-``python app.py worker`` for outbound delivery. A second process hosts the Twilio
-and Telegram stand-ins (the replies' destination) and the clients, and measures:
+``python app.py worker``, which answers and delivers. A second process hosts the
+Twilio and Telegram stand-ins (the replies' destination) and the clients, and measures:
 
 1. bare: the bare Flask endpoint, closed loop;
 2. mix: signed webhooks, closed loop, a realistic mix (tracking questions, whole
-   ordering conversations, returns; SMS and Telegram): acknowledged per second, latency,
-   errors; then the time until every message is answered and every reply delivered,
-   which gives the full-path rate;
-3. round trip: a tracking question until its answer reaches the provider (TwiML
-   inline or the stand-in's REST API);
+   ordering conversations, returns; SMS and Telegram): stored and acknowledged per
+   second, latency, errors. First the web tier alone, with the worker stopped (as when
+   the workers have hosts of their own and are busy); then the time until the worker,
+   started again, has answered every message and delivered every reply, which gives
+   the full-path rate; then the same mix again while the worker answers on the same
+   two cores;
+3. round trip: a tracking question until its answer reaches the provider's stand-in;
 4. open loop: tracking questions at half the full-path rate, latency to the answer;
 5. spike: N new customers order the same 50 units through the bot at once ("1
    aeropress for pickup downtown", then "yes"): orders placed, answers, 5xx.
@@ -140,29 +142,52 @@ def seed(database_url: str) -> None:
     database.dispose()
 
 
+class Server:
+    """gunicorn (2 workers) and one `python app.py worker`, which can be stopped and started."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.env, self.url = env, f"http://127.0.0.1:{port}"
+        self.web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "gthread",
+             "--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+             "bench.channels:bench_app()"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        name = f"bench-load-worker-{port}.log"
+        self.log = open(Path(tempfile.gettempdir()) / name, "ab")  # noqa: SIM115
+        self.worker: subprocess.Popen | None = None
+        self.start_worker()
+
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(
+            [sys.executable, "app.py", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            self.worker.wait(timeout=30)
+            self.worker = None
+
+    def close(self) -> None:
+        self.stop_worker()
+        self.web.terminate()
+        self.web.wait(timeout=30)
+        self.log.close()
+
+
 @contextlib.contextmanager
-def serving(env: dict[str, str], port: int) -> Iterator[str]:
-    """gunicorn (2 workers) and one delivery worker, stopped on exit."""
-    url = f"http://127.0.0.1:{port}"
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "gthread",
-         "--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "bench.channels:bench_app()"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    log = open(Path(tempfile.gettempdir()) / f"bench-load-worker-{port}.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [sys.executable, "app.py", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
+def serving(env: dict[str, str], port: int) -> Iterator[Server]:
+    server = Server(env, port)
     try:
-        wait_until_up(url)
-        yield url
+        wait_until_up(server.url)
+        yield server
     finally:
-        for process in (web, worker):
-            process.terminate()
-        for process in (web, worker):
-            process.wait(timeout=30)
-        log.close()
+        server.close()
 
 
 class Backlog:
@@ -345,12 +370,8 @@ class Client:
             return self.sms(address, text)
         return self.telegram_message(int(address), text)
 
-    def answered_at(
-        self, channel: str, address: str, response: requests.Response, seen: int
-    ) -> float | None:
-        """When the answer reached the provider: in the TwiML, or later through the stand-in."""
-        if channel == "sms" and "<Message>" in response.text:
-            return time.monotonic()
+    def answered_at(self, address: str, seen: int) -> float | None:
+        """When the answer (the reply after the `seen` earlier ones) reached the stand-in."""
         return self.replies.wait(address, seen + 1, timeout=30)
 
 
@@ -445,7 +466,7 @@ def round_trip(client: Client, seconds: float, clients: int) -> Sample:
         response = client.send(channel, address, SCRIPTS["track"][0])
         if response.status_code >= 400:
             return response.status_code, channel
-        if client.answered_at(channel, address, response, seen) is None:
+        if client.answered_at(address, seen) is None:
             print(f"no answer in 30 s: {channel} {address}", file=sys.stderr)
             return 599, channel  # counted as an error: no answer
         return 200, channel
@@ -468,7 +489,7 @@ def open_loop(client: Client, rate: float, seconds: float) -> Sample:
         phone = phones[number % len(phones)]
         seen = client.replies.count(phone)
         response = client.sms(phone, SCRIPTS["track"][0])
-        answered = client.answered_at("sms", phone, response, seen)
+        answered = client.answered_at(phone, seen)
         with lock:
             status = response.status_code if answered is not None else 599
             sample.add(status, (answered or time.monotonic()) - due)
@@ -484,11 +505,9 @@ def spike(client: Client, customers: int) -> dict[str, object]:
     phones = [f"+1555900{i:04d}" for i in range(customers)]
     result: dict[str, object] = {"phones": phones}
     counting = threading.Lock()
-    inline: dict[str, int] = defaultdict(int)  # answers that came in the TwiML, per phone
     with ThreadPoolExecutor(max_workers=200) as pool:
         for step, text in enumerate(["1 aeropress for pickup downtown", "yes"], start=1):
             sample = Sample()
-            inline_before = sum(inline.values())
             started = time.monotonic()
 
             def send(phone: str, text: str = text, sample: Sample = sample) -> None:
@@ -496,16 +515,14 @@ def spike(client: Client, customers: int) -> dict[str, object]:
                 response = client.sms(phone, text)
                 with counting:
                     sample.add(response.status_code, time.monotonic() - sent)
-                    if "<Message>" in response.text:
-                        inline[phone] += 1
 
             list(pool.map(send, phones))
             acked = time.monotonic() - started
-            # An answer is in the TwiML or arrives at the stand-in; wait for every one.
+            # Every answer arrives at the stand-in; wait for all of them.
             deadline = time.monotonic() + 120
             unanswered = phones
             while unanswered and time.monotonic() < deadline:
-                unanswered = [p for p in phones if inline[p] + client.replies.count(p) < step]
+                unanswered = [p for p in phones if client.replies.count(p) < step]
                 time.sleep(0.2)
             sample.elapsed = acked
             result[f"step{step}"] = {
@@ -513,7 +530,6 @@ def spike(client: Client, customers: int) -> dict[str, object]:
                 "acked_in": acked,
                 "answered_in": time.monotonic() - started,
                 "unanswered": len(unanswered),
-                "inline": sum(inline.values()) - inline_before,
             }
     return result
 
@@ -594,20 +610,27 @@ def run(
         began = time.monotonic()
         seed(database_url)
         backlog = Backlog(database_url)
-        with serving(env, port) as url:
+        with serving(env, port) as server:
             ready = time.monotonic() - began
             print(f"\n## {kind}: gunicorn -w {WORKERS} -k gthread --threads {THREADS} + one "
                   f"`app.py worker`; {args.clients} clients; ready in {ready:.0f} s")  # fmt: skip
-            conn.send(("url", {"url": url}))
+            conn.send(("url", {"url": server.url}))
             conn.recv()
             ask = lambda command, **kw: (conn.send((command, kw)), conn.recv())[1]  # noqa: E731
             ask("bare", seconds=1, clients=args.clients)  # warm up
             ask("mix", seconds=1, clients=args.clients)
             backlog.drain(120)
             bare = ask("bare", seconds=args.seconds, clients=args.clients)
-            mix = ask("mix", seconds=args.seconds, clients=args.clients)
-            drain = backlog.drain(180)
-            full_rate = len(mix.latencies) / (mix.elapsed + drain)
+            # The web tier alone: the worker is stopped, so answering waits (as when the
+            # workers run on hosts of their own and are busy); then it answers the backlog.
+            server.stop_worker()
+            intake = ask("mix", seconds=args.seconds, clients=args.clients)
+            server.start_worker()
+            drain = backlog.drain(300)
+            full_rate = len(intake.latencies) / (intake.elapsed + drain)
+            # The same while the worker answers on the same two cores.
+            shared = ask("mix", seconds=args.seconds, clients=args.clients)
+            backlog.drain(300)
             trip = ask("round_trip", seconds=args.seconds, clients=4)
             backlog.drain(60)
             target = full_rate / 2
@@ -615,14 +638,18 @@ def run(
             backlog.drain(60)
             print(HEADER)
             print(line("bare Flask endpoint (same server)", bare))
-            print(line("signed webhooks, mix: stored and acknowledged", mix))
+            print(line("signed webhooks, mix: stored and acknowledged", intake))
+            print(line("  the same, worker answering on the same cores", shared))
             print(line("round trip: tracking question -> answer at provider", trip))
             print(line(f"tracking question, open loop at {target:.1f}/s (50%)", steady))
-            print(f"\nratio acknowledged / bare: {mix.rate() / bare.rate():.3f}")
-            print(f"mix handled and delivered: {len(mix.latencies)} messages in "
-                  f"{mix.elapsed:.1f} s + {drain:.1f} s drain = {full_rate:.1f} msgs/s full path "
-                  f"(ratio to bare {full_rate / bare.rate():.3f})")  # fmt: skip
-            print("mix sent: " + ", ".join(f"{k} {v}" for k, v in sorted(mix.by_kind.items())))
+            ratio, shared_ratio = intake.rate() / bare.rate(), shared.rate() / bare.rate()
+            print(f"\nratio acknowledged / bare: {ratio:.3f} "
+                  f"(worker answering on the same cores: {shared_ratio:.3f})")  # fmt: skip
+            print(f"mix handled and delivered: {len(intake.latencies)} messages in "
+                  f"{intake.elapsed:.1f} s + {drain:.1f} s to answer and deliver them = "
+                  f"{full_rate:.1f} msgs/s full path (ratio to bare "
+                  f"{full_rate / bare.rate():.3f})")  # fmt: skip
+            print("mix sent: " + ", ".join(f"{k} {v}" for k, v in sorted(intake.by_kind.items())))
             outcome = ask("spike", customers=args.spike)
             orders, units, answered = backlog.spike_outcome(outcome["phones"])
             print(f"\nspike: {args.spike} customers, {SPIKE_UNITS} x {SPIKE_SKU} at {SPIKE_STORE}")
@@ -630,7 +657,7 @@ def run(
                 s = outcome[step]
                 p50, _, p99 = s["sample"].percentiles()
                 print(f"  {step}: acknowledged all in {s['acked_in']:.1f} s, every answer "
-                      f"in {s['answered_in']:.1f} s ({s['inline']} inline), unanswered "
+                      f"in {s['answered_in']:.1f} s, unanswered "
                       f"{s['unanswered']}, ack p50 {p50:.0f} ms p99 {p99:.0f} ms, errors "
                       f"{s['sample'].errors}, 5xx {s['sample'].server_errors}")  # fmt: skip
             print(f"  orders holding {SPIKE_SKU}: {orders}, units {units} (expected exactly "

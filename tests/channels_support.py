@@ -60,9 +60,8 @@ def make_app(db_url: str, *envs: dict[str, str], **overrides: object) -> Flask:
     for env in envs:
         values.update(settings_from(env))
     values.update(overrides)
-    settings = load_settings(
-        database_url=db_url, secret_key="test-secret", outbox_backoff_seconds=0, **values
-    )
+    values.setdefault("outbox_backoff_seconds", 0)  # retries due at once, unless a test says
+    settings = load_settings(database_url=db_url, secret_key="test-secret", **values)
     app = create_app(settings)
     app.config["TESTING"] = True
     return app

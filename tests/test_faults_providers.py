@@ -35,6 +35,7 @@ def app(app_factory, twilio_server, telegram_server, smtp_server):  # type: igno
         telegram_server.settings(),
         smtp_server.settings(),
         outbox_max_attempts=50,  # the outage must not turn them into dead letters
+        outbox_backoff_seconds=1,  # nor 50 instant retries within it
     )
 
 
