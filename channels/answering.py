@@ -31,7 +31,10 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 THREADS = 4
-POLL_SECONDS = 0.05  # a read on a partial index: it takes no lock and costs microseconds
+# How often the dispatcher looks without being woken. On SQLite that is how it learns of
+# messages stored by other processes (a read on a partial index that takes no lock); on
+# PostgreSQL NOTIFY wakes it, and the look only catches retries and missed wake-ups.
+POLL_SECONDS = {"sqlite": 0.02, "postgresql": 0.5}
 BATCH = 100  # conversations looked at per round
 RETRY_FAILED_SECONDS = 5.0  # a conversation whose answering raised waits this long
 
@@ -89,7 +92,7 @@ class Dispatcher:
             except Exception:  # the database restarting, say: keep looking
                 log.exception("looking for unanswered messages failed; retrying")
                 self.stop.wait(RETRY_FAILED_SECONDS)
-            wakeup.INBOUND.wait(POLL_SECONDS)
+            wakeup.INBOUND.wait(POLL_SECONDS[self.database.engine.dialect.name])
 
     def _hand_out(self, conversations: list[int]) -> None:
         now = time.monotonic()

@@ -193,8 +193,8 @@ def test_postgres_notify_wakes_a_worker_in_another_process(
     app, twilio_server, slow_bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     if app.extensions["db"].is_sqlite:
-        pytest.skip("SQLite has no NOTIFY; workers poll it every POLL_SECONDS")
-    monkeypatch.setattr(answering, "POLL_SECONDS", 30)  # only the notification can wake it
+        pytest.skip("SQLite has no NOTIFY; workers poll it every POLL_SECONDS['sqlite']")
+    monkeypatch.setitem(answering.POLL_SECONDS, "postgresql", 30)  # only NOTIFY can wake it
     wait_until(lambda: answering.waiting_conversations(app.extensions["db"]) == [])
     time.sleep(0.2)  # the dispatcher is asleep in its (now long) wait
     other_process = Database(app.extensions["settings"].database_url)
