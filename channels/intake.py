@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, Integer, Select, Table, bindparam, select, text, update
+from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.texts import say
@@ -77,13 +77,7 @@ def accept(
     within: Callable[[Session], None] | None = None,
 ) -> IntakeResult:
     """Store a message for the answering workers and wake them: all a webhook waits for."""
-
-    def signalled(session: Session) -> None:
-        if within is not None:
-            within(session)
-        wakeup.INBOUND.send(session)
-
-    message_id, conversation_id, duplicate = store(database, inbound, signalled)
+    message_id, conversation_id, duplicate = store(database, inbound, within, wake=wakeup.INBOUND)
     if not duplicate:
         wakeup.INBOUND.wake()
     return IntakeResult(message_id, duplicate, conversation_id=conversation_id)
@@ -93,8 +87,11 @@ def store(
     database: Database,
     inbound: InboundMessage,
     within: Callable[[Session], None] | None = None,
+    *,
+    wake: wakeup.Signal | None = None,
 ) -> tuple[int, int, bool]:
     """Save the message; returns (message id, conversation id, was it a duplicate).
+    With `wake`, a new message notifies that signal's listeners on commit (PostgreSQL).
 
     This is what a webhook waits for before it may acknowledge, so a returning
     customer's message costs two prebuilt statements and a commit (find the
@@ -110,8 +107,12 @@ def store(
         conversation_id = _known_conversation(session, inbound)
         if conversation_id is None:
             conversation_id = _conversation(session, inbound).id
+        notify = wake is not None and not database.is_sqlite
+        values = _message_values(inbound, conversation_id)
+        if notify:
+            values["notify_channel"] = wake.channel
         message_id = session.execute(
-            _INSERT_MESSAGE, _message_values(inbound, conversation_id)
+            _INSERT_MESSAGE_AND_NOTIFY if notify else _INSERT_MESSAGE, values
         ).scalar()
         if message_id is None:  # the same provider message, stored before (or concurrently)
             existing = _stored(session, inbound)
@@ -137,21 +138,28 @@ def _find_conversation_statement() -> Select[tuple[int, int, int | None]]:
     )
 
 
-# Built once: building and compiling them per message cost milliseconds. The insert is
-# text because SQLAlchemy does not cache the compiled form of on_conflict_do_nothing();
-# SQLite and PostgreSQL both speak this upsert.
-_FIND_CONVERSATION = _find_conversation_statement()
-_INSERT_MESSAGE = (
-    text(
-        "INSERT INTO messages (conversation_id, direction, author, author_id, channel,"
-        " provider_id, text, payload, created_at)"
-        " VALUES (:conversation_id, :direction, :author, :author_id, :channel,"
-        " :provider_id, :text, :payload, :created_at)"
-        " ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+def _insert_message(returning: str) -> TextClause:
+    """Insert-or-ignore a message. Text, because SQLAlchemy does not cache the compiled
+    form of on_conflict_do_nothing(); SQLite and PostgreSQL both speak this upsert."""
+    return (
+        text(
+            "INSERT INTO messages (conversation_id, direction, author, author_id, channel,"
+            " provider_id, text, payload, created_at)"
+            " VALUES (:conversation_id, :direction, :author, :author_id, :channel,"
+            " :provider_id, :text, :payload, :created_at)"
+            f" ON CONFLICT (channel, provider_id) DO NOTHING RETURNING {returning}"
+        )
+        .bindparams(bindparam("payload", type_=JSON), bindparam("created_at", type_=UTCDateTime))
+        .columns(id=Integer)
     )
-    .bindparams(bindparam("payload", type_=JSON), bindparam("created_at", type_=UTCDateTime))
-    .columns(id=Integer)
-)
+
+
+# Built once: building and compiling them per message cost milliseconds.
+_FIND_CONVERSATION = _find_conversation_statement()
+_INSERT_MESSAGE = _insert_message("id")
+# PostgreSQL: the NOTIFY rides on the insert (no round trip of its own), only when the
+# row is new, and is delivered when the transaction commits.
+_INSERT_MESSAGE_AND_NOTIFY = _insert_message("id, pg_notify(:notify_channel, '')")
 
 
 def _known_conversation(session: Session, inbound: InboundMessage) -> int | None:

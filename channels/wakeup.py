@@ -1,10 +1,10 @@
 """Wake-ups: tell whoever waits for new work that there is some, at once, across processes.
 
-A `Signal` is a named wake-up. Sending it inside a transaction on PostgreSQL issues
-`pg_notify`, which PostgreSQL delivers when (and only if) that transaction commits, to
-every process that runs `listen()`; in the sending process it also sets an Event (call
-`wake()` after the commit). On SQLite there is nothing to listen to, so waiters also
-poll: `wait()` always returns after its timeout.
+A `Signal` is a named wake-up. On PostgreSQL a transaction that runs
+`pg_notify(signal.channel, '')` (intake does it in its insert) wakes every process that
+runs `listen()` when, and only if, it commits; within one process `wake()` sets an Event.
+On SQLite there is nothing to listen to, so waiters also poll: `wait()` always returns
+after its timeout.
 """
 
 from __future__ import annotations
@@ -13,26 +13,18 @@ import logging
 import threading
 
 import psycopg
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from db import Database
 
 log = logging.getLogger(__name__)
 
 LISTEN_RECONNECT_SECONDS = 1.0
-_NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
 class Signal:
     def __init__(self, channel: str) -> None:
         self.channel = channel
         self._event = threading.Event()
-
-    def send(self, session: Session) -> None:
-        """Within the transaction that made the work: listeners hear it on commit."""
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(_NOTIFY, {"channel": self.channel})
 
     def wake(self) -> None:
         """Wake this process's waiters (after the commit)."""

@@ -200,7 +200,7 @@ def test_postgres_notify_wakes_a_worker_in_another_process(
     other_process = Database(app.extensions["settings"].database_url)
     try:
         # stored with the notification but without this process's in-memory wake-up
-        intake.store(other_process, sms("wake up", "SM9"), wakeup.INBOUND.send)
+        intake.store(other_process, sms("wake up", "SM9"), wake=wakeup.INBOUND)
         wait_until(lambda: len(twilio_server.messages) == 1, timeout=5)
     finally:
         other_process.dispose()

@@ -1,10 +1,10 @@
 """PostgreSQL restarted in the middle of webhook traffic; the app recovers by itself.
 
 Telegram updates are posted over real HTTP to the app served in a thread, with the
-delivery worker running, while the (shared, local) PostgreSQL server restarts.
-Like Telegram, the sender retries an update until it gets a 2xx. Afterwards the same
-process, not restarted, answers again (pool_pre_ping), and every update is stored
-once and answered once, in order per chat.
+worker running, while the (shared, local) PostgreSQL server restarts. Like Telegram,
+the sender retries an update until it gets a 2xx. Afterwards the same process, not
+restarted, answers again (SQLAlchemy replaces the stale connections), and every update
+is stored once and answered once, in order per chat.
 """
 
 from __future__ import annotations
