@@ -1,10 +1,10 @@
-"""Signed SMS webhooks handled per second, through the whole path, under gunicorn.
+"""Signed SMS webhooks from first-time senders acknowledged per second, under gunicorn.
 
 Run from the repo root: ``python bench/channels.py [--seconds 5] [--clients 8]``.
 Starts the Twilio stand-in and ``gunicorn -w 2`` serving the real app (SQLite in a
-temp dir unless DATABASE_URL is set), then measures in the same run:
-- POST /webhooks/twilio/sms: a signed Twilio form from many numbers; signature check,
-  intake (store, customer, conversation), the real bot, outbox, TwiML answer;
+temp dir unless DATABASE_URL is set), with no worker, then measures in the same run:
+- POST /webhooks/twilio/sms: a signed Twilio form, each from a new number: signature
+  check and intake's first-contact path (customer, identity, conversation, message);
 - GET /bench/bare: a bare Flask endpoint on the same server, for the ceiling;
 and prints both rates and their ratio.
 """
@@ -153,7 +153,7 @@ def main() -> None:
             f"gunicorn -w {WORKERS} -k gthread --threads {THREADS}, {args.clients} clients, "
             f"{args.seconds:.0f} s each, database {engine}"
         )
-        print(f"signed SMS webhooks (whole path): {sms_rate:8.1f} /s  ({sms_errors} errors)")
+        print(f"first-contact SMS acknowledged:   {sms_rate:8.1f} /s  ({sms_errors} errors)")
         print(f"bare Flask endpoint:              {bare_rate:8.1f} /s  ({bare_errors} errors)")
         print(f"ratio SMS / bare:                 {sms_rate / bare_rate:8.3f}")
     finally:
