@@ -38,6 +38,8 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    # Moves on every change: the bot's catalogue cache rebuilds when the newest one moves.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def alias_list(self) -> list[str]:
@@ -57,6 +59,7 @@ class Location(Base):
     # Lower ships delivery orders first; see inventory.choose_delivery_location.
     priority: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Stock(Base):

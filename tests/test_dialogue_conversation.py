@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from bot.catalog_cache import CatalogCache
 from bot.nlu import parse
 from bot.texts import load
@@ -102,6 +104,18 @@ def test_catalog_cache_sees_new_products(db):
         )
     with db.transaction() as session:
         found = [e.value for e in parse("2 lemon drizzle cakes", cache.get(session)).entities]
+    assert "CAKE-LEM" in found
+
+
+def test_catalog_cache_sees_an_edit_that_keeps_every_length(db):
+    cache = CatalogCache(check_seconds=0)
+    with db.transaction() as session:
+        session.add(Product(sku="CAKE-LEM", name="Lemon Drizzle Cake", price=4, aliases="lime"))
+    with db.transaction() as session:
+        cache.get(session)
+        session.scalar(select(Product).where(Product.sku == "CAKE-LEM")).aliases = "zest"
+    with db.transaction() as session:
+        found = [e.value for e in parse("2 zest please", cache.get(session)).entities]
     assert "CAKE-LEM" in found
 
 

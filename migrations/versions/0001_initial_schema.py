@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 21:34:58.890007
+Create Date: 2026-11-27 22:57:26.330386
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("hours", sa.Text(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_locations")),
         sa.UniqueConstraint("code", name=op.f("uq_locations_code")),
     )
@@ -133,6 +134,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("low_stock_threshold", sa.Integer(), nullable=False),
+        sa.Column("updated_at", db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("sku", name=op.f("uq_products_sku")),
     )
