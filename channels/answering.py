@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from channels import delivery, intake, wakeup
 from channels.models import Message
@@ -36,21 +36,26 @@ THREADS = 4
 # PostgreSQL NOTIFY wakes it, and the look only catches retries and missed wake-ups.
 POLL_SECONDS = {"sqlite": 0.02, "postgresql": 0.5}
 BATCH = 100  # conversations looked at per round
+MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, for the duplicates
+QUEUED_PER_THREAD = 2  # conversations handed out ahead of the answering threads
+LOOK_INTERVAL_SECONDS = 0.01  # a burst of wake-ups within it makes one look
 RETRY_FAILED_SECONDS = 5.0  # a conversation whose answering raised waits this long
 
 
 def waiting_conversations(database: Database, limit: int = BATCH) -> list[int]:
-    """Conversations with unanswered inbound messages, the longest waiting first."""
+    """Conversations with unanswered inbound messages, the longest waiting first.
+
+    Reads the oldest unanswered messages off the partial index in id order, so a look
+    costs the same however long the backlog is (a GROUP BY over all of it did not).
+    """
     with database.reading() as session:
-        return list(
-            session.scalars(
-                select(Message.conversation_id)
-                .where(Message.direction == "in", Message.handled_at.is_(None))
-                .group_by(Message.conversation_id)
-                .order_by(func.min(Message.id))
-                .limit(limit)
-            )
+        ids = session.scalars(
+            select(Message.conversation_id)
+            .where(Message.direction == "in", Message.handled_at.is_(None))
+            .order_by(Message.id)
+            .limit(limit * MESSAGES_PER_CONVERSATION)
         )
+        return list(dict.fromkeys(ids))[:limit]
 
 
 def answer_waiting(database: Database, settings: Settings) -> int:
@@ -79,25 +84,30 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._in_hand: set[int] = set()
         self._failed_until: dict[int, float] = {}
+        self.threads = THREADS
 
-    def start(self, threads: int = THREADS) -> None:
-        for number in range(threads):
+    def start(self) -> None:
+        for number in range(self.threads):
             threading.Thread(target=self._answer, name=f"answering-{number}", daemon=True).start()
         threading.Thread(target=self._dispatch, name="answering-dispatch", daemon=True).start()
 
     def _dispatch(self) -> None:
         while not self.stop.is_set():
             try:
-                self._hand_out(waiting_conversations(self.database))
+                if self._jobs.qsize() < self.threads:  # else the threads have enough to do
+                    self._hand_out(waiting_conversations(self.database))
             except Exception:  # the database restarting, say: keep looking
                 log.exception("looking for unanswered messages failed; retrying")
                 self.stop.wait(RETRY_FAILED_SECONDS)
+            self.stop.wait(LOOK_INTERVAL_SECONDS)
             wakeup.INBOUND.wait(POLL_SECONDS[self.database.engine.dialect.name])
 
     def _hand_out(self, conversations: list[int]) -> None:
         now = time.monotonic()
         with self._lock:
             for conversation_id in conversations:
+                if self._jobs.qsize() >= self.threads * QUEUED_PER_THREAD:
+                    return  # the rest at a later look, fresher
                 if conversation_id in self._in_hand:
                     continue
                 if self._failed_until.get(conversation_id, 0) > now:

@@ -57,8 +57,8 @@ class Message(Base):
         # What the answering workers look for many times a second: only unanswered rows.
         Index(
             "ix_messages_unanswered",
-            "conversation_id",
             "id",
+            "conversation_id",
             sqlite_where=text(UNANSWERED),
             postgresql_where=text(UNANSWERED),
         ),

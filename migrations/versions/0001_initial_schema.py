@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 22:57:26.330386
+Create Date: 2026-11-27 23:00:13.474529
 """
 
 from __future__ import annotations
@@ -369,7 +369,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_created_at"), ["created_at"], unique=False)
         batch_op.create_index(
             "ix_messages_unanswered",
-            ["conversation_id", "id"],
+            ["id", "conversation_id"],
             unique=False,
             sqlite_where=sa.text("direction = 'in' AND handled_at IS NULL"),
             postgresql_where=sa.text("direction = 'in' AND handled_at IS NULL"),
