@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.texts import say
@@ -94,32 +95,62 @@ def store(
     With `wake`, a new message notifies that signal's listeners on commit (PostgreSQL).
 
     This is what a webhook waits for before it may acknowledge, so a returning
-    customer's message costs two prebuilt statements and a commit (find the
-    conversation and the identity's customer; insert-or-ignore the message); only a
-    first contact goes through the ORM to create the customer and the conversation.
-    Neither statement waits for an answer in progress: the conversation row is only
-    read (its `last_message_at` is set when the message is answered), and the
-    answering lock (FOR NO KEY UPDATE) lets the message's foreign key be checked.
+    customer's message costs two prebuilt statements (find the conversation and the
+    identity's customer; insert-or-ignore the message); only a first contact goes
+    through the ORM to create the customer and the conversation. Neither statement
+    waits for an answer in progress: the conversation row is only read (its
+    `last_message_at` is set when the message is answered), and the answering lock
+    (FOR NO KEY UPDATE) lets the message's foreign key be checked.
+
+    On PostgreSQL the two run in autocommit, one round trip each (a transaction
+    around them would add BEGIN and COMMIT): the insert is the only write, and it
+    commits, durably, before the webhook acknowledges.
     """
+    notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
+    if within is None and not database.is_sqlite:
+        autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit as connection:
+            stored = _store(connection, inbound, notify_channel)
+        if stored is not None:
+            return stored
     with database.transaction() as session:
         if within is not None:
             within(session)
-        conversation_id = _known_conversation(session, inbound)
-        if conversation_id is None:
-            conversation_id = _conversation(session, inbound).id
-        notify = wake is not None and not database.is_sqlite
-        values = _message_values(inbound, conversation_id)
-        if notify:
-            values["notify_channel"] = wake.channel
-        message_id = session.execute(
-            _INSERT_MESSAGE_AND_NOTIFY if notify else _INSERT_MESSAGE, values
-        ).scalar()
-        if message_id is None:  # the same provider message, stored before (or concurrently)
-            existing = _stored(session, inbound)
-            if existing is None:
-                raise RuntimeError(f"message {inbound.provider_id} conflicted but is not stored")
-            return existing.id, existing.conversation_id, True
+        stored = _store(
+            session, inbound, notify_channel, lambda: _conversation(session, inbound).id
+        )
+        assert stored is not None
+        return stored
+
+
+def _store(
+    executor: Session | Connection,
+    inbound: InboundMessage,
+    notify_channel: str | None,
+    first_contact: Callable[[], int] | None = None,
+) -> tuple[int, int, bool] | None:
+    """Insert the message; None if it is a first contact and `first_contact` is not given."""
+    conversation_id = _known_conversation(executor, inbound)
+    if conversation_id is None:
+        if first_contact is None:
+            return None
+        conversation_id = first_contact()
+    values = _message_values(inbound, conversation_id)
+    if notify_channel is not None:
+        values["notify_channel"] = notify_channel
+    insert = _INSERT_MESSAGE if notify_channel is None else _INSERT_MESSAGE_AND_NOTIFY
+    message_id = executor.execute(insert, values).scalar()
+    if message_id is not None:
         return message_id, conversation_id, False
+    # the same provider message, stored before (or concurrently)
+    existing = executor.execute(
+        select(Message.id, Message.conversation_id).where(
+            Message.channel == inbound.channel, Message.provider_id == inbound.provider_id
+        )
+    ).first()
+    if existing is None:
+        raise RuntimeError(f"message {inbound.provider_id} conflicted but is not stored")
+    return existing[0], existing[1], True
 
 
 def _find_conversation_statement() -> Select[tuple[int, int, int | None]]:
@@ -162,7 +193,7 @@ _INSERT_MESSAGE = _insert_message("id")
 _INSERT_MESSAGE_AND_NOTIFY = _insert_message("id, pg_notify(:notify_channel, '')")
 
 
-def _known_conversation(session: Session, inbound: InboundMessage) -> int | None:
+def _known_conversation(executor: Session | Connection, inbound: InboundMessage) -> int | None:
     """The conversation's id when it and the sender's identity exist already."""
     kind, value = inbound.identity or (None, None)
     if kind is not None:
@@ -176,12 +207,12 @@ def _known_conversation(session: Session, inbound: InboundMessage) -> int | None
         "b_kind": kind,
         "b_value": value,
     }
-    row = session.execute(_FIND_CONVERSATION, params).first()
+    row = executor.execute(_FIND_CONVERSATION, params).first()
     if row is None or (kind is not None and row[2] is None):
         return None  # first contact, or a new identity to create
     conversation_id, customer_id, identity_customer_id = row
     if identity_customer_id not in (None, customer_id):  # the identity was merged elsewhere
-        session.execute(
+        executor.execute(
             update(Conversation)
             .where(Conversation.id == conversation_id)
             .values(customer_id=identity_customer_id)
@@ -206,16 +237,6 @@ def _message_values(inbound: InboundMessage, conversation_id: int) -> dict[str, 
         },
         "created_at": utcnow(),
     }
-
-
-def _stored(session: Session, inbound: InboundMessage) -> Message | None:
-    if inbound.provider_id is None:
-        return None
-    return session.scalar(
-        select(Message).where(
-            Message.channel == inbound.channel, Message.provider_id == inbound.provider_id
-        )
-    )
 
 
 def _conversation(session: Session, inbound: InboundMessage) -> Conversation:
