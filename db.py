@@ -22,6 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlite_lock import WriterLock
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 READ_ONLY = "read_only"  # execution option: a SQLite transaction that takes no write lock
 
@@ -92,6 +93,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
+        # A commit that crosses this many WAL pages checkpoints in place, holding the write
+        # lock through an fsync; workers checkpoint in the background long before that.
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -159,6 +163,15 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database without blocking writers (PASSIVE), so
+        no writer's commit has to do it while holding the write lock."""
+        connection = self.engine.raw_connection()  # outside any transaction, as it must be
+        try:
+            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -99,8 +99,8 @@ class Dispatcher:
             except Exception:  # the database restarting, say: keep looking
                 log.exception("looking for unanswered messages failed; retrying")
                 self.stop.wait(RETRY_FAILED_SECONDS)
-            self.stop.wait(LOOK_INTERVAL_SECONDS)
-            wakeup.INBOUND.wait(POLL_SECONDS[self.database.engine.dialect.name])
+            if wakeup.INBOUND.wait(POLL_SECONDS[self.database.engine.dialect.name]):
+                self.stop.wait(LOOK_INTERVAL_SECONDS)  # let a burst of wake-ups gather
 
     def _hand_out(self, conversations: list[int]) -> None:
         now = time.monotonic()

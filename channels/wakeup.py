@@ -30,10 +30,11 @@ class Signal:
         """Wake this process's waiters (after the commit)."""
         self._event.set()
 
-    def wait(self, timeout: float) -> None:
-        """Until woken, or `timeout` seconds."""
-        self._event.wait(timeout)
+    def wait(self, timeout: float) -> bool:
+        """Until woken (True), or `timeout` seconds (False)."""
+        woken = self._event.wait(timeout)
         self._event.clear()
+        return woken
 
 
 INBOUND = Signal("inbound_message")

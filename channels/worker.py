@@ -12,6 +12,7 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 1.0
+CHECKPOINT_SECONDS = 1.0
 
 
 def run_delivery(database: Database, settings: Settings, stop: threading.Event) -> None:
@@ -27,6 +28,15 @@ def run_delivery(database: Database, settings: Settings, stop: threading.Event) 
             delivery.wait_for_work(IDLE_SECONDS)
 
 
+def run_checkpoints(database: Database, settings: Settings, stop: threading.Event) -> None:
+    """SQLite: checkpoint the WAL every second, off the writers' path."""
+    while not stop.wait(CHECKPOINT_SECONDS):
+        try:
+            database.checkpoint()
+        except Exception:  # busy or locked this time: the next one will do
+            log.exception("WAL checkpoint failed; continuing")
+
+
 def start(database: Database, settings: Settings) -> threading.Event:
     """Start the worker threads (daemons); set the returned event to stop them."""
     stop = threading.Event()
@@ -35,6 +45,8 @@ def start(database: Database, settings: Settings) -> threading.Event:
     jobs = [("outbox-delivery", run_delivery)]
     if settings.imap_enabled:
         jobs.append(("imap-reader", email_in.run_reader))
+    if database.is_sqlite:
+        jobs.append(("sqlite-checkpoint", run_checkpoints))
     for name, job in jobs:
         threading.Thread(
             target=job, args=(database, settings, stop), name=name, daemon=True
