@@ -1,0 +1,111 @@
+"""The Database wrapper: SQLite's queued writers and lock-free reads, checkpoints, async commits."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from db import Database
+from sqlite_lock import WriterLock
+
+HOLD_SECONDS = 0.4
+
+
+def _hold(lock: WriterLock, holding: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+    with lock:
+        holding.set()
+        time.sleep(HOLD_SECONDS)
+
+
+def test_writer_lock_excludes_another_process_even_after_a_fork(tmp_path: Path) -> None:
+    lock = WriterLock(str(tmp_path / "shop.db"))
+    with lock:  # opened here, before the fork: the child must not share this lock
+        pass
+    context = multiprocessing.get_context("fork")
+    holding = context.Event()
+    child = context.Process(target=_hold, args=(lock, holding))
+    child.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with lock:
+            waited = time.monotonic() - started
+    finally:
+        child.join(10)
+    assert waited >= HOLD_SECONDS / 2  # it queued until the other process let go
+
+
+def test_writer_lock_is_reentrant_within_a_thread(tmp_path: Path) -> None:
+    lock = WriterLock(str(tmp_path / "shop.db"))
+    with lock, lock:
+        pass
+    acquired = threading.Event()
+
+    def other() -> None:
+        with lock:
+            acquired.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert acquired.wait(5)  # released fully once the outer block ended
+    thread.join()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    database = Database(f"sqlite:///{tmp_path}/shop.db")
+    with database.transaction() as session:
+        session.execute(text("CREATE TABLE notes (body TEXT)"))
+    yield database
+    database.dispose()
+
+
+def test_a_read_does_not_wait_for_a_writer(sqlite_db: Database) -> None:
+    writing, done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with sqlite_db.transaction() as session:
+            session.execute(text("INSERT INTO notes VALUES ('not yet committed')"))
+            writing.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(5)
+        started = time.monotonic()
+        with sqlite_db.reading() as session:
+            assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+        assert time.monotonic() - started < 1
+    finally:
+        done.set()
+        thread.join()
+
+
+def test_checkpoint_copies_the_whole_wal_into_the_database(sqlite_db: Database) -> None:
+    with sqlite_db.transaction() as session:
+        for number in range(200):
+            session.execute(text("INSERT INTO notes VALUES (:body)"), {"body": f"note {number}"})
+    sqlite_db.checkpoint()
+    connection = sqlite_db.engine.raw_connection()
+    try:
+        busy, frames, copied = connection.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        ).fetchone()
+    finally:
+        connection.close()
+    assert busy == 0 and frames == copied
+
+
+def test_async_commit_is_only_for_its_own_transaction(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    with db.transaction(async_commit=True) as session:
+        assert session.scalar(text("SHOW synchronous_commit")) == "off"
+    with db.transaction() as session:
+        assert session.scalar(text("SHOW synchronous_commit")) == "on"
