@@ -4,7 +4,7 @@ A webhook only stores the message and acknowledges it (`intake.accept`), so the 
 processes spend their time on acknowledgements, which providers time out on. The
 answering happens here, in every `python app.py worker` process (and in the process of
 `python app.py`): a dispatcher looks for conversations with unanswered messages and
-hands each to one of `THREADS` answering threads. Within a process a conversation is
+hands each to one of its answering threads (`THREADS`). Within a process a conversation is
 given to one thread at a time; across processes its row lock does the same (SKIP LOCKED
 on PostgreSQL), so one customer's messages are answered one by one, in order.
 
@@ -30,7 +30,9 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-THREADS = 4
+# Answering threads per process. SQLite has one writer: more threads there only queue
+# for it and take turns with the GIL, which shows in the answers' tail latency.
+THREADS = {"sqlite": 1, "postgresql": 4}
 # How often the dispatcher looks without being woken. On SQLite that is how it learns of
 # messages stored by other processes (a read on a partial index that takes no lock); on
 # PostgreSQL NOTIFY wakes it, and the look only catches retries and missed wake-ups.
@@ -84,7 +86,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._in_hand: set[int] = set()
         self._failed_until: dict[int, float] = {}
-        self.threads = THREADS
+        self.threads = THREADS[database.engine.dialect.name]
 
     def start(self) -> None:
         for number in range(self.threads):
