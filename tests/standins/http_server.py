@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 HOST = "127.0.0.1"
+FINISH_SECONDS = 5.0  # how long an outage waits for the requests being answered
 
 Handler = Callable[[Request], Response]
 
@@ -37,6 +38,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        with self.server.answering(self.connection):
+            self._answer()
+
+    def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = urlsplit(self.path)
         request = EnvironBuilder(
@@ -71,6 +76,8 @@ class _TrackingServer(ThreadingHTTPServer):
         self.accepted = 0
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._answering: set[socket.socket] = set()
+        self._idle = threading.Condition()
         super().__init__((HOST, port), _RequestHandler)
 
     def process_request(self, request, client_address) -> None:
@@ -84,7 +91,23 @@ class _TrackingServer(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    @contextlib.contextmanager
+    def answering(self, connection: socket.socket) -> Iterator[None]:
+        """A request being answered: an outage lets it finish, as a server going down
+        finishes the calls it has taken (else it would act on a call whose answer never
+        leaves, and the client's retry would be a second send)."""
+        with self._idle:
+            self._answering.add(connection)
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._answering.discard(connection)
+                self._idle.notify_all()
+
     def cut_connections(self) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: not self._answering, timeout=FINISH_SECONDS)
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
@@ -97,7 +120,8 @@ class HttpServer:
 
     The first ``start()`` picks a free port; later ones reuse it, so ``stop()`` then
     ``start()`` simulates an outage: while stopped, connections are refused and
-    kept-alive ones have been cut, and afterwards clients reach the same URL again.
+    kept-alive ones have been cut (requests being answered finish first), and afterwards
+    clients reach the same URL again.
     """
 
     def __init__(self, handle: Handler, port: int = 0) -> None:
