@@ -60,21 +60,6 @@ def waiting_conversations(database: Database, limit: int = BATCH) -> list[int]:
         return list(dict.fromkeys(ids))[:limit]
 
 
-def answer_waiting(database: Database, settings: Settings) -> int:
-    """Answer everything waiting, here and now (tests, and `python app.py chat`)."""
-    answered = 0
-    while conversations := waiting_conversations(database):
-        round_answered = sum(
-            intake.answer_conversation(database, settings, conversation_id)
-            for conversation_id in conversations
-        )
-        if not round_answered:
-            break  # what is left is locked by another process
-        answered += round_answered
-    delivery.wake()
-    return answered
-
-
 class Dispatcher:
     """Hands conversations to answering threads; one thread per conversation at a time."""
 
@@ -87,6 +72,7 @@ class Dispatcher:
         self._in_hand: set[int] = set()
         self._failed_until: dict[int, float] = {}
         self.threads = THREADS[database.engine.dialect.name]
+        self.poll_seconds = POLL_SECONDS[database.engine.dialect.name]
 
     def start(self) -> None:
         for number in range(self.threads):
@@ -101,7 +87,7 @@ class Dispatcher:
             except Exception:  # the database restarting, say: keep looking
                 log.exception("looking for unanswered messages failed; retrying")
                 self.stop.wait(RETRY_FAILED_SECONDS)
-            if wakeup.INBOUND.wait(POLL_SECONDS[self.database.engine.dialect.name]):
+            if wakeup.INBOUND.wait(self.poll_seconds):
                 self.stop.wait(LOOK_INTERVAL_SECONDS)  # let a burst of wake-ups gather
 
     def _hand_out(self, conversations: list[int]) -> None:

@@ -5,9 +5,12 @@ Loaded as a pytest plugin by tests/conftest.py, beside the stand-ins' own fixtur
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,11 +20,12 @@ from werkzeug.serving import make_server
 import bot.engine
 from app import create_app
 from bot.replies import Reply
-from channels import answering, delivery
+from channels import answering, delivery, intake
 from channels.models import Message, OutboxMessage
 from db import Database
 from settings import load_settings
 
+ROOT = Path(__file__).resolve().parent.parent
 SETTING_NAMES = {
     "TWILIO_ACCOUNT_SID": "twilio_account_sid",
     "TWILIO_AUTH_TOKEN": "twilio_auth_token",
@@ -93,10 +97,25 @@ def echo_bot(monkeypatch: pytest.MonkeyPatch) -> Heard:
     return heard
 
 
+def answer_waiting(app: Flask) -> int:
+    """Do the answering threads' job here and now; how many messages were answered."""
+    database, settings = app.extensions["db"], app.extensions["settings"]
+    answered = 0
+    while conversations := answering.waiting_conversations(database):
+        answered_now = sum(
+            intake.answer_conversation(database, settings, conversation_id)
+            for conversation_id in conversations
+        )
+        if not answered_now:
+            break  # what is left is locked by another process
+        answered += answered_now
+    return answered
+
+
 def deliver_all(app: Flask, rounds: int = 10) -> None:
     """Do a worker's job: answer what is waiting, then deliver until nothing is due
     (retries are due at once in tests)."""
-    answering.answer_waiting(app.extensions["db"], app.extensions["settings"])
+    answer_waiting(app)
     for _ in range(rounds):
         if delivery.run_once(app.extensions["db"], app.extensions["settings"]) == 0:
             return
@@ -117,6 +136,36 @@ def inbound_messages(database: Database) -> list[Message]:
         return list(
             session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id))
         )
+
+
+@contextmanager
+def app_processes(env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen]]:
+    """`start(*args)` runs `python app.py ARGS` with `env`; on exit every one still running
+    is terminated (killed if it takes more than 10 s)."""
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 @contextmanager

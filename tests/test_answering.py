@@ -13,7 +13,7 @@ from bot.replies import Reply
 from channels import answering, intake, wakeup, worker
 from channels.inbound import InboundMessage
 from db import Database
-from tests.channels_support import inbound_messages, outbox
+from tests.channels_support import answer_waiting, inbound_messages, outbox
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
 URL = "http://localhost/webhooks/twilio/sms"
@@ -184,26 +184,26 @@ def test_waiting_conversations_come_longest_waiting_first(app, slow_bot) -> None
     _, late, _ = intake.store(database, sms("b", "SM2", "+15551230002"))
     intake.store(database, sms("c", "SM3", "+15551230001"))
     assert answering.waiting_conversations(database) == [early, late]
-    assert answering.answer_waiting(database, app.extensions["settings"]) == 3
+    assert answer_waiting(app) == 3
     assert answering.waiting_conversations(database) == []
 
 
-@pytest.mark.usefixtures("running_worker")
 def test_postgres_notify_wakes_a_worker_in_another_process(
     app, twilio_server, slow_bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     if app.extensions["db"].is_sqlite:
         pytest.skip("SQLite has no NOTIFY; workers poll it every POLL_SECONDS['sqlite']")
     monkeypatch.setitem(answering.POLL_SECONDS, "postgresql", 30)  # only NOTIFY can wake it
-    wait_until(lambda: answering.waiting_conversations(app.extensions["db"]) == [])
-    time.sleep(0.2)  # the dispatcher is asleep in its (now long) wait
+    stop = worker.start(app.extensions["db"], app.extensions["settings"])
     other_process = Database(app.extensions["settings"].database_url)
     try:
+        time.sleep(0.5)  # listening, and the dispatcher asleep in its (now long) wait
         # stored with the notification but without this process's in-memory wake-up
         intake.store(other_process, sms("wake up", "SM9"), wake=wakeup.INBOUND)
         wait_until(lambda: len(twilio_server.messages) == 1, timeout=5)
     finally:
         other_process.dispose()
+        stop.set()
     assert twilio_server.messages[0].body == "echo: wake up"
 
 

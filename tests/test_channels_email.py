@@ -8,9 +8,9 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from channels import answering, email_in
+from channels import email_in
 from channels.models import MailboxCheckpoint, Message
-from tests.channels_support import count, deliver_all
+from tests.channels_support import answer_waiting, count, deliver_all
 from tests.standins.signing import mailgun_inbound
 
 KEY = "mailgun-signing-key"
@@ -48,7 +48,7 @@ def post_mailgun(app, **fields):  # type: ignore[no-untyped-def]
         **fields,
     )
     response = app.test_client().post("/webhooks/email/inbound", data=form)
-    answering.answer_waiting(app.extensions["db"], app.extensions["settings"])  # as a worker
+    answer_waiting(app)  # as a worker
     return response, form
 
 

@@ -6,11 +6,18 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from channels import answering, delivery
+from channels import delivery
 from channels.models import Conversation, Message, OutboxMessage
 from handoff.queue import escalate
 from orders.models import CustomerIdentity
-from tests.channels_support import count, deliver_all, inbound_messages, outbox, serving
+from tests.channels_support import (
+    answer_waiting,
+    count,
+    deliver_all,
+    inbound_messages,
+    outbox,
+    serving,
+)
 from tests.standins.ports import free_port
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
@@ -36,7 +43,7 @@ def post_sms(client, twilio_server, body="where is my order", url=URL, **kwargs)
     headers = twilio_headers(twilio_server.auth_token, url, form)
     response = client.post("/webhooks/twilio/sms", data=form, headers=headers)
     app = client.application  # then answer, as a worker would
-    answering.answer_waiting(app.extensions["db"], app.extensions["settings"])
+    answer_waiting(app)
     return response, form
 
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from channels import answering, delivery, telegram, worker
+from channels import delivery, telegram, worker
 from channels.models import Message
 from orders.models import CustomerIdentity
-from tests.channels_support import count, deliver_all, inbound_messages, outbox
+from tests.channels_support import answer_waiting, count, deliver_all, inbound_messages, outbox
 from tests.standins import telegram_updates as updates
 
 SECRET = "standin-webhook-secret"
@@ -29,7 +29,7 @@ def post_update(app, update, secret=SECRET):  # type: ignore[no-untyped-def]
     response = app.test_client().post(
         "/webhooks/telegram", json=update, headers={updates.SECRET_HEADER: secret}
     )
-    answering.answer_waiting(app.extensions["db"], app.extensions["settings"])
+    answer_waiting(app)
     return response
 
 

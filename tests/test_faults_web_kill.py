@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,11 +23,10 @@ from sqlalchemy import select
 
 from channels.models import Conversation, Message, OutboxMessage
 from db import Database
-from tests.channels_support import count, outbox
+from tests.channels_support import app_processes, count, outbox
 from tests.standins.ports import free_port
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
-ROOT = Path(__file__).resolve().parent.parent
 BURST = 24
 PHONES = "+1555321"  # the burst's senders: +15553210000, +15553210001, ...
 EMPTY_ACK = "<Response />"  # TwiML with no <Message>: answered later, by REST
@@ -49,38 +46,25 @@ def server(db_url: str, twilio_server) -> Iterator[Callable[[], str]]:  # type: 
         "OUTBOX_BACKOFF_SECONDS": "0",
     }
     running: list[subprocess.Popen] = []
+    with app_processes(env) as spawn:
 
-    def start() -> str:
-        process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        running.append(process)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the server exited"
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    return base
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        def start() -> str:
+            process = spawn()
+            running.append(process)
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, "the server exited"
+                try:
+                    if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        return base
+                except requests.RequestException:
+                    pass
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
 
-    start.running = running  # type: ignore[attr-defined]
-    yield start
-    for process in running:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        start.running = running  # type: ignore[attr-defined]
+        yield start
 
 
 def signed_requests(base: str, twilio_server) -> list[tuple[dict[str, str], dict[str, str]]]:  # type: ignore[no-untyped-def]

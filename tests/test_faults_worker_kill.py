@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -22,9 +20,8 @@ from channels.conversations import open_conversation
 from channels.models import OutboxMessage
 from channels.outbox import enqueue
 from orders.customers import create_customer
-from tests.channels_support import count, outbox
+from tests.channels_support import app_processes, count, outbox
 
-ROOT = Path(__file__).resolve().parent.parent
 LEASE_SECONDS = 3
 CUSTOMERS = 25
 IN_ORDER = 5  # replies to one customer, which must arrive in this order
@@ -37,7 +34,6 @@ def app(app_factory, twilio_server):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def start_worker(db_url: str, twilio_server) -> Iterator[Callable[[], subprocess.Popen]]:  # type: ignore[no-untyped-def]
-    started: list[subprocess.Popen] = []
     env = {
         **os.environ,
         **twilio_server.settings(),
@@ -46,27 +42,8 @@ def start_worker(db_url: str, twilio_server) -> Iterator[Callable[[], subprocess
         "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         "OUTBOX_BACKOFF_SECONDS": "0",
     }
-
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with app_processes(env) as spawn:
+        yield lambda: spawn("worker")
 
 
 def queue(app: Flask) -> list[tuple[str, str]]:

@@ -7,14 +7,14 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 import bot.engine
-from channels import answering, intake
+from channels import intake
 from channels.inbound import InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
 from handoff.models import Handoff
 from orders import fulfilment
 from orders.models import Customer, CustomerIdentity, Order
 from tests import factories
-from tests.channels_support import count, deliver_all, inbound_messages, outbox
+from tests.channels_support import answer_waiting, count, deliver_all, inbound_messages, outbox
 
 PHONE = "+15551230001"
 
@@ -37,11 +37,11 @@ def sms(text: str, provider_id: str | None = None, phone: str = PHONE) -> Inboun
 
 
 def test_message_stored_but_not_handled_is_handled_after_restart(app, echo_bot) -> None:  # type: ignore[no-untyped-def]
-    database, settings = app.extensions["db"], app.extensions["settings"]
+    database = app.extensions["db"]
     intake.store(database, sms("track 10001"))  # the process dies here
-    assert answering.answer_waiting(database, settings) == 1  # any worker, later
+    assert answer_waiting(app) == 1  # any worker, later
     assert echo_bot == ["track 10001"]
-    assert answering.answer_waiting(database, settings) == 0
+    assert answer_waiting(app) == 0
     [row] = outbox(database)
     assert row.body == "echo: track 10001" and row.status == "pending"
 
