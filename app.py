@@ -24,6 +24,7 @@ import api
 import bot
 import channels
 import handoff
+import heap
 import input_guard
 import migrate
 from api.auth import create_token
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     channels.register(app)
     bot.register(app)
     handoff.register(app)
+    if _running_in_production():  # not in tests, whose apps come and go
+        heap.freeze_startup_objects()
     return app
 
 
@@ -175,6 +178,7 @@ def serve(app: Flask) -> None:
     for start in app.extensions["background_tasks"]:
         start()
     click.echo(f"Serving on http://{host}:{port}  (API at /api/v1, health at /healthz)")
+    heap.freeze_startup_objects()
     # Not app.run(): Flask ignores it inside a CLI command, and this is one.
     run_simple(host, port, app, threaded=True)
 

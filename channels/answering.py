@@ -8,10 +8,10 @@ hands each to one of its answering threads (`THREADS`). Within a process a conve
 given to one thread at a time; across processes its row lock does the same (SKIP LOCKED
 on PostgreSQL), so one customer's messages are answered one by one, in order.
 
-The dispatcher is woken at once by the `wakeup.INBOUND` signal (PostgreSQL NOTIFY from
-the storing transaction, or the same process) and otherwise looks every `POLL_SECONDS`,
-which is how it learns of new messages across processes on SQLite, and how messages
-left by a process that died, or by an answer that failed, are picked up again.
+The dispatcher is woken at once by the `wakeup.INBOUND` signal, which the storing
+process sends (PostgreSQL NOTIFY, a named pipe on SQLite, or an event within one
+process), and otherwise looks every `POLL_SECONDS`: that is how messages left by a
+process that died, by an answer that failed, or by a lost wake-up are picked up again.
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ log = logging.getLogger(__name__)
 # Answering threads per process. SQLite has one writer: more threads there only queue
 # for it and take turns with the GIL, which shows in the answers' tail latency.
 THREADS = {"sqlite": 1, "postgresql": 4}
-# How often the dispatcher looks without being woken. On SQLite that is how it learns of
-# messages stored by other processes (a read on a partial index that takes no lock); on
-# PostgreSQL NOTIFY wakes it, and the look only catches retries and missed wake-ups.
-POLL_SECONDS = {"sqlite": 0.02, "postgresql": 0.5}
+# How often the dispatcher looks without being woken (a read on a partial index that
+# takes no lock): it only catches retries and missed wake-ups.
+POLL_SECONDS = 0.5
 BATCH = 100  # conversations looked at per round
 MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, for the duplicates
 QUEUED_PER_THREAD = 2  # conversations handed out ahead of the answering threads
-LOOK_INTERVAL_SECONDS = 0.01  # a burst of wake-ups within it makes one look
+LOOK_INTERVAL_SECONDS = 0.01  # looks are at least this far apart: a burst makes one
 RETRY_FAILED_SECONDS = 5.0  # a conversation whose answering raised waits this long
 
 
@@ -72,7 +71,6 @@ class Dispatcher:
         self._in_hand: set[int] = set()
         self._failed_until: dict[int, float] = {}
         self.threads = THREADS[database.engine.dialect.name]
-        self.poll_seconds = POLL_SECONDS[database.engine.dialect.name]
 
     def start(self) -> None:
         for number in range(self.threads):
@@ -81,14 +79,15 @@ class Dispatcher:
 
     def _dispatch(self) -> None:
         while not self.stop.is_set():
+            looked = time.monotonic()
             try:
                 if self._jobs.qsize() < self.threads:  # else the threads have enough to do
                     self._hand_out(waiting_conversations(self.database))
             except Exception:  # the database restarting, say: keep looking
                 log.exception("looking for unanswered messages failed; retrying")
                 self.stop.wait(RETRY_FAILED_SECONDS)
-            if wakeup.INBOUND.wait(self.poll_seconds):
-                self.stop.wait(LOOK_INTERVAL_SECONDS)  # let a burst of wake-ups gather
+            if wakeup.INBOUND.wait(POLL_SECONDS):
+                self.stop.wait(looked + LOOK_INTERVAL_SECONDS - time.monotonic())
 
     def _hand_out(self, conversations: list[int]) -> None:
         now = time.monotonic()

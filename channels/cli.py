@@ -9,6 +9,7 @@ import threading
 import click
 from flask import Flask
 
+import heap
 from channels import console, telegram, worker
 from orders import pickup_sweeper
 from orders.errors import ValidationFailed
@@ -26,6 +27,7 @@ def register_commands(app: Flask) -> None:
         stop = worker.start(database, settings)
         pickup_sweeper.start(database, settings)
         _stop_on_signals(stop)
+        heap.freeze_startup_objects()
         click.echo(
             "Worker running: answering messages, delivering the outbox"
             + (", reading email" if settings.imap_enabled else "")
@@ -58,6 +60,7 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException("TELEGRAM_BOT_TOKEN is not set.")
         stop = worker.start(database, settings)
         _stop_on_signals(stop)
+        heap.freeze_startup_objects()
         click.echo("Polling Telegram for updates (Ctrl-C to stop).")
         telegram.poll(database, settings, stop)
 

@@ -92,7 +92,7 @@ def store(
     wake: wakeup.Signal | None = None,
 ) -> tuple[int, int, bool]:
     """Save the message; returns (message id, conversation id, was it a duplicate).
-    With `wake`, a new message notifies that signal's listeners on commit (PostgreSQL).
+    With `wake`, a new message wakes that signal's listeners in other processes on commit.
 
     This is what a webhook waits for before it may acknowledge, so a returning
     customer's message costs two prebuilt statements (find the conversation and the
@@ -107,20 +107,22 @@ def store(
     commits, durably, before the webhook acknowledges.
     """
     notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
+    stored = None
     if within is None and not database.is_sqlite:
         autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with autocommit as connection:
             stored = _store(connection, inbound, notify_channel)
-        if stored is not None:
-            return stored
-    with database.transaction() as session:
-        if within is not None:
-            within(session)
-        stored = _store(
-            session, inbound, notify_channel, lambda: _conversation(session, inbound).id
-        )
-        assert stored is not None
-        return stored
+    if stored is None:
+        with database.transaction() as session:
+            if within is not None:
+                within(session)
+            stored = _store(
+                session, inbound, notify_channel, lambda: _conversation(session, inbound).id
+            )
+    assert stored is not None
+    if wake is not None and database.is_sqlite and not stored[2]:
+        wakeup.notify_processes(database, wake)
+    return stored
 
 
 def _store(

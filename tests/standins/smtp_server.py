@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.policy
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from .ports import free_port
 
 HOST = "127.0.0.1"
+STOP_GRACE_SECONDS = 0.1  # for replies to mail already taken to reach the sender
 
 _REPLIES = {
     421: "421 4.3.2 Service not available, closing transmission channel",
@@ -53,6 +55,7 @@ class SmtpStandin:
         self._changed = threading.Condition(self._lock)
         self._mail: list[ReceivedMail] = []
         self._rejections: list[int] = []
+        self._closing = False
 
     @property
     def host(self) -> str:
@@ -76,9 +79,18 @@ class SmtpStandin:
         return self
 
     def stop(self) -> None:
+        """An outage, begun as a server shutting down begins it: mail handed over before
+        it gets its 250, later mail a 421, and only then are connections cut (cutting a
+        connection between taking a message and saying so would make the sender send it
+        again: a duplicate of our stand-in's making)."""
         if self._controller is not None:
+            with self._lock:
+                self._closing = True
+            time.sleep(STOP_GRACE_SECONDS)
             self._controller.stop()
             self._controller = None
+            with self._lock:
+                self._closing = False
 
     def settings(self, email_from: str = "orders@shop.example") -> dict[str, str]:
         """App settings (environment variables) that point outbound email here."""
@@ -116,6 +128,8 @@ class SmtpStandin:
     # aiosmtpd handler hooks --------------------------------------------------------
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._changed:
+            if self._closing:
+                return _REPLIES[421]
             if self._rejections:
                 code = self._rejections.pop(0)
                 return _REPLIES.get(code, f"{code} Rejected")
