@@ -12,7 +12,8 @@ Twilio and Telegram stand-ins (the replies' destination) and the clients, and me
 2. mix: signed webhooks, closed loop, a realistic mix (tracking questions, whole
    ordering conversations, returns; SMS and Telegram): stored and acknowledged per
    second, latency, errors. First the web tier alone, with the worker stopped (as when
-   the workers have hosts of their own and are busy); then the time until the worker,
+   the workers have hosts of their own and are busy), taking turns with the bare
+   endpoint (`ROUNDS` each, so both see the same host); then the time until the worker,
    started again, has answered every message and delivered every reply, which gives
    the full-path rate; then the same mix again while the worker answers on the same
    two cores;
@@ -56,6 +57,7 @@ from tests.standins.ports import free_port  # noqa: E402
 WORKERS = 2
 THREADS = 8
 SEEDED = 100  # customers per channel with a delivered order (tracking and returns)
+ROUNDS = 3  # turns the bare endpoint and the mix take
 SPIKE_SKU, SPIKE_STORE, SPIKE_UNITS = "AERO", "DT", 50
 TELEGRAM_SECRET = "bench-telegram-secret"
 SCRIPTS = {
@@ -259,7 +261,17 @@ class Sample:
     errors: int = 0
     server_errors: int = 0
     elapsed: float = 0.0
+    unmeasured: int = 0  # sent after the timed phase, to end the scripts it left halfway
     by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def merge(self, other: Sample) -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.server_errors += other.server_errors
+        self.elapsed += other.elapsed
+        self.unmeasured += other.unmeasured
+        for kind, count in other.by_kind.items():
+            self.by_kind[kind] += count
 
     def add(self, status: int, latency: float) -> None:
         if status >= 500:
@@ -291,15 +303,16 @@ class Replies:
 
     def _watch(self) -> None:
         while True:
-            sms = self.twilio.messages
-            telegram = self.telegram.sent_messages
+            sms = self.twilio.messages_since(self._seen["sms"])
+            telegram = self.telegram.sent_messages_since(self._seen["telegram"])
             now = time.monotonic()
             with self._changed:
-                for message in sms[self._seen["sms"] :]:
+                for message in sms:
                     self._arrived[message.to].append(now)
-                for message in telegram[self._seen["telegram"] :]:
+                for message in telegram:
                     self._arrived[str(message["chat"]["id"])].append(now)
-                self._seen = {"sms": len(sms), "telegram": len(telegram)}
+                self._seen["sms"] += len(sms)
+                self._seen["telegram"] += len(telegram)
                 self._changed.notify_all()
             time.sleep(0.002)
 
@@ -401,10 +414,10 @@ def closed_loop(seconds: float, clients: int, request: Callable[[int], tuple[int
 
 def mix_request(
     client: Client, clients: int
-) -> tuple[Callable[[int], tuple[int, str]], Callable[[], None]]:
+) -> tuple[Callable[[int], tuple[int, str]], Callable[[], int]]:
     """Each thread plays its own seeded customers through whole scripts, in turn.
 
-    Returns the request function and `finish`, which sends what is left of every
+    Returns the request function and `finish`, which sends (and counts) what is left of every
     script when a timed phase ends, so no customer is left halfway through a flow
     for the next phase to trip over (a real customer does not come back with a new
     request in the middle of the old one while a load test waits).
@@ -443,10 +456,13 @@ def mix_request(
         channel, address, text = next_message(thread)
         return client.send(channel, address, text).status_code, f"{channel} {playing[thread]}"
 
-    def finish() -> None:
+    def finish() -> int:
+        sent = 0
         for queue in queues:
             while queue:
                 client.send(*queue.pop(0))
+                sent += 1
+        return sent
 
     return request, finish
 
@@ -544,7 +560,7 @@ def client_main(connection: Connection) -> None:
     twilio, telegram = TwilioStandin().start(), TelegramStandin().start()
     connection.send({**twilio.settings(), **telegram.settings(TELEGRAM_SECRET)})
     client = Client("", twilio, telegram)
-    players: dict[str, tuple[Callable[[int], tuple[int, str]], Callable[[], None]]] = {}
+    players: dict[str, tuple[Callable[[int], tuple[int, str]], Callable[[], int]]] = {}
     while True:
         command, args = connection.recv()
         if command == "stop":
@@ -564,7 +580,7 @@ def client_main(connection: Connection) -> None:
                 players[client.url] = mix_request(client, args["clients"])
             request, finish = players[client.url]
             sample = closed_loop(args["seconds"], args["clients"], request)
-            finish()
+            sample.unmeasured = finish()
             connection.send(sample)
         elif command == "round_trip":
             connection.send(round_trip(client, args["seconds"], args["clients"]))
@@ -622,14 +638,18 @@ def run(
             ask("bare", seconds=1, clients=args.clients)  # warm up
             ask("mix", seconds=1, clients=args.clients)
             backlog.drain(120)
-            bare = ask("bare", seconds=args.seconds, clients=args.clients)
             # The web tier alone: the worker is stopped, so answering waits (as when the
             # workers run on hosts of their own and are busy); then it answers the backlog.
+            # Bare and mix take turns, so a host that drifts in speed skews neither.
             server.stop_worker()
-            intake = ask("mix", seconds=args.seconds, clients=args.clients)
+            bare, intake = Sample(), Sample()
+            for _ in range(ROUNDS):
+                bare.merge(ask("bare", seconds=args.seconds / ROUNDS, clients=args.clients))
+                intake.merge(ask("mix", seconds=args.seconds / ROUNDS, clients=args.clients))
             server.start_worker()
             drain = backlog.drain(300)
-            full_rate = len(intake.latencies) / (intake.elapsed + drain)
+            handled = len(intake.latencies) + intake.unmeasured
+            full_rate = handled / (intake.elapsed + drain)
             # The same while the worker answers on the same two cores.
             shared = ask("mix", seconds=args.seconds, clients=args.clients)
             backlog.drain(300)
@@ -647,7 +667,7 @@ def run(
             ratio, shared_ratio = intake.rate() / bare.rate(), shared.rate() / bare.rate()
             print(f"\nratio acknowledged / bare: {ratio:.3f} "
                   f"(worker answering on the same cores: {shared_ratio:.3f})")  # fmt: skip
-            print(f"mix handled and delivered: {len(intake.latencies)} messages in "
+            print(f"mix handled and delivered: {handled} messages in "
                   f"{intake.elapsed:.1f} s + {drain:.1f} s to answer and deliver them = "
                   f"{full_rate:.1f} msgs/s full path (ratio to bare "
                   f"{full_rate / bare.rate():.3f})")  # fmt: skip

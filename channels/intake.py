@@ -95,16 +95,15 @@ def store(
     With `wake`, a new message wakes that signal's listeners in other processes on commit.
 
     This is what a webhook waits for before it may acknowledge, so a returning
-    customer's message costs two prebuilt statements (find the conversation and the
-    identity's customer; insert-or-ignore the message); only a first contact goes
-    through the ORM to create the customer and the conversation. Neither statement
-    waits for an answer in progress: the conversation row is only read (its
+    customer's message costs one prebuilt statement (insert-or-ignore into the
+    conversation of the address, if the sender's identity is its customer's); only a
+    first contact goes through the ORM to create the customer and the conversation.
+    It never waits for an answer in progress: the conversation row is only read (its
     `last_message_at` is set when the message is answered), and the answering lock
     (FOR NO KEY UPDATE) lets the message's foreign key be checked.
 
-    On PostgreSQL the two run in autocommit, one round trip each (a transaction
-    around them would add BEGIN and COMMIT): the insert is the only write, and it
-    commits, durably, before the webhook acknowledges.
+    On PostgreSQL it runs in autocommit, one round trip (a transaction around it
+    would add BEGIN and COMMIT), and commits, durably, before the webhook acknowledges.
     """
     notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
     stored = None
@@ -131,17 +130,28 @@ def _store(
     notify_channel: str | None,
     first_contact: Callable[[], int] | None = None,
 ) -> tuple[int, int, bool] | None:
-    """Insert the message; None if it is a first contact and `first_contact` is not given."""
-    conversation_id = _known_conversation(executor, inbound)
+    """Insert the message; None if it is a first contact and `first_contact` is not given.
+
+    A returning customer's message is one statement; no row back from it means a
+    first contact, an identity merged into another customer, a duplicate, or no
+    identity at all, which the statements after it sort out.
+    """
+    identity = _identity(inbound)
+    values = _message_values(inbound)
+    if notify_channel is not None:
+        values["notify_channel"] = notify_channel
+    if identity is not None:
+        insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
+        row = executor.execute(insert, {**values, **_lookup(inbound, identity)}).first()
+        if row is not None:
+            return row.id, row.conversation_id, False
+    conversation_id = _known_conversation(executor, inbound, identity)
     if conversation_id is None:
         if first_contact is None:
             return None
         conversation_id = first_contact()
-    values = _message_values(inbound, conversation_id)
-    if notify_channel is not None:
-        values["notify_channel"] = notify_channel
     insert = _INSERT_MESSAGE if notify_channel is None else _INSERT_MESSAGE_AND_NOTIFY
-    message_id = executor.execute(insert, values).scalar()
+    message_id = executor.execute(insert, {**values, "conversation_id": conversation_id}).scalar()
     if message_id is not None:
         return message_id, conversation_id, False
     # the same provider message, stored before (or concurrently)
@@ -171,46 +181,85 @@ def _find_conversation_statement() -> Select[tuple[int, int, int | None]]:
     )
 
 
+# Text, because SQLAlchemy does not cache the compiled form of on_conflict_do_nothing();
+# SQLite and PostgreSQL both speak this upsert.
+_COLUMNS = "direction, author, author_id, channel, provider_id, text, payload, created_at"
+_VALUES = ":direction, :author, :author_id, :channel, :provider_id, :text, :payload, :created_at"
+_IGNORE_DUPLICATE = "ON CONFLICT (channel, provider_id) DO NOTHING"
+
+
 def _insert_message(returning: str) -> TextClause:
-    """Insert-or-ignore a message. Text, because SQLAlchemy does not cache the compiled
-    form of on_conflict_do_nothing(); SQLite and PostgreSQL both speak this upsert."""
+    """Insert-or-ignore a message into a given conversation."""
+    return _message_insert(
+        f"INSERT INTO messages (conversation_id, {_COLUMNS})"
+        f" VALUES (:conversation_id, {_VALUES}) {_IGNORE_DUPLICATE} RETURNING {returning}"
+    )
+
+
+def _insert_known_message(returning: str) -> TextClause:
+    """Insert-or-ignore a message into the conversation of (channel, address), only when
+    the sender's identity belongs to that conversation's customer."""
+    return _message_insert(
+        f"INSERT INTO messages (conversation_id, {_COLUMNS})"
+        f" SELECT conversations.id, {_VALUES} FROM conversations"
+        " JOIN customer_identities"
+        " ON customer_identities.customer_id = conversations.customer_id"
+        " WHERE conversations.channel = :b_channel AND conversations.address = :b_address"
+        " AND customer_identities.kind = :b_kind AND customer_identities.value = :b_value"
+        f" {_IGNORE_DUPLICATE} RETURNING {returning}"
+    )
+
+
+def _message_insert(statement: str) -> TextClause:
     return (
-        text(
-            "INSERT INTO messages (conversation_id, direction, author, author_id, channel,"
-            " provider_id, text, payload, created_at)"
-            " VALUES (:conversation_id, :direction, :author, :author_id, :channel,"
-            " :provider_id, :text, :payload, :created_at)"
-            f" ON CONFLICT (channel, provider_id) DO NOTHING RETURNING {returning}"
-        )
+        text(statement)
         .bindparams(bindparam("payload", type_=JSON), bindparam("created_at", type_=UTCDateTime))
-        .columns(id=Integer)
+        .columns(id=Integer, conversation_id=Integer)
     )
 
 
 # Built once: building and compiling them per message cost milliseconds.
 _FIND_CONVERSATION = _find_conversation_statement()
 _INSERT_MESSAGE = _insert_message("id")
+_INSERT_KNOWN = _insert_known_message("id, conversation_id")
 # PostgreSQL: the NOTIFY rides on the insert (no round trip of its own), only when the
 # row is new, and is delivered when the transaction commits.
-_INSERT_MESSAGE_AND_NOTIFY = _insert_message("id, pg_notify(:notify_channel, '')")
+_NOTIFY = "pg_notify(:notify_channel, '')"
+_INSERT_MESSAGE_AND_NOTIFY = _insert_message(f"id, {_NOTIFY}")
+_INSERT_KNOWN_AND_NOTIFY = _insert_known_message(f"id, conversation_id, {_NOTIFY}")
 
 
-def _known_conversation(executor: Session | Connection, inbound: InboundMessage) -> int | None:
-    """The conversation's id when it and the sender's identity exist already."""
-    kind, value = inbound.identity or (None, None)
-    if kind is not None:
-        try:
-            value = normalise_identity(kind, value or "")
-        except ValidationFailed:
-            return None  # the first-contact path reports it
-    params = {
+def _identity(inbound: InboundMessage) -> tuple[str, str] | None:
+    """The sender's identity as stored (a phone in E.164), or None when there is none or
+    it is invalid (the first-contact path reports that)."""
+    if inbound.identity is None:
+        return None
+    kind, value = inbound.identity
+    try:
+        return kind, normalise_identity(kind, value or "")
+    except ValidationFailed:
+        return None
+
+
+def _lookup(inbound: InboundMessage, identity: tuple[str, str] | None) -> dict[str, object]:
+    kind, value = identity or (None, None)
+    return {
         "b_channel": inbound.channel,
         "b_address": inbound.address,
         "b_kind": kind,
         "b_value": value,
     }
-    row = executor.execute(_FIND_CONVERSATION, params).first()
-    if row is None or (kind is not None and row[2] is None):
+
+
+def _known_conversation(
+    executor: Session | Connection, inbound: InboundMessage, identity: tuple[str, str] | None
+) -> int | None:
+    """The conversation's id when it and the sender's identity exist already; a
+    conversation follows its identity to the customer it was merged into."""
+    if inbound.identity is not None and identity is None:
+        return None  # an invalid identity: the first-contact path reports it
+    row = executor.execute(_FIND_CONVERSATION, _lookup(inbound, identity)).first()
+    if row is None or (identity is not None and row[2] is None):
         return None  # first contact, or a new identity to create
     conversation_id, customer_id, identity_customer_id = row
     if identity_customer_id not in (None, customer_id):  # the identity was merged elsewhere
@@ -222,9 +271,8 @@ def _known_conversation(executor: Session | Connection, inbound: InboundMessage)
     return conversation_id
 
 
-def _message_values(inbound: InboundMessage, conversation_id: int) -> dict[str, object]:
+def _message_values(inbound: InboundMessage) -> dict[str, object]:
     return {
-        "conversation_id": conversation_id,
         "direction": "in",
         "author": "customer",
         "author_id": inbound.identity[1] if inbound.identity else "",

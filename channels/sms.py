@@ -33,6 +33,8 @@ OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "opt
 OPT_IN_WORDS = {"start", "unstop"}
 HELP_WORDS = {"help", "info"}
 SEND_TIMEOUT_SECONDS = 15.0
+EMPTY_TWIML = str(MessagingResponse())  # "no reply here", built once rather than per message
+
 # Twilio error codes that say this number cannot get our messages.
 OPTED_OUT_CODES = {21610}
 UNREACHABLE_CODES = {21211, 21214, 21614, 30005, 30006}
@@ -98,7 +100,7 @@ def inbound() -> Response:
         abort(404)
     # Stored, then acknowledged with empty TwiML: a worker answers through the REST API.
     intake.accept(database(), parse_inbound(verify(config)))
-    return Response(str(MessagingResponse()), mimetype="application/xml")
+    return Response(EMPTY_TWIML, mimetype="application/xml")
 
 
 @bp.post("/webhooks/twilio/status")

@@ -12,6 +12,7 @@ from channels.inbound import InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
 from handoff.models import Handoff
 from orders import fulfilment
+from orders.customers import create_customer
 from orders.models import Customer, CustomerIdentity, Order
 from tests import factories
 from tests.channels_support import answer_waiting, count, deliver_all, inbound_messages, outbox
@@ -34,6 +35,27 @@ def sms(text: str, provider_id: str | None = None, phone: str = PHONE) -> Inboun
         provider_id=provider_id or f"SM{abs(hash((text, phone)))}",
         identity=("phone", phone),
     )
+
+
+def test_storing_a_returning_sender_a_retry_and_after_a_merge(app) -> None:  # type: ignore[no-untyped-def]
+    database = app.extensions["db"]
+    first_id, conversation_id, duplicate = intake.store(database, sms("hi", "SM-1"))
+    assert not duplicate
+    assert intake.store(database, sms("hi", "SM-1")) == (first_id, conversation_id, True)
+    _, again, duplicate = intake.store(database, sms("again", "SM-2"))
+    assert (again, duplicate) == (conversation_id, False)
+    with database.transaction() as session:  # the phone was merged into another customer
+        other = create_customer(session, "Jo")
+        session.execute(
+            update(CustomerIdentity)
+            .where(CustomerIdentity.value == PHONE)
+            .values(customer_id=other.id)
+        )
+    _, after_merge, _ = intake.store(database, sms("after the merge", "SM-3"))
+    assert after_merge == conversation_id
+    with database.transaction() as session:
+        assert session.get(Conversation, conversation_id).customer_id == other.id
+    assert [m.text for m in inbound_messages(database)] == ["hi", "again", "after the merge"]
 
 
 def test_message_stored_but_not_handled_is_handled_after_restart(app, echo_bot) -> None:  # type: ignore[no-untyped-def]

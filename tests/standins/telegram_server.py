@@ -184,6 +184,11 @@ class TelegramStandin:
         with self._lock:
             return list(self._sent)
 
+    def sent_messages_since(self, count: int) -> list[dict]:
+        """The messages after the first `count`: for a watcher that must not copy them all."""
+        with self._lock:
+            return self._sent[count:]
+
     @property
     def calls(self) -> list[BotApiCall]:
         with self._lock:

@@ -214,6 +214,11 @@ class TwilioStandin:
         with self._lock:
             return list(self._messages)
 
+    def messages_since(self, count: int) -> list[SentSms]:
+        """The messages after the first `count`: for a watcher that must not copy them all."""
+        with self._lock:
+            return self._messages[count:]
+
     def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[SentSms]:
         """Block until at least ``count`` messages were accepted (for async senders)."""
         with self._changed:
