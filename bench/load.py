@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import itertools
 import multiprocessing
@@ -222,6 +223,46 @@ class Backlog:
                 return time.monotonic() - started
             time.sleep(0.1)
         raise RuntimeError(f"backlog not drained in {timeout:.0f} s: {self.remaining()}")
+
+    def last_message_id(self) -> int:
+        from sqlalchemy import func, select
+
+        from channels.models import Message
+
+        with self.database.transaction() as session:
+            return session.scalar(select(func.max(Message.id))) or 0
+
+    def stages(self, after: int) -> dict[str, list[float]]:
+        """Where the time went, in ms, for each message stored after message `after`:
+        stored -> answered (the worker's turn, and any wait for it), and answered ->
+        its first reply accepted by the provider (the delivery claim and the send)."""
+        from sqlalchemy import select
+
+        from channels.models import Message, OutboxMessage
+
+        with self.database.transaction() as session:
+            inbound = session.execute(
+                select(Message.id, Message.conversation_id, Message.created_at, Message.handled_at)
+                .where(Message.id > after, Message.direction == "in")
+                .order_by(Message.id)
+            ).all()
+            sent = session.execute(
+                select(OutboxMessage.conversation_id, OutboxMessage.message_id)
+                .add_columns(OutboxMessage.sent_at)
+                .where(OutboxMessage.message_id > after)
+                .order_by(OutboxMessage.id)
+            ).all()
+        replies: dict[int, list[tuple[int, object]]] = defaultdict(list)
+        for conversation_id, message_id, sent_at in sent:
+            replies[conversation_id].append((message_id, sent_at))
+        stages: dict[str, list[float]] = {"answered": [], "sent": []}
+        for message_id, conversation_id, stored_at, answered_at in inbound:
+            first = next((at for m, at in replies[conversation_id] if m > message_id), None)
+            if answered_at is None or first is None:
+                continue
+            stages["answered"].append((answered_at - stored_at).total_seconds() * 1000)
+            stages["sent"].append((first - answered_at).total_seconds() * 1000)
+        return stages
 
     def spike_outcome(self, phones: list[str]) -> tuple[int, int, int]:
         """(orders holding the spike's item, units ordered, customers with both answers)."""
@@ -554,6 +595,9 @@ def spike(client: Client, customers: int) -> dict[str, object]:
 
 def client_main(connection: Connection) -> None:
     """The load generator process: stand-ins, clients, and the phases the parent asks for."""
+    # Its own garbage collections, walking every reply it has recorded, would be counted
+    # as the server's latency. It lives minutes and reference counting frees its garbage.
+    gc.disable()
     from tests.standins.telegram_server import TelegramStandin
     from tests.standins.twilio_server import TwilioStandin
 
@@ -593,6 +637,13 @@ def client_main(connection: Connection) -> None:
 
 
 # --- the report -----------------------------------------------------------------------
+
+
+def stage_line(label: str, milliseconds: list[float]) -> str:
+    if len(milliseconds) < 2:
+        return f"| {label:<44} | (too few messages to tell)"
+    cuts = statistics.quantiles(milliseconds, n=100, method="inclusive")
+    return f"| {label:<44} | {'':>8} | {cuts[49]:7.1f} | {cuts[94]:7.1f} | {cuts[98]:7.1f} |"
 
 
 def line(label: str, sample: Sample) -> str:
@@ -656,14 +707,18 @@ def run(
             trip = ask("round_trip", seconds=args.seconds, clients=4)
             backlog.drain(60)
             target = full_rate / 2
+            before_steady = backlog.last_message_id()
             steady = ask("open_loop", rate=target, seconds=args.seconds)
             backlog.drain(60)
+            stages = backlog.stages(before_steady)
             print(HEADER)
             print(line("bare Flask endpoint (same server)", bare))
             print(line("signed webhooks, mix: stored and acknowledged", intake))
             print(line("  the same, worker answering on the same cores", shared))
             print(line("round trip: tracking question -> answer at provider", trip))
             print(line(f"tracking question, open loop at {target:.1f}/s (50%)", steady))
+            print(stage_line("  of which stored -> answered by the worker", stages["answered"]))
+            print(stage_line("  of which answered -> reply taken by provider", stages["sent"]))
             ratio, shared_ratio = intake.rate() / bare.rate(), shared.rate() / bare.rate()
             print(f"\nratio acknowledged / bare: {ratio:.3f} "
                   f"(worker answering on the same cores: {shared_ratio:.3f})")  # fmt: skip
