@@ -251,6 +251,16 @@ def test_a_store_user_never_reaches_another_stores_data(console: Console) -> Non
     assert footprint(console.app) == before
 
 
+def test_a_walk_in_return_of_another_stores_order_shows_the_goods_not_the_buyer(
+    console: Console,
+) -> None:
+    client = logged_in(console.app, "dt@example.com")
+    page = client.get("/csr/store/DT/walk-in", query_string={"order": console.theirs})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "MUG" in text
+    assert "Riva" not in text and "2 Riv St" not in text
+
+
 def test_a_csr_cannot_use_admin_pages(console: Console) -> None:
     client = logged_in(console.app, "csr@example.com")
     before = count(console.app.extensions["db"], AuditEntry)

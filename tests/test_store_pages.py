@@ -513,6 +513,16 @@ def test_walk_in_return_is_created_and_received_in_one_step(
         assert s.scalar(select(func.count()).select_from(Return)) == 1
 
 
+def test_walk_in_names_the_buyer_only_of_this_stores_own_orders(
+    dt: FlaskClient, shop: Session
+) -> None:
+    ours = pickup_order(shop, OrderStatus.PICKED_UP, name="Pia Kup")
+    shipped = delivery_order(shop, OrderStatus.DELIVERED)  # sold by the warehouse
+    assert "Pia Kup" in text(dt.get(f"/csr/store/DT/walk-in?order={ours.number}"))
+    page = text(dt.get(f"/csr/store/DT/walk-in?order={shipped.number}"))
+    assert 'name="qty_' in page and "Del Ivery" not in page
+
+
 def test_walk_in_outside_the_return_window_is_refused(
     dt: FlaskClient, shop: Session, db: Database, app: Flask
 ) -> None:

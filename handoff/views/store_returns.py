@@ -134,10 +134,13 @@ def store_walk_in(code: str):  # type: ignore[no-untyped-def]
     with database().transaction() as s:
         location = visible_location(s, code)
         order = queries.get_order(s, number) if number else None
+        # Goods may come back to any store, but who bought them is the selling store's to know.
+        ours = order is not None and order.location_id == location.id
         return render_store_page(
             "csr/store/walk_in.html",
             location,
             order=order,
+            customer_name=order.customer.name if ours else None,
             returnable=returns.returnable_quantities(s, order) if order else {},
             conditions=returns.CONDITIONS,
         )
