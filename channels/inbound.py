@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,15 +46,20 @@ class InboundMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # No one types a NUL, but a request can carry one, and PostgreSQL text cannot
-        # hold it: drop it here rather than fail the insert (JSON `extra` escapes it).
+        # No one types a control character, but a request can carry one: a NUL, which
+        # PostgreSQL text cannot hold, or an escape sequence that would act on the
+        # terminal that shows it. Dropped here (JSON `extra` escapes its own).
         for name in ("text", "address", "name", "provider_id", "bot_text"):
-            setattr(self, name, _without_nul(getattr(self, name)))
+            setattr(self, name, _printable(getattr(self, name)))
         if self.identity is not None:
-            self.identity = (self.identity[0], _without_nul(self.identity[1]))
+            self.identity = (self.identity[0], _printable(self.identity[1]))
         if len(self.text) > MAX_TEXT:
             raise BadRequest(f"message longer than {MAX_TEXT} characters", 413)
 
 
-def _without_nul(value: str | None) -> str | None:
-    return None if value is None else value.replace("\x00", "")
+# C0 and C1 controls and DEL, but not tab and line breaks.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str | None) -> str | None:
+    return None if value is None else _CONTROL_CHARACTERS.sub("", value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
@@ -20,6 +21,7 @@ MAX_NAME = 200
 MAX_ADDRESS = 500
 
 
+@functools.lru_cache(maxsize=10_000)  # every SMS webhook asks, mostly for the same numbers
 def normalise_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
     """E.164 (`+15551234567`) or ValidationFailed; national numbers use `region`."""
     try:

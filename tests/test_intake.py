@@ -58,6 +58,12 @@ def test_storing_a_returning_sender_a_retry_and_after_a_merge(app) -> None:  # t
     assert [m.text for m in inbound_messages(database)] == ["hi", "again", "after the merge"]
 
 
+def test_control_characters_are_dropped_and_line_breaks_kept(app) -> None:  # type: ignore[no-untyped-def]
+    database = app.extensions["db"]
+    intake.store(database, sms("hi\x1b[2J\x07 there\r\n\tok\x00\x9b", "SM-c"))
+    assert [m.text for m in inbound_messages(database)] == ["hi[2J there\r\n\tok"]
+
+
 def test_message_stored_but_not_handled_is_handled_after_restart(app, echo_bot) -> None:  # type: ignore[no-untyped-def]
     database = app.extensions["db"]
     intake.store(database, sms("track 10001"))  # the process dies here
