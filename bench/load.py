@@ -738,7 +738,8 @@ def run(
                       f"{s['unanswered']}, ack p50 {p50:.0f} ms p99 {p99:.0f} ms, errors "
                       f"{s['sample'].errors}, 5xx {s['sample'].server_errors}")  # fmt: skip
             print(f"  orders holding {SPIKE_SKU}: {orders}, units {units} (expected exactly "
-                  f"{SPIKE_UNITS}); both answers: {answered}/{args.spike} customers")  # fmt: skip
+                  f"{min(SPIKE_UNITS, args.spike)}); both answers: {answered}/{args.spike} "
+                  "customers")  # fmt: skip
     finally:
         if backlog is not None:
             backlog.close()
