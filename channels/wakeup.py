@@ -126,8 +126,9 @@ def _listen_pipes(signals: dict[str, Signal], stop: threading.Event) -> None:
 
 class _PipeWriter:
     """This process's writing end of one pipe, opened when first needed and while a
-    listener exists (opening one with no reader fails, and so may a write after the last
-    reader has gone: both mean no one is listening, so nothing is lost by skipping)."""
+    listener exists (opening one with no reader fails, and so does a write after the
+    last reader has gone: both mean no one is listening, so nothing is lost by skipping;
+    Python ignores SIGPIPE, so the write raises rather than ending the process)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
