@@ -26,6 +26,14 @@ def test_unproven_sender_gets_status_but_not_the_pickup_code(db):
     assert chat.order(10005).pickup_code not in chat.text
 
 
+def test_with_nothing_on_its_way_tracking_tells_of_the_latest_order(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("cancel order 10002")
+    chat.says("yes").reply_has("cancelled")
+    chat.says("where is my order").reply_has("#10002", "cancelled")
+    assert "#10001" not in chat.text
+
+
 def test_order_history(db):
     chat = open_chat(db, "Jo Rivera")
     chat.says("show me my past orders").reply_has("#10001", "delivered", "#10002", "placed")

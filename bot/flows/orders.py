@@ -51,19 +51,16 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     number = turn.first("order_number") or turn.state.get("chosen_order")
     if number:
         return queries.get_customer_order(turn.session, number, turn.customer.id)
-    candidates = [
-        o for o in purchase_history(turn.session, turn.customer.id) if o.status in PURPOSES[purpose]
-    ]
+    history = purchase_history(turn.session, turn.customer.id)  # newest first
+    candidates = [o for o in history if o.status in PURPOSES[purpose]]
     focus = next((o for o in candidates if o.number == turn.state.get("order")), None)
     if focus is not None:  # "cancel it" right after talking about that order
         return focus
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        if purpose == "track":
-            latest = purchase_history(turn.session, turn.customer.id, limit=1)
-            if latest:
-                return latest[0]
+        if purpose == "track" and history:
+            return history[0]  # nothing on its way: the latest order, whatever became of it
         turn.goto(None)
         return turn.reply(f"orders.none_for_{purpose}")
     shown = candidates[:MAX_CHOICES]
