@@ -106,52 +106,64 @@ def store(
     would add BEGIN and COMMIT), and commits, durably, before the webhook acknowledges.
     """
     notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
-    stored = None
     if within is None and not database.is_sqlite:
         autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with autocommit as connection:
-            stored = _store(connection, inbound, notify_channel)
-    if stored is None:
+            stored = _store_known(connection, inbound, notify_channel)
+        if stored is None:
+            with database.transaction() as session:
+                stored = _store_first_contact(session, inbound, notify_channel)
+    else:
         with database.transaction() as session:
             if within is not None:
                 within(session)
-            stored = _store(
-                session, inbound, notify_channel, lambda: _conversation(session, inbound).id
+            stored = _store_known(session, inbound, notify_channel) or _store_first_contact(
+                session, inbound, notify_channel
             )
-    assert stored is not None
     if wake is not None and database.is_sqlite and not stored[2]:
         wakeup.notify_processes(database, wake)
     return stored
 
 
-def _store(
-    executor: Session | Connection,
-    inbound: InboundMessage,
-    notify_channel: str | None,
-    first_contact: Callable[[], int] | None = None,
+def _store_known(
+    executor: Session | Connection, inbound: InboundMessage, notify_channel: str | None
 ) -> tuple[int, int, bool] | None:
-    """Insert the message; None if it is a first contact and `first_contact` is not given.
+    """Insert the message of a known sender into their conversation; None for a first contact.
 
     A returning customer's message is one statement; no row back from it means a
     first contact, an identity merged into another customer, a duplicate, or no
     identity at all, which the statements after it sort out.
     """
     identity = _identity(inbound)
-    values = _message_values(inbound)
-    if notify_channel is not None:
-        values["notify_channel"] = notify_channel
     if identity is not None:
         insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
-        row = executor.execute(insert, {**values, **_lookup(inbound, identity)}).first()
+        values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
+        row = executor.execute(insert, values).first()
         if row is not None:
             return row.id, row.conversation_id, False
     conversation_id = _known_conversation(executor, inbound, identity)
     if conversation_id is None:
-        if first_contact is None:
-            return None
-        conversation_id = first_contact()
+        return None
+    return _insert(executor, inbound, notify_channel, conversation_id)
+
+
+def _store_first_contact(
+    session: Session, inbound: InboundMessage, notify_channel: str | None
+) -> tuple[int, int, bool]:
+    """Create the customer, identity and conversation as needed (or find those another
+    request has just created), then insert the message."""
+    return _insert(session, inbound, notify_channel, _conversation(session, inbound).id)
+
+
+def _insert(
+    executor: Session | Connection,
+    inbound: InboundMessage,
+    notify_channel: str | None,
+    conversation_id: int,
+) -> tuple[int, int, bool]:
     insert = _INSERT_MESSAGE if notify_channel is None else _INSERT_MESSAGE_AND_NOTIFY
-    message_id = executor.execute(insert, {**values, "conversation_id": conversation_id}).scalar()
+    values = {**_message_values(inbound, notify_channel), "conversation_id": conversation_id}
+    message_id = executor.execute(insert, values).scalar()
     if message_id is not None:
         return message_id, conversation_id, False
     # the same provider message, stored before (or concurrently)
@@ -271,8 +283,8 @@ def _known_conversation(
     return conversation_id
 
 
-def _message_values(inbound: InboundMessage) -> dict[str, object]:
-    return {
+def _message_values(inbound: InboundMessage, notify_channel: str | None) -> dict[str, object]:
+    values: dict[str, object] = {
         "direction": "in",
         "author": "customer",
         "author_id": inbound.identity[1] if inbound.identity else "",
@@ -287,6 +299,9 @@ def _message_values(inbound: InboundMessage) -> dict[str, object]:
         },
         "created_at": utcnow(),
     }
+    if notify_channel is not None:
+        values["notify_channel"] = notify_channel
+    return values
 
 
 def _conversation(session: Session, inbound: InboundMessage) -> Conversation:
