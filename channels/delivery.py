@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -139,11 +139,7 @@ def _sent(session: Session, row: OutboxMessage, provider_id: str | None) -> None
     """Mark it sent in one statement, unless our lease ran out and another worker has it."""
     session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row.id,
-            OutboxMessage.status == "sending",
-            OutboxMessage.locked_until == row.locked_until,
-        )
+        .where(*_ours(row))
         .values(
             status="sent",
             sent_at=utcnow(),
@@ -176,17 +172,18 @@ def _outcome(database: Database, row: OutboxMessage, write: Callable[[Session], 
             time.sleep(OUTCOME_RETRY_SECONDS)
 
 
+def _ours(row: OutboxMessage) -> tuple[ColumnElement[bool], ...]:
+    """The row as we claimed it: not if our lease ran out and another worker has taken it."""
+    return (
+        OutboxMessage.id == row.id,
+        OutboxMessage.status == "sending",
+        OutboxMessage.locked_until == row.locked_until,
+    )
+
+
 def _still_ours(session: Session, row: OutboxMessage) -> OutboxMessage | None:
     """The row, unless our lease ran out and another worker has taken it over."""
-    return session.scalar(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.id == row.id,
-            OutboxMessage.status == "sending",
-            OutboxMessage.locked_until == row.locked_until,
-        )
-        .with_for_update()
-    )
+    return session.scalar(select(OutboxMessage).where(*_ours(row)).with_for_update())
 
 
 def backoff_seconds(attempts: int, base: float) -> float:
