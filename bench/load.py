@@ -326,10 +326,17 @@ class Sample:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def percentiles(self) -> tuple[float, float, float]:
-        if len(self.latencies) < 2:
-            return (float("nan"),) * 3
-        cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
-        return cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000
+        """p50, p95 and p99 in ms."""
+        p50, p95, p99 = percentiles(self.latencies)
+        return p50 * 1000, p95 * 1000, p99 * 1000
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 of `values`; NaN when there are too few to tell."""
+    if len(values) < 2:
+        return (float("nan"),) * 3
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
 
 
 class Replies:
@@ -642,8 +649,8 @@ def client_main(connection: Connection) -> None:
 def stage_line(label: str, milliseconds: list[float]) -> str:
     if len(milliseconds) < 2:
         return f"| {label:<44} | (too few messages to tell)"
-    cuts = statistics.quantiles(milliseconds, n=100, method="inclusive")
-    return f"| {label:<44} | {'':>8} | {cuts[49]:7.1f} | {cuts[94]:7.1f} | {cuts[98]:7.1f} |"
+    p50, p95, p99 = percentiles(milliseconds)
+    return f"| {label:<44} | {'':>8} | {p50:7.1f} | {p95:7.1f} | {p99:7.1f} |"
 
 
 def line(label: str, sample: Sample) -> str:
