@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import json
 import re
 import smtplib
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -21,7 +23,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from werkzeug.wrappers import Request, Response
 
-from tests.standins import signing, telegram_updates
+from tests.standins import http_server, signing, telegram_updates
 from tests.standins.dovecot import DovecotStandin
 from tests.standins.http_server import HttpServer
 from tests.standins.smtp_server import SmtpStandin
@@ -131,6 +133,44 @@ def test_twilio_outage_refuses_then_recovers_on_same_url(twilio_server: TwilioSt
     assert twilio_server.url == url
     client.messages.create(to=CUSTOMER, from_=twilio_server.from_number, body="two")
     assert [m.body for m in twilio_server.messages] == ["one", "two"]
+
+
+def test_an_outage_never_acts_on_a_request_it_will_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request read just as the outage begins: answered in full, or never acted on.
+
+    Acting on it and then cutting the connection would make the client's retry a
+    second send, a duplicate of the stand-in's making in the delivery fault tests.
+    """
+    acted_on: list[str] = []
+    request_read, request_done = threading.Event(), threading.Event()
+    read_then_dispatch = http_server._RequestHandler._dispatch
+
+    def dispatch_late(handler: http_server._RequestHandler) -> None:
+        request_read.set()
+        time.sleep(0.3)  # stop() begins meanwhile
+        try:
+            read_then_dispatch(handler)
+        finally:
+            request_done.set()
+
+    monkeypatch.setattr(http_server._RequestHandler, "_dispatch", dispatch_late)
+    server = HttpServer(lambda request: acted_on.append(request.path) or Response("ok"))
+    server.start()
+    answers: list[int] = []
+
+    def call() -> None:
+        with contextlib.suppress(requests.exceptions.ConnectionError):
+            answers.append(requests.post(f"{server.url}/send", data="x", timeout=5).status_code)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert request_read.wait(5)
+    server.stop()
+    caller.join()
+    assert request_done.wait(5)
+    assert len(acted_on) == len(answers)
 
 
 def test_twilio_status_callback_is_signed(twilio_server: TwilioStandin) -> None:

@@ -38,8 +38,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        with self.server.answering(self.connection):
-            self._answer()
+        with self.server.answering(self.connection) as taken:
+            if taken:
+                self._answer()
+            else:
+                self.close_connection = True
 
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -77,6 +80,7 @@ class _TrackingServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._answering: set[socket.socket] = set()
+        self._closing = False
         self._idle = threading.Condition()
         super().__init__((HOST, port), _RequestHandler)
 
@@ -92,14 +96,24 @@ class _TrackingServer(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     @contextlib.contextmanager
-    def answering(self, connection: socket.socket) -> Iterator[None]:
-        """A request being answered: an outage lets it finish, as a server going down
-        finishes the calls it has taken (else it would act on a call whose answer never
-        leaves, and the client's retry would be a second send)."""
+    def answering(self, connection: socket.socket) -> Iterator[bool]:
+        """Whether a request is taken, and for how long it is being answered.
+
+        An outage lets taken requests finish, as a server going down finishes the calls
+        it has taken, and takes no new ones (acting on a call whose answer never leaves
+        would make the client's retry a second send). Taking and closing are decided
+        under one lock: a request read just as the outage begins is either answered in
+        full or never acted on.
+        """
         with self._idle:
-            self._answering.add(connection)
+            taken = not self._closing
+            if taken:
+                self._answering.add(connection)
+        if not taken:
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             with self._idle:
                 self._answering.discard(connection)
@@ -107,6 +121,7 @@ class _TrackingServer(ThreadingHTTPServer):
 
     def cut_connections(self) -> None:
         with self._idle:
+            self._closing = True
             self._idle.wait_for(lambda: not self._answering, timeout=FINISH_SECONDS)
         with self._connections_lock:
             connections = list(self._connections)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import threading
-import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -15,7 +15,6 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from .ports import free_port
 
 HOST = "127.0.0.1"
-STOP_GRACE_SECONDS = 0.1  # for replies to mail already taken to reach the sender
 
 _REPLIES = {
     421: "421 4.3.2 Service not available, closing transmission channel",
@@ -86,7 +85,10 @@ class SmtpStandin:
         if self._controller is not None:
             with self._lock:
                 self._closing = True
-            time.sleep(STOP_GRACE_SECONDS)
+            # aiosmtpd writes the reply in the same step of its event loop as the handler
+            # returns, so once the loop has gone round, every 250 for mail taken is out.
+            loop = self._controller.loop
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(timeout=5)
             self._controller.stop()
             self._controller = None
             with self._lock:
