@@ -347,8 +347,11 @@ def handle(
         conversation = _lock(session, conversation_id, skip_locked=False)
         assert conversation is not None
         waiting = _waiting(session, conversation_id, up_to=message_id)
-        rows = _outbox_rows(session, _answer(session, settings, conversation, waiting))
-        if not rows or inline is None or not inline():
+        replies = _answer(session, settings, conversation, waiting)
+        if inline is None:
+            return []
+        rows = _outbox_rows(session, replies)
+        if not rows or not inline():
             return []
         for row in rows:
             row.status = "sent"
