@@ -11,8 +11,14 @@ from flask import Flask
 
 import heap
 from channels import console, telegram, worker
-from orders import pickup_sweeper
+from orders import demo, pickup_sweeper
 from orders.errors import ValidationFailed
+
+EMPTY_SHOP_HINT = (
+    "This shop has no products yet, so there is nothing to order or track. "
+    "`python app.py seed-demo` loads the demo shop (`python app.py` does too); "
+    "`python app.py import catalog FILE.csv` loads yours."
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -69,11 +75,14 @@ def register_commands(app: Flask) -> None:
     def chat(identity: str | None) -> None:
         """Talk to the bot in the terminal, as a customer of the `console` channel."""
         database, settings = database_and_settings()
+        with database.reading() as session:
+            if demo.catalog_is_empty(session):
+                click.echo(EMPTY_SHOP_HINT)
         try:
-            session = console.ConsoleChat(database, settings, identity)
+            customer_chat = console.ConsoleChat(database, settings, identity)
         except ValidationFailed as exc:
             raise click.ClickException(exc.message) from exc
-        console.run(session, lambda: input("you> "), click.echo)
+        console.run(customer_chat, lambda: input("you> "), click.echo)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -59,6 +59,23 @@ def test_seed_demo_is_idempotent_and_realistic(app: Flask) -> None:
     assert {"placed", "delivered", "shipped", "ready_for_pickup", "cancelled"} <= statuses
 
 
+def test_the_demo_seeds_after_chatting_as_a_demo_customer(app: Flask) -> None:
+    """A newcomer who tries `chat --as` Jo's phone on a new database, then starts the demo."""
+    runner = app.test_cli_runner()
+    chat = runner.invoke(args=["chat", "--as", "+15555550101"], input="hello\nquit\n")
+    assert chat.exit_code == 0, chat.output
+    seeded = runner.invoke(args=["seed-demo"])
+    assert seeded.exit_code == 0, seeded.output
+    chat = runner.invoke(args=["chat", "--as", "+15555550101"], input="wheres my ordr\nquit\n")
+    assert "#10002" in chat.output
+    with app.extensions["db"].sessions() as session:
+        jo = session.scalar(select(Customer).where(Customer.name == "Jo Rivera"))
+        assert {(i.kind, i.value) for i in jo.identities} == {
+            ("phone", "+15555550101"),
+            ("email", "jo@example.com"),
+        }
+
+
 def test_db_upgrade_command(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "up to date" in result.output

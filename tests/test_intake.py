@@ -203,8 +203,18 @@ def test_terminal_chat_command(app, echo_bot) -> None:  # type: ignore[no-untype
     result = CliRunner().invoke(app.cli, ["chat", "--as", PHONE], input="where is 10001\nquit\n")
     assert result.exit_code == 0, result.output
     assert "bot> echo: where is 10001" in result.output
+    assert "no products yet" in result.output  # a newcomer who has not seeded the demo
     with app.extensions["db"].transaction() as session:
         assert session.scalar(select(CustomerIdentity.value)) == PHONE
+
+
+def test_terminal_chat_says_nothing_of_seeding_a_shop_with_products(app, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    with app.extensions["db"].transaction() as session:
+        factories.make_shop(session)
+    result = CliRunner().invoke(app.cli, ["chat"], input="hi\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "bot> echo: hi" in result.output
+    assert "no products yet" not in result.output
 
 
 def test_real_bot_answers_an_sms_end_to_end(app, twilio_server) -> None:  # type: ignore[no-untyped-def]

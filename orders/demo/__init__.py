@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from db import utcnow
 from orders import csv_import, customers, fulfilment, ordering, returns
 from orders.events import Actor
-from orders.models import Order, Product
+from orders.models import Customer, Order, Product
 
 HERE = Path(__file__).parent
 ACTOR = Actor.system("demo")
@@ -100,16 +100,38 @@ def _orders(session: Session, people: list) -> None:
     )
 
 
+def catalog_is_empty(session: Session) -> bool:
+    """No products yet: a new database, which the demo may be seeded into."""
+    return not session.scalar(select(func.count()).select_from(Product))
+
+
 def seed(session: Session) -> bool:
     """Load the demo store into an empty catalog; False when there was one already."""
-    if session.scalar(select(func.count()).select_from(Product)):
+    if not catalog_is_empty(session):
         return False
     csv_import.import_locations(session, (HERE / "locations.csv").read_bytes())
     csv_import.import_catalog(session, (HERE / "catalog.csv").read_bytes())
     csv_import.import_stock(session, (HERE / "stock.csv").read_bytes(), actor="demo")
-    people = [
-        customers.create_customer(session, name, address, identities)
-        for name, address, identities in CUSTOMERS
-    ]
+    people = [_person(session, *person) for person in CUSTOMERS]
     _orders(session, people)
     return True
+
+
+def _person(session: Session, name: str, address: str, identities: dict[str, str]) -> Customer:
+    """A demo customer; whoever chatted as them before the demo was seeded
+    (`python app.py chat --as +15555550101` on a new database) becomes them."""
+    known = [
+        found.customer
+        for kind, value in identities.items()
+        if (found := customers.find_by_identity(session, kind, value)) is not None
+    ]
+    if not known:
+        return customers.create_customer(session, name, address, identities)
+    person = known[0]
+    for other in known[1:]:
+        customers.merge_customers(session, person, other)
+    person.name = person.name or name
+    person.default_address = person.default_address or address
+    for kind, value in identities.items():
+        customers.add_identity(session, person, kind, value)
+    return person
