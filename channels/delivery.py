@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
@@ -44,6 +45,9 @@ SENDERS = {
     "web": "channels.delivery:keep_in_conversation",
     "console": "channels.delivery:keep_in_conversation",
 }
+# Channels whose provider can say what it has sent: find_sent(row, settings) -> the ids
+# of messages it took that may be this row's, oldest first (see `_sent_before`).
+FINDERS = {"sms": "channels.sms:find_sent"}
 
 
 class DeliveryError(Exception):
@@ -73,7 +77,11 @@ def keep_in_conversation(row: OutboxMessage, settings: Settings) -> None:
 
 
 def sender_for(channel: str) -> Sender:
-    module, _, name = SENDERS[channel].partition(":")
+    return _load(SENDERS[channel])
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
@@ -125,7 +133,9 @@ def run_once(database: Database, settings: Settings, limit: int = 20) -> int:
 
 def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None:
     try:
-        provider_id = sender_for(row.channel)(row, settings)
+        provider_id = _sent_before(database, settings, row)
+        if provider_id is None:
+            provider_id = sender_for(row.channel)(row, settings)
     except DeliveryError as exc:
         _failed(database, settings, row, exc)
     except Exception as exc:  # an unexpected failure is retried like a transient one
@@ -133,6 +143,34 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
         _failed(database, settings, row, DeliveryError(f"{type(exc).__name__}: {exc}"))
     else:
         _outcome(database, row, lambda session: _sent(session, row, provider_id))
+
+
+def _sent_before(database: Database, settings: Settings, row: OutboxMessage) -> str | None:
+    """On a retry, the provider's id of an earlier attempt that went through after all.
+
+    An attempt can reach the provider and still look failed here: its answer came
+    after our timeout, the worker died before recording it, or the record was lost
+    with the database server. Where the provider can be asked, a retry first looks
+    for a message it took with this row's text for this address, one that no other
+    row has recorded as its own, and counts that as the send.
+    """
+    if row.attempts < 2 or row.channel not in FINDERS:
+        return None
+    candidates = _load(FINDERS[row.channel])(row, settings)
+    if not candidates:
+        return None
+    with database.reading() as session:
+        recorded = set(
+            session.scalars(
+                select(OutboxMessage.provider_id).where(
+                    OutboxMessage.provider_id.in_(candidates), OutboxMessage.id != row.id
+                )
+            )
+        )
+    found = next((sid for sid in candidates if sid not in recorded), None)
+    if found is not None:
+        log.info("outbox row %s was sent by an earlier attempt (%s)", row.id, found)
+    return found
 
 
 def _sent(session: Session, row: OutboxMessage, provider_id: str | None) -> None:

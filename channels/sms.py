@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+from collections.abc import Iterator
+from datetime import timedelta
 
 import requests
 from flask import Blueprint, Response, abort, request
@@ -33,6 +36,10 @@ OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "opt
 OPT_IN_WORDS = {"start", "unstop"}
 HELP_WORDS = {"help", "info"}
 SEND_TIMEOUT_SECONDS = 15.0
+# Looking for an earlier attempt's message: Twilio's newest messages to the number, and
+# how far its clock (date_created, in whole seconds) may be behind ours.
+LOOKBACK_MESSAGES = 20
+CLOCK_SKEW = timedelta(seconds=60)
 EMPTY_TWIML = str(MessagingResponse())  # "no reply here", built once rather than per message
 
 # Twilio error codes that say this number cannot get our messages.
@@ -147,11 +154,15 @@ def _client(account_sid: str, auth_token: str, base_url: str) -> Client:
     return client
 
 
-def send(row: OutboxMessage, settings: Settings) -> str:
-    """Send one part through the REST API; returns Twilio's message SID."""
-    client = _client(
+def _twilio(settings: Settings) -> Client:
+    return _client(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
     )
+
+
+def send(row: OutboxMessage, settings: Settings) -> str:
+    """Send one part through the REST API; returns Twilio's message SID."""
+    client = _twilio(settings)
     sender = (
         {"from_": settings.twilio_from_number}
         if settings.twilio_from_number
@@ -159,16 +170,30 @@ def send(row: OutboxMessage, settings: Settings) -> str:
     )
     if settings.public_base_url:
         sender["status_callback"] = settings.public_base_url + "/webhooks/twilio/status"
+    with _delivery_errors():
+        return client.messages.create(to=row.to_address, body=row.body, **sender).sid
+
+
+def find_sent(row: OutboxMessage, settings: Settings) -> list[str]:
+    """SIDs of messages Twilio took with this row's text for its number since the row was
+    queued, oldest first: an earlier attempt whose answer never came back may have sent it."""
+    since = row.created_at - CLOCK_SKEW
+    with _delivery_errors():
+        recent = _twilio(settings).messages.list(to=row.to_address, limit=LOOKBACK_MESSAGES)
+    return [m.sid for m in reversed(recent) if m.body == row.body and m.date_created >= since]
+
+
+@contextlib.contextmanager
+def _delivery_errors() -> Iterator[None]:
+    """Twilio's errors as DeliveryErrors: transient ones retried, the others dead letters."""
     try:
-        message = client.messages.create(to=row.to_address, body=row.body, **sender)
+        yield
     except TwilioRestException as exc:
         transient = exc.status >= 500 or exc.status in (401, 429)
-        mark = _mark_for(exc.code)
         raise DeliveryError(
             f"Twilio {exc.status} error {exc.code}: {exc.msg}",
             permanent=not transient,
-            mark=mark,
+            mark=_mark_for(exc.code),
         ) from exc
     except requests.RequestException as exc:
         raise DeliveryError(f"Twilio not reachable: {type(exc).__name__}") from exc
-    return message.sid

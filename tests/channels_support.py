@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 import bot.engine
 from app import create_app
 from bot.replies import Reply
-from channels import answering, delivery, intake
+from channels import answering, delivery, intake, sms
 from channels.models import Message, OutboxMessage
 from db import Database
 from settings import load_settings
@@ -179,6 +179,15 @@ def serving(app: Flask, port: int) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join()
+
+
+@pytest.fixture
+def short_send_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Twilio clients that give up waiting for an answer after half a second."""
+    monkeypatch.setattr(sms, "SEND_TIMEOUT_SECONDS", 0.5)
+    sms._client.cache_clear()  # clients are built once per account; build them anew
+    yield
+    sms._client.cache_clear()
 
 
 @pytest.fixture

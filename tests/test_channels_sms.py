@@ -276,3 +276,33 @@ def test_unsubscribed_number_is_a_dead_letter_that_can_be_retried(app, twilio_se
     deliver_all(app)
     assert outbox(database)[0].status == "sent"
     assert count(database, OutboxMessage, OutboxMessage.status == "dead") == 0
+
+
+def test_a_send_whose_answer_never_came_is_not_sent_again(
+    app, twilio_server, short_send_timeout
+) -> None:  # type: ignore[no-untyped-def]
+    queue_reply(app)
+    database, settings = app.extensions["db"], app.extensions["settings"]
+    twilio_server.delay_next(1.5)  # Twilio takes the message, then answers too late
+    delivery.run_once(database, settings)
+    [row] = outbox(database)
+    assert (row.status, row.attempts) == ("pending", 1) and "Timeout" in row.last_error
+    deliver_all(app)
+    [sent] = twilio_server.messages
+    [row] = outbox(database)
+    assert (row.status, row.provider_id, row.attempts) == ("sent", sent.sid, 2)
+
+
+def test_a_retry_never_counts_an_earlier_rows_identical_message_as_its_own(
+    app, twilio_server
+) -> None:  # type: ignore[no-untyped-def]
+    queue_reply(app, "Sorry, I didn't catch that.")
+    queue_reply(app, "Sorry, I didn't catch that.")
+    database, settings = app.extensions["db"], app.extensions["settings"]
+    assert delivery.run_once(database, settings) == 1  # the second waits for the first
+    twilio_server.fail_next(1, status=503)
+    delivery.run_once(database, settings)
+    deliver_all(app)
+    first, second = outbox(database)
+    assert (first.status, second.status, second.attempts) == ("sent", "sent", 2)
+    assert [m.sid for m in twilio_server.messages] == [first.provider_id, second.provider_id]

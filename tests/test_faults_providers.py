@@ -115,6 +115,16 @@ def test_errors_rate_limits_and_slowness_for_a_while(
     assert max(row.attempts for row in outbox(app.extensions["db"])) > 1
 
 
+def test_twilio_answering_after_our_timeout_for_a_while(
+    app, running_worker, twilio_server, telegram_server, smtp_server, short_send_timeout
+) -> None:  # type: ignore[no-untyped-def]
+    twilio_server.delay_next(1.0, count=3)  # taken, but the answer comes too late
+    expected = queue_everything(app)
+    wait_until_settled(app)
+    assert_delivered_once_in_order(app, expected, twilio_server, telegram_server, smtp_server)
+    assert max(row.attempts for row in outbox(app.extensions["db"]) if row.channel == "sms") > 1
+
+
 def test_an_outage_in_the_middle_of_a_burst(
     app, running_worker, twilio_server, telegram_server, smtp_server
 ) -> None:  # type: ignore[no-untyped-def]

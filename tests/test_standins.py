@@ -173,6 +173,20 @@ def test_an_outage_never_acts_on_a_request_it_will_not_answer(
     assert len(acted_on) == len(answers)
 
 
+def test_twilio_lists_messages_sent_newest_first(twilio_server: TwilioStandin) -> None:
+    client = make_twilio_client(
+        twilio_server.account_sid, twilio_server.auth_token, twilio_server.url
+    )
+    for body in ("one", "two", "three"):
+        client.messages.create(to=CUSTOMER, from_=twilio_server.from_number, body=body)
+    client.messages.create(to="+15551239999", from_=twilio_server.from_number, body="other")
+    listed = client.messages.list(to=CUSTOMER, limit=2)
+    assert [m.body for m in listed] == ["three", "two"]
+    assert listed[0].sid == twilio_server.messages[2].sid
+    assert listed[0].date_created is not None
+    assert len(client.messages.list()) == 4
+
+
 def test_twilio_status_callback_is_signed(twilio_server: TwilioStandin) -> None:
     received: list[dict] = []
 

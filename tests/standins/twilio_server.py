@@ -2,7 +2,9 @@
 
 Serves ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` the way Twilio
 does (HTTP Basic auth, form fields, 201 with a Message resource, errors as
-``{"code", "message", "more_info", "status"}``) and lets tests inject failures.
+``{"code", "message", "more_info", "status"}``) and lets tests inject failures;
+``GET`` on the same URL lists the messages sent, newest first, filtered by ``To`` and
+``From``, one page of ``PageSize`` (Twilio's list format, without further pages).
 
 Pointing the real ``twilio.rest.Client`` here: every API call is built as
 ``client.api.base_url + "/2010-04-01/..."`` (``twilio.base.domain.Domain.absolute_url``),
@@ -133,7 +135,7 @@ class TwilioStandin:
         self.from_number = from_number
         self._http = HttpServer(self._handle)
         self._routes = Map(
-            [Rule("/2010-04-01/Accounts/<account_sid>/Messages.json", methods=["POST"])]
+            [Rule("/2010-04-01/Accounts/<account_sid>/Messages.json", methods=["GET", "POST"])]
         )
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -263,7 +265,32 @@ class TwilioStandin:
             or args["account_sid"] != self.account_sid
         ):
             return _json(error_body(20003), 401)
+        if request.method == "GET":
+            return self._list_messages(request)
         return self._create_message(request.form)
+
+    def _list_messages(self, request: Request) -> Response:
+        to, from_ = request.args.get("To"), request.args.get("From")
+        page_size = min(int(request.args.get("PageSize") or 50), 1000)
+        with self._lock:
+            found = [
+                m.resource
+                for m in reversed(self._messages)
+                if (to is None or m.to == to) and (from_ is None or m.from_ == from_)
+            ][:page_size]
+        uri = request.full_path
+        page = {
+            "messages": found,
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
+        return _json(page, 200)
 
     def _create_message(self, form) -> Response:
         to = form.get("To", "")
