@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, select, text, update
 from sqlalchemy.engine import Connection
@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 class IntakeResult:
     message_id: int
     duplicate: bool
-    # Replies already counted as delivered because the caller returns them in its own
-    # response (TwiML, the web page, the terminal); the rest go through the worker.
-    inline: list[OutboxMessage] = field(default_factory=list)
     conversation_id: int | None = None
 
 
@@ -56,9 +53,9 @@ def receive(
     """Store and handle one inbound message.
 
     With `inline_seconds`, replies ready within that many seconds of the start are
-    marked sent and returned for the caller's response; later ones (or all, without
-    it) are left to the delivery worker. `within` runs in the storing transaction
-    (the IMAP reader advances its checkpoint there).
+    marked sent, for the caller shows them itself (the web page, the terminal); later
+    ones (or all, without it) are left to the delivery worker. `within` runs in the
+    storing transaction (the IMAP reader advances its checkpoint there).
     """
     started = time.monotonic()
     message_id, conversation_id, duplicate = store(database, inbound, within)
@@ -67,9 +64,9 @@ def receive(
     in_time = (
         None if inline_seconds is None else lambda: time.monotonic() <= started + inline_seconds
     )
-    inline = handle(database, settings, message_id, inline=in_time)
+    handle(database, settings, message_id, inline=in_time)
     delivery.wake()
-    return IntakeResult(message_id, False, inline, conversation_id)
+    return IntakeResult(message_id, False, conversation_id)
 
 
 def accept(
@@ -328,13 +325,13 @@ def handle(
     message_id: int,
     *,
     inline: Callable[[], bool] | None = None,
-) -> list[OutboxMessage]:
+) -> None:
     """Route a stored message and mark it handled, once, whoever calls first.
 
     Messages of its conversation still waiting before it are answered first, in the
     order they arrived. `inline` is asked just before the commit whether the caller
-    will carry the replies in its own response; if it says yes, the rows are marked
-    sent and returned, else they stay for the delivery worker.
+    will show the replies itself; if it says yes, their outbox rows are marked sent,
+    else they stay for the delivery worker.
     """
     with database.transaction() as session:
         conversation_id = session.scalar(
@@ -343,21 +340,20 @@ def handle(
             )
         )
         if conversation_id is None:  # handled already
-            return []
+            return
         conversation = _lock(session, conversation_id, skip_locked=False)
         assert conversation is not None
         waiting = _waiting(session, conversation_id, up_to=message_id)
         replies = _answer(session, settings, conversation, waiting)
         if inline is None:
-            return []
+            return
         rows = _outbox_rows(session, replies)
         if not rows or not inline():
-            return []
+            return
         for row in rows:
             row.status = "sent"
             row.sent_at = utcnow()
             row.provider_id = "inline"
-        return rows
 
 
 def answer_conversation(database: Database, settings: Settings, conversation_id: int) -> int:
