@@ -428,6 +428,7 @@ def _route(
     command = extra.get("command")
     if command == AUTO_REPLY:
         return []
+    identities.heal(session, conversation.channel, conversation.address)
     if command in (OPT_OUT, OPT_IN):
         identities.mark(
             session, conversation.channel, conversation.address, "opted_out", command == OPT_OUT
