@@ -25,8 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels import intake
-from channels import identities
+from channels import identities, intake
 from channels.email_parse import Bounce, Unusable, to_inbound
 from channels.inbound import BadRequest
 from channels.models import MailboxCheckpoint, WebhookToken

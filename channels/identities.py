@@ -10,7 +10,7 @@ from orders.errors import ValidationFailed
 from orders.models import CustomerIdentity
 
 # A private Telegram chat's id is the user's id, so the address is the identity too.
-IDENTITY_KIND = {"sms": "phone", "telegram": "telegram", "email": "email"}
+IDENTITY_KIND = {"sms": "phone", "whatsapp": "phone", "telegram": "telegram", "email": "email"}
 
 
 def identity_for(session: Session, channel: str, address: str) -> CustomerIdentity | None:

@@ -27,9 +27,7 @@ KEY = "mailgun-signing-key"
 
 @pytest.fixture
 def imap_app(app_factory, smtp_server, imap_server):  # type: ignore[no-untyped-def]
-    return app_factory(
-        smtp_server.settings(), imap_server.settings(), mailgun_signing_key=KEY
-    )
+    return app_factory(smtp_server.settings(), imap_server.settings(), mailgun_signing_key=KEY)
 
 
 def poll(app) -> int:  # type: ignore[no-untyped-def]
@@ -49,9 +47,7 @@ def test_the_clients_mails_are_at_least_eight_styles_in_three_languages() -> Non
     assert languages <= {path.name for path in CLIENT_MAILS}
 
 
-def test_only_the_new_words_of_each_client_reach_the_bot(
-    imap_app, imap_server, echo_bot
-) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_new_words_of_each_client_reach_the_bot(imap_app, imap_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
     for path in CLIENT_MAILS:
         imap_server.deliver(path.read_bytes())
     assert poll(imap_app) == len(CLIENT_MAILS)
