@@ -30,7 +30,9 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     public_base_url: str = ""
     admin_api_token: str = ""
-    store_name: str = "Bean There Coffee Co."
+    # The shop's name in replies and pages; unset, the demo's name where the demo is
+    # loaded, else "the shop" (see app.name_the_shop).
+    store_name: str = ""
     currency: str = "USD"
     return_window_days: int = 30
     refund_escalation_amount: Decimal = Decimal("150.00")
