@@ -7,6 +7,7 @@ gunicorn 'app:create_app()'  production, beside `python app.py worker`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -29,6 +30,7 @@ import input_guard
 import migrate
 from api.auth import create_token
 from api.errors import error_response
+from bot.texts import say
 from db import Database
 from handoff import demo as handoff_demo
 from orders import demo, pickup_sweeper
@@ -68,8 +70,11 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.extensions["db"] = database
     if migrate_on_start:
         migrate.upgrade(database)
+        app.extensions["settings"] = settings = name_the_shop(settings, database)
 
-    app.extensions["background_tasks"] = [lambda: pickup_sweeper.start(database, settings)]
+    app.extensions["background_tasks"] = [
+        lambda: pickup_sweeper.start(database, app.extensions["settings"])
+    ]
     input_guard.register(app)
     api.register(app)
     _register_core_routes(app)
@@ -80,6 +85,20 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     if _running_in_production():  # not in tests, whose apps come and go
         heap.freeze_startup_objects()
     return app
+
+
+def name_the_shop(settings: Settings, database: Database) -> Settings:
+    """The settings with the shop's name: STORE_NAME, else the demo's where the demo's
+    catalog is loaded; else "the shop", with a warning (an empty catalog is not warned
+    about: `python app.py` is about to seed the demo into it)."""
+    if settings.store_name:
+        return settings
+    with database.reading() as session:
+        if demo.installed(session):
+            return dataclasses.replace(settings, store_name=demo.NAME)
+        if not demo.catalog_is_empty(session):
+            log.warning("STORE_NAME is not set: customers are told about 'the shop'.")
+    return dataclasses.replace(settings, store_name=say("channels.unnamed_shop"))
 
 
 def _register_core_routes(app: Flask) -> None:
@@ -165,6 +184,9 @@ def seed(app: Flask) -> bool:
         if not demo.seed(session):
             return False
         logins = handoff_demo.seed(session)
+    settings = app.extensions["settings"]
+    if settings.store_name == say("channels.unnamed_shop"):  # unnamed: the demo's name now
+        app.extensions["settings"] = dataclasses.replace(settings, store_name=demo.NAME)
     click.echo(f"Seeded the demo store '{app.extensions['settings'].store_name}'.")
     if logins:
         click.echo(handoff_demo.describe(logins, _base_url()))

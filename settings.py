@@ -30,7 +30,9 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     public_base_url: str = ""
     admin_api_token: str = ""
-    store_name: str = "Bean There Coffee Co."
+    # The shop's name in replies and pages; unset, the demo's name where the demo is
+    # loaded, else "the shop" (see app.name_the_shop).
+    store_name: str = ""
     currency: str = "USD"
     return_window_days: int = 30
     refund_escalation_amount: Decimal = Decimal("150.00")
@@ -42,6 +44,10 @@ class Settings:
     twilio_from_number: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_api_base_url: str = ""
+    # WhatsApp through Twilio: the business number, and the Content SID of an approved
+    # template with one variable ({{1}}) for messages outside the 24-hour window.
+    twilio_whatsapp_from: str = ""
+    twilio_whatsapp_template_sid: str = ""
     telegram_bot_token: str = field(default="", repr=False)
     telegram_webhook_secret: str = field(default="", repr=False)
     telegram_api_base_url: str = ""
@@ -119,6 +125,8 @@ def load_settings(**overrides: object) -> Settings:
         "twilio_from_number": _env("TWILIO_FROM_NUMBER"),
         "twilio_messaging_service_sid": _env("TWILIO_MESSAGING_SERVICE_SID"),
         "twilio_api_base_url": _env("TWILIO_API_BASE_URL").rstrip("/"),
+        "twilio_whatsapp_from": _env("TWILIO_WHATSAPP_FROM"),
+        "twilio_whatsapp_template_sid": _env("TWILIO_WHATSAPP_TEMPLATE_SID"),
         "telegram_bot_token": _env("TELEGRAM_BOT_TOKEN"),
         "telegram_webhook_secret": _env("TELEGRAM_WEBHOOK_SECRET"),
         "telegram_api_base_url": _env("TELEGRAM_API_BASE_URL").rstrip("/"),

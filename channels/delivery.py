@@ -40,6 +40,7 @@ Sender = Callable[[OutboxMessage, Settings], "str | None"]
 # a provider's SDK loads only where that channel is in use.
 SENDERS = {
     "sms": "channels.sms:send",
+    "whatsapp": "channels.whatsapp:send",
     "telegram": "channels.telegram:send",
     "email": "channels.email_out:send",
     "web": "channels.delivery:keep_in_conversation",
@@ -47,14 +48,16 @@ SENDERS = {
 }
 # Channels whose provider can say what it has sent: find_sent(row, settings) -> the ids
 # of messages it took that may be this row's, oldest first (see `_sent_before`).
-FINDERS = {"sms": "channels.sms:find_sent"}
+FINDERS = {"sms": "channels.sms:find_sent", "whatsapp": "channels.whatsapp:find_sent"}
 
 
 class DeliveryError(Exception):
     """A failed send. Transient ones are retried; permanent ones become dead letters.
 
     `mark` names an identity flag to set ("opted_out", "unreachable") when the
-    provider says the customer cannot be reached there any more.
+    provider says the customer cannot be reached there any more. `hold` keeps the row,
+    unsent and not retried, until its channel releases it (WhatsApp outside the
+    customer's 24-hour window, released when they write again).
     """
 
     def __init__(
@@ -64,11 +67,13 @@ class DeliveryError(Exception):
         permanent: bool = False,
         retry_after: float | None = None,
         mark: str | None = None,
+        hold: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
         self.mark = mark
+        self.hold = hold
 
 
 def keep_in_conversation(row: OutboxMessage, settings: Settings) -> None:
@@ -245,6 +250,9 @@ def _record_failure(
     current.locked_until = None
     if exc.mark:
         identities.mark(session, current.channel, current.to_address, exc.mark)
+    if exc.hold:
+        current.status = "held"
+        return
     if exc.permanent or current.attempts >= settings.outbox_max_attempts:
         current.status = "dead"
         return

@@ -25,8 +25,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels import intake
-from channels.email_parse import Unusable, to_inbound
+from channels import identities, intake
+from channels.email_parse import Bounce, Unusable, to_inbound
 from channels.inbound import BadRequest
 from channels.models import MailboxCheckpoint, WebhookToken
 from channels.requests_io import strict_form
@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 bp = Blueprint("email", __name__)
 
 MAILGUN_MAX_AGE_SECONDS = 15 * 60
+# Mailgun posts the whole mail, attachments included (it accepts mails up to 25 MB);
+# the app's 1 MB request limit would refuse a photo of a broken mug. Files are spooled
+# to disk by Werkzeug and never read; text fields stay bounded in memory.
+MAILGUN_MAX_REQUEST_BYTES = 40 * 1024 * 1024
+MAILGUN_MAX_FIELD_BYTES = 2 * 1024 * 1024
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 MAILBOX_CLASSES: dict[str, type[BaseMailBox]] = {
     "ssl": MailBox,
@@ -115,8 +120,12 @@ def _read(database: Database, settings: Settings, mime: Message, advance) -> int
             _part(mime, "text/html"),
             authserv_id=settings.email_authserv_id,
             fallback_id=mime.as_bytes(),
+            has_attachments=_has_attachments(mime),
         )
-    except Unusable as exc:
+    except Bounce as bounce:
+        record_bounce(database, bounce, within=advance)
+        return 0
+    except (Unusable, BadRequest) as exc:  # never let one mail stop the mailbox
         log.info("skipping email: %s", exc)
         with database.transaction() as session:
             advance(session)
@@ -125,13 +134,42 @@ def _read(database: Database, settings: Settings, mime: Message, advance) -> int
     return 0 if result.duplicate else 1
 
 
+def record_bounce(database: Database, bounce: Bounce, within: Callable[[Session], None]) -> None:
+    """Mark the addresses a bounce names unreachable; the bounce itself is no customer's."""
+    log.info("email %s", bounce)
+    with database.transaction() as session:
+        for address in bounce.addresses:
+            identities.mark(session, "email", address, "unreachable")
+        within(session)
+
+
+# Large mails are read by their text part; this bounds what is decoded of it.
+MAX_TEXT_PART_BYTES = 256 * 1024
+
+
 def _part(mime: Message, content_type: str) -> str:
-    """The first non-attachment part of that type, decoded."""
+    """The first non-attachment part of that type, decoded (at most MAX_TEXT_PART_BYTES)."""
     for part in mime.walk():
-        if part.get_content_type() == content_type and not part.get_filename():
-            payload = part.get_payload(decode=True) or b""
-            return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+        if part.get_content_type() == content_type and not _is_attachment(part):
+            payload = (part.get_payload(decode=True) or b"")[:MAX_TEXT_PART_BYTES]
+            try:
+                return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+            except LookupError:  # a charset Python does not know
+                return payload.decode("utf-8", errors="replace")
     return ""
+
+
+def _is_attachment(part: Message) -> bool:
+    return bool(part.get_filename()) or part.get_content_disposition() == "attachment"
+
+
+def _has_attachments(mime: Message) -> bool:
+    """Files or pictures (inline ones included) beside, or instead of, the text."""
+    return any(
+        _is_attachment(part) or part.get_content_maintype() in ("image", "audio", "video")
+        for part in mime.walk()
+        if not part.is_multipart()
+    )
 
 
 def run_reader(database: Database, settings: Settings, stop: threading.Event) -> None:
@@ -209,6 +247,8 @@ def mailgun_inbound() -> Response:
     config = settings()
     if not config.mailgun_signing_key:
         abort(404)
+    request.max_content_length = MAILGUN_MAX_REQUEST_BYTES
+    request.max_form_memory_size = MAILGUN_MAX_FIELD_BYTES
     form = strict_form(request)
     if not mailgun_signature_ok(form, config.mailgun_signing_key, time.time()):
         abort(403)
@@ -222,7 +262,11 @@ def mailgun_inbound() -> Response:
                 form.get("body-html", ""),
                 authserv_id=config.email_authserv_id,
                 fallback_id=json.dumps(form, sort_keys=True).encode(),
+                has_attachments=form.get("attachment-count", "0") not in ("", "0"),
             )
+        except Bounce as bounce:
+            record_bounce(database(), bounce, within=remember)
+            return Response(status=200)
         except Unusable as exc:
             with database().transaction() as session:
                 remember(session)  # or the same token could come back with a usable body

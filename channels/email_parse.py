@@ -1,9 +1,12 @@
 """An email (from IMAP or the Mailgun hook) as an InboundMessage.
 
 The text the bot reads is the customer's new words only: HTML turned to text,
-quoted history and signatures cut off with mail-parser-reply. Auto-replies,
-bounces and list mail are stored but flagged so they are never answered (two
-auto-responders answering each other forever is the classic email loop). A From
+quoted history and signatures cut off (`channels.email_reply`), at most MAX_TEXT
+characters of it; a mail with no words (only attachments or pictures) gets the polite
+"I can only read text". Auto-replies and list mail are stored but flagged so they are
+never answered (two auto-responders answering each other forever is the classic email
+loop). A bounce is no customer's message: it names the addresses that failed, which
+are marked unreachable, and nothing else is kept. A From
 header proves nothing; `verified` is true only when our own receiving server's
 Authentication-Results says DMARC passed for the From domain.
 """
@@ -12,17 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import parseaddr
 
 import html2text
-from mailparser_reply import EmailReplyParser
 
-from channels.inbound import AUTO_REPLY, MAX_TEXT, InboundMessage
+from channels.email_reply import new_words
+from channels.inbound import AUTO_REPLY, MAX_TEXT, MEDIA_ONLY, InboundMessage
 from orders.customers import normalise_identity
 from orders.errors import ValidationFailed
 
-ROBOT_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply")
+BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
+ROBOT_SENDERS = (*BOUNCE_SENDERS, "noreply", "no-reply", "donotreply")
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 SUPPRESS = {"all", "autoreply", "oof"}
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -30,6 +36,60 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 class Unusable(Exception):
     """A mail with no usable sender address; skipped, never answered."""
+
+
+class Bounce(Exception):
+    """A delivery failure report; `addresses` are the recipients that failed for good."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        super().__init__(f"bounce for {', '.join(addresses) or 'no address we know'}")
+        self.addresses = addresses
+
+
+def is_bounce(headers: Message) -> bool:
+    sender = parseaddr(headers.get("From") or "")[1].lower()
+    return sender.split("@")[0] in BOUNCE_SENDERS or (
+        headers.get_content_type() == "multipart/report"
+        and (headers.get_param("report-type") or "").lower() == "delivery-status"
+    )
+
+
+def bounced_addresses(mail: Message) -> list[str]:
+    """The recipients a bounce says failed permanently.
+
+    From the RFC 3464 report (`Action: failed`, a 5.x.x `Status`) where the mail has
+    one, and from the `X-Failed-Recipients` header that Exim and Gmail add.
+    """
+    found = [
+        address
+        for value in mail.get_all("X-Failed-Recipients") or []
+        for address in str(value).split(",")
+    ]
+    for part in mail.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        for block in part.get_payload() or []:
+            status = str(block.get("Status") or "").strip()
+            if str(block.get("Action") or "").strip().lower() == "failed" and status[:1] == "5":
+                found.append(str(block.get("Final-Recipient") or "").rpartition(";")[2])
+    addresses: list[str] = []
+    for candidate in found:
+        try:
+            address = normalise_identity("email", candidate.strip())
+        except ValidationFailed:
+            continue
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def decoded_header(value: object) -> str:
+    """A header's text with RFC 2047 words decoded ("=?utf-8?q?...?=" -> "..."), on one line."""
+    try:
+        text = str(make_header(decode_header(str(value or ""))))
+    except (UnicodeError, LookupError, HeaderParseError):
+        text = str(value or "")
+    return " ".join(text.split())
 
 
 def is_automatic(headers: Message) -> bool:
@@ -81,37 +141,42 @@ def html_to_text(html: str) -> str:
     return converter.handle(html)
 
 
-def new_words(text: str) -> str:
-    """The reply without the quoted history and the signature."""
-    replies = EmailReplyParser(languages=["en"]).read(text=text).replies
-    if not replies:
-        return text.strip()
-    first = replies[0]
-    return (first.body or first.content or "").strip()
-
-
 def to_inbound(
-    headers: Message, plain: str, html: str, *, authserv_id: str, fallback_id: bytes
+    headers: Message,
+    plain: str,
+    html: str,
+    *,
+    authserv_id: str,
+    fallback_id: bytes,
+    has_attachments: bool = False,
 ) -> InboundMessage:
-    """Build the message; `fallback_id` hashes into an id when Message-ID is missing."""
-    name, sender = parseaddr(headers.get("From") or "")
+    """Build the message; `fallback_id` hashes into an id when Message-ID is missing.
+
+    Raises Bounce for a delivery failure report, Unusable for a mail with no sender.
+    """
+    if is_bounce(headers):
+        raise Bounce(bounced_addresses(headers))
+    raw_name, sender = parseaddr(str(headers.get("From") or ""))
+    name = decoded_header(raw_name)
     try:
         address = normalise_identity("email", sender)
     except ValidationFailed as exc:
         raise Unusable(f"no usable sender address in {headers.get('From')!r}") from exc
-    subject = " ".join(str(headers.get("Subject") or "").split())
-    body = new_words(plain if plain.strip() else html_to_text(html)) or subject
+    subject = decoded_header(headers.get("Subject"))
+    words = new_words(plain if plain.strip() else html_to_text(html))
+    if not words and not has_attachments:
+        words = subject  # the whole question in the subject line
     message_id = (headers.get("Message-ID") or "").strip()
     references = MESSAGE_ID.findall(str(headers.get("References") or ""))[-20:]
     return InboundMessage(
         channel="email",
         address=address,
-        text=body[:MAX_TEXT],
+        text=words[:MAX_TEXT],
         provider_id=message_id[:255] or "sha256:" + hashlib.sha256(fallback_id).hexdigest(),
         identity=("email", address),
         name=name[:200],
         verified=sender_verified(headers, authserv_id, address),
-        command=AUTO_REPLY if is_automatic(headers) else None,
+        command=AUTO_REPLY if is_automatic(headers) else None if words else MEDIA_ONLY,
         extra={
             "subject": subject[:500],
             "references": " ".join(references),

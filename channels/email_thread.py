@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -11,11 +12,17 @@ from bot.texts import say
 from channels.models import Conversation, Message
 
 MAX_REFERENCES = 20  # keep the header bounded on very long threads
+# "Re:" as the common clients write it in their languages, repeated or counted ("Re[2]:").
+REPLY_PREFIXES = re.compile(
+    r"^(?:(?:re|aw|sv|vs|antw|odp|rif|r|回复|答复|返信)\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
 
 
 def reply_subject(subject: str) -> str:
-    subject = " ".join(subject.split()) or say("channels.email_subject")
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    """One "Re: " before the customer's subject, whatever prefixes their client added."""
+    subject = REPLY_PREFIXES.sub("", " ".join(subject.split())) or say("channels.email_subject")
+    return f"Re: {subject}"
 
 
 def thread_headers(session: Session, conversation: Conversation) -> dict[str, Any]:

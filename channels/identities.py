@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from orders.customers import find_by_identity
@@ -9,7 +10,7 @@ from orders.errors import ValidationFailed
 from orders.models import CustomerIdentity
 
 # A private Telegram chat's id is the user's id, so the address is the identity too.
-IDENTITY_KIND = {"sms": "phone", "telegram": "telegram", "email": "email"}
+IDENTITY_KIND = {"sms": "phone", "whatsapp": "phone", "telegram": "telegram", "email": "email"}
 
 
 def identity_for(session: Session, channel: str, address: str) -> CustomerIdentity | None:
@@ -33,3 +34,20 @@ def mark(session: Session, channel: str, address: str, flag: str, value: bool = 
     identity = identity_for(session, channel, address)
     if identity is not None:
         setattr(identity, flag, value)
+
+
+def heal(session: Session, channel: str, address: str) -> None:
+    """The customer wrote from this address, so it reaches them again (after a bounce or a
+    Telegram block). One conditional statement: it writes only when the mark was set."""
+    kind = IDENTITY_KIND.get(channel)
+    if kind is not None:
+        session.execute(
+            update(CustomerIdentity)
+            .where(
+                CustomerIdentity.kind == kind,
+                CustomerIdentity.value == address,
+                CustomerIdentity.unreachable.is_(True),
+            )
+            .values(unreachable=False)
+            .execution_options(synchronize_session=False)
+        )

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.texts import say
-from channels import delivery, identities, linking, wakeup
+from channels import delivery, identities, linking, wakeup, whatsapp_window
 from channels.conversations import open_conversation, touch
 from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
@@ -428,6 +428,9 @@ def _route(
     command = extra.get("command")
     if command == AUTO_REPLY:
         return []
+    identities.heal(session, conversation.channel, conversation.address)
+    if conversation.channel == whatsapp_window.CHANNEL:
+        whatsapp_window.release_held(session, conversation.id)
     if command in (OPT_OUT, OPT_IN):
         identities.mark(
             session, conversation.channel, conversation.address, "opted_out", command == OPT_OUT

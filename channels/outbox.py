@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from channels import whatsapp_window
 from channels.email_thread import thread_headers
 from channels.models import Conversation, Message, OutboxMessage
 from channels.text_split import split_text
@@ -44,6 +45,8 @@ def enqueue(
     session.flush()
     if conversation.channel == "email":
         payload = {**payload, **thread_headers(session, conversation)}
+    elif conversation.channel == whatsapp_window.CHANNEL:
+        payload = {**payload, **whatsapp_window.outbound_payload(session, conversation)}
     parts = split_text(text, SMS_PART_LIMIT) if conversation.channel == "sms" else [text]
     for part in parts:
         session.add(

@@ -1,4 +1,7 @@
-"""SMS through Twilio: the signed messaging and status webhooks, TwiML replies, REST sends."""
+"""SMS through Twilio: the signed messaging and status webhooks, TwiML replies, REST sends.
+
+The messaging webhook also takes Twilio's WhatsApp messages (see `channels.whatsapp`).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ bp = Blueprint("sms", __name__)
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"}
 OPT_IN_WORDS = {"start", "unstop"}
 HELP_WORDS = {"help", "info"}
+# Twilio's WhatsApp webhook and API write addresses as "whatsapp:+E164".
+WHATSAPP_PREFIX = "whatsapp:"
 SEND_TIMEOUT_SECONDS = 15.0
 # Looking for an earlier attempt's message: Twilio's newest messages to the number, and
 # how far its clock (date_created, in whole seconds) may be behind ours.
@@ -62,8 +67,9 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
     sender = form.get("From", "")
     if not sid or not sender:
         raise BadRequest("MessageSid and From are required")
+    whatsapp = sender.lower().startswith(WHATSAPP_PREFIX)
     try:
-        phone = normalise_phone(sender)
+        phone = normalise_phone(sender[len(WHATSAPP_PREFIX) :] if whatsapp else sender)
     except ValidationFailed as exc:
         raise BadRequest(exc.message) from exc
     text = form.get("Body", "").strip()
@@ -82,7 +88,7 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
         else None
     )
     return InboundMessage(
-        channel="sms",
+        channel="whatsapp" if whatsapp else "sms",
         address=phone,
         text=text,
         provider_id=sid,
@@ -154,7 +160,7 @@ def _client(account_sid: str, auth_token: str, base_url: str) -> Client:
     return client
 
 
-def _twilio(settings: Settings) -> Client:
+def twilio_client(settings: Settings) -> Client:
     return _client(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
     )
@@ -162,7 +168,7 @@ def _twilio(settings: Settings) -> Client:
 
 def send(row: OutboxMessage, settings: Settings) -> str:
     """Send one part through the REST API; returns Twilio's message SID."""
-    client = _twilio(settings)
+    client = twilio_client(settings)
     sender = (
         {"from_": settings.twilio_from_number}
         if settings.twilio_from_number
@@ -170,21 +176,26 @@ def send(row: OutboxMessage, settings: Settings) -> str:
     )
     if settings.public_base_url:
         sender["status_callback"] = settings.public_base_url + "/webhooks/twilio/status"
-    with _delivery_errors():
+    with delivery_errors():
         return client.messages.create(to=row.to_address, body=row.body, **sender).sid
 
 
 def find_sent(row: OutboxMessage, settings: Settings) -> list[str]:
     """SIDs of messages Twilio took with this row's text for its number since the row was
     queued, oldest first: an earlier attempt whose answer never came back may have sent it."""
+    return messages_taken(row.to_address, row, settings)
+
+
+def messages_taken(to: str, row: OutboxMessage, settings: Settings) -> list[str]:
+    """Twilio's messages to `to` with the row's text since it was queued, oldest first."""
     since = row.created_at - CLOCK_SKEW
-    with _delivery_errors():
-        recent = _twilio(settings).messages.list(to=row.to_address, limit=LOOKBACK_MESSAGES)
+    with delivery_errors():
+        recent = twilio_client(settings).messages.list(to=to, limit=LOOKBACK_MESSAGES)
     return [m.sid for m in reversed(recent) if m.body == row.body and m.date_created >= since]
 
 
 @contextlib.contextmanager
-def _delivery_errors() -> Iterator[None]:
+def delivery_errors() -> Iterator[None]:
     """Twilio's errors as DeliveryErrors: transient ones retried, the others dead letters."""
     try:
         yield

@@ -71,6 +71,30 @@ def bot_for(settings: Settings) -> BotThread:
 # Inbound ------------------------------------------------------------------------------
 
 
+# What a Message can carry instead of words (Bot API "Message" fields); the bot reads
+# only text, so each gets the one polite "I can only read text".
+NON_TEXT_CONTENT = frozenset(
+    {
+        "animation",
+        "audio",
+        "contact",
+        "dice",
+        "document",
+        "game",
+        "location",
+        "paid_media",
+        "photo",
+        "poll",
+        "sticker",
+        "story",
+        "venue",
+        "video",
+        "video_note",
+        "voice",
+    }
+)
+
+
 def parse_update(update: dict[str, Any]) -> InboundMessage | None:
     """The customer message in an Update; None for updates we do not act on (groups...)."""
     update_id = update.get("update_id")
@@ -110,7 +134,7 @@ def _inbound(
         return None  # the bot serves customers one to one
     text = text.strip()
     command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
-    has_media = any(key in message for key in ("photo", "document", "sticker", "voice", "video"))
+    has_media = any(key in message for key in NON_TEXT_CONTENT)
     name = " ".join(str(sender.get(k, "")) for k in ("first_name", "last_name")).strip()
     return InboundMessage(
         channel="telegram",

@@ -11,6 +11,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import name_the_shop
 from bot.engine import respond
 from bot.replies import Reply
 from channels.models import Conversation
@@ -132,6 +133,8 @@ def open_chat(
     settings = load_settings(database_url=database.url, secret_key="test-secret", **overrides)
     with database.transaction() as session:
         seed(session)
+    settings = name_the_shop(settings, database)
+    with database.transaction() as session:
         if customer_name:
             customer = session.scalar(select(Customer).where(Customer.name == customer_name))
         else:

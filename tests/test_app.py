@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
+from orders import demo
 from orders.models import Customer, Location, Order, OrderEvent, Product, Stock, StockMovement
 from settings import load_settings
 
@@ -95,3 +96,31 @@ def test_dev_gets_a_random_key(db_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     one = create_app(load_settings(database_url=db_url, secret_key=""))
     two = create_app(load_settings(database_url=db_url, secret_key=""))
     assert one.secret_key and one.secret_key != two.secret_key
+
+
+def shop_app(db_url: str, **overrides: object) -> Flask:
+    return create_app(load_settings(database_url=db_url, secret_key="x", **overrides))
+
+
+def test_a_shop_with_its_own_catalog_is_never_the_demos(
+    db_url: str, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("sku,name,price\nKETTLE,Steel Kettle,30.00\n")
+    first = shop_app(db_url)
+    assert first.test_cli_runner().invoke(args=["import", "catalog", str(catalog)]).exit_code == 0
+    with caplog.at_level("WARNING"):
+        restarted = shop_app(db_url)  # the server's next start
+    assert "STORE_NAME is not set" in caplog.text
+    chat = restarted.test_cli_runner().invoke(args=["chat"], input="hi\n")
+    assert "welcome to the shop!" in chat.output
+    assert demo.NAME not in chat.output
+    named = shop_app(db_url, store_name="Hardware Haven")
+    assert named.extensions["settings"].store_name == "Hardware Haven"
+
+
+def test_the_demo_is_introduced_by_its_own_name(db_url: str) -> None:
+    unseeded = shop_app(db_url)
+    assert unseeded.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert unseeded.extensions["settings"].store_name == demo.NAME
+    assert shop_app(db_url).extensions["settings"].store_name == demo.NAME

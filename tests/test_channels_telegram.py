@@ -44,6 +44,17 @@ def test_message_is_stored_answered_and_delivered(app, telegram_server, echo_bot
         assert (identity.kind, identity.value) == ("telegram", str(updates.DEFAULT_USER_ID))
 
 
+@pytest.mark.parametrize("kind", sorted(updates.SHARES))
+def test_shares_and_media_get_one_polite_i_can_only_read_text(
+    app, telegram_server, echo_bot, kind
+) -> None:  # type: ignore[no-untyped-def]
+    assert post_update(app, updates.share_update(kind)).status_code == 200
+    deliver_all(app)
+    [sent] = telegram_server.sent_messages
+    assert "only read text" in sent["text"]
+    assert echo_bot == []  # no help text, no offer to link a shared contact's phone
+
+
 @pytest.mark.parametrize("secret", ["", "wrong-secret", SECRET[:-1]])
 def test_wrong_or_missing_secret_is_refused(app, echo_bot, secret) -> None:  # type: ignore[no-untyped-def]
     assert post_update(app, updates.message_update("hi"), secret=secret).status_code == 403

@@ -20,6 +20,10 @@ from orders.models import Customer, Order, Product
 
 HERE = Path(__file__).parent
 ACTOR = Actor.system("demo")
+# The demo shop's name is part of its data: a shop with its own catalog is never
+# introduced to its customers as the demo's coffee roaster.
+NAME = "Bean There Coffee Co."
+MARKER_SKU = "ETH-250"  # the demo catalog's first product
 
 CUSTOMERS = [
     (
@@ -103,6 +107,11 @@ def _orders(session: Session, people: list) -> None:
 def catalog_is_empty(session: Session) -> bool:
     """No products yet: a new database, which the demo may be seeded into."""
     return not session.scalar(select(func.count()).select_from(Product))
+
+
+def installed(session: Session) -> bool:
+    """Whether the demo catalog is what this shop sells."""
+    return session.scalar(select(Product.id).where(Product.sku == MARKER_SKU)) is not None
 
 
 def seed(session: Session) -> bool:

@@ -63,6 +63,58 @@ def message(text: str, *, sender: dict | None = None, message_id: int | None = N
     return payload
 
 
+# What a customer can send instead of words, in the Bot API's Message shapes.
+SHARES: dict[str, dict] = {
+    "location": {"location": {"latitude": 51.5, "longitude": -0.12}},
+    "venue": {
+        "location": {"latitude": 51.5, "longitude": -0.12},
+        "venue": {
+            "location": {"latitude": 51.5, "longitude": -0.12},
+            "title": "Riverside",
+            "address": "1 River St",
+        },
+    },
+    "contact": {"contact": {"phone_number": "+15555550199", "first_name": "Sam", "user_id": 7}},
+    "photo": {"photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]},
+    "voice": {"voice": {"file_id": "v1", "file_unique_id": "u2", "duration": 3}},
+    "sticker": {
+        "sticker": {
+            "file_id": "s1",
+            "file_unique_id": "u3",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    },
+    "video_note": {
+        "video_note": {"file_id": "n1", "file_unique_id": "u4", "length": 240, "duration": 2}
+    },
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+    "poll": {
+        "poll": {
+            "id": "1",
+            "question": "?",
+            "options": [],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        }
+    },
+}
+
+
+def share_update(kind: str, *, sender: dict | None = None) -> dict:
+    """A message with no text: a location, contact, photo, voice note, sticker..."""
+    payload = message("", sender=sender)
+    del payload["text"]
+    payload.update(SHARES[kind])
+    return {"update_id": next(_update_ids), "message": payload}
+
+
 def message_update(text: str, *, sender: dict | None = None, update_id: int | None = None) -> dict:
     return {
         "update_id": update_id or next(_update_ids),

@@ -38,6 +38,7 @@ from .signing import (
 )
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+WHATSAPP = "whatsapp:"
 
 # code -> (HTTP status, message); messages as Twilio words them.
 TWILIO_ERRORS: dict[int, tuple[int, str]] = {
@@ -56,6 +57,8 @@ TWILIO_ERRORS: dict[int, tuple[int, str]] = {
     21604: (400, "A 'To' phone number is required."),
     21610: (400, "Attempt to send to unsubscribed recipient"),
     21614: (400, "'To' number is not a valid mobile number"),
+    21619: (400, "A text message body or media urls must be specified."),
+    21910: (400, "Invalid From and To pair. From and To should be of the same channel."),
 }
 _CODE_FOR_STATUS = {401: 20003, 429: 20429, 500: 20500, 503: 20503}
 
@@ -102,6 +105,9 @@ class SentSms:
     media_urls: tuple[str, ...]
     status_callback: str | None
     resource: dict = field(repr=False)
+    # A WhatsApp template send (Content API) instead of a Body.
+    content_sid: str | None = None
+    content_variables: str | None = None
 
 
 @dataclass
@@ -298,6 +304,7 @@ class TwilioStandin:
         service = form.get("MessagingServiceSid") or None
         body = form.get("Body", "")
         media = tuple(form.getlist("MediaUrl"))
+        content = form.get("ContentSid") or None
         with self._lock:
             stall = self._stalls.pop(0) if self._stalls else 0.0
         if stall:
@@ -309,10 +316,13 @@ class TwilioStandin:
             delay = self._delays.pop(0) if self._delays else 0.0
         if failure is not None:
             return _json(error_body(failure.code, failure.status), failure.status)
-        invalid = _validate(to, from_, service, body, media)
+        invalid = _validate(to, from_, service, body or content, media)
         if invalid or rejected:
             return _json(error_body(invalid or rejected), 400)
-        message = self._record(to, from_, service, body, media, form.get("StatusCallback"))
+        template = (content, form.get("ContentVariables")) if content else (None, None)
+        message = self._record(
+            to, from_, service, body, media, form.get("StatusCallback"), template
+        )
         if delay:
             time.sleep(delay)
         return _json(message.resource, 201)
@@ -326,7 +336,9 @@ class TwilioStandin:
             self._failures.pop(0)
         return failure
 
-    def _record(self, to, from_, service, body, media, status_callback) -> SentSms:
+    def _record(
+        self, to, from_, service, body, media, status_callback, template=(None, None)
+    ) -> SentSms:
         sid = twilio_sid("MM" if media else "SM")
         now = format_datetime(datetime.now(UTC))
         uri = f"/{TWILIO_API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
@@ -353,7 +365,9 @@ class TwilioStandin:
             "to": to,
             "uri": f"{uri}.json",
         }
-        message = SentSms(sid, to, from_, service, body, media, status_callback, resource)
+        message = SentSms(
+            sid, to, from_, service, body, media, status_callback, resource, *template
+        )
         with self._changed:
             self._messages.append(message)
             self._changed.notify_all()
@@ -361,14 +375,18 @@ class TwilioStandin:
 
 
 def _validate(to: str, from_: str | None, service: str | None, body: str, media) -> int | None:
+    """Twilio's checks of a send; WhatsApp addresses are ``whatsapp:+E164`` on both ends."""
     if not to:
         return 21604
-    if not E164.match(to):
+    whatsapp = to.startswith(WHATSAPP)
+    if not E164.match(to.removeprefix(WHATSAPP)):
         return 21211
     if not from_ and not service:
         return 21603
+    if from_ and from_.startswith(WHATSAPP) != whatsapp:
+        return 21910
     if not body and not media:
-        return 21602
+        return 21619 if whatsapp else 21602
     return None
 
 
