@@ -14,6 +14,7 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from channels.models import Conversation, Message
 from handoff import audit
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
@@ -23,6 +24,8 @@ from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Product, Return
 from web import database
+
+TRANSCRIPT_LIMIT = 500
 
 PHONE_ORDER_ROWS = 5
 
@@ -90,11 +93,27 @@ def _changes_from_form(order: Order) -> ordering.OrderChanges:
     )
 
 
+def transcript(s: Session, customer_id: int, after: int = 0) -> list[Message]:
+    """Every message with this customer on every channel, oldest first."""
+    newest = (
+        select(Message)
+        .join(Conversation)
+        .where(Conversation.customer_id == customer_id, Message.id > after)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(TRANSCRIPT_LIMIT)
+    )
+    return sorted(s.scalars(newest), key=lambda m: (m.created_at, m.id))
+
+
 @bp.get("/customers/<int:customer_id>")
 @requires(*AGENTS)
 def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
-        return render_template("csr/customer.html", **customer_panel(s, customer_id))
+    with database().reading() as s:
+        return render_template(
+            "csr/customer.html",
+            messages=transcript(s, customer_id),
+            **customer_panel(s, customer_id),
+        )
 
 
 @bp.post("/orders/<number>/change")

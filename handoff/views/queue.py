@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from channels.models import Conversation, Message
 from db import utcnow
 from handoff import audit, queue
-from handoff.models import CannedReply, Handoff, HandoffNote
+from handoff.models import CannedReply, HandoffNote
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
-from handoff.views.customers import customer_panel
+from handoff.views.customers import customer_panel, transcript
 from input_guard import whole_number
 from web import database, settings
 
-TRANSCRIPT_LIMIT = 500
 STATUS_FILTERS = {
     "open": queue.OPEN_STATUSES,
     "waiting": ("waiting",),
     "assigned": ("assigned",),
     "closed": ("closed",),
 }
-
-
-@bp.app_template_filter("csr_minutes")
-def minutes_filter(handoff: Handoff) -> str:
-    minutes = int(queue.waited(handoff).total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-@bp.app_template_filter("csr_time")
-def time_filter(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _queue_filters() -> dict[str, str]:
@@ -77,18 +61,6 @@ def queue_page():  # type: ignore[no-untyped-def]
             online=online,
             alert_minutes=settings().handoff_wait_alert_minutes,
         )
-
-
-def transcript(s: Session, customer_id: int, after: int = 0) -> list[Message]:
-    """Every message with this customer on every channel, oldest first."""
-    newest = (
-        select(Message)
-        .join(Conversation)
-        .where(Conversation.customer_id == customer_id, Message.id > after)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(TRANSCRIPT_LIMIT)
-    )
-    return sorted(s.scalars(newest), key=lambda m: (m.created_at, m.id))
 
 
 @bp.get("/handoffs/<int:handoff_id>")

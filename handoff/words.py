@@ -1,0 +1,68 @@
+"""The console's words for people: times in the shop's zone and locale, durations, reasons,
+statuses and intents in plain words, money with its currency sign.
+
+Registered as template filters by `handoff.views`; plain functions here so the reports'
+CSV and tests use the same words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from babel.dates import format_skeleton, format_time
+from babel.numbers import format_currency
+
+from settings import Settings
+
+REASONS = {
+    "human_agent": "Asked for a person",
+    "complaint": "Complaint",
+    "bot_failed": "The bot did not understand",
+    "policy": "Needs a person by policy",
+}
+STATUSES = {
+    "ready_for_pickup": "ready for pickup",
+    "partially_shipped": "partly shipped",
+    "picked_up": "picked up",
+    "partially_returned": "partly returned",
+}
+
+
+def when(moment: datetime | None, settings: Settings) -> str:
+    """ "Dec 1, 2026 4:02 PM" in the shop's time zone and locale."""
+    if moment is None:
+        return ""
+    zone = settings.timezone
+    day = format_skeleton("yMMMd", moment, tzinfo=zone, locale=settings.locale)
+    return f"{day} {format_time(moment, 'short', tzinfo=zone, locale=settings.locale)}"
+
+
+def duration(minutes: float | None) -> str:
+    """ "4 min", "1 h 5 min", "–" when there is nothing to show."""
+    if minutes is None:
+        return "–"
+    whole = round(minutes)
+    if whole < 1:
+        return "under 1 min"
+    return f"{whole // 60} h {whole % 60} min" if whole >= 60 else f"{whole} min"
+
+
+def reason(code: str) -> str:
+    return REASONS.get(code, code.replace("_", " "))
+
+
+def status(code: str) -> str:
+    """An order, return or handoff status as people say it ("ready for pickup")."""
+    return STATUSES.get(code, code.replace("_", " "))
+
+
+def intent(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def money(amount: Decimal | float | None, settings: Settings) -> str:
+    """ "$12.50" (en_US, USD), "12,50 €" (fr_FR, EUR)."""
+    if amount is None:
+        return ""
+    return format_currency(amount, settings.currency, locale=settings.locale)
