@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import phonenumbers
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 
+from orders.models import Customer
 from settings import Settings
 
 REASONS = {
@@ -66,3 +68,21 @@ def money(amount: Decimal | float | None, settings: Settings) -> str:
     if amount is None:
         return ""
     return format_currency(amount, settings.currency, locale=settings.locale)
+
+
+def person(customer: Customer | None) -> str:
+    """Who a customer is to a CSR: their name, else how they reach us (a phone as people
+    write it, an email, a Telegram account), else "Customer 12"."""
+    if customer is None:
+        return ""
+    if customer.name:
+        return customer.name
+    for identity in customer.identities:
+        if identity.kind == "phone":
+            number = phonenumbers.parse(identity.value)
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        if identity.kind == "email":
+            return identity.value
+        if identity.kind == "telegram":
+            return f"Telegram user {identity.value}"
+    return f"Customer {customer.id}"

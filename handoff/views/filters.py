@@ -7,6 +7,7 @@ from datetime import datetime
 from handoff import queue, words
 from handoff.models import Handoff
 from handoff.views import bp
+from orders.models import Customer
 from web import settings
 
 
@@ -43,3 +44,8 @@ def status_filter(code: str) -> str:
 @bp.app_template_filter("csr_money")
 def money_filter(amount: object) -> str:
     return words.money(amount, settings())  # type: ignore[arg-type]
+
+
+@bp.app_template_filter("csr_person")
+def person_filter(customer: Customer | None) -> str:
+    return words.person(customer)
