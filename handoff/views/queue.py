@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from db import utcnow
-from handoff import audit, queue
+from handoff import alerts, audit, queue
 from handoff.models import CannedReply, HandoffNote
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
@@ -61,6 +61,17 @@ def queue_page():  # type: ignore[no-untyped-def]
             online=online,
             alert_minutes=settings().handoff_wait_alert_minutes,
         )
+
+
+@bp.get("/queue/alerts")
+@requires(*AGENTS)
+def queue_alerts():  # type: ignore[no-untyped-def]
+    """Long poll for the console's alerts: answers when the queue changes from `seen`."""
+    wait = whole_number(request.args.get("wait", "")) or 0
+    found = alerts.wait_for_change(
+        database(), settings(), g.csr_user.id, request.args.get("seen", ""), float(wait)
+    )
+    return jsonify(found.to_json())
 
 
 @bp.get("/handoffs/<int:handoff_id>")
