@@ -143,6 +143,23 @@
     poll(0);
   }
 
+  // Column headings as labels of their cells, for the stacked tables on a phone.
+  document.querySelectorAll("main table").forEach(function (table) {
+    const rows = Array.from(table.rows);
+    const head = rows.find(function (row) {
+      return row.cells.length > 1 && Array.from(row.cells).every(function (c) { return c.tagName === "TH"; });
+    });
+    if (!head) return;
+    head.classList.add("head-row");
+    const headings = Array.from(head.cells).map(function (th) { return th.textContent.trim(); });
+    rows.forEach(function (row) {
+      if (row === head) return;
+      Array.from(row.cells).forEach(function (cell, index) {
+        if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", headings[index] || "");
+      });
+    });
+  });
+
   document.querySelectorAll("select[data-canned-for]").forEach(function (select) {
     select.addEventListener("change", function () {
       const option = select.options[select.selectedIndex];
