@@ -285,7 +285,12 @@ def test_phone_order_is_placed_on_the_phone_channel(
 ) -> None:
     customer = factories.customer(shop, phone="+15555550133")
     path = f"/csr/customers/{customer.id}/phone-order"
-    post(csr, path, {"sku_1": "GRIND", "qty_1": "1", "method": "pickup", "location": "RV"}, path)
+    form = {"sku": "GRIND", "qty": "1", "method": "pickup", "location": "RV"}
+    preview = post(csr, path, {**form, "step": "preview"}, path).get_data(as_text=True)
+    assert "What the customer gets" in preview and "Pickup at Riverside" in preview
+    with db.transaction() as s:  # a preview places nothing
+        assert s.scalar(select(Order).where(Order.customer_id == customer.id)) is None
+    post(csr, path, {**form, "step": "place"}, path)
     with db.transaction() as s:
         order = s.scalar(select(Order).where(Order.customer_id == customer.id))
         assert (order.channel, order.fulfillment_method, order.location.code) == (
@@ -295,6 +300,21 @@ def test_phone_order_is_placed_on_the_phone_channel(
         )
         event = s.scalar(select(OrderEvent).where(OrderEvent.order_id == order.id))
         assert (event.actor_id, event.channel) == ("csr@example.com", "phone")
+
+
+def test_phone_order_refuses_a_product_twice_and_searches_with_stock(
+    csr: FlaskClient, shop: Session, db: Database
+) -> None:
+    customer = factories.customer(shop, phone="+15555550134")
+    path = f"/csr/customers/{customer.id}/phone-order"
+    twice = {"sku": ["BEAN", "BEAN"], "qty": ["1", "2"], "method": "delivery", "address": "1 Road"}
+    page = post(csr, path, {**twice, "step": "place"}, path).get_data(as_text=True)
+    assert "on the order twice" in page
+    with db.transaction() as s:
+        assert s.scalar(select(Order).where(Order.customer_id == customer.id)) is None
+    found = csr.get("/csr/products/search?q=bea&location=RV").get_json()["products"]
+    assert [p["sku"] for p in found] == ["BEAN"] and found[0]["available"] >= 0
+    assert found[0]["price_text"].startswith("$")
 
 
 def test_return_approve_receive_refund(csr: FlaskClient, shop: Session, db: Database) -> None:

@@ -19,6 +19,7 @@ from handoff.views import (  # noqa: E402, F401
     auth,
     customers,
     filters,
+    phone_orders,
     queue,
     reports,
     store,

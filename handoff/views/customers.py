@@ -22,12 +22,10 @@ from input_guard import whole_number
 from orders import customers, ordering, queries, returns
 from orders.errors import ValidationFailed
 from orders.events import Actor
-from orders.models import Location, Order, Product, Return
+from orders.models import Location, Order, Return
 from web import database
 
 TRANSCRIPT_LIMIT = 500
-
-PHONE_ORDER_ROWS = 5
 
 
 def customer_panel(s: Session, customer_id: int) -> dict[str, Any]:
@@ -138,53 +136,6 @@ def cancel_order(number: str):  # type: ignore[no-untyped-def]
         ordering.cancel_order(s, order, actor=Actor.csr(user.email), reason=reason)
         audit.record(s, user.email, "order_cancel", "order", order.number, reason=reason)
     return redirect(_back(url_for("csr.search")))
-
-
-def _phone_order_items() -> dict[str, int]:
-    items: dict[str, int] = {}
-    for row in range(1, PHONE_ORDER_ROWS + 1):
-        sku = request.form.get(f"sku_{row}", "").strip().upper()
-        if sku:
-            items[sku] = items.get(sku, 0) + _quantity(request.form.get(f"qty_{row}", ""), sku)
-    if not items:
-        raise ValidationFailed("Choose at least one product.")
-    return items
-
-
-@bp.route("/customers/<int:customer_id>/phone-order", methods=["GET", "POST"])
-@requires(*AGENTS)
-def phone_order(customer_id: int):  # type: ignore[no-untyped-def]
-    if request.method == "POST":
-        placed: list[str] = []
-        with console_action("Order placed.") as s:
-            user = current_user(s)
-            customer = customers.get_customer(s, customer_id)
-            method = request.form.get("method", "delivery")
-            order = ordering.place_order(
-                s,
-                customer,
-                _phone_order_items(),
-                method=method,
-                address=request.form.get("address", "").strip() or None,
-                pickup_location_code=request.form.get("location") if method == "pickup" else None,
-                actor=Actor.csr(user.email, channel="phone"),
-            )
-            audit.record(s, user.email, "phone_order", "order", order.number)
-            placed.append(order.display_number)
-        if placed:
-            return redirect(_back(url_for("csr.customer_page", customer_id=customer_id)))
-    with database().transaction() as s:
-        return render_template(
-            "csr/phone_order.html",
-            customer=customers.get_customer(s, customer_id),
-            products=s.scalars(
-                select(Product).where(Product.active.is_(True)).order_by(Product.name)
-            ).all(),
-            pickup_locations=customer_panel(s, customer_id)["pickup_locations"],
-            rows=range(1, PHONE_ORDER_ROWS + 1),
-            back=request.values.get("back", ""),
-            form=request.form,
-        )
 
 
 def _amount(raw: str) -> Decimal | None:
