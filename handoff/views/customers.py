@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from channels.models import Conversation, Message
@@ -174,10 +174,27 @@ def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
 @requires(*AGENTS)
 def search():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()[:200]
-    with database().transaction() as s:
+    with database().reading() as s:
         return render_template(
             "csr/search.html",
             q=q,
             orders=queries.search_orders(s, q=q, limit=50) if q else [],
             found_customers=customers.search_customers(s, q, limit=50) if q else [],
+            found_messages=_messages_saying(s, q) if len(q) >= MESSAGE_SEARCH_MIN else [],
         )
+
+
+MESSAGE_SEARCH_MIN = 3
+MESSAGE_SEARCH_LIMIT = 30
+
+
+def _messages_saying(s: Session, q: str) -> list[tuple[Message, int]]:
+    """The newest messages, either way, whose text contains `q`, with their customer."""
+    rows = s.execute(
+        select(Message, Conversation.customer_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(func.lower(Message.text).contains(q.lower(), autoescape=True))
+        .order_by(Message.id.desc())
+        .limit(MESSAGE_SEARCH_LIMIT)
+    ).all()
+    return [(message, customer_id) for message, customer_id in rows]

@@ -38,16 +38,16 @@ def product_search():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()[:100]
     if len(q) < 2:
         return jsonify({"products": []})
-    pattern = f"%{q.lower()}%"
     with database().reading() as s:
         found = s.scalars(
             select(Product)
             .where(
                 Product.active.is_(True),
                 or_(
-                    func.lower(Product.name).like(pattern),
-                    func.lower(Product.sku).like(pattern),
-                    func.lower(Product.aliases).like(pattern),
+                    *(
+                        func.lower(column).contains(q.lower(), autoescape=True)
+                        for column in (Product.name, Product.sku, Product.aliases)
+                    )
                 ),
             )
             .order_by(Product.name)

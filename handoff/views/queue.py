@@ -7,11 +7,12 @@ from sqlalchemy import select
 
 from db import utcnow
 from handoff import alerts, audit, queue
-from handoff.models import CannedReply, HandoffNote
+from handoff.models import CannedReply, CsrUser, HandoffNote
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
 from handoff.views.customers import customer_panel, transcript
 from input_guard import whole_number
+from orders.errors import ValidationFailed
 from web import database, settings
 
 STATUS_FILTERS = {
@@ -94,6 +95,7 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
             canned=s.scalars(select(CannedReply).order_by(CannedReply.title)).all(),
             overdue=queue.is_overdue(handoff, settings()),
             place=queue.place_in_line(s, handoff),
+            colleagues=queue.colleagues(s, user),
             **customer_panel(s, handoff.customer_id),
         )
 
@@ -149,6 +151,21 @@ def hand_back(handoff_id: int):  # type: ignore[no-untyped-def]
 def resolve(handoff_id: int):  # type: ignore[no-untyped-def]
     _act(handoff_id, "resolve", "Resolved: the customer's next message starts afresh.")
     return redirect(url_for("csr.queue_page"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/transfer")
+@requires(*AGENTS)
+def transfer(handoff_id: int):  # type: ignore[no-untyped-def]
+    colleague_id = whole_number(request.form.get("to", "")) or 0
+    with console_action("Handed to your colleague.") as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        colleague = s.get(CsrUser, colleague_id)
+        if colleague is None:
+            raise ValidationFailed("Choose a colleague.")
+        queue.transfer(s, handoff, colleague, user)
+        audit.record(s, user.email, "transfer", "handoff", handoff.id, to=colleague.email)
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
