@@ -23,6 +23,37 @@ REASONS = {
     "bot_failed": "The bot did not understand",
     "policy": "Needs a person by policy",
 }
+# Audit log actions as a sentence's verb ("Casey claimed handoff 12").
+ACTIONS = {
+    "claim": "claimed",
+    "release": "released to the queue",
+    "hand_back": "handed back to the bot",
+    "resolve": "resolved",
+    "reply": "replied in",
+    "note": "added a note to",
+    "transfer": "transferred",
+    "auto_assign": "was auto-assigned",
+    "order_change": "changed",
+    "order_cancel": "cancelled",
+    "phone_order": "placed by phone",
+    "return_approve": "approved",
+    "return_reject": "rejected",
+    "return_receive": "received",
+    "return_refund": "refunded",
+    "return_walk_in": "took a walk-in return of",
+    "pickup_prepare": "started preparing",
+    "pickup_ready": "marked ready for pickup",
+    "pickup_hand_over": "handed over",
+    "deliver": "recorded the delivery of",
+    "stock_receive": "received stock of",
+    "stock_adjust": "adjusted stock of",
+    "stock_transfer": "transferred stock of",
+    "low_stock_threshold": "set the low-stock level of",
+    "retry_dead": "retried",
+    "login": "logged in",
+    "login_failed": "failed to log in",
+    "logout": "logged out",
+}
 STATUSES = {
     "ready_for_pickup": "ready for pickup",
     "partially_shipped": "partly shipped",
@@ -86,3 +117,23 @@ def person(customer: Customer | None) -> str:
         if identity.kind == "telegram":
             return f"Telegram user {identity.value}"
     return f"Customer {customer.id}"
+
+
+def action(code: str) -> str:
+    """An audit entry's action as words ("approved", "handed back to the bot")."""
+    return ACTIONS.get(code, code.replace("_", " "))
+
+
+def details(values: dict[str, object]) -> str:
+    """An audit entry's details as "location: DT · quantity: 3", never raw JSON."""
+    return " · ".join(
+        f"{key.replace('_', ' ')}: {_detail(value)}" for key, value in values.items() if value
+    )
+
+
+def _detail(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_detail(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_detail(v) for v in value)
+    return str(value)

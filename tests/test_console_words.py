@@ -13,7 +13,7 @@ from handoff import queue, words
 from orders.status import OrderStatus
 from settings import load_settings
 from tests import factories
-from tests.handoff_support import agent, login, sms_chat
+from tests.handoff_support import agent, login, post, sms_chat
 
 
 @pytest.fixture
@@ -53,3 +53,19 @@ def test_times_are_in_the_shops_zone_and_locale(app: Flask) -> None:
     moment = datetime(2026, 12, 1, 15, 2, tzinfo=UTC)
     assert words.when(moment, settings) == "1 Dec 2026 16:02"
     assert words.duration(125) == "2 h 5 min" and words.duration(None) == "–"
+
+
+def test_the_audit_log_reads_as_words_with_store_actions(app: Flask) -> None:
+    with app.extensions["db"].sessions() as session:
+        factories.make_shop(session)
+        agent(session, "ada@example.com", role="admin")
+        agent(session, "sam@example.com", role="store", locations=["DT"])
+    staff = app.test_client()
+    login(staff, "sam@example.com")
+    page = "/csr/store/DT/stock"
+    post(staff, "/csr/store/DT/stock/receive", {"sku": "BEAN", "quantity": "4"}, page)
+    admin = app.test_client()
+    login(admin, "ada@example.com")
+    log = admin.get("/csr/admin/audit").get_data(as_text=True)
+    assert "received stock of" in log and "location: DT" in log
+    assert "{" not in log.split("<table>", 1)[1]

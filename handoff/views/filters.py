@@ -49,3 +49,13 @@ def money_filter(amount: object) -> str:
 @bp.app_template_filter("csr_person")
 def person_filter(customer: Customer | None) -> str:
     return words.person(customer)
+
+
+@bp.app_template_filter("csr_action")
+def action_filter(code: str) -> str:
+    return words.action(code)
+
+
+@bp.app_template_filter("csr_details")
+def details_filter(values: dict[str, object]) -> str:
+    return words.details(values or {})
