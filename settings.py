@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from dotenv import load_dotenv
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/orders.db"
@@ -34,6 +36,9 @@ class Settings:
     # loaded, else "the shop" (see app.name_the_shop).
     store_name: str = ""
     currency: str = "USD"
+    # Times and money as the shop's people read them: an IANA zone and a Babel locale.
+    store_timezone: str = "UTC"
+    locale: str = "en_US"
     return_window_days: int = 30
     refund_escalation_amount: Decimal = Decimal("150.00")
     pickup_reminder_days: int = 3
@@ -81,6 +86,10 @@ class Settings:
     worker_nice: int = 10
 
     @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.store_timezone)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -111,6 +120,8 @@ def load_settings(**overrides: object) -> Settings:
         "admin_api_token": _env("ADMIN_API_TOKEN"),
         "store_name": _env("STORE_NAME", Settings.store_name),
         "currency": _env("CURRENCY", Settings.currency),
+        "store_timezone": _env("STORE_TIMEZONE", Settings.store_timezone),
+        "locale": _env("LOCALE", Settings.locale),
         "return_window_days": _env_int("RETURN_WINDOW_DAYS", Settings.return_window_days),
         "refund_escalation_amount": Decimal(
             _env("REFUND_ESCALATION_AMOUNT", str(Settings.refund_escalation_amount))
@@ -157,4 +168,8 @@ def load_settings(**overrides: object) -> Settings:
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    # A mistyped zone or locale fails here, at start, with its name.
+    settings.timezone  # noqa: B018
+    Locale.parse(settings.locale)
+    return settings

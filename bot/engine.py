@@ -311,6 +311,8 @@ def respond(
             replies = _route(turn)
             if replies is None:
                 replies = _not_understood(turn)
+                for reply in replies:
+                    reply.understood = False
             elif "misses" in turn.state:
                 turn.state.pop("misses")
         except DomainError as exc:
@@ -319,6 +321,8 @@ def respond(
             if exc.code in probing.NOT_FOUND_CODES:
                 replies += _count_failed_lookup(turn)
     conversation.state = turn.state
+    for reply in replies:
+        reply.intent = turn.intent
     return replies
 
 

@@ -10,7 +10,10 @@ class Reply:
     """`choices` are button labels for channels that have buttons (Telegram, web chat).
 
     A text channel ignores them, so `text` itself always says how to answer.
+    `intent` and `understood` say how the bot read the message it answers (for reports).
     """
 
     text: str
     choices: list[str] = field(default_factory=list)
+    intent: str = ""
+    understood: bool = True

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, sele
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from bot.replies import Reply
 from bot.texts import say
 from channels import delivery, identities, linking, wakeup, whatsapp_window
 from channels.conversations import open_conversation, touch
@@ -473,10 +474,18 @@ def _ask_bot(
     except Exception:  # a bot bug must not leave the customer unanswered
         log.exception("the bot failed on message %s; handing over to a person", message.id)
         return _escalate_after_failure(session, settings, conversation, text)
+    message.payload = {**(message.payload or {}), "reading": _reading(replies)}
     return [
         enqueue(session, conversation, reply.text, author="bot", payload={"choices": reply.choices})
         for reply in replies
     ]
+
+
+def _reading(replies: list[Reply]) -> dict[str, object]:
+    """How the bot read a message, kept on it for the reports: its intents, and whether it
+    understood (written with the message's handled_at, so it costs no statement)."""
+    intents = list(dict.fromkeys(reply.intent for reply in replies if reply.intent))
+    return {"intents": intents, "understood": all(reply.understood for reply in replies)}
 
 
 def _escalate_after_failure(

@@ -30,10 +30,12 @@ def register(app: Flask) -> None:
     """Add this package's blueprints, commands and background tasks to the app."""
     # Imported here so `import handoff.models` (schema, the bot) stays light.
     from handoff.api import bp as api_bp
+    from handoff.api_reports import bp as reports_api_bp
     from handoff.cli import register_commands
     from handoff.views import bp as console_bp
 
     _init_csrf(app)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reports_api_bp)
     register_commands(app)

@@ -128,6 +128,17 @@ def online_csrs(session: Session, now: datetime | None = None) -> list[CsrUser]:
     )
 
 
+def colleagues(session: Session, user: CsrUser) -> list[CsrUser]:
+    """The other active CSRs and admins, to hand a conversation to."""
+    return list(
+        session.scalars(
+            select(CsrUser)
+            .where(CsrUser.active.is_(True), CsrUser.role.in_(AGENT_ROLES), CsrUser.id != user.id)
+            .order_by(CsrUser.name, CsrUser.email)
+        )
+    )
+
+
 def _ahead_of(handoff: Handoff):  # type: ignore[no-untyped-def]
     """SQL condition: waiting handoffs served before this one (priority, then age)."""
     return or_(
@@ -225,6 +236,29 @@ def _check_may_act(handoff: Handoff, user: CsrUser | None) -> None:
     if handoff.status == "assigned" and handoff.assigned_to_id != user.id:
         owner = handoff.assigned_to.display_name if handoff.assigned_to else "another CSR"
         raise NotYourHandoff(f"{owner} has this conversation.")
+
+
+def transfer(session: Session, handoff: Handoff, to: CsrUser, user: CsrUser | None) -> Handoff:
+    """Give an open handoff to a colleague: a waiting one by anyone who may work the queue,
+    an assigned one by its owner or an admin (or an API token, user None)."""
+    if to.role not in AGENT_ROLES or not to.active:
+        raise NotYourHandoff(f"{to.display_name} does not take conversations.")
+    if handoff.status == "waiting":
+        if user is not None and user.role not in AGENT_ROLES:
+            raise NotYourHandoff("Only CSRs and admins hand out conversations.")
+        return claim(session, handoff, to)
+    _check_may_act(handoff, user)
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff.id, Handoff.status == "assigned")
+        .values(assigned_to_id=to.id, assigned_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(handoff)
+    if result.rowcount != 1:
+        raise HandoffClosed("This conversation was closed already.")
+    to.last_assigned_at = handoff.assigned_at
+    return handoff
 
 
 def release(session: Session, handoff: Handoff, user: CsrUser | None) -> Handoff:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from orders.models import Location, Order, Product, Return, ReturnLine, Shipment, Stock
@@ -62,11 +62,21 @@ def awaiting_delivery(session: Session, location: Location) -> list[Shipment]:
 
 
 def returns_at(session: Session, location: Location, statuses: Iterable[str]) -> list[Return]:
-    """Returns bound for (or received at) `location` in one of `statuses`, oldest first."""
+    """Returns bound for (or received at) `location` in one of `statuses`, oldest first.
+
+    A return by mail names no store: it comes back to where the order was sent from.
+    """
+    bound_here = or_(
+        Return.location_id == location.id,
+        and_(
+            Return.location_id.is_(None),
+            Return.order_id.in_(select(Order.id).where(Order.location_id == location.id)),
+        ),
+    )
     return list(
         session.scalars(
             select(Return)
-            .where(Return.location_id == location.id, Return.status.in_(list(statuses)))
+            .where(bound_here, Return.status.in_(list(statuses)))
             .options(
                 selectinload(Return.order).selectinload(Order.customer),
                 selectinload(Return.lines).selectinload(ReturnLine.order_line),

@@ -80,6 +80,8 @@ def refused_requests(s: Shop) -> list[tuple[str, str, str, dict[str, Any] | None
     lines = [{"sku": "MUG", "quantity": 1}]
     return [
         ("GET", "/customers/<int:customer_id>", f"/customers/{s.their_customer}", None, DENIED),
+        ("GET", "/reports/summary", "/reports/summary", None, SHOP_ONLY),
+        ("GET", "/reports/summary.csv", "/reports/summary.csv", None, SHOP_ONLY),
         ("GET", "/handoffs", "/handoffs", None, SHOP_ONLY),
         ("GET", "/handoffs/<int:handoff_id>", f"/handoffs/{s.handoff}", None, SHOP_ONLY),
         (

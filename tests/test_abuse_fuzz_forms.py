@@ -134,8 +134,9 @@ form_values = st.dictionaries(
             "new_sku",
             "new_qty",
             "qty_BEAN",
-            "sku_1",
-            "qty_1",
+            "sku",
+            "qty",
+            "step",
             "amount",
             "q",
             "back",
@@ -150,7 +151,7 @@ form_values = st.dictionaries(
 @given(form=form_values)
 @example(form={"text": "hello\x00"})
 @example(form={"new_sku": "MUG", "new_qty": "²"})
-@example(form={"sku_1": "BEAN", "qty_1": "9" * 30})
+@example(form={"sku": "BEAN", "qty": "9" * 30, "step": "place"})
 @example(form={"qty_BEAN": "٣", "method": "pickup", "location": "\x01"})
 def test_console_forms(console: tuple[FlaskClient, int], form: dict[str, str]) -> None:
     client, handoff_id = console

@@ -110,7 +110,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")
     row = page.locator("tr", has_text="Robin Browser")
-    expect(row).to_contain_text("complaint")
+    expect(row).to_contain_text("Complaint")
     expect(row).to_contain_text(f"#{order_number}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)

@@ -26,6 +26,7 @@ from tests.handoff_support import (
     escalated,
     login,
     post,
+    sms_chat,
 )
 
 XSS = "<script>alert('pwned')</script>"
@@ -285,7 +286,12 @@ def test_phone_order_is_placed_on_the_phone_channel(
 ) -> None:
     customer = factories.customer(shop, phone="+15555550133")
     path = f"/csr/customers/{customer.id}/phone-order"
-    post(csr, path, {"sku_1": "GRIND", "qty_1": "1", "method": "pickup", "location": "RV"}, path)
+    form = {"sku": "GRIND", "qty": "1", "method": "pickup", "location": "RV"}
+    preview = post(csr, path, {**form, "step": "preview"}, path).get_data(as_text=True)
+    assert "What the customer gets" in preview and "Pickup at Riverside" in preview
+    with db.transaction() as s:  # a preview places nothing
+        assert s.scalar(select(Order).where(Order.customer_id == customer.id)) is None
+    post(csr, path, {**form, "step": "place"}, path)
     with db.transaction() as s:
         order = s.scalar(select(Order).where(Order.customer_id == customer.id))
         assert (order.channel, order.fulfillment_method, order.location.code) == (
@@ -295,6 +301,21 @@ def test_phone_order_is_placed_on_the_phone_channel(
         )
         event = s.scalar(select(OrderEvent).where(OrderEvent.order_id == order.id))
         assert (event.actor_id, event.channel) == ("csr@example.com", "phone")
+
+
+def test_phone_order_refuses_a_product_twice_and_searches_with_stock(
+    csr: FlaskClient, shop: Session, db: Database
+) -> None:
+    customer = factories.customer(shop, phone="+15555550134")
+    path = f"/csr/customers/{customer.id}/phone-order"
+    twice = {"sku": ["BEAN", "BEAN"], "qty": ["1", "2"], "method": "delivery", "address": "1 Road"}
+    page = post(csr, path, {**twice, "step": "place"}, path).get_data(as_text=True)
+    assert "on the order twice" in page
+    with db.transaction() as s:
+        assert s.scalar(select(Order).where(Order.customer_id == customer.id)) is None
+    found = csr.get("/csr/products/search?q=bea&location=RV").get_json()["products"]
+    assert [p["sku"] for p in found] == ["BEAN"] and found[0]["available"] >= 0
+    assert found[0]["price_text"].startswith("$")
 
 
 def test_return_approve_receive_refund(csr: FlaskClient, shop: Session, db: Database) -> None:
@@ -413,3 +434,31 @@ def test_demo_seed_leaves_escalated_chats_and_working_logins(
     assert login(client, csr_login.email, csr_login.password).status_code == 302
     page = client.get("/csr/queue").get_data(as_text=True)
     assert "Jo Rivera" in page and "waiting too long" in page
+
+
+def test_search_finds_conversations_by_their_words(
+    csr: FlaskClient, shop: Session, db: Database
+) -> None:
+    customer = factories.customer(shop, phone="+15555550135", name="Wanda Words")
+    sms_chat(shop, customer, "+15555550135", "my kettle whistles 100% too loud_ly")
+    shop.commit()
+    page = csr.get("/csr/search?q=100%25 too loud_").get_data(as_text=True)
+    assert "whistles" in page and f"/csr/customers/{customer.id}#m" in page
+    assert "whistles" not in csr.get("/csr/search?q=100%25 too quiet").get_data(as_text=True)
+
+
+def test_a_chat_is_transferred_to_a_colleague_only_by_its_owner_or_an_admin(
+    csr: FlaskClient, shop: Session, db: Database
+) -> None:
+    handoff = escalated(shop, phone="+15555550136")
+    robin = agent(shop, "robin@example.com")
+    page = f"/csr/handoffs/{handoff.id}"
+    assert "Transfer" in csr.get(page).get_data(as_text=True)
+    post(csr, f"/csr/handoffs/{handoff.id}/transfer", {"to": str(robin.id)}, page)
+    with db.transaction() as s:
+        moved = s.get(Handoff, handoff.id)
+        assert (moved.status, moved.assigned_to_id) == ("assigned", robin.id)
+    answer = post(csr, f"/csr/handoffs/{handoff.id}/transfer", {"to": "1"}, page)
+    assert "has this conversation" in csr.get(answer.headers["Location"]).get_data(as_text=True)
+    with db.transaction() as s:
+        assert s.get(Handoff, handoff.id).assigned_to_id == robin.id

@@ -11,9 +11,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from channels.models import Conversation, Message
 from handoff import audit
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
@@ -21,10 +22,10 @@ from input_guard import whole_number
 from orders import customers, ordering, queries, returns
 from orders.errors import ValidationFailed
 from orders.events import Actor
-from orders.models import Location, Order, Product, Return
+from orders.models import Location, Order, Return
 from web import database
 
-PHONE_ORDER_ROWS = 5
+TRANSCRIPT_LIMIT = 500
 
 
 def customer_panel(s: Session, customer_id: int) -> dict[str, Any]:
@@ -90,11 +91,27 @@ def _changes_from_form(order: Order) -> ordering.OrderChanges:
     )
 
 
+def transcript(s: Session, customer_id: int, after: int = 0) -> list[Message]:
+    """Every message with this customer on every channel, oldest first."""
+    newest = (
+        select(Message)
+        .join(Conversation)
+        .where(Conversation.customer_id == customer_id, Message.id > after)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(TRANSCRIPT_LIMIT)
+    )
+    return sorted(s.scalars(newest), key=lambda m: (m.created_at, m.id))
+
+
 @bp.get("/customers/<int:customer_id>")
 @requires(*AGENTS)
 def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
-        return render_template("csr/customer.html", **customer_panel(s, customer_id))
+    with database().reading() as s:
+        return render_template(
+            "csr/customer.html",
+            messages=transcript(s, customer_id),
+            **customer_panel(s, customer_id),
+        )
 
 
 @bp.post("/orders/<number>/change")
@@ -119,53 +136,6 @@ def cancel_order(number: str):  # type: ignore[no-untyped-def]
         ordering.cancel_order(s, order, actor=Actor.csr(user.email), reason=reason)
         audit.record(s, user.email, "order_cancel", "order", order.number, reason=reason)
     return redirect(_back(url_for("csr.search")))
-
-
-def _phone_order_items() -> dict[str, int]:
-    items: dict[str, int] = {}
-    for row in range(1, PHONE_ORDER_ROWS + 1):
-        sku = request.form.get(f"sku_{row}", "").strip().upper()
-        if sku:
-            items[sku] = items.get(sku, 0) + _quantity(request.form.get(f"qty_{row}", ""), sku)
-    if not items:
-        raise ValidationFailed("Choose at least one product.")
-    return items
-
-
-@bp.route("/customers/<int:customer_id>/phone-order", methods=["GET", "POST"])
-@requires(*AGENTS)
-def phone_order(customer_id: int):  # type: ignore[no-untyped-def]
-    if request.method == "POST":
-        placed: list[str] = []
-        with console_action("Order placed.") as s:
-            user = current_user(s)
-            customer = customers.get_customer(s, customer_id)
-            method = request.form.get("method", "delivery")
-            order = ordering.place_order(
-                s,
-                customer,
-                _phone_order_items(),
-                method=method,
-                address=request.form.get("address", "").strip() or None,
-                pickup_location_code=request.form.get("location") if method == "pickup" else None,
-                actor=Actor.csr(user.email, channel="phone"),
-            )
-            audit.record(s, user.email, "phone_order", "order", order.number)
-            placed.append(order.display_number)
-        if placed:
-            return redirect(_back(url_for("csr.customer_page", customer_id=customer_id)))
-    with database().transaction() as s:
-        return render_template(
-            "csr/phone_order.html",
-            customer=customers.get_customer(s, customer_id),
-            products=s.scalars(
-                select(Product).where(Product.active.is_(True)).order_by(Product.name)
-            ).all(),
-            pickup_locations=customer_panel(s, customer_id)["pickup_locations"],
-            rows=range(1, PHONE_ORDER_ROWS + 1),
-            back=request.values.get("back", ""),
-            form=request.form,
-        )
 
 
 def _amount(raw: str) -> Decimal | None:
@@ -204,10 +174,27 @@ def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
 @requires(*AGENTS)
 def search():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()[:200]
-    with database().transaction() as s:
+    with database().reading() as s:
         return render_template(
             "csr/search.html",
             q=q,
             orders=queries.search_orders(s, q=q, limit=50) if q else [],
             found_customers=customers.search_customers(s, q, limit=50) if q else [],
+            found_messages=_messages_saying(s, q) if len(q) >= MESSAGE_SEARCH_MIN else [],
         )
+
+
+MESSAGE_SEARCH_MIN = 3
+MESSAGE_SEARCH_LIMIT = 30
+
+
+def _messages_saying(s: Session, q: str) -> list[tuple[Message, int]]:
+    """The newest messages, either way, whose text contains `q`, with their customer."""
+    rows = s.execute(
+        select(Message, Conversation.customer_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(func.lower(Message.text).contains(q.lower(), autoescape=True))
+        .order_by(Message.id.desc())
+        .limit(MESSAGE_SEARCH_LIMIT)
+    ).all()
+    return [(message, customer_id) for message, customer_id in rows]

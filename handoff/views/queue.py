@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import redirect, render_template, request, url_for
+from flask import g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from channels.models import Conversation, Message
 from db import utcnow
-from handoff import audit, queue
-from handoff.models import CannedReply, Handoff, HandoffNote
+from handoff import alerts, audit, queue
+from handoff.models import CannedReply, CsrUser, HandoffNote
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
-from handoff.views.customers import customer_panel
+from handoff.views.customers import customer_panel, transcript
 from input_guard import whole_number
+from orders.errors import ValidationFailed
 from web import database, settings
 
-TRANSCRIPT_LIMIT = 500
 STATUS_FILTERS = {
     "open": queue.OPEN_STATUSES,
     "waiting": ("waiting",),
     "assigned": ("assigned",),
     "closed": ("closed",),
 }
-
-
-@bp.app_template_filter("csr_minutes")
-def minutes_filter(handoff: Handoff) -> str:
-    minutes = int(queue.waited(handoff).total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-@bp.app_template_filter("csr_time")
-def time_filter(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _queue_filters() -> dict[str, str]:
@@ -79,16 +64,15 @@ def queue_page():  # type: ignore[no-untyped-def]
         )
 
 
-def transcript(s: Session, customer_id: int, after: int = 0) -> list[Message]:
-    """Every message with this customer on every channel, oldest first."""
-    newest = (
-        select(Message)
-        .join(Conversation)
-        .where(Conversation.customer_id == customer_id, Message.id > after)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(TRANSCRIPT_LIMIT)
+@bp.get("/queue/alerts")
+@requires(*AGENTS)
+def queue_alerts():  # type: ignore[no-untyped-def]
+    """Long poll for the console's alerts: answers when the queue changes from `seen`."""
+    wait = whole_number(request.args.get("wait", "")) or 0
+    found = alerts.wait_for_change(
+        database(), settings(), g.csr_user.id, request.args.get("seen", ""), float(wait)
     )
-    return sorted(s.scalars(newest), key=lambda m: (m.created_at, m.id))
+    return jsonify(found.to_json())
 
 
 @bp.get("/handoffs/<int:handoff_id>")
@@ -111,6 +95,7 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
             canned=s.scalars(select(CannedReply).order_by(CannedReply.title)).all(),
             overdue=queue.is_overdue(handoff, settings()),
             place=queue.place_in_line(s, handoff),
+            colleagues=queue.colleagues(s, user),
             **customer_panel(s, handoff.customer_id),
         )
 
@@ -166,6 +151,21 @@ def hand_back(handoff_id: int):  # type: ignore[no-untyped-def]
 def resolve(handoff_id: int):  # type: ignore[no-untyped-def]
     _act(handoff_id, "resolve", "Resolved: the customer's next message starts afresh.")
     return redirect(url_for("csr.queue_page"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/transfer")
+@requires(*AGENTS)
+def transfer(handoff_id: int):  # type: ignore[no-untyped-def]
+    colleague_id = whole_number(request.form.get("to", "")) or 0
+    with console_action("Handed to your colleague.") as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        colleague = s.get(CsrUser, colleague_id)
+        if colleague is None:
+            raise ValidationFailed("Choose a colleague.")
+        queue.transfer(s, handoff, colleague, user)
+        audit.record(s, user.email, "transfer", "handoff", handoff.id, to=colleague.email)
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
