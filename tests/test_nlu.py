@@ -14,11 +14,13 @@ from bot.nlu import (
     LocationEntry,
     ParseContext,
     ProductEntry,
+    corpus,
     is_abort,
     load_demo_catalog,
     parse,
     run_stream,
 )
+from bot.nlu.learned import shipped_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -227,23 +229,12 @@ def _bench():
     return module
 
 
-@pytest.mark.skipif(
-    not (ROOT.parent / "shared" / "data" / "nlu" / "bitext-dev.csv").exists(),
-    reason="Bitext dev data not available",
-)
 def test_heldout_bitext_accuracy(catalog):
     bench = _bench()
-    result = bench.evaluate(bench.load_bitext("heldout"), catalog)
+    result = bench.evaluate(corpus.bitext("heldout"), catalog, shipped_model())
     assert bench.accuracy(result["preds"]) >= 0.9
     coverage, precision, _ = bench.calibration(result["preds"], CONFIDENCE_THRESHOLD)
     assert precision >= 0.9 and coverage >= 0.8
-
-
-def test_realistic_set_accuracy(catalog):
-    bench = _bench()
-    result = bench.evaluate(bench.load_realistic(), catalog)
-    assert bench.accuracy(result["preds"]) >= 0.85
-    assert result["entity_recall"] >= 0.85
 
 
 @pytest.mark.parametrize(
@@ -374,11 +365,11 @@ def test_new_fields_in_json(catalog):
 def test_other_phrasings_set_is_well_formed(catalog):
     # The held-out set is measured by bench/nlu.py; here only its shape is checked.
     bench = _bench()
-    rows = bench.load_other_phrasings()
+    rows = corpus.shop_chat("heldout")
     assert len(rows) >= 140
-    intents = {r["intent"] for r in rows}
+    intents = {r.intent for r in rows}
     assert len(intents) == 20
-    result = bench.evaluate(rows, catalog)
+    result = bench.evaluate(rows, catalog, shipped_model())
     assert bench.accuracy(result["preds"]) >= 0.85
 
 
@@ -427,7 +418,9 @@ def test_new_keywords_do_not_swallow_real_words(catalog):
     assert parse("how long the shipping takes", catalog).intent == "store_info"
 
 
-def test_dev_phrasings_set(catalog):
+def test_shop_chat_tune_set(catalog):
+    # The realistic and dev phrasings the rules were tuned on.
     bench = _bench()
-    result = bench.evaluate(bench.load_dev_phrasings(), catalog)
+    result = bench.evaluate(corpus.shop_chat("tune"), catalog, shipped_model())
     assert bench.accuracy(result["preds"]) >= 0.9
+    assert result["entity_recall"] >= 0.85

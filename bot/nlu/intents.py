@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from .learned import IntentModel
 from .models import Entity, ParseContext
 from .products import STOPWORDS
 from .rules import KEYWORDS, RULES
@@ -134,6 +135,7 @@ def classify(
     entities: list[Entity],
     context: ParseContext | None,
     operation: str | None = None,
+    model: IntentModel | None = None,
 ) -> tuple[str, float]:
     norm = normalise(text)
     n_words = _own_words(text, entities)
