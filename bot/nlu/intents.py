@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from .hybrid import combine
 from .learned import IntentModel
 from .models import Entity, ParseContext
 from .products import STOPWORDS
@@ -90,6 +91,14 @@ _EXISTING_ORDER = re.compile(
     rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
     rf"(?:not|instead of|rather than) {_NUMBER})\b"
 )
+_GROUNDING_ENTITIES = frozenset(
+    {"product", "order_number", "return_number", "address", "location", "email", "phone"}
+)
+_SHOP_WORDS = re.compile(
+    r"\b(?:order|orders|ordered|purchase|purchases|purchased|package|parcel|delivery|shipment|"
+    r"item|items|stuff|product|products|goods|basket|cart|refund|money|address|pick ?up|"
+    r"collect|collection|store|shop|it|them|everything|(?:this|that|one)$)\b"
+)
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
 )
@@ -122,6 +131,10 @@ def rule_scores(norm: str) -> dict[str, float]:
     return scores
 
 
+def _is_question(text: str, norm: str) -> bool:
+    return "?" in text or bool(_QUESTION.search(norm))
+
+
 def _own_words(text: str, entities: list[Entity]) -> int:
     """Words the customer wrote around the opaque entities, which count as one word each."""
     opaque = [e for e in entities if e.type in _OPAQUE]
@@ -137,14 +150,38 @@ def classify(
     operation: str | None = None,
     model: IntentModel | None = None,
 ) -> tuple[str, float]:
+    """The intent and its confidence: the rules' reading, weighed against ``model``'s
+    (see ``hybrid.combine``); rules alone when ``model`` is None."""
+    expecting = context.expecting if context else None
     norm = normalise(text)
+    kinds = {e.type for e in entities}
     n_words = _own_words(text, entities)
     scores = rule_scores(norm)
-    kinds = {e.type for e in entities}
-    question = "?" in text or bool(_QUESTION.search(norm))
-    _entity_cues(norm, n_words, kinds, question, operation, scores)
-    if context and context.expecting:
-        _context_cues(context.expecting, norm, n_words, kinds, scores)
+    _entity_cues(norm, n_words, kinds, _is_question(text, norm), operation, scores)
+    if expecting:
+        _context_cues(expecting, norm, n_words, kinds, scores)
+    intent, confidence = decide(scores)
+    if model is None:
+        return intent, confidence
+    return combine(
+        intent,
+        confidence,
+        bool(scores),
+        model.probabilities(text),
+        expecting,
+        grounded(norm, kinds),
+    )
+
+
+def grounded(norm: str, kinds: set[str]) -> bool:
+    """Whether the message names something of the shop: an order, a product, an address,
+    a store, money back, or "it" (what the conversation is about). "cancel my alarm" does
+    not; "cancel it" and "cancel the kettle" do."""
+    return bool(kinds & _GROUNDING_ENTITIES) or bool(_SHOP_WORDS.search(norm))
+
+
+def decide(scores: dict[str, float]) -> tuple[str, float]:
+    """The top intent, its confidence discounted when a second intent is close."""
     if not scores:
         return "out_of_scope", 0.3
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])

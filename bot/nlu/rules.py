@@ -84,8 +84,18 @@ RULES: tuple[Rule, ...] = (
         r"night night|nighty night|nite|ciao|adios|au revoir|cheerio|ta ta|toodles|peace out|"
         r"(?:i will|ill|i ll) leave it (?:there|at that)|"
         r"catch you|(?:got|have|need|must) to (?:go|run|dash)|i (?:am|must be) off|signing off|"
+        r"(?:i|we) (?:must|have to|need to|should|better|had better|got to|ought to) (?:be going|"
+        r"be off|be on my way|get going|head off|head out|leave now|run|dash)|"
+        r"time (?:for me )?to go|"
         r"have a (?:good|nice|great|lovely|wonderful) (?:day|one|evening|night|weekend|week))\b",
         ("thanks",),
+    ),
+    _r(
+        "goodbye",
+        0.88,
+        r"^(?:(?:ok|okay|right|well|anyway|so|alright) )*(?:i am |we are |i will be |am )?"
+        r"(?:heading|head|going|off|leaving|signing|logging|popping)(?: (?:out|off|home|away))?"
+        r"(?: now| then| for (?:now|today|the day))*$",
     ),
     _r(
         "goodbye",
@@ -101,6 +111,17 @@ RULES: tuple[Rule, ...] = (
     ),
     _r("thanks", 0.6, r"\b(?:thanks|thank you|cheers|appreciate)\b"),
     _r(
+        "thanks",
+        0.88,
+        r"\b(?:kind|nice|good|sweet|thoughtful|generous|helpful) of you\b|"
+        r"\b(?:much |greatly |really )?appreciated\b|^(?:\w+ )?(?:well done|great job|good job|"
+        r"nice one|nice work|great work|"
+        r"good work|top job|brilliant work)\b|\byou (?:are|were|have been) (?:a star|a legend|"
+        r"the best|a lifesaver|a life saver|a gem|(?:so |very |really )?(?:helpful|kind|brilliant|"
+        r"amazing|awesome|wonderful|great))\b|\byou rock\b|\byou (?:helped|have helped) (?:me )?"
+        r"(?:a lot|loads|so much|heaps)\b",
+    ),
+    _r(
         "affirm",
         0.85,
         r"^(?:yes|yeah|yep|yup|yes please|sure|ok|okay|correct|right|confirm|confirmed|go ahead|"
@@ -110,6 +131,20 @@ RULES: tuple[Rule, ...] = (
         r" sounds good)*$",
     ),
     _r("affirm", 0.6, r"^(?:yes|yeah|yep|yup|sure|ok|correct|y)\b"),
+    # Yes said some other way: radio talk, "that'd be a yes from me", "you got it right".
+    _r(
+        "affirm",
+        0.88,
+        r"^(?:(?:ok|yes|yeah|yep|right|sure) )?(?:roger(?: that| roger| wilco)?|wilco|"
+        r"copy(?: that)?|ten four|10 4|affirmative|aye(?: aye)?|yes sir|yessir|yes maam|will do|"
+        r"okie dokie|"
+        r"okey dokey|sure thing|you bet|deal|agreed|i agree|count me in|go for it|spot on|"
+        r"precisely|you got it(?: right)?|that is (?:it|the one|right|correct|perfect)|"
+        r"(?:you|we) (?:got|have got|have|understood) (?:it|that|me) (?:right|exactly|perfectly|"
+        r"correctly))(?: please| thanks| thank you| then| mate| buddy)*$|"
+        r"\b(?:a )?(?:yes|yeah|yep|definite yes|big yes) from (?:me|us)\b|\b(?:that is|that'?d be|"
+        r"that would be|that will be|it is|it'?s|it'?d be|it would be) a (?:yes|yeah|yep|go)\b",
+    ),
     _r(
         "affirm",
         0.85,
@@ -124,6 +159,18 @@ RULES: tuple[Rule, ...] = (
         r"not that|do not|dont)(?: thanks| thank you| please| do not| it is not| not that)*$",
     ),
     _r("deny", 0.6, r"^(?:no|nope|nah)\b"),
+    # No to what the bot said or did: "that's not what i said", "you got it wrong".
+    _r(
+        "deny",
+        0.88,
+        r"^(?:(?:no|nope|nah|uh|uhh|um|hmm|oh|wait|sorry|but) )*(?:that is|that was|it is|it was|"
+        r"this is|that s|you are|you were|you have|you|i think (?:that is|you are|it is)?)? ?"
+        r"(?:not (?:right|correct|it|quite right|what i (?:said|meant|asked for|wanted))|wrong|"
+        r"incorrect|mistaken|(?:got|have got|understood) (?:it|that|me) wrong)$|"
+        r"^(?:(?:no|nope|uh|uhh|hmm|oh|wait|sorry) )*i (?:did not|do not|never) (?:say|ask for|"
+        r"mean|want) (?:that|this|it)$",
+        ("complaint",),
+    ),
     _r("deny", 0.8, r"^(?:never mind|nevermind|nvm|forget it|forget about it|scratch that)$"),
     _r(
         "deny",
@@ -347,7 +394,9 @@ RULES: tuple[Rule, ...] = (
         "track_order",
         0.88,
         rf"\b(?:has|have|did|is) (?:my |the |our )?(?:{ORDER_ISH} )?(?:it )?(?:been )?(?:shipped|"
-        rf"dispatched|sent|sent out|left|gone out|on (?:the|its) way|out for delivery)\b",
+        rf"dispatched|sent|sent out|left|gone out|on (?:the|its) way|out for delivery)\b|"
+        rf"\bdid (?:my |the |our )?(?:{ORDER_ISH} )?(?:it )?(?:go out|go off|ship|ship out|leave|"
+        rf"get (?:sent|shipped|dispatched|posted|out))\b",
     ),
     _r(
         "track_order",

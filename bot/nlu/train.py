@@ -23,6 +23,8 @@ from .learned import MODEL_PATH, IntentModel, features
 # Chosen with bench/nlu.py on tune splits only (trained on one source, scored on the
 # other's tune split): stronger regularisation generalised better across sources.
 C = 4.0
+CLASS_WEIGHT: str | None = "balanced"
+SOURCE_WEIGHT = {"shop": 1.0}
 MIN_DOCUMENTS = 2  # an n-gram seen in one message only is noise, and bytes
 PRECISION = 2  # decimals kept in the JSON
 # Weights nearer zero than this are dropped: they move no prediction measurably (see the
@@ -38,15 +40,25 @@ def training_set(sources: Iterable[str] = ("bitext", "hwu64", "shop")) -> list[c
     return [ex for name in sources for ex in loaders[name]("tune") if ex.expecting is None]
 
 
-def fit(examples: list[corpus.Example]) -> IntentModel:
+def fit(
+    examples: list[corpus.Example],
+    c: float = C,
+    class_weight: str | None = CLASS_WEIGHT,
+    source_weight: dict[str, float] | None = None,
+) -> IntentModel:
     docs = [features(ex.text) for ex in examples]
     seen = Counter(f for doc in docs for f in doc)
     docs = [{f: n for f, n in doc.items() if seen[f] >= MIN_DOCUMENTS} for doc in docs]
     vectoriser = DictVectorizer(sort=True)
     tfidf = TfidfTransformer(sublinear_tf=True)
     x = tfidf.fit_transform(vectoriser.fit_transform(docs))
-    classifier = LogisticRegression(C=C, max_iter=2000)
-    classifier.fit(x, [ex.intent for ex in examples])
+    weights_by_source = SOURCE_WEIGHT if source_weight is None else source_weight
+    classifier = LogisticRegression(C=c, class_weight=class_weight, max_iter=2000)
+    classifier.fit(
+        x,
+        [ex.intent for ex in examples],
+        sample_weight=[weights_by_source.get(ex.source, 1.0) for ex in examples],
+    )
     names = vectoriser.get_feature_names_out()
     weights = {}
     for j, name in enumerate(names):
