@@ -7,8 +7,9 @@ never trained or tuned on ("heldout"):
   already labelled with our intents; split by :func:`split_of`.
 - HWU64 home-assistant messages (``data/nlu/hwu64.csv``, CC BY 4.0), mapped onto our
   intents by :data:`HWU64_INTENTS`; split by :func:`split_of`.
-- Our own shop-chat phrasings in ``tests/``: ``nlu_realistic.csv`` and
-  ``nlu_dev_phrasings.csv`` were written to tune the rules ("tune");
+- Our own shop-chat phrasings in ``tests/``: ``nlu_realistic.csv``,
+  ``nlu_dev_phrasings.csv`` and ``nlu_dev_phrasings_2.csv`` were written to tune the
+  rules and the hybrid ("tune");
   ``nlu_other_phrasings.csv`` is held out and never tuned on ("heldout").
 
 Only training (``bot/nlu/train.py``) and the bench read these files; the product reads
@@ -27,7 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "nlu"
 BITEXT = DATA / "bitext-dev.csv"
 HWU64 = DATA / "hwu64.csv"
-SHOP_TUNE = (ROOT / "tests" / "nlu_realistic.csv", ROOT / "tests" / "nlu_dev_phrasings.csv")
+SHOP_TUNE = (
+    ROOT / "tests" / "nlu_realistic.csv",
+    ROOT / "tests" / "nlu_dev_phrasings.csv",
+    ROOT / "tests" / "nlu_dev_phrasings_2.csv",
+)
 SHOP_HELDOUT = (ROOT / "tests" / "nlu_other_phrasings.csv",)
 
 # Intents that change an order or start one: reading chit-chat as one of these costs far

@@ -40,8 +40,10 @@ OVERRIDE = 0.5
 VETO = 0.4
 VETO_STRONG = 0.6
 RULE_CONFIDENT = 0.65
-# A state-changing rule reading of a message that names nothing of the shop needs at
-# least this much of the model's belief, or it is not read at all.
+# A state-changing rule reading of a message that names nothing of the shop is at most
+# this sure (so the bot asks), and needs at least SUPPORT of the model's belief, or it is
+# not read at all: "cancel my dentist appointment" is not an order cancellation.
+UNGROUNDED = 0.6
 SUPPORT = 0.1
 # out_of_scope that no rule read (a rule reads account or invoice questions, say) comes
 # with this confidence, below the bot's threshold, however sure the model is: the step
@@ -85,6 +87,8 @@ def _weigh(
         return rule_intent, rule_confidence
     if top == rule_intent:
         return rule_intent, max(rule_confidence, p_top)
+    if rule_intent in STATE_CHANGING and not grounded:
+        rule_confidence = min(rule_confidence, UNGROUNDED)
     if rule_intent in STATE_CHANGING:
         veto = VETO_STRONG if rule_confidence >= RULE_CONFIDENT else VETO
         if top == "out_of_scope" and p_top >= veto:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from .hybrid import combine
-from .learned import IntentModel
+from .learned import IntentModel, known_words
 from .models import Entity, ParseContext
 from .products import STOPWORDS
 from .rules import KEYWORDS, RULES
@@ -107,7 +107,13 @@ _FULFILMENT_WORDS = re.compile(
 @lru_cache(maxsize=20_000)
 def correct(word: str) -> str:
     """Map a misspelt word to the rule keyword it is closest to ("cancle" -> "cancel")."""
-    if len(word) < 4 or word in KEYWORDS or word in _PROTECTED or not word.isalpha():
+    if (
+        len(word) < 4
+        or word in KEYWORDS
+        or word in _PROTECTED
+        or word in known_words()
+        or not word.isalpha()
+    ):
         return word
     cutoff = 88 if len(word) == 4 else 80
     hit = process.extractOne(word, _KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -218,7 +224,7 @@ def _entity_cues(
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
         else:
             _bump(scores, "place_order", 0.6)
-    elif "quantity" in kinds and n_words <= 4:
+    elif "quantity" in kinds and n_words <= 3 and not question:
         _bump(scores, "modify_order", 0.7)
     if "return_number" in kinds:
         # The return exists already, so a "refund for R2002" asks where the money is.

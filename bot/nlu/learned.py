@@ -17,6 +17,7 @@ from pathlib import Path
 from .text import words
 
 MODEL_PATH = Path(__file__).with_name("intent_model.json")
+KNOWN_WORDS_PATH = Path(__file__).with_name("known_words.txt")
 
 
 def features(text: str) -> dict[str, int]:
@@ -84,3 +85,10 @@ class IntentModel:
 def shipped_model() -> IntentModel:
     with open(MODEL_PATH, encoding="utf-8") as fh:
         return IntentModel.from_json(json.load(fh))
+
+
+@lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Words that occur in the training messages (``train.py`` writes them): real words,
+    which typo correction must leave alone ("meeting" is not a misspelt "deleting")."""
+    return frozenset(KNOWN_WORDS_PATH.read_text(encoding="utf-8").split())

@@ -52,12 +52,14 @@ SENT_BACK = (
     r"(?:sent (?:\w+ ){0,3}back|posted (?:\w+ ){0,3}back|returned|my return|the return|"
     r"return label|dropped (?:\w+ ){0,3}off)"
 )
+NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple|a few)"
 GREETING = r"(?:hi+|hello+|helo|hey+|heya|hiya|hey ya|hei|yo|howdy|greetings|sup|hallo|hullo)"
 ACCOUNT = r"(?:account|accounts|acount|profile|user|premium|freemium|pro|gold|platinum|standard)"
 SORRY_STATE = (
     r"(?:broken|broke|damaged|cracked|smashed|stale|torn|leaking|leaks|defective|faulty|dented|"
     r"spoiled|mouldy|moldy|scratched|chipped|wrong|missing|late|never arrived|never came|wet|"
-    r"destroyed|ripped|shattered|bent|soaked|soggy|crushed|ruined|melted)"
+    r"destroyed|ripped|shattered|bent|soaked|soggy|crushed|ruined|melted|in pieces|in bits|"
+    r"busted|snapped|falling apart|fell apart|dead on arrival)"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -81,7 +83,8 @@ RULES: tuple[Rule, ...] = (
         0.93,
         r"\b(?:bye+|byee+|goodbye|bye bye|see you|see ya|cya|good night|goodnight|take care|"
         r"(?:talk|speak|chat) (?:to you |with you )?(?:later|soon)|later|laters|until next time|"
-        r"night night|nighty night|nite|ciao|adios|au revoir|cheerio|ta ta|toodles|peace out|"
+        r"night night|nighty night|nite|^night$|ciao|adios|au revoir|cheerio|ta ta|toodles|"
+        r"peace out|"
         r"(?:i will|ill|i ll) leave it (?:there|at that)|"
         r"catch you|(?:got|have|need|must) to (?:go|run|dash)|i (?:am|must be) off|signing off|"
         r"(?:i|we) (?:must|have to|need to|should|better|had better|got to|ought to) (?:be going|"
@@ -106,7 +109,9 @@ RULES: tuple[Rule, ...] = (
     _r(
         "thanks",
         0.93,
-        r"^(?:ok |great |perfect |awesome )?(?:thanks|thank you|thank u|thankyou|thanku|cheers|"
+        r"^(?:(?:ok|okay|oh|great|perfect|awesome|lovely|brilliant|fab|fantastic|wonderful|amazing|"
+        r"cool|nice|excellent|super|that is (?:great|perfect|brilliant|lovely|amazing|awesome)) )*"
+        r"(?:thanks|thank you|thank u|thankyou|thanku|cheers|"
         r"much appreciated|appreciate it|many thanks|much obliged|ta)\b",
     ),
     _r("thanks", 0.6, r"\b(?:thanks|thank you|cheers|appreciate)\b"),
@@ -139,7 +144,9 @@ RULES: tuple[Rule, ...] = (
         r"copy(?: that)?|ten four|10 4|affirmative|aye(?: aye)?|yes sir|yessir|yes maam|will do|"
         r"okie dokie|"
         r"okey dokey|sure thing|you bet|deal|agreed|i agree|count me in|go for it|spot on|"
-        r"precisely|you got it(?: right)?|that is (?:it|the one|right|correct|perfect)|"
+        r"precisely|sounds like a plan|by all means|why not|go on(?: then)?|let us do (?:it|that)|"
+        r"(?:fine|ok|good) (?:by|with) me|that works(?: for me)?|you got it(?: right)?|"
+        r"that is (?:it|the one|right|correct|perfect)|"
         r"(?:you|we) (?:got|have got|have|understood) (?:it|that|me) (?:right|exactly|perfectly|"
         r"correctly))(?: please| thanks| thank you| then| mate| buddy)*$|"
         r"\b(?:a )?(?:yes|yeah|yep|definite yes|big yes) from (?:me|us)\b|\b(?:that is|that'?d be|"
@@ -159,6 +166,15 @@ RULES: tuple[Rule, ...] = (
         r"not that|do not|dont)(?: thanks| thank you| please| do not| it is not| not that)*$",
     ),
     _r("deny", 0.6, r"^(?:no|nope|nah)\b"),
+    _r(
+        "deny",
+        0.88,
+        r"^(?:(?:hmm|um|uh|er|oh|well|ah|actually) )+(?:no|nope|nah)\b|^(?:i would |i d |i'd )?"
+        r"rather not\b|^not (?:that|this|those|these) (?:one|ones)\b|"
+        r"^(?:no )?(?:i will|i ll) pass\b|"
+        r"^no (?:chance|can do)\b|^(?:no )?(?:not for me|i am good|i am fine)(?: thanks)?$",
+        ("affirm",),
+    ),
     # No to what the bot said or did: "that's not what i said", "you got it wrong".
     _r(
         "deny",
@@ -218,7 +234,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "browse_catalog",
         0.88,
-        r"\b(?:what|which)(?: \w+)? do you (?:sell|have|offer|carry|stock)\b",
+        r"\b(?:what|which)(?: \w+)? do (?:you|u)(?: \w+)? (?:sell|have|offer|carry|stock)\b",
     ),
     _r(
         "browse_catalog",
@@ -279,7 +295,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "modify_order",
         0.9,
-        r"\b(?:make (?:it|that|them)|change (?:it|that) to|(?:change|update|increase|decrease|"
+        rf"\bmake (?:it|that|them) (?:{NUMBER}|just|only|a|an|another|one more)\b|"
+        r"\b(?:change (?:it|that) to|(?:change|update|increase|decrease|"
         r"reduce|bump) (?:the )?(?:quantity|qty|amount|number)|only want|up it to)\b",
     ),
     _r(
@@ -297,6 +314,14 @@ RULES: tuple[Rule, ...] = (
         r"purchase)\b(?! \w* ?status)",
     ),
     _r("modify_order", 0.85, r"\b(?:swap|replace|exchange) (?:the |my |a )?\w+.* (?:for|with) "),
+    _r(
+        "modify_order",
+        0.86,
+        r"\b(?:chuck|throw|pop|stick|slip|add) (?:in|on)\b|\b(?:bump|put|take|bring|knock|turn)"
+        r"(?: \w+){0,3} (?:up|down) to\b|\b(?:increase|decrease|reduce|raise|lower|bump|up|change|"
+        r"update)(?: \w+){1,3} to (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|just "
+        r"\w+)\b",
+    ),
     _r(
         "modify_order",
         0.8,
@@ -352,6 +377,12 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "cancel_order",
+        0.88,
+        r"\b(?:kill|ditch|bin|axe|nix|void|abandon|stop|halt|scrap|forget about) (?:the |my |this |"
+        r"that |our )?(?:whole |entire )?(?:order|purchase|thing|lot)\b|\bcall (?:\w+ ){0,3}off\b",
+    ),
+    _r(
+        "cancel_order",
         0.85,
         r"\b(?:do not|dont) (?:need|want) (?:it|this|that|the order|my order|them) (?:anymore|"
         r"any more|now)\b|\b(?:do not|dont|no longer) want (?:the |my |this )?(?:order|purchase)\b",
@@ -367,8 +398,18 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:is|are|has|have) (?:my|our|the) (?:\w+ )?{ORDER_ISH} (?:(?:been|got|already|"
         rf"still) )?(?:ready|here|there|coming|arriving|arrived|delivered|shipped|dispatched|"
         rf"posted|out|on (?:the|its) way)\b|\b(?:did|have|has) (?:you|u|they) (?:already )?"
-        rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:my|our|the) "
-        rf"(?:\w+ )?{ORDER_ISH}\b",
+        rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:(?:my|our|the) "
+        rf"(?:\w+ )?{ORDER_ISH}|it|them)\b",
+    ),
+    # When it turns up, how it is getting on: "any idea when the parcel lands".
+    _r(
+        "track_order",
+        0.88,
+        rf"\bwhen (?:\w+ ){{0,3}}(?:my|the|our) (?:\w+ )?{ORDER_ISH} (?:\w+ )?(?:turns? up|shows? "
+        rf"up|gets? (?:here|there|to me)|arrives?|comes?|lands?|will (?:come|arrive|turn up|land))"
+        rf"\b|\bhow (?:is|are) (?:my|our|the) (?:\w+ )?{ORDER_ISH}(?: (?:looking|doing|going|"
+        rf"coming along|getting on|progressing))?$",
+        ("store_info",),
     ),
     _r(
         "track_order",

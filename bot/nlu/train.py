@@ -18,7 +18,8 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
 from . import corpus
-from .learned import MODEL_PATH, IntentModel, features
+from .learned import KNOWN_WORDS_PATH, MODEL_PATH, IntentModel, features
+from .text import words
 
 # Chosen with bench/nlu.py on tune splits only (trained on one source, scored on the
 # other's tune split): stronger regularisation generalised better across sources.
@@ -76,8 +77,16 @@ def fit(
     )
 
 
+def known_words(examples: list[corpus.Example]) -> list[str]:
+    """Alphabetic words seen at least MIN_DOCUMENTS times: real words, not typos."""
+    seen = Counter(w for ex in examples for w in set(words(ex.text)) if w.isalpha())
+    return sorted(w for w, n in seen.items() if n >= MIN_DOCUMENTS)
+
+
 def main() -> None:
-    model = fit(training_set())
+    examples = training_set()
+    KNOWN_WORDS_PATH.write_text("\n".join(known_words(examples)) + "\n", encoding="utf-8")
+    model = fit(examples)
     text = json.dumps(model.to_json(), separators=(",", ":"), sort_keys=True)
     MODEL_PATH.write_text(text + "\n", encoding="utf-8")
     print(f"wrote {MODEL_PATH} ({len(text):,} bytes, {len(model.weights):,} n-grams)")
