@@ -85,10 +85,12 @@ def _weigh(
     p_top = probabilities[top]
     if expecting and rule_confidence >= CONTEXT_ANSWER:
         return rule_intent, rule_confidence
+    if rule_intent in STATE_CHANGING and not grounded:
+        if rule_confidence < RULE_CONFIDENT:
+            return "out_of_scope", NO_READING
+        rule_confidence = min(rule_confidence, UNGROUNDED)
     if top == rule_intent:
         return rule_intent, max(rule_confidence, p_top)
-    if rule_intent in STATE_CHANGING and not grounded:
-        rule_confidence = min(rule_confidence, UNGROUNDED)
     if rule_intent in STATE_CHANGING:
         veto = VETO_STRONG if rule_confidence >= RULE_CONFIDENT else VETO
         if top == "out_of_scope" and p_top >= veto:

@@ -97,7 +97,8 @@ _GROUNDING_ENTITIES = frozenset(
 _SHOP_WORDS = re.compile(
     r"\b(?:order|orders|ordered|purchase|purchases|purchased|package|parcel|delivery|shipment|"
     r"item|items|stuff|product|products|goods|basket|cart|refund|money|address|pick ?up|"
-    r"collect|collection|store|shop|it|them|everything|(?:this|that|one)$)\b"
+    r"collect|collection|store|shop|it|them|these|those|everything|(?:this|that|one)$|bag|bags|"
+    r"pack|packs|packet|box|boxes|bottle|bottles|tin|tins|jar|jars|kg|dozen)\b"
 )
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
@@ -175,14 +176,19 @@ def classify(
         bool(scores),
         model.probabilities(text),
         expecting,
-        grounded(norm, kinds),
+        grounded(norm, entities),
     )
 
 
-def grounded(norm: str, kinds: set[str]) -> bool:
+def grounded(norm: str, entities: list[Entity]) -> bool:
     """Whether the message names something of the shop: an order, a product, an address,
     a store, money back, or "it" (what the conversation is about). "cancel my alarm" does
-    not; "cancel it" and "cancel the kettle" do."""
+    not; "cancel it" and "cancel the kettle" do. A product matched only loosely ("early"
+    for Earl Grey) counts when a quantity goes with it."""
+    kinds = {e.type for e in entities}
+    loose = all(e.exact is False for e in entities if e.type == "product")
+    if loose and "quantity" not in kinds:
+        kinds.discard("product")
     return bool(kinds & _GROUNDING_ENTITIES) or bool(_SHOP_WORDS.search(norm))
 
 

@@ -239,13 +239,14 @@ RULES: tuple[Rule, ...] = (
     _r(
         "browse_catalog",
         0.85,
-        r"\b(?:what|which) (?:\w+ )?(?:have you got|do you have|you got|are available|"
+        r"\b(?:what|which) (?:\w+ ){0,3}(?:have you got|do you have|you got|are available|"
         r"are in stock)\b",
     ),
     _r(
         "browse_catalog",
         0.85,
-        r"\b(?:do|does) (?:you|u|the store) (?:have|sell|carry|stock|do|got)\b",
+        r"\b(?:do|does) (?:you|u|the store) (?:have|sell|carry|stock|do|got)\b|"
+        r"^(?:have|got) (?:you|u) got\b|\b(?:have|do) (?:you|u) got (?:any|some)\b",
     ),
     _r(
         "browse_catalog",
@@ -337,7 +338,9 @@ RULES: tuple[Rule, ...] = (
     _r(
         "change_address",
         0.88,
-        r"\baddress (?:change|correction|modification|update|is wrong|was wrong)\b",
+        r"\baddress (?:change|correction|modification|update|is wrong|was wrong)\b|\baddress\b"
+        r"(?: \w+){0,4} (?:is|was) (?:wrong|incorrect|out of date|outdated|old|not right)\b",
+        ("complaint",),
     ),
     _r(
         "change_address",
@@ -361,7 +364,9 @@ RULES: tuple[Rule, ...] = (
         "change_fulfillment",
         0.88,
         r"\b(?:rather|prefer(?: to)?|instead) (?:collect|pick|have it delivered|get it delivered|"
-        r"delivery|pickup)\b|\b(?:deliver|ship) (?:it|them) instead\b",
+        r"delivery|pickup)\b|\b(?:deliver|ship) (?:it|them) instead\b|\b(?:rather than|instead of) "
+        r"(?:me |us )?(?:pick(?:ing)? (?:it |them )?up|collect(?:ing)?|deliver(?:ing|y)?|"
+        r"ship(?:ping)?)\b",
     ),
     _r(
         "change_fulfillment",
@@ -634,9 +639,18 @@ RULES: tuple[Rule, ...] = (
         "store_info",
         0.85,
         r"\b(?:where (?:is|are) (?:the |your )?(?:\w+ )?(?:store|stores|shop|shops|location|"
-        r"locations|branch)|address of|your address|store address|locations?|directions|parking)\b",
+        r"locations|branch)|address of|your address|store address|locations?|directions|parking|"
+        r"where (?:are|r) (?:you|u)(?: guys)? (?:located|based)|"
+        r"where (?:can|do) i find (?:you|u))\b",
     ),
     # --- escalation ---------------------------------------------------------------------
+    _r(
+        "human_agent",
+        0.9,
+        r"\b(?:transfer|put|connect|pass|forward|escalate|hand) (?:me|this|us) (?:over |through |"
+        r"on )?(?:to|with) (?:\w+ )?(?:support|someone|somebody|a person|an agent|the team|a human|"
+        r"staff|sales|customer care)\b",
+    ),
     _r(
         "human_agent",
         0.92,
@@ -658,6 +672,20 @@ RULES: tuple[Rule, ...] = (
         0.85,
         r"\b(?:talk|talking|speak|speaking|chat|chatting) (?:to|with)\b",
         ("help",),
+    ),
+    # Something wrong with what came, said plainly: "the beans taste off", "the lid does not
+    # close properly", "you sent me decaf, i ordered regular".
+    _r(
+        "complaint",
+        0.86,
+        r"\b(?:tastes?|tasted|tasting|smells?|smelled|smelt) (?:\w+ )?(?:off|bad|weird|funny|stale|"
+        r"burnt|awful|horrible|sour|musty|rancid|strange)\b|\b(?:does not|do not|did not|will not|"
+        r"can not|is not|are not|would not) (?!want|need|like|mind|care)(?:\w+ ){0,2}(?:properly|"
+        r"anymore|any more|at all|correctly)\b|\b(?:sent|gave|delivered) (?:me |us )?(?:\w+ ){1,3}"
+        r"(?:but |and |when |though |while |yet )?(?:i|we) (?:ordered|asked for|wanted|paid for)\b|"
+        r"\b(?:came|arrived) (?:open|opened|burst|unsealed)\b|\b(?:spilled|spilt|leaked) "
+        r"(?:everywhere|all over|out)\b|\bon the floor\b",
+        ("place_order", "modify_order", "browse_catalog"),
     ),
     _r(
         "complaint",
