@@ -8,8 +8,9 @@ as an order change). The costs are not symmetric: reading "cancel my alarm" as
 ``cancel_order`` is far worse than asking again, so a state-changing intent needs
 more evidence than any other.
 
-Thresholds were chosen with bench/nlu.py on the tune splits only, with models trained
-on the other half of each tune split (and across sources).
+Thresholds were chosen on the tune splits only: each tune split cut in two halves, a
+model trained on one half scoring the other, and models trained on one public source
+scoring the other's tune split.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ OVERRIDE = 0.5
 VETO = 0.4
 VETO_STRONG = 0.6
 RULE_CONFIDENT = 0.65
-# A state-changing rule reading of a message that names nothing of the shop is at most
-# this sure (so the bot asks), and needs at least SUPPORT of the model's belief, or it is
-# not read at all: "cancel my dentist appointment" is not an order cancellation.
+# A state-changing rule reading of a message that names nothing of the shop: a weak one
+# (below RULE_CONFIDENT: "i want to mute the speaker") is no reading at all; a strong one
+# is at most UNGROUNDED sure, so the bot asks, and needs at least SUPPORT of the model's
+# belief: "cancel my dentist appointment" is not an order cancellation.
 UNGROUNDED = 0.6
 SUPPORT = 0.1
 # out_of_scope that no rule read (a rule reads account or invoice questions, say) comes

@@ -97,7 +97,7 @@ _GROUNDING_ENTITIES = frozenset(
 _SHOP_WORDS = re.compile(
     r"\b(?:order|orders|ordered|purchase|purchases|purchased|package|parcel|delivery|shipment|"
     r"item|items|stuff|product|products|goods|basket|cart|refund|money|address|pick ?up|"
-    r"collect|collection|store|shop|it|them|these|those|everything|(?:this|that|one)$|bag|bags|"
+    r"collect|collection|store|shop|it|them|these|those|everything|something|smth|sth|(?:this|that|one)$|bag|bags|"
     r"pack|packs|packet|box|boxes|bottle|bottles|tin|tins|jar|jars|kg|dozen)\b"
 )
 _FULFILMENT_WORDS = re.compile(
