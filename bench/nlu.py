@@ -54,6 +54,7 @@ from bot.nlu import (  # noqa: E402
     ParseContext,
     ProductEntry,
     corpus,
+    hybrid,
     load_demo_catalog,
     parse,
 )
@@ -112,7 +113,7 @@ def model_alone(examples: list[corpus.Example], model: IntentModel) -> dict:
 def chitchat_as_state_change(preds) -> float:
     """Share of out-of-scope messages read as an intent that changes or starts an order."""
     oos = [p for p in preds if p[0] == "out_of_scope"]
-    return sum(p[1] in corpus.STATE_CHANGING for p in oos) / len(oos) if oos else float("nan")
+    return sum(p[1] in hybrid.STATE_CHANGING for p in oos) / len(oos) if oos else float("nan")
 
 
 def accuracy(preds) -> float:
@@ -243,7 +244,7 @@ def latency(catalog: CatalogIndex, rounds: int, clock) -> list[tuple[float, floa
     for msg in LATENCY_MESSAGES:  # warm caches once, as a long-running process would
         parse(msg, catalog)
     whole: list[float] = []
-    hybrid: list[float] = []
+    with_model: list[float] = []
     rules: list[float] = []
     for _ in range(rounds):
         for msg in LATENCY_MESSAGES:
@@ -251,11 +252,11 @@ def latency(catalog: CatalogIndex, rounds: int, clock) -> list[tuple[float, floa
             parse(msg, catalog)
             whole.append((clock() - t0) * 1000)
             entities = extract(msg, catalog, None)
-            for part, used in ((hybrid, model), (rules, None)):
+            for part, used in ((with_model, model), (rules, None)):
                 t0 = clock()
                 classify(msg, entities, None, None, used)
                 part.append((clock() - t0) * 1000)
-    return [_p50_p99(times) for times in (whole, hybrid, rules)]
+    return [_p50_p99(times) for times in (whole, with_model, rules)]
 
 
 def _p50_p99(times: list[float]) -> tuple[float, float]:

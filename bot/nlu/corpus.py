@@ -36,19 +36,6 @@ SHOP_TUNE = (
 )
 SHOP_HELDOUT = (ROOT / "tests" / "nlu_other_phrasings.csv",)
 
-# Intents that change an order or start one: reading chit-chat as one of these costs far
-# more than asking again, so the learned part needs more evidence for them.
-STATE_CHANGING = frozenset(
-    {
-        "place_order",
-        "modify_order",
-        "change_address",
-        "change_fulfillment",
-        "cancel_order",
-        "return_order",
-    }
-)
-
 # HWU64 label -> our intent, decided by reading each label's examples. Every label not
 # named here is out_of_scope: alarms, calendars, music, lights, weather, lists, news,
 # e-mail, transport, recipes, trivia, small talk and jokes are not a shop's business, which

@@ -67,22 +67,6 @@ def combine(
     ``has_rule_reading`` is False when no rule or cue matched at all; ``grounded`` is
     whether the message names something of the shop (see ``intents.grounded``).
     """
-    intent, confidence = _weigh(
-        rule_intent, rule_confidence, has_rule_reading, probabilities, expecting, grounded
-    )
-    if intent == "out_of_scope":
-        return intent, rule_confidence if rule_intent == intent else NO_READING
-    return intent, confidence
-
-
-def _weigh(
-    rule_intent: str,
-    rule_confidence: float,
-    has_rule_reading: bool,
-    probabilities: dict[str, float],
-    expecting: str | None,
-    grounded: bool,
-) -> tuple[str, float]:
     top = max(probabilities, key=probabilities.__getitem__)
     p_top = probabilities[top]
     if expecting and rule_confidence >= CONTEXT_ANSWER:
@@ -91,12 +75,14 @@ def _weigh(
         if rule_confidence < RULE_CONFIDENT:
             return "out_of_scope", NO_READING
         rule_confidence = min(rule_confidence, UNGROUNDED)
+    if top == rule_intent == "out_of_scope":
+        return rule_intent, rule_confidence
     if top == rule_intent:
         return rule_intent, max(rule_confidence, p_top)
     if rule_intent in STATE_CHANGING:
         veto = VETO_STRONG if rule_confidence >= RULE_CONFIDENT else VETO
         if top == "out_of_scope" and p_top >= veto:
-            return top, p_top
+            return "out_of_scope", NO_READING
         if not grounded and probabilities.get(rule_intent, 0.0) < SUPPORT:
             has_rule_reading = False
     if not has_rule_reading:
@@ -106,7 +92,9 @@ def _weigh(
             taken = top != "out_of_scope" and p_top >= TAKE
         return (top, p_top) if taken else ("out_of_scope", NO_READING)
     if rule_confidence < WEAK_RULE and p_top >= OVERRIDE:
-        if top == "out_of_scope" or top not in STATE_CHANGING:
+        if top == "out_of_scope":
+            return top, NO_READING
+        if top not in STATE_CHANGING:
             return top, p_top
         if grounded and p_top >= TAKE_STATE_CHANGING:
             return top, p_top
