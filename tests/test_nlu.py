@@ -490,7 +490,7 @@ def test_model_alone_never_starts_a_change_for_a_message_naming_nothing_of_ours(
     )
     intent, confidence = hybrid.combine("out_of_scope", 0.3, False, sure, None, grounded=True)
     assert (intent, confidence) == ("cancel_order", 0.99)
-    unsure = _probabilities(cancel_order=0.8)
+    unsure = _probabilities(cancel_order=0.7)
     assert hybrid.combine("out_of_scope", 0.3, False, unsure, None, grounded=True)[0] == (
         "out_of_scope"
     )

@@ -32,7 +32,7 @@ CONTEXT_ANSWER = 0.9
 # state-changing one only at a much higher one and when the message names something of
 # the shop (an order, a product, an address ...).
 TAKE = 0.5
-TAKE_STATE_CHANGING = 0.9
+TAKE_STATE_CHANGING = 0.8
 # A rule reading below this confidence gives way to a model reading at OVERRIDE.
 WEAK_RULE = 0.7
 OVERRIDE = 0.5
