@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from .hybrid import combine
+from .learned import IntentModel, known_words
 from .models import Entity, ParseContext
 from .products import STOPWORDS
 from .rules import KEYWORDS, RULES
@@ -89,6 +91,15 @@ _EXISTING_ORDER = re.compile(
     rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
     rf"(?:not|instead of|rather than) {_NUMBER})\b"
 )
+_GROUNDING_ENTITIES = frozenset(
+    {"product", "order_number", "return_number", "address", "location", "email", "phone"}
+)
+_SHOP_WORDS = re.compile(
+    r"\b(?:order|orders|ordered|purchase|purchases|purchased|package|parcel|delivery|shipment|"
+    r"item|items|stuff|product|products|goods|basket|cart|refund|money|address|pick ?up|"
+    r"collect|collection|store|shop|it|them|these|those|everything|something|smth|sth|(?:this|that|one)$|bag|bags|"
+    r"pack|packs|packet|box|boxes|bottle|bottles|tin|tins|jar|jars|kg|dozen)\b"
+)
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
 )
@@ -97,7 +108,13 @@ _FULFILMENT_WORDS = re.compile(
 @lru_cache(maxsize=20_000)
 def correct(word: str) -> str:
     """Map a misspelt word to the rule keyword it is closest to ("cancle" -> "cancel")."""
-    if len(word) < 4 or word in KEYWORDS or word in _PROTECTED or not word.isalpha():
+    if (
+        len(word) < 4
+        or word in KEYWORDS
+        or word in _PROTECTED
+        or word in known_words()
+        or not word.isalpha()
+    ):
         return word
     cutoff = 88 if len(word) == 4 else 80
     hit = process.extractOne(word, _KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -121,6 +138,10 @@ def rule_scores(norm: str) -> dict[str, float]:
     return scores
 
 
+def _is_question(text: str, norm: str) -> bool:
+    return "?" in text or bool(_QUESTION.search(norm))
+
+
 def _own_words(text: str, entities: list[Entity]) -> int:
     """Words the customer wrote around the opaque entities, which count as one word each."""
     opaque = [e for e in entities if e.type in _OPAQUE]
@@ -134,15 +155,45 @@ def classify(
     entities: list[Entity],
     context: ParseContext | None,
     operation: str | None = None,
+    model: IntentModel | None = None,
 ) -> tuple[str, float]:
+    """The intent and its confidence: the rules' reading, weighed against ``model``'s
+    (see ``hybrid.combine``); rules alone when ``model`` is None."""
+    expecting = context.expecting if context else None
     norm = normalise(text)
+    kinds = {e.type for e in entities}
     n_words = _own_words(text, entities)
     scores = rule_scores(norm)
+    _entity_cues(norm, n_words, kinds, _is_question(text, norm), operation, scores)
+    if expecting:
+        _context_cues(expecting, norm, n_words, kinds, scores)
+    intent, confidence = decide(scores)
+    if model is None:
+        return intent, confidence
+    return combine(
+        intent,
+        confidence,
+        bool(scores),
+        model.probabilities(text),
+        expecting,
+        grounded(norm, entities),
+    )
+
+
+def grounded(norm: str, entities: list[Entity]) -> bool:
+    """Whether the message names something of the shop: an order, a product, an address,
+    a store, money back, or "it" (what the conversation is about). "cancel my alarm" does
+    not; "cancel it" and "cancel the kettle" do. A product matched only loosely ("early"
+    for Earl Grey) counts when a quantity goes with it."""
     kinds = {e.type for e in entities}
-    question = "?" in text or bool(_QUESTION.search(norm))
-    _entity_cues(norm, n_words, kinds, question, operation, scores)
-    if context and context.expecting:
-        _context_cues(context.expecting, norm, n_words, kinds, scores)
+    loose = all(e.exact is False for e in entities if e.type == "product")
+    if loose and "quantity" not in kinds:
+        kinds.discard("product")
+    return bool(kinds & _GROUNDING_ENTITIES) or bool(_SHOP_WORDS.search(norm))
+
+
+def decide(scores: dict[str, float]) -> tuple[str, float]:
+    """The top intent, its confidence discounted when a second intent is close."""
     if not scores:
         return "out_of_scope", 0.3
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -179,7 +230,7 @@ def _entity_cues(
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
         else:
             _bump(scores, "place_order", 0.6)
-    elif "quantity" in kinds and n_words <= 4:
+    elif "quantity" in kinds and n_words <= 3 and not question:
         _bump(scores, "modify_order", 0.7)
     if "return_number" in kinds:
         # The return exists already, so a "refund for R2002" asks where the money is.

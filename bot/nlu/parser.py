@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from .catalog import CatalogIndex
 from .entities import extract
 from .intents import classify, normalise
+from .learned import IntentModel, shipped_model
 from .models import ParseContext, ParseResult
 from .operations import cues
 from .text import tokenize
@@ -24,13 +25,19 @@ _ABORT_RE = re.compile(
 )
 
 
-def parse(text: str, catalog: CatalogIndex, context: ParseContext | None = None) -> ParseResult:
+def parse(
+    text: str,
+    catalog: CatalogIndex,
+    context: ParseContext | None = None,
+    model: IntentModel | None = shipped_model(),  # noqa: B008 (loaded once, on import)
+) -> ParseResult:
+    """``model`` is the learned part of intent classification; None means rules alone."""
     entities = extract(text, catalog, context)
     operation = None
     if any(e.type in ("product", "quantity") for e in entities):
         found = cues(tokenize(text))
         operation = found[0][1] if found else None
-    intent, confidence = classify(text, entities, context, operation)
+    intent, confidence = classify(text, entities, context, operation, model)
     return ParseResult(text, intent, confidence, entities, operation)
 
 

@@ -52,12 +52,14 @@ SENT_BACK = (
     r"(?:sent (?:\w+ ){0,3}back|posted (?:\w+ ){0,3}back|returned|my return|the return|"
     r"return label|dropped (?:\w+ ){0,3}off)"
 )
+NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple|a few)"
 GREETING = r"(?:hi+|hello+|helo|hey+|heya|hiya|hey ya|hei|yo|howdy|greetings|sup|hallo|hullo)"
 ACCOUNT = r"(?:account|accounts|acount|profile|user|premium|freemium|pro|gold|platinum|standard)"
 SORRY_STATE = (
     r"(?:broken|broke|damaged|cracked|smashed|stale|torn|leaking|leaks|defective|faulty|dented|"
     r"spoiled|mouldy|moldy|scratched|chipped|wrong|missing|late|never arrived|never came|wet|"
-    r"destroyed|ripped|shattered|bent|soaked|soggy|crushed|ruined|melted)"
+    r"destroyed|ripped|shattered|bent|soaked|soggy|crushed|ruined|melted|in pieces|in bits|"
+    r"busted|snapped|falling apart|fell apart|dead on arrival)"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -81,11 +83,22 @@ RULES: tuple[Rule, ...] = (
         0.93,
         r"\b(?:bye+|byee+|goodbye|bye bye|see you|see ya|cya|good night|goodnight|take care|"
         r"(?:talk|speak|chat) (?:to you |with you )?(?:later|soon)|later|laters|until next time|"
-        r"night night|nighty night|nite|ciao|adios|au revoir|cheerio|ta ta|toodles|peace out|"
+        r"night night|nighty night|nite|^night$|ciao|adios|au revoir|cheerio|ta ta|toodles|"
+        r"peace out|"
         r"(?:i will|ill|i ll) leave it (?:there|at that)|"
         r"catch you|(?:got|have|need|must) to (?:go|run|dash)|i (?:am|must be) off|signing off|"
+        r"(?:i|we) (?:must|have to|need to|should|better|had better|got to|ought to) (?:be going|"
+        r"be off|be on my way|get going|head off|head out|leave now|run|dash)|"
+        r"time (?:for me )?to go|"
         r"have a (?:good|nice|great|lovely|wonderful) (?:day|one|evening|night|weekend|week))\b",
         ("thanks",),
+    ),
+    _r(
+        "goodbye",
+        0.88,
+        r"^(?:(?:ok|okay|right|well|anyway|so|alright) )*(?:i am |we are |i will be |am )?"
+        r"(?:heading|head|going|off|leaving|signing|logging|popping)(?: (?:out|off|home|away))?"
+        r"(?: now| then| for (?:now|today|the day))*$",
     ),
     _r(
         "goodbye",
@@ -96,10 +109,23 @@ RULES: tuple[Rule, ...] = (
     _r(
         "thanks",
         0.93,
-        r"^(?:ok |great |perfect |awesome )?(?:thanks|thank you|thank u|thankyou|thanku|cheers|"
+        r"^(?:(?:ok|okay|oh|great|perfect|awesome|lovely|brilliant|fab|fantastic|wonderful|amazing|"
+        r"cool|nice|excellent|super|that is (?:great|perfect|brilliant|lovely|amazing|awesome)) )*"
+        r"(?:thanks|thank you|thank u|thankyou|thanku|cheers|"
         r"much appreciated|appreciate it|many thanks|much obliged|ta)\b",
     ),
     _r("thanks", 0.6, r"\b(?:thanks|thank you|cheers|appreciate)\b"),
+    _r(
+        "thanks",
+        0.88,
+        r"\b(?:kind|nice|good|sweet|thoughtful|generous|helpful) of you\b|"
+        r"\b(?:much |greatly |really )?appreciated\b|^(?:\w+ )?(?:well done|great job|good job|"
+        r"nice one|nice work|great work|"
+        r"good work|top job|brilliant work)\b|\byou (?:are|were|have been) (?:a star|a legend|"
+        r"the best|a lifesaver|a life saver|a gem|(?:so |very |really )?(?:helpful|kind|brilliant|"
+        r"amazing|awesome|wonderful|great))\b|\byou rock\b|\byou (?:helped|have helped) (?:me )?"
+        r"(?:a lot|loads|so much|heaps)\b",
+    ),
     _r(
         "affirm",
         0.85,
@@ -110,6 +136,22 @@ RULES: tuple[Rule, ...] = (
         r" sounds good)*$",
     ),
     _r("affirm", 0.6, r"^(?:yes|yeah|yep|yup|sure|ok|correct|y)\b"),
+    # Yes said some other way: radio talk, "that'd be a yes from me", "you got it right".
+    _r(
+        "affirm",
+        0.88,
+        r"^(?:(?:ok|yes|yeah|yep|right|sure) )?(?:roger(?: that| roger| wilco)?|wilco|"
+        r"copy(?: that)?|ten four|10 4|affirmative|aye(?: aye)?|yes sir|yessir|yes maam|will do|"
+        r"okie dokie|"
+        r"okey dokey|sure thing|you bet|deal|agreed|i agree|count me in|go for it|spot on|"
+        r"precisely|sounds like a plan|by all means|why not|go on(?: then)?|let us do (?:it|that)|"
+        r"(?:fine|ok|good) (?:by|with) me|that works(?: for me)?|you got it(?: right)?|"
+        r"that is (?:it|the one|right|correct|perfect)|"
+        r"(?:you|we) (?:got|have got|have|understood) (?:it|that|me) (?:right|exactly|perfectly|"
+        r"correctly))(?: please| thanks| thank you| then| mate| buddy)*$|"
+        r"\b(?:a )?(?:yes|yeah|yep|definite yes|big yes) from (?:me|us)\b|\b(?:that is|that'?d be|"
+        r"that would be|that will be|it is|it'?s|it'?d be|it would be) a (?:yes|yeah|yep|go)\b",
+    ),
     _r(
         "affirm",
         0.85,
@@ -124,6 +166,27 @@ RULES: tuple[Rule, ...] = (
         r"not that|do not|dont)(?: thanks| thank you| please| do not| it is not| not that)*$",
     ),
     _r("deny", 0.6, r"^(?:no|nope|nah)\b"),
+    _r(
+        "deny",
+        0.88,
+        r"^(?:(?:hmm|um|uh|er|oh|well|ah|actually) )+(?:no|nope|nah)\b|^(?:i would |i d |i'd )?"
+        r"rather not\b|^not (?:that|this|those|these) (?:one|ones)\b|"
+        r"^(?:no )?(?:i will|i ll) pass\b|"
+        r"^no (?:chance|can do)\b|^(?:no )?(?:not for me|i am good|i am fine)(?: thanks)?$",
+        ("affirm",),
+    ),
+    # No to what the bot said or did: "that's not what i said", "you got it wrong".
+    _r(
+        "deny",
+        0.88,
+        r"^(?:(?:no|nope|nah|uh|uhh|um|hmm|oh|wait|sorry|but) )*(?:that is|that was|it is|it was|"
+        r"this is|that s|you are|you were|you have|you|i think (?:that is|you are|it is)?)? ?"
+        r"(?:not (?:right|correct|it|quite right|what i (?:said|meant|asked for|wanted))|wrong|"
+        r"incorrect|mistaken|(?:got|have got|understood) (?:it|that|me) wrong)$|"
+        r"^(?:(?:no|nope|uh|uhh|hmm|oh|wait|sorry) )*i (?:did not|do not|never) (?:say|ask for|"
+        r"mean|want) (?:that|this|it)$",
+        ("complaint",),
+    ),
     _r("deny", 0.8, r"^(?:never mind|nevermind|nvm|forget it|forget about it|scratch that)$"),
     _r(
         "deny",
@@ -171,18 +234,19 @@ RULES: tuple[Rule, ...] = (
     _r(
         "browse_catalog",
         0.88,
-        r"\b(?:what|which)(?: \w+)? do you (?:sell|have|offer|carry|stock)\b",
+        r"\b(?:what|which)(?: \w+)? do (?:you|u)(?: \w+)? (?:sell|have|offer|carry|stock)\b",
     ),
     _r(
         "browse_catalog",
         0.85,
-        r"\b(?:what|which) (?:\w+ )?(?:have you got|do you have|you got|are available|"
+        r"\b(?:what|which) (?:\w+ ){0,3}(?:have you got|do you have|you got|are available|"
         r"are in stock)\b",
     ),
     _r(
         "browse_catalog",
         0.85,
-        r"\b(?:do|does) (?:you|u|the store) (?:have|sell|carry|stock|do|got)\b",
+        r"\b(?:do|does) (?:you|u|the store) (?:have|sell|carry|stock|do|got)\b|"
+        r"^(?:have|got) (?:you|u) got\b|\b(?:have|do) (?:you|u) got (?:any|some)\b",
     ),
     _r(
         "browse_catalog",
@@ -232,7 +296,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "modify_order",
         0.9,
-        r"\b(?:make (?:it|that|them)|change (?:it|that) to|(?:change|update|increase|decrease|"
+        rf"\bmake (?:it|that|them) (?:{NUMBER}|just|only|a|an|another|one more)\b|"
+        r"\b(?:change (?:it|that) to|(?:change|update|increase|decrease|"
         r"reduce|bump) (?:the )?(?:quantity|qty|amount|number)|only want|up it to)\b",
     ),
     _r(
@@ -252,6 +317,14 @@ RULES: tuple[Rule, ...] = (
     _r("modify_order", 0.85, r"\b(?:swap|replace|exchange) (?:the |my |a )?\w+.* (?:for|with) "),
     _r(
         "modify_order",
+        0.86,
+        r"\b(?:chuck|throw|pop|stick|slip|add) (?:in|on)\b|\b(?:bump|put|take|bring|knock|turn)"
+        r"(?: \w+){0,3} (?:up|down) to\b|\b(?:increase|decrease|reduce|raise|lower|bump|up|change|"
+        r"update)(?: \w+){1,3} to (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|just "
+        r"\w+)\b",
+    ),
+    _r(
+        "modify_order",
         0.8,
         r"\b(?:add|remove|delete|drop) (?:a |an |the |one |another |more |\w+ )?(?:\w+ )?(?:to|"
         r"from) (?:it|that)\b|\badd (?:another|one more|more)\b",
@@ -265,7 +338,9 @@ RULES: tuple[Rule, ...] = (
     _r(
         "change_address",
         0.88,
-        r"\baddress (?:change|correction|modification|update|is wrong|was wrong)\b",
+        r"\baddress (?:change|correction|modification|update|is wrong|was wrong)\b|\baddress\b"
+        r"(?: \w+){0,4} (?:is|was) (?:wrong|incorrect|out of date|outdated|old|not right)\b",
+        ("complaint",),
     ),
     _r(
         "change_address",
@@ -289,7 +364,9 @@ RULES: tuple[Rule, ...] = (
         "change_fulfillment",
         0.88,
         r"\b(?:rather|prefer(?: to)?|instead) (?:collect|pick|have it delivered|get it delivered|"
-        r"delivery|pickup)\b|\b(?:deliver|ship) (?:it|them) instead\b",
+        r"delivery|pickup)\b|\b(?:deliver|ship) (?:it|them) instead\b|\b(?:rather than|instead of) "
+        r"(?:me |us )?(?:pick(?:ing)? (?:it |them )?up|collect(?:ing)?|deliver(?:ing|y)?|"
+        r"ship(?:ping)?)\b",
     ),
     _r(
         "change_fulfillment",
@@ -302,6 +379,12 @@ RULES: tuple[Rule, ...] = (
         "cancel_order",
         0.9,
         r"\b(?:cancel|cancelling|canceling|cancellation|cancelation|call off|scrap)\b",
+    ),
+    _r(
+        "cancel_order",
+        0.88,
+        r"\b(?:kill|ditch|bin|axe|nix|void|abandon|stop|halt|scrap|forget about) (?:the |my |this |"
+        r"that |our )?(?:whole |entire )?(?:order|purchase|thing|lot)\b|\bcall (?:\w+ ){0,3}off\b",
     ),
     _r(
         "cancel_order",
@@ -320,8 +403,18 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:is|are|has|have) (?:my|our|the) (?:\w+ )?{ORDER_ISH} (?:(?:been|got|already|"
         rf"still) )?(?:ready|here|there|coming|arriving|arrived|delivered|shipped|dispatched|"
         rf"posted|out|on (?:the|its) way)\b|\b(?:did|have|has) (?:you|u|they) (?:already )?"
-        rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:my|our|the) "
-        rf"(?:\w+ )?{ORDER_ISH}\b",
+        rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:(?:my|our|the) "
+        rf"(?:\w+ )?{ORDER_ISH}|it|them)\b",
+    ),
+    # When it turns up, how it is getting on: "any idea when the parcel lands".
+    _r(
+        "track_order",
+        0.88,
+        rf"\bwhen (?:\w+ ){{0,3}}(?:my|the|our) (?:\w+ )?{ORDER_ISH} (?:\w+ )?(?:turns? up|shows? "
+        rf"up|gets? (?:here|there|to me)|arrives?|comes?|lands?|will (?:come|arrive|turn up|land))"
+        rf"\b|\bhow (?:is|are) (?:my|our|the) (?:\w+ )?{ORDER_ISH}(?: (?:looking|doing|going|"
+        rf"coming along|getting on|progressing))?$",
+        ("store_info",),
     ),
     _r(
         "track_order",
@@ -347,7 +440,9 @@ RULES: tuple[Rule, ...] = (
         "track_order",
         0.88,
         rf"\b(?:has|have|did|is) (?:my |the |our )?(?:{ORDER_ISH} )?(?:it )?(?:been )?(?:shipped|"
-        rf"dispatched|sent|sent out|left|gone out|on (?:the|its) way|out for delivery)\b",
+        rf"dispatched|sent|sent out|left|gone out|on (?:the|its) way|out for delivery)\b|"
+        rf"\bdid (?:my |the |our )?(?:{ORDER_ISH} )?(?:it )?(?:go out|go off|ship|ship out|leave|"
+        rf"get (?:sent|shipped|dispatched|posted|out))\b",
     ),
     _r(
         "track_order",
@@ -544,9 +639,18 @@ RULES: tuple[Rule, ...] = (
         "store_info",
         0.85,
         r"\b(?:where (?:is|are) (?:the |your )?(?:\w+ )?(?:store|stores|shop|shops|location|"
-        r"locations|branch)|address of|your address|store address|locations?|directions|parking)\b",
+        r"locations|branch)|address of|your address|store address|locations?|directions|parking|"
+        r"where (?:are|r) (?:you|u)(?: guys)? (?:located|based)|"
+        r"where (?:can|do) i find (?:you|u))\b",
     ),
     # --- escalation ---------------------------------------------------------------------
+    _r(
+        "human_agent",
+        0.9,
+        r"\b(?:transfer|put|connect|pass|forward|escalate|hand) (?:me|this|us) (?:over |through |"
+        r"on )?(?:to|with) (?:\w+ )?(?:support|someone|somebody|a person|an agent|the team|a human|"
+        r"staff|sales|customer care)\b",
+    ),
     _r(
         "human_agent",
         0.92,
@@ -568,6 +672,20 @@ RULES: tuple[Rule, ...] = (
         0.85,
         r"\b(?:talk|talking|speak|speaking|chat|chatting) (?:to|with)\b",
         ("help",),
+    ),
+    # Something wrong with what came, said plainly: "the beans taste off", "the lid does not
+    # close properly", "you sent me decaf, i ordered regular".
+    _r(
+        "complaint",
+        0.86,
+        r"\b(?:tastes?|tasted|tasting|smells?|smelled|smelt) (?:\w+ )?(?:off|bad|weird|funny|stale|"
+        r"burnt|awful|horrible|sour|musty|rancid|strange)\b|\b(?:does not|do not|did not|will not|"
+        r"can not|is not|are not|would not) (?!want|need|like|mind|care)(?:\w+ ){0,2}(?:properly|"
+        r"anymore|any more|at all|correctly)\b|\b(?:sent|gave|delivered) (?:me |us )?(?:\w+ ){1,3}"
+        r"(?:but |and |when |though |while |yet )?(?:i|we) (?:ordered|asked for|wanted|paid for)\b|"
+        r"\b(?:came|arrived) (?:open|opened|burst|unsealed)\b|\b(?:spilled|spilt|leaked) "
+        r"(?:everywhere|all over|out)\b|\bon the floor\b",
+        ("place_order", "modify_order", "browse_catalog"),
     ),
     _r(
         "complaint",
