@@ -54,6 +54,12 @@ FINDERS = {"sms": "channels.sms:find_sent", "whatsapp": "channels.whatsapp:find_
 class DeliveryError(Exception):
     """A failed send. Transient ones are retried; permanent ones become dead letters.
 
+    Transient means known not to have reached the customer: the provider was never
+    reached, or it answered that it took nothing (429, 5xx), or the channel can ask
+    the provider on a retry whether it did (`FINDERS`). A failure that may have been
+    sent (a connection cut mid-send, a timeout waiting for the answer) is permanent:
+    a second send is worse than a dead letter a CSR can look at and retry.
+
     `mark` names an identity flag to set ("opted_out", "unreachable") when the
     provider says the customer cannot be reached there any more. `hold` keeps the row,
     unsent and not retried, until its channel releases it (WhatsApp outside the
@@ -143,9 +149,10 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
             provider_id = sender_for(row.channel)(row, settings)
     except DeliveryError as exc:
         _failed(database, settings, row, exc)
-    except Exception as exc:  # an unexpected failure is retried like a transient one
+    except Exception as exc:  # not known to be unsent: a retry could send it twice
         log.exception("sending outbox row %s failed unexpectedly", row.id)
-        _failed(database, settings, row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+        unexpected = DeliveryError(f"{type(exc).__name__}: {exc}", permanent=True)
+        _failed(database, settings, row, unexpected)
     else:
         _outcome(database, row, lambda session: _sent(session, row, provider_id))
 

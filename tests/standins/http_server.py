@@ -25,6 +25,11 @@ FINISH_SECONDS = 5.0  # how long an outage waits for the requests being answered
 Handler = Callable[[Request], Response]
 
 
+class HangUp(Exception):
+    """Raised by a handler that acted on a request: the connection closes with no answer,
+    as when a provider takes a message and its answer is lost on the way back."""
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm on, the body waits
@@ -56,7 +61,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers=list(self.headers.items()),
             data=body,
         ).get_request()
-        response = self.server.handle(request)
+        try:
+            response = self.server.handle(request)
+        except HangUp:
+            self.close_connection = True
+            return
         payload = response.get_data()
         self.send_response(response.status_code)
         for name, value in response.headers.items():
