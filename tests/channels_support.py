@@ -103,7 +103,7 @@ def answer_waiting(app: Flask) -> int:
     answered = 0
     while conversations := answering.waiting_conversations(database):
         answered_now = sum(
-            intake.answer_conversation(database, settings, conversation_id)
+            intake.answer_conversation(database, settings, conversation_id).handled
             for conversation_id in conversations
         )
         if not answered_now:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from channels import delivery
-from channels.models import OutboxMessage
+from channels import delivery, inbound_failures, wakeup
+from channels.models import Message, OutboxMessage
 from db import utcnow
 from handoff import audit, users
 from handoff.models import ROLES, AuditEntry, CannedReply, CsrUser
@@ -32,7 +32,13 @@ def dead_letters():  # type: ignore[no-untyped-def]
             .order_by(OutboxMessage.id.desc())
             .limit(DEAD_LETTER_PAGE)
         ).all()
-        return render_template("csr/dead_letters.html", rows=rows)
+        inbound = s.scalars(
+            select(Message)
+            .where(Message.dead_at.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(DEAD_LETTER_PAGE)
+        ).all()
+        return render_template("csr/dead_letters.html", rows=rows, inbound=inbound)
 
 
 @bp.post("/dead-letters/<int:outbox_id>/retry")
@@ -42,6 +48,17 @@ def retry_dead_letter(outbox_id: int):  # type: ignore[no-untyped-def]
         user = current_user(s)
         delivery.retry_dead(s, outbox_id)
         audit.record(s, user.email, "retry_dead", "outbox", outbox_id)
+    return redirect(url_for("csr.dead_letters"))
+
+
+@bp.post("/dead-letters/messages/<int:message_id>/retry")
+@requires(*AGENTS)
+def retry_dead_message(message_id: int):  # type: ignore[no-untyped-def]
+    with console_action("Queued to be answered again.") as s:
+        user = current_user(s)
+        inbound_failures.retry_dead(s, message_id)
+        audit.record(s, user.email, "retry_dead", "message", message_id)
+    wakeup.INBOUND.wake()  # this process's answering threads; workers elsewhere poll
     return redirect(url_for("csr.dead_letters"))
 
 
