@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +25,12 @@ from channels import identities
 from channels.models import OutboxMessage
 from db import Database, utcnow
 from orders.errors import NotFound, ValidationFailed
+from retry_backoff import backoff_seconds
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-BACKOFF_CAP_SECONDS = 900
 UNFINISHED = ("pending", "sending")
 OUTCOME_RETRY_SECONDS = 0.5
 
@@ -234,12 +233,6 @@ def _ours(row: OutboxMessage) -> tuple[ColumnElement[bool], ...]:
 def _still_ours(session: Session, row: OutboxMessage) -> OutboxMessage | None:
     """The row, unless our lease ran out and another worker has taken it over."""
     return session.scalar(select(OutboxMessage).where(*_ours(row)).with_for_update())
-
-
-def backoff_seconds(attempts: int, base: float) -> float:
-    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1)."""
-    delay = min(BACKOFF_CAP_SECONDS, base * 2 ** max(0, attempts - 1))
-    return random.uniform(delay / 2, delay)
 
 
 def _failed(database: Database, settings: Settings, row: OutboxMessage, exc: DeliveryError) -> None:

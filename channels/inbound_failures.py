@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.texts import say
-from channels.delivery import backoff_seconds
 from channels.models import Conversation, Message
 from channels.outbox import enqueue
 from db import utcnow
 from orders.errors import NotFound, ValidationFailed
+from retry_backoff import backoff_seconds
 from settings import Settings
 
 log = logging.getLogger(__name__)
