@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from channels import delivery, inbound_failures, wakeup
 from channels.models import Message, OutboxMessage
@@ -44,21 +47,25 @@ def dead_letters():  # type: ignore[no-untyped-def]
 @bp.post("/dead-letters/<int:outbox_id>/retry")
 @requires(*AGENTS)
 def retry_dead_letter(outbox_id: int):  # type: ignore[no-untyped-def]
-    with console_action("Queued for another try.") as s:
-        user = current_user(s)
-        delivery.retry_dead(s, outbox_id)
-        audit.record(s, user.email, "retry_dead", "outbox", outbox_id)
-    return redirect(url_for("csr.dead_letters"))
+    return _retry_dead("Queued for another try.", delivery.retry_dead, "outbox", outbox_id)
 
 
 @bp.post("/dead-letters/messages/<int:message_id>/retry")
 @requires(*AGENTS)
 def retry_dead_message(message_id: int):  # type: ignore[no-untyped-def]
-    with console_action("Queued to be answered again.") as s:
-        user = current_user(s)
-        inbound_failures.retry_dead(s, message_id)
-        audit.record(s, user.email, "retry_dead", "message", message_id)
+    response = _retry_dead(
+        "Queued to be answered again.", inbound_failures.retry_dead, "message", message_id
+    )
     wakeup.INBOUND.wake()  # this process's answering threads; workers elsewhere poll
+    return response
+
+
+def _retry_dead(done: str, retry: Callable[[Session, int], object], kind: str, target_id: int):  # type: ignore[no-untyped-def]
+    """Put a dead letter back (outbound or inbound), audited; back to the dead letters."""
+    with console_action(done) as s:
+        user = current_user(s)
+        retry(s, target_id)
+        audit.record(s, user.email, "retry_dead", kind, target_id)
     return redirect(url_for("csr.dead_letters"))
 
 
