@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from db import Database, utcnow
@@ -19,6 +20,7 @@ from orders import ordering, payments, refund_payouts, returns
 from orders.models import Order, OrderEvent, Payment
 from orders.status import OrderStatus
 from tests.factories import ACTOR, STAFF, make_shop, order_in
+from tests.handoff_support import agent, login
 
 
 class RecordingGateway:
@@ -143,6 +145,20 @@ def test_a_refusal_fails_visibly_and_is_not_retried(
     with db.transaction() as session:
         event = session.scalar(select(OrderEvent).where(OrderEvent.type == "refund_failed"))
         assert event is not None and event.details["error"] == "card expired"
+
+
+def test_csrs_see_a_failed_refund(
+    db: Database, gateway: RecordingGateway, paid_order: int, client: FlaskClient
+) -> None:
+    amount = cancel(db, paid_order)
+    gateway.fail.append(payments.RefundFailed("card <expired>"))
+    refund_payouts.pay_out_due(db)
+    with db.sessions() as session:
+        agent(session, "csr@example.com")
+        number = session.get_one(Order, paid_order).display_number
+    login(client, "csr@example.com")
+    page = client.get("/csr/dead-letters").get_data(as_text=True)
+    assert number in page and str(amount) in page and "card &lt;expired&gt;" in page
 
 
 def test_a_returns_refund_is_paid_after_commit(

@@ -17,6 +17,7 @@ from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
 from input_guard import whole_number
 from orders.errors import NotFound, ValidationFailed
+from orders.models import Order, Payment
 from web import database
 
 AUDIT_PAGE = 200
@@ -41,7 +42,14 @@ def dead_letters():  # type: ignore[no-untyped-def]
             .order_by(Message.id.desc())
             .limit(DEAD_LETTER_PAGE)
         ).all()
-        return render_template("csr/dead_letters.html", rows=rows, inbound=inbound)
+        refunds = s.execute(
+            select(Payment, Order)
+            .join(Order, Payment.order_id == Order.id)
+            .where(Payment.state == "failed")
+            .order_by(Payment.id.desc())
+            .limit(DEAD_LETTER_PAGE)
+        ).all()
+        return render_template("csr/dead_letters.html", rows=rows, inbound=inbound, refunds=refunds)
 
 
 @bp.post("/dead-letters/<int:outbox_id>/retry")
