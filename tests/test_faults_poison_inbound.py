@@ -11,6 +11,7 @@ import time
 
 import pytest
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from bot.texts import say
 from channels import intake, linking, worker
@@ -76,6 +77,27 @@ def test_a_poison_message_is_dead_lettered_and_the_conversation_moves_on(app, po
     assert [row.body for row in outbox(database)] == [SORRY, "echo: hello"]
     assert len(poison.tries) == 3  # bounded: no more tries
     assert answer_waiting(app) == 0 and len(poison.tries) == 3
+
+
+def test_the_database_failing_is_not_counted_against_the_message(
+    app, echo_bot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A dropped connection says nothing about the message: the whole turn is tried again
+    later, as before, and the message never becomes a dead letter for it."""
+    database, settings = app.extensions["db"], app.extensions["settings"]
+
+    def connection_lost(session, conversation, text, *, verified):  # type: ignore[no-untyped-def]
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(linking, "handle", connection_lost)
+    conversation_id = store(database, "hello", "SM1")
+    for _ in range(5):
+        with pytest.raises(OperationalError):
+            intake.answer_conversation(database, settings, conversation_id)
+    [message] = inbound_messages(database)
+    assert (message.attempts, message.dead_at, message.handled_at) == (0, None, None)
+    monkeypatch.undo()
+    assert answer_waiting(app) == 1
 
 
 def test_a_failed_message_waits_out_its_backoff(app_factory, twilio_server, poison) -> None:  # type: ignore[no-untyped-def]
