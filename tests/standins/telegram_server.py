@@ -98,7 +98,7 @@ class TelegramStandin:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-        self._http = HttpServer(self._handle)
+        self._http = HttpServer(self._handle, unavailable=_unavailable)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._message_ids = itertools.count(1)
@@ -421,6 +421,10 @@ def _chat(chat_id: int | str) -> dict:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": "Customer"}
     return {"id": chat_id, "type": "group", "title": "Group"}
+
+
+def _unavailable() -> Response:
+    return _json({"ok": False, "error_code": 503, "description": "Service Unavailable"}, 503)
 
 
 def _json(payload: dict, status: int) -> Response:

@@ -139,7 +139,9 @@ class TwilioStandin:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.from_number = from_number
-        self._http = HttpServer(self._handle)
+        self._http = HttpServer(
+            self._handle, unavailable=lambda: _json(error_body(20503, 503), 503)
+        )
         self._routes = Map(
             [Rule("/2010-04-01/Accounts/<account_sid>/Messages.json", methods=["GET", "POST"])]
         )
