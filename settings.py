@@ -80,6 +80,10 @@ class Settings:
     # How long a worker owns the rows it claimed; a worker that dies leaves them to
     # another once this runs out. Longer than the slowest send (15 s provider timeouts).
     outbox_lease_seconds: int = 60
+    # Answering a stored inbound message whose routing fails: attempts before it becomes
+    # a dead letter (the conversation moves on, CSRs see it), and the first retry delay.
+    inbound_max_attempts: int = 5
+    inbound_backoff_seconds: int = 5
     # `python app.py worker` lowers its CPU priority by this much (0 to 19), so that on a
     # host it shares with web processes, acknowledging webhooks (which providers time out
     # on) wins the CPU over answering (which can queue). 0 on a host of its own.
@@ -161,6 +165,10 @@ def load_settings(**overrides: object) -> Settings:
             "OUTBOX_BACKOFF_SECONDS", Settings.outbox_backoff_seconds
         ),
         "outbox_lease_seconds": _env_int("OUTBOX_LEASE_SECONDS", Settings.outbox_lease_seconds),
+        "inbound_max_attempts": _env_int("INBOUND_MAX_ATTEMPTS", Settings.inbound_max_attempts),
+        "inbound_backoff_seconds": _env_int(
+            "INBOUND_BACKOFF_SECONDS", Settings.inbound_backoff_seconds
+        ),
         "worker_nice": _env_int("WORKER_NICE", Settings.worker_nice),
     }
     known = {f.name for f in fields(Settings)}

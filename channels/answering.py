@@ -12,6 +12,9 @@ The dispatcher is woken at once by the `wakeup.INBOUND` signal, which the storin
 process sends (PostgreSQL NOTIFY, a named pipe on SQLite, or an event within one
 process), and otherwise looks every `POLL_SECONDS`: that is how messages left by a
 process that died, by an answer that failed, or by a lost wake-up are picked up again.
+A message whose handling fails is retried with backoff and then dead-lettered
+(channels/inbound_failures.py); its conversation is not handed out again before its
+next try is due.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy import select
 
 from channels import delivery, intake, wakeup
 from channels.models import Message
-from db import Database
+from db import Database, utcnow
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ BATCH = 100  # conversations looked at per round
 MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, for the duplicates
 QUEUED_PER_THREAD = 2  # conversations handed out ahead of the answering threads
 LOOK_INTERVAL_SECONDS = 0.01  # looks are at least this far apart: a burst makes one
-RETRY_FAILED_SECONDS = 5.0  # a conversation whose answering raised waits this long
+RETRY_FAILED_SECONDS = 5.0  # a conversation whose answering raised (the database) waits
 
 
 def waiting_conversations(database: Database, limit: int = BATCH) -> list[int]:
@@ -69,7 +72,7 @@ class Dispatcher:
         self._jobs: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._in_hand: set[int] = set()
-        self._failed_until: dict[int, float] = {}
+        self._held_until: dict[int, float] = {}
         self.threads = THREADS[database.engine.dialect.name]
 
     def start(self) -> None:
@@ -97,9 +100,9 @@ class Dispatcher:
                     return  # the rest at a later look, fresher
                 if conversation_id in self._in_hand:
                     continue
-                if self._failed_until.get(conversation_id, 0) > now:
+                if self._held_until.get(conversation_id, 0) > now:
                     continue
-                self._failed_until.pop(conversation_id, None)
+                self._held_until.pop(conversation_id, None)
                 self._in_hand.add(conversation_id)
                 self._jobs.put(conversation_id)
 
@@ -110,16 +113,22 @@ class Dispatcher:
             except queue.Empty:
                 continue
             try:
-                intake.answer_conversation(self.database, self.settings, conversation_id)
+                answered = intake.answer_conversation(self.database, self.settings, conversation_id)
                 delivery.wake()
+                if answered.retry_at is not None:
+                    self._hold(conversation_id, (answered.retry_at - utcnow()).total_seconds())
             except Exception:  # stays unanswered: retried after a pause, never lost
                 log.exception("answering conversation %s failed; retrying", conversation_id)
-                with self._lock:
-                    self._failed_until[conversation_id] = time.monotonic() + RETRY_FAILED_SECONDS
+                self._hold(conversation_id, RETRY_FAILED_SECONDS)
             finally:
                 with self._lock:
                     self._in_hand.discard(conversation_id)
                 wakeup.INBOUND.wake()  # more may have arrived for it meanwhile
+
+    def _hold(self, conversation_id: int, seconds: float) -> None:
+        """Hand the conversation out again no sooner than `seconds` from now."""
+        with self._lock:
+            self._held_until[conversation_id] = time.monotonic() + seconds
 
 
 def start(database: Database, settings: Settings, stop: threading.Event) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +25,12 @@ from channels import identities
 from channels.models import OutboxMessage
 from db import Database, utcnow
 from orders.errors import NotFound, ValidationFailed
+from retry_backoff import backoff_seconds
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-BACKOFF_CAP_SECONDS = 900
 UNFINISHED = ("pending", "sending")
 OUTCOME_RETRY_SECONDS = 0.5
 
@@ -53,6 +52,12 @@ FINDERS = {"sms": "channels.sms:find_sent", "whatsapp": "channels.whatsapp:find_
 
 class DeliveryError(Exception):
     """A failed send. Transient ones are retried; permanent ones become dead letters.
+
+    Transient means known not to have reached the customer: the provider was never
+    reached, or it answered that it took nothing (429, 5xx), or the channel can ask
+    the provider on a retry whether it did (`FINDERS`). A failure that may have been
+    sent (a connection cut mid-send, a timeout waiting for the answer) is permanent:
+    a second send is worse than a dead letter a CSR can look at and retry.
 
     `mark` names an identity flag to set ("opted_out", "unreachable") when the
     provider says the customer cannot be reached there any more. `hold` keeps the row,
@@ -143,9 +148,10 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
             provider_id = sender_for(row.channel)(row, settings)
     except DeliveryError as exc:
         _failed(database, settings, row, exc)
-    except Exception as exc:  # an unexpected failure is retried like a transient one
+    except Exception as exc:  # not known to be unsent: a retry could send it twice
         log.exception("sending outbox row %s failed unexpectedly", row.id)
-        _failed(database, settings, row, DeliveryError(f"{type(exc).__name__}: {exc}"))
+        unexpected = DeliveryError(f"{type(exc).__name__}: {exc}", permanent=True)
+        _failed(database, settings, row, unexpected)
     else:
         _outcome(database, row, lambda session: _sent(session, row, provider_id))
 
@@ -227,12 +233,6 @@ def _ours(row: OutboxMessage) -> tuple[ColumnElement[bool], ...]:
 def _still_ours(session: Session, row: OutboxMessage) -> OutboxMessage | None:
     """The row, unless our lease ran out and another worker has taken it over."""
     return session.scalar(select(OutboxMessage).where(*_ours(row)).with_for_update())
-
-
-def backoff_seconds(attempts: int, base: float) -> float:
-    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1)."""
-    delay = min(BACKOFF_CAP_SECONDS, base * 2 ** max(0, attempts - 1))
-    return random.uniform(delay / 2, delay)
 
 
 def _failed(database: Database, settings: Settings, row: OutboxMessage, exc: DeliveryError) -> None:

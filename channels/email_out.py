@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -37,30 +38,59 @@ def build(row: OutboxMessage, settings: Settings) -> EmailMessage:
 def _connect(settings: Settings) -> smtplib.SMTP:
     port = settings.smtp_port or DEFAULT_PORTS.get(settings.smtp_security, 587)
     if settings.smtp_security == "ssl":
-        return smtplib.SMTP_SSL(settings.smtp_host, port, timeout=TIMEOUT_SECONDS)
-    smtp = smtplib.SMTP(settings.smtp_host, port, timeout=TIMEOUT_SECONDS)
-    if settings.smtp_security == "starttls":
-        smtp.starttls()
+        smtp = smtplib.SMTP_SSL(settings.smtp_host, port, timeout=TIMEOUT_SECONDS)
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, port, timeout=TIMEOUT_SECONDS)
+    try:
+        if settings.smtp_security == "starttls":
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+    except BaseException:
+        smtp.close()
+        raise
     return smtp
 
 
 def send(row: OutboxMessage, settings: Settings) -> str:
-    """Send one mail; 5xx answers are permanent, 4xx and connection problems are retried."""
+    """Send one mail. Retried only when the server cannot have taken it: not reached, or
+    a 4xx answer; a 5xx answer, or a connection lost while handing it over, is final."""
     message = build(row, settings)
     try:
-        with _connect(settings) as smtp:
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            smtp.send_message(message)
+        smtp = _connect(settings)
+    except smtplib.SMTPResponseException as exc:
+        raise _refused(exc) from exc
+    except (smtplib.SMTPException, OSError) as exc:  # nothing handed over yet
+        raise DeliveryError(f"SMTP not reachable: {type(exc).__name__}: {exc}") from exc
+    try:
+        smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise DeliveryError(
             f"SMTP refused the recipient: {exc.recipients}", permanent=all(c >= 500 for c in codes)
         ) from exc
     except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(
-            f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
-        ) from exc
+        raise _refused(exc) from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"SMTP not reachable: {type(exc).__name__}: {exc}") from exc
+        raise DeliveryError(
+            f"SMTP connection lost while handing the mail over (it may have been taken): "
+            f"{type(exc).__name__}: {exc}",
+            permanent=True,
+        ) from exc
+    finally:
+        _quit(smtp)
     return str(message["Message-ID"])
+
+
+def _refused(exc: smtplib.SMTPResponseException) -> DeliveryError:
+    """The server answered that it took nothing: 4xx may pass, 5xx will not."""
+    return DeliveryError(
+        f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+    )
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; the mail's fate is already known, so a failure here changes nothing."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.quit()
+    smtp.close()

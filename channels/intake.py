@@ -15,14 +15,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.replies import Reply
 from bot.texts import say
-from channels import delivery, identities, linking, wakeup, whatsapp_window
+from channels import delivery, identities, inbound_failures, linking, wakeup, whatsapp_window
 from channels.conversations import open_conversation, touch
 from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
@@ -357,8 +360,16 @@ def handle(
             row.provider_id = "inline"
 
 
-def answer_conversation(database: Database, settings: Settings, conversation_id: int) -> int:
-    """Answer a conversation's waiting messages; how many. 0 when another process has it.
+class Answered(NamedTuple):
+    """What answering a conversation did: messages handled, and when to come back for
+    a message that failed and waits for its next try (None: nothing waits)."""
+
+    handled: int
+    retry_at: datetime | None = None
+
+
+def answer_conversation(database: Database, settings: Settings, conversation_id: int) -> Answered:
+    """Answer a conversation's waiting messages. Nothing handled when another process has it.
 
     Committed asynchronously: the replies leave only after the delivery worker's claim,
     whose ordinary commit makes this one durable first (see Database.transaction).
@@ -366,10 +377,11 @@ def answer_conversation(database: Database, settings: Settings, conversation_id:
     with database.transaction(async_commit=True) as session:
         conversation = _lock(session, conversation_id, skip_locked=True)
         if conversation is None:
-            return 0
+            return Answered(0)
         waiting = _waiting(session, conversation_id)
         _answer(session, settings, conversation, waiting)
-        return len(waiting)
+        left = [m for m in waiting if m.handled_at is None]
+        return Answered(len(waiting) - len(left), left[0].next_attempt_at if left else None)
 
 
 def _lock(session: Session, conversation_id: int, *, skip_locked: bool) -> Conversation | None:
@@ -401,11 +413,31 @@ def _waiting(session: Session, conversation_id: int, up_to: int | None = None) -
 def _answer(
     session: Session, settings: Settings, conversation: Conversation, waiting: list[Message]
 ) -> list[Message]:
-    """Route each waiting message in order and mark it handled; the replies."""
+    """Route each waiting message in order and mark it handled; the replies.
+
+    A message whose routing raises is rolled back alone and counted
+    (`inbound_failures`): until its next try, it and the messages after it wait.
+    """
+    now = utcnow()
     replies: list[Message] = []
     for message in waiting:
+        if not inbound_failures.due(message, now):
+            break
         conversation.last_message_at = message.created_at
-        replies += _route(session, settings, conversation, message)
+        try:
+            with session.begin_nested():
+                routed = _route(session, settings, conversation, message)
+        except OperationalError:
+            raise  # the database, not the message: the whole turn is tried again
+        except Exception as exc:
+            log.exception("handling message %s failed", message.id)
+            replies += inbound_failures.record_failure(
+                session, settings, conversation, message, exc
+            )
+            if message.dead_at is None:
+                break
+            continue
+        replies += routed
         message.handled_at = utcnow()
     return replies
 

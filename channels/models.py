@@ -79,6 +79,13 @@ class Message(Base):
     # Set once the bot or the handoff queue has dealt with an inbound message; a message
     # stored but not yet handled (or whose process died) is picked up by the answering workers.
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An inbound message whose handling failed: tries so far, the last error, when it
+    # may be tried again, and when it became a dead letter (then handled_at is set too,
+    # so its conversation moves on; see channels/inbound_failures.py).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     conversation: Mapped[Conversation] = relationship()
 

@@ -18,10 +18,11 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import httpx
 from flask import Blueprint, Response, abort, jsonify, request
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest as TelegramBadRequest
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from channels import intake
@@ -43,6 +44,8 @@ COMMANDS = {"/start": "hello", "/help": "help"}
 CALLBACK_DATA_BYTES = 64
 POLL_SECONDS = 25
 CALL_TIMEOUT_SECONDS = 60.0
+# Transport failures before the request left us: Telegram cannot have taken it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 T = TypeVar("T")
 
@@ -227,9 +230,25 @@ def send(row: OutboxMessage, settings: Settings) -> str:
         raise DeliveryError(str(exc), permanent=True, mark="unreachable") from exc
     except TelegramBadRequest as exc:
         raise DeliveryError(str(exc), permanent=True) from exc
-    except (TelegramError, TimeoutError) as exc:  # network errors, timeouts, 5xx
-        raise DeliveryError(f"Telegram: {type(exc).__name__}: {exc}") from exc
+    except (TelegramError, TimeoutError) as exc:
+        raise DeliveryError(
+            f"Telegram: {type(exc).__name__}: {exc}", permanent=not _surely_not_sent(exc)
+        ) from exc
     return str(sent.message_id)
+
+
+def _surely_not_sent(exc: Exception) -> bool:
+    """Whether Telegram cannot have taken the message, so sending it again is safe.
+
+    PTB raises NetworkError from the transport error (`__cause__`) when it got no
+    answer, and without a cause when Telegram answered with an error status (5xx).
+    No answer is safe only when the connection was never made: a read timeout or a
+    cut connection may come after Telegram sent the message.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPError):
+        return isinstance(cause, NOT_SENT)
+    return isinstance(exc, NetworkError) and cause is None
 
 
 # Commands -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The background work of a process: answering stored messages, outbox delivery, the IMAP reader."""
+"""The background work of a process: answering stored messages, outbox delivery, the IMAP
+reader, and paying out committed refunds."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 
 from channels import answering, delivery, email_in, wakeup
 from db import Database
+from orders import refund_payouts
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def start(database: Database, settings: Settings) -> threading.Event:
     stop = threading.Event()
     wakeup.listen(database, [wakeup.INBOUND], stop)
     answering.start(database, settings, stop)
-    jobs = [("outbox-delivery", run_delivery)]
+    jobs = [("outbox-delivery", run_delivery), ("refund-payouts", refund_payouts.run)]
     if settings.imap_enabled:
         jobs.append(("imap-reader", email_in.run_reader))
     if database.is_sqlite:

@@ -267,6 +267,8 @@ class Payment(Base):
     """Money recorded against an order: positive was charged, negative was refunded.
 
     Capture happens outside this system; see orders.payments for the refund hook.
+    A refund is decided as "pending" and paid out by the gateway after its transaction
+    commits (orders.refund_payouts), with a lease while a worker is paying it.
     """
 
     __tablename__ = "payments"
@@ -278,6 +280,15 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(String(120), default="")
     return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # done | pending -> paying -> done | pending again (retry) | failed (a person must look)
+    state: Mapped[str] = mapped_column(
+        String(20), default="done", server_default="done", index=True
+    )
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Return(Base):

@@ -3,6 +3,12 @@
 Capture happens outside this system (the shop's checkout or till); we record what
 was paid and what was refunded. `PaymentGateway.refund` is the one place a payment
 provider's refund call plugs in: install yours with `set_gateway()` at start-up.
+
+A refund is decided inside the caller's transaction but paid out only after it
+commits: `refund` records a pending refund row, and `orders.refund_payouts` hands
+committed ones to the gateway. A rollback then takes the decision back before any
+money moves, and a pay-out interrupted half-way is tried again with the same
+idempotency key, so the customer is paid once.
 """
 
 from __future__ import annotations
@@ -15,15 +21,28 @@ from sqlalchemy.orm import Session
 from orders.models import Order, Payment, Return
 
 
+class RefundFailed(Exception):
+    """The gateway refused a refund. `retryable` only when it is sure no money moved and a
+    later try may pass (rate limit, provider down); otherwise a person must look at it."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class PaymentGateway(Protocol):
-    def refund(self, order: Order, amount: Decimal, reason: str) -> str:
-        """Send `amount` back to the customer; return the provider's reference."""
+    def refund(self, order: Order, amount: Decimal, reason: str, key: str) -> str:
+        """Send `amount` back to the customer; return the provider's reference.
+
+        `key` is the same on every try of one refund: give it to the provider as its
+        idempotency key, so that a try after a lost answer does not pay again.
+        """
 
 
 class RecordOnlyGateway:
     """The default: the refund is paid out by hand (or at the till) and recorded here."""
 
-    def refund(self, order: Order, amount: Decimal, reason: str) -> str:
+    def refund(self, order: Order, amount: Decimal, reason: str, key: str) -> str:
         return "recorded"
 
 
@@ -33,6 +52,10 @@ _gateway: PaymentGateway = RecordOnlyGateway()
 def set_gateway(gateway: PaymentGateway) -> None:
     global _gateway
     _gateway = gateway
+
+
+def gateway() -> PaymentGateway:
+    return _gateway
 
 
 def record_charge(session: Session, order: Order, amount: Decimal, reference: str = "") -> None:
@@ -45,17 +68,20 @@ def record_charge(session: Session, order: Order, amount: Decimal, reference: st
 def refund(
     session: Session, order: Order, amount: Decimal, reason: str, return_: Return | None = None
 ) -> Decimal:
-    """Refund up to `amount` but never more than is still paid; returns what was refunded."""
+    """Decide a refund of up to `amount`, never more than is still paid; returns the amount.
+
+    Recorded as pending in the caller's transaction; paid out after it commits.
+    """
     amount = min(amount, order.amount_paid)
     if amount <= 0:
         return Decimal("0.00")
-    reference = _gateway.refund(order, amount, reason)
     session.add(
         Payment(
             order_id=order.id,
             amount=-amount,
             kind="refund",
-            reference=reference,
+            state="pending",
+            reason=reason[:200],
             return_id=return_.id if return_ else None,
         )
     )

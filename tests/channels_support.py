@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,7 +103,7 @@ def answer_waiting(app: Flask) -> int:
     answered = 0
     while conversations := answering.waiting_conversations(database):
         answered_now = sum(
-            intake.answer_conversation(database, settings, conversation_id)
+            intake.answer_conversation(database, settings, conversation_id).handled
             for conversation_id in conversations
         )
         if not answered_now:
@@ -139,19 +139,19 @@ def inbound_messages(database: Database) -> list[Message]:
 
 
 @contextmanager
-def app_processes(env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen]]:
-    """`start(*args)` runs `python app.py ARGS` with `env`; on exit every one still running
-    is terminated (killed if it takes more than 10 s)."""
+def app_processes(
+    env: dict[str, str], output: Path | None = None
+) -> Iterator[Callable[..., subprocess.Popen]]:
+    """`start(*args)` runs `python app.py ARGS` with `env`, its output appended to `output`
+    (or dropped); on exit every one still running is terminated (killed after 10 s)."""
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with ExitStack() as files:
+            log = files.enter_context(open(output, "ab")) if output else subprocess.DEVNULL
+            process = subprocess.Popen(
+                [sys.executable, "app.py", *args], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
         started.append(process)
         return process
 

@@ -117,6 +117,7 @@ def fill(rule: Rule, c: Console, *, code: str = "RV") -> str:
         "reply_id": 1,
         "user_id": 1,
         "outbox_id": 1,
+        "message_id": 1,
     }
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 

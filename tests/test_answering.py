@@ -218,7 +218,7 @@ def test_a_conversation_locked_by_another_worker_is_skipped(app, slow_bot) -> No
     wait_until(lambda: slow_bot.busy == 1)
     other_process = Database(settings.database_url)
     try:
-        assert intake.answer_conversation(other_process, settings, conversation_id) == 0
+        assert intake.answer_conversation(other_process, settings, conversation_id).handled == 0
     finally:
         other_process.dispose()
     slow_bot.release()

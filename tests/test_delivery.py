@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+import retry_backoff
 from channels import delivery
 from channels.conversations import open_conversation
 from channels.models import OutboxMessage
@@ -69,8 +70,8 @@ def test_failures_back_off_then_become_dead_letters(app, monkeypatch) -> None:  
 
 
 def test_backoff_grows_exponentially_with_jitter() -> None:
-    for attempts, ceiling in [(1, 5), (2, 10), (5, 80), (30, delivery.BACKOFF_CAP_SECONDS)]:
-        delays = [delivery.backoff_seconds(attempts, 5) for _ in range(50)]
+    for attempts, ceiling in [(1, 5), (2, 10), (5, 80), (30, retry_backoff.BACKOFF_CAP_SECONDS)]:
+        delays = [retry_backoff.backoff_seconds(attempts, 5) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1
 

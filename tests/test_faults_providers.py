@@ -1,7 +1,9 @@
 """SMTP, Twilio and the Bot API down, slow or failing for a while, with a real worker running.
 
 After they recover everything is delivered: every message once, in order per
-conversation, none left pending or dead.
+conversation, none left pending or dead. An outage that cuts connections mid-send may
+catch a message in flight, whose fate we cannot know (Telegram and email cannot be
+asked): that one is a dead letter, never a second send.
 """
 
 from __future__ import annotations
@@ -125,6 +127,17 @@ def test_twilio_answering_after_our_timeout_for_a_while(
     assert max(row.attempts for row in outbox(app.extensions["db"]) if row.channel == "sms") > 1
 
 
+def assert_each_sent_once_or_dead(app, expected, *standins) -> None:  # type: ignore[no-untyped-def]
+    """Every message arrived once, in order, except dead letters, which never arrived."""
+    rows = outbox(app.extensions["db"])
+    assert {row.status for row in rows} <= {"sent", "dead"}
+    dead = {(row.channel, row.to_address, row.body) for row in rows if row.status == "dead"}
+    kept = {
+        key: [text for text in texts if (*key, text) not in dead] for key, texts in expected.items()
+    }
+    assert received(*standins) == {key: texts for key, texts in kept.items() if texts}
+
+
 def test_an_outage_in_the_middle_of_a_burst(
     app, running_worker, twilio_server, telegram_server, smtp_server
 ) -> None:  # type: ignore[no-untyped-def]
@@ -136,4 +149,4 @@ def test_an_outage_in_the_middle_of_a_burst(
     for standin in (twilio_server, telegram_server, smtp_server):
         standin.start()
     wait_until_settled(app)
-    assert_delivered_once_in_order(app, expected, twilio_server, telegram_server, smtp_server)
+    assert_each_sent_once_or_dead(app, expected, twilio_server, telegram_server, smtp_server)

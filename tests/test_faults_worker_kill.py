@@ -20,6 +20,7 @@ from flask import Flask
 from channels.conversations import open_conversation
 from channels.models import OutboxMessage
 from channels.outbox import enqueue
+from db import utcnow
 from orders.customers import create_customer
 from tests.channels_support import app_processes, count, outbox
 
@@ -81,18 +82,22 @@ def test_rows_of_a_killed_worker_are_taken_over_after_the_lease(
     else:
         twilio_server.stall_next(20)
     first = start_worker()
-    sending = OutboxMessage.status == "sending"
-    wait_for(lambda: count(database, OutboxMessage, sending) > 1, 30, "the first claim")
-    time.sleep(0.5)
+    twilio_server.wait_until_holding(1, timeout=60)  # the first send is hanging at Twilio
     held = {row.id for row in outbox(database) if row.status == "sending"}
+    assert len(held) > 1, "the worker was killed before it had claimed a batch"
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     assert len(twilio_server.messages) == (1 if taken_by_twilio else 0)
 
+    leases = {row.id: row.locked_until for row in outbox(database) if row.id in held}
+    sent_before = len(twilio_server.messages)
     second = start_worker()
-    # Not before the lease runs out: then all of them, each once.
-    time.sleep(LEASE_SECONDS / 2)
-    assert {row.id for row in outbox(database) if row.status == "sending"} >= held
+    # Not before the lease runs out: then all of them, each once. Looked at once the
+    # second worker is sending the rows the first never claimed, if that is in time.
+    twilio_server.wait_for_messages(sent_before + 1, timeout=60)
+    now_leased = {row.id: row.locked_until for row in outbox(database) if row.id in held}
+    if utcnow() < min(leases.values()):
+        assert now_leased == leases, "the second worker took rows whose lease had not run out"
     unfinished = OutboxMessage.status.in_(("pending", "sending"))
     wait_for(lambda: count(database, OutboxMessage, unfinished) == 0, 40, "delivery")
     assert second.poll() is None  # still serving

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from channels import delivery
-from channels.models import OutboxMessage
+from channels import delivery, inbound_failures, wakeup
+from channels.models import Message, OutboxMessage
 from db import utcnow
 from handoff import audit, users
 from handoff.models import ROLES, AuditEntry, CannedReply, CsrUser
@@ -14,6 +17,7 @@ from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
 from input_guard import whole_number
 from orders.errors import NotFound, ValidationFailed
+from orders.models import Order, Payment
 from web import database
 
 AUDIT_PAGE = 200
@@ -32,16 +36,44 @@ def dead_letters():  # type: ignore[no-untyped-def]
             .order_by(OutboxMessage.id.desc())
             .limit(DEAD_LETTER_PAGE)
         ).all()
-        return render_template("csr/dead_letters.html", rows=rows)
+        inbound = s.scalars(
+            select(Message)
+            .where(Message.dead_at.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(DEAD_LETTER_PAGE)
+        ).all()
+        refunds = s.execute(
+            select(Payment, Order)
+            .join(Order, Payment.order_id == Order.id)
+            .where(Payment.state == "failed")
+            .order_by(Payment.id.desc())
+            .limit(DEAD_LETTER_PAGE)
+        ).all()
+        return render_template("csr/dead_letters.html", rows=rows, inbound=inbound, refunds=refunds)
 
 
 @bp.post("/dead-letters/<int:outbox_id>/retry")
 @requires(*AGENTS)
 def retry_dead_letter(outbox_id: int):  # type: ignore[no-untyped-def]
-    with console_action("Queued for another try.") as s:
+    return _retry_dead("Queued for another try.", delivery.retry_dead, "outbox", outbox_id)
+
+
+@bp.post("/dead-letters/messages/<int:message_id>/retry")
+@requires(*AGENTS)
+def retry_dead_message(message_id: int):  # type: ignore[no-untyped-def]
+    response = _retry_dead(
+        "Queued to be answered again.", inbound_failures.retry_dead, "message", message_id
+    )
+    wakeup.INBOUND.wake()  # this process's answering threads; workers elsewhere poll
+    return response
+
+
+def _retry_dead(done: str, retry: Callable[[Session, int], object], kind: str, target_id: int):  # type: ignore[no-untyped-def]
+    """Put a dead letter back (outbound or inbound), audited; back to the dead letters."""
+    with console_action(done) as s:
         user = current_user(s)
-        delivery.retry_dead(s, outbox_id)
-        audit.record(s, user.email, "retry_dead", "outbox", outbox_id)
+        retry(s, target_id)
+        audit.record(s, user.email, "retry_dead", kind, target_id)
     return redirect(url_for("csr.dead_letters"))
 
 

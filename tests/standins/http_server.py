@@ -25,6 +25,11 @@ FINISH_SECONDS = 5.0  # how long an outage waits for the requests being answered
 Handler = Callable[[Request], Response]
 
 
+class HangUp(Exception):
+    """Raised by a handler that acted on a request: the connection closes with no answer,
+    as when a provider takes a message and its answer is lost on the way back."""
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm on, the body waits
@@ -42,8 +47,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with self.server.answering(self.connection) as taken:
             if taken:
                 self._answer()
-            else:
+            else:  # said, not left to guess: a client may retry what was not taken
                 self.close_connection = True
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._respond(self.server.unavailable())
 
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -56,13 +63,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers=list(self.headers.items()),
             data=body,
         ).get_request()
-        response = self.server.handle(request)
+        try:
+            response = self.server.handle(request)
+        except HangUp:
+            self.close_connection = True
+            return
+        self._respond(response)
+
+    def _respond(self, response: Response) -> None:
         payload = response.get_data()
         self.send_response(response.status_code)
         for name, value in response.headers.items():
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -75,8 +91,9 @@ class _TrackingServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, port: int, handle: Handler) -> None:
+    def __init__(self, port: int, handle: Handler, unavailable: Callable[[], Response]) -> None:
         self.handle = handle
+        self.unavailable = unavailable
         self.accepted = 0
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -142,12 +159,19 @@ class HttpServer:
 
     The first ``start()`` picks a free port; later ones reuse it, so ``stop()`` then
     ``start()`` simulates an outage: while stopped, connections are refused and
-    kept-alive ones have been cut (requests being answered finish first), and afterwards
-    clients reach the same URL again.
+    kept-alive ones have been cut (requests being answered finish first, requests read
+    after the outage began get `unavailable()`, a 503 saying they were not taken), and
+    afterwards clients reach the same URL again.
     """
 
-    def __init__(self, handle: Handler, port: int = 0) -> None:
+    def __init__(
+        self,
+        handle: Handler,
+        port: int = 0,
+        unavailable: Callable[[], Response] = lambda: Response("Service Unavailable", 503),
+    ) -> None:
         self._handle = handle
+        self._unavailable = unavailable
         self.port = port
         self._server: _TrackingServer | None = None
         self._thread: threading.Thread | None = None
@@ -170,7 +194,7 @@ class HttpServer:
     def start(self) -> None:
         if self._server is not None:
             return
-        self._server = _TrackingServer(self.port, self._handle)
+        self._server = _TrackingServer(self.port, self._handle, self._unavailable)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

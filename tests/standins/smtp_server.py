@@ -41,7 +41,8 @@ class SmtpStandin:
     AUTH PLAIN/LOGIN is offered and checked against ``user``/``password`` but not
     required, so the app may send with or without SMTP_USER.
     Controls: ``reject_next(count, code=451)`` (temporary) or ``code=550``
-    (permanent), answered to the DATA command; ``stop()`` / ``start()`` for an
+    (permanent), answered to the DATA command; ``hang_up_next(count)``: take the mail,
+    then close the connection before answering; ``stop()`` / ``start()`` for an
     outage on the same port. ``reset()`` clears mail and rejections.
     """
 
@@ -54,6 +55,7 @@ class SmtpStandin:
         self._changed = threading.Condition(self._lock)
         self._mail: list[ReceivedMail] = []
         self._rejections: list[int] = []
+        self._hang_ups = 0
         self._closing = False
 
     @property
@@ -109,11 +111,16 @@ class SmtpStandin:
         with self._lock:
             self._mail.clear()
             self._rejections.clear()
+            self._hang_ups = 0
         self.start()
 
     def reject_next(self, count: int = 1, code: int = 451) -> None:
         with self._lock:
             self._rejections.extend([code] * count)
+
+    def hang_up_next(self, count: int = 1) -> None:
+        with self._lock:
+            self._hang_ups += count
 
     @property
     def messages(self) -> list[ReceivedMail]:
@@ -145,6 +152,9 @@ class SmtpStandin:
                 )
             )
             self._changed.notify_all()
+            if self._hang_ups:
+                self._hang_ups -= 1
+                server.transport.close()  # taken, and the 250 never leaves
         return "250 2.0.0 OK: queued"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
-from .http_server import HttpServer
+from .http_server import HangUp, HttpServer
 
 # Parameters whose values PTB (and the Bot API) carry JSON-encoded in a form.
 _JSON_PARAMS = frozenset(
@@ -79,6 +79,8 @@ class TelegramStandin:
     Controls (all cleared by ``reset()``):
     - ``fail_next(count, status=429, retry_after=2)`` / ``status=403`` / ``status=500``,
       for ``sendMessage`` unless ``method=`` says otherwise
+    - ``hang_up_next(count)``: take the next ``sendMessage`` calls, then close the
+      connection without an answer
     - ``push_update(update)``: queue an Update for ``getUpdates``
     - ``stop()`` / ``start()``: outage on the same port
     Recorded: ``sent_messages`` (Message objects returned by sendMessage), ``calls``,
@@ -96,7 +98,7 @@ class TelegramStandin:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-        self._http = HttpServer(self._handle)
+        self._http = HttpServer(self._handle, unavailable=_unavailable)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._message_ids = itertools.count(1)
@@ -105,6 +107,7 @@ class TelegramStandin:
         self._messages: dict[tuple[int | str, int], dict] = {}
         self._updates: list[dict] = []
         self._failures: list[_Failure] = []
+        self._hang_ups = 0
         self._webhook: dict | None = None
 
     # lifecycle ---------------------------------------------------------------
@@ -150,6 +153,7 @@ class TelegramStandin:
             self._messages.clear()
             self._updates.clear()
             self._failures.clear()
+            self._hang_ups = 0
             self._webhook = None
             self._changed.notify_all()
         self.start()
@@ -171,6 +175,11 @@ class TelegramStandin:
         """
         with self._lock:
             self._failures.append(_Failure(count, method, status, retry_after, description))
+
+    def hang_up_next(self, count: int = 1) -> None:
+        """Send the next ``count`` messages, then hang up instead of answering."""
+        with self._lock:
+            self._hang_ups += count
 
     def push_update(self, update: dict) -> None:
         """Queue an Update (see ``telegram_updates``) for the next ``getUpdates``."""
@@ -272,6 +281,9 @@ class TelegramStandin:
             self._sent.append(dict(message))
             self._messages[(message["chat"]["id"], message["message_id"])] = message
             self._changed.notify_all()
+            if self._hang_ups:
+                self._hang_ups -= 1
+                raise HangUp
         return message
 
     def _api_editMessageText(self, params: dict) -> dict:
@@ -409,6 +421,10 @@ def _chat(chat_id: int | str) -> dict:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": "Customer"}
     return {"id": chat_id, "type": "group", "title": "Group"}
+
+
+def _unavailable() -> Response:
+    return _json({"ok": False, "error_code": 503, "description": "Service Unavailable"}, 503)
 
 
 def _json(payload: dict, status: int) -> Response:

@@ -127,6 +127,8 @@ class TwilioStandin:
       answer is held back, so a client timeout leaves a message that *was* sent
     - ``stall_next(seconds, count)``: the request hangs *before* it is accepted, then
       fails with 503: nothing was sent, whatever became of the client meanwhile
+    - ``wait_until_holding(count)``: until that many delayed or stalled requests began
+      their wait (so a test acts while one is held, not after a guessed sleep)
     - ``stop()`` / ``start()``: outage on the same port
     """
 
@@ -139,7 +141,9 @@ class TwilioStandin:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.from_number = from_number
-        self._http = HttpServer(self._handle)
+        self._http = HttpServer(
+            self._handle, unavailable=lambda: _json(error_body(20503, 503), 503)
+        )
         self._routes = Map(
             [Rule("/2010-04-01/Accounts/<account_sid>/Messages.json", methods=["GET", "POST"])]
         )
@@ -150,6 +154,7 @@ class TwilioStandin:
         self._rejected: dict[str, int] = {}
         self._delays: list[float] = []
         self._stalls: list[float] = []
+        self._held = 0  # delayed or stalled requests whose wait began
 
     # lifecycle ---------------------------------------------------------------
     @property
@@ -185,6 +190,7 @@ class TwilioStandin:
             self._rejected.clear()
             self._delays.clear()
             self._stalls.clear()
+            self._held = 0
         self.start()
 
     # controls ------------------------------------------------------------------
@@ -233,6 +239,11 @@ class TwilioStandin:
             if not self._changed.wait_for(lambda: len(self._messages) >= count, timeout):
                 raise TimeoutError(f"expected {count} SMS, got {len(self._messages)}")
             return list(self._messages)
+
+    def wait_until_holding(self, count: int = 1, timeout: float = 5.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._held >= count, timeout):
+                raise TimeoutError(f"expected {count} held requests, got {self._held}")
 
     def send_status_callback(
         self, sid: str, status: str, error_code: int | None = None, timeout: float = 5.0
@@ -308,7 +319,7 @@ class TwilioStandin:
         with self._lock:
             stall = self._stalls.pop(0) if self._stalls else 0.0
         if stall:
-            time.sleep(stall)
+            self._hold(stall)
             return _json(error_body(20503, 503), 503)
         with self._lock:
             failure = self._take_failure()
@@ -324,8 +335,14 @@ class TwilioStandin:
             to, from_, service, body, media, form.get("StatusCallback"), template
         )
         if delay:
-            time.sleep(delay)
+            self._hold(delay)
         return _json(message.resource, 201)
+
+    def _hold(self, seconds: float) -> None:
+        with self._changed:
+            self._held += 1
+            self._changed.notify_all()
+        time.sleep(seconds)
 
     def _take_failure(self) -> _Failure | None:
         if not self._failures:
