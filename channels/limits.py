@@ -44,9 +44,9 @@ def client_key(remote_addr: str | None) -> str:
         address = ipaddress.ip_address(remote_addr or "")
     except ValueError:
         return remote_addr or "unknown"
-    if address.version == 6:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
         return str(ipaddress.ip_network(f"{address}/{IPV6_SUBSCRIBER_PREFIX}", strict=False))
-    return str(address)
+    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 def web_chat_message(database: Database, settings: Settings, chat_id: str, client: str) -> bool:
