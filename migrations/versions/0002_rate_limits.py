@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import db
-
 
 revision = "0002_ratelimits"
 down_revision = "0001"
