@@ -18,17 +18,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import migrate  # noqa: E402
+from bench.scratch import scratch_postgres  # noqa: E402
 from channels import destinations  # noqa: E402
 from db import Database  # noqa: E402
 from orders.customers import customer_for_identity  # noqa: E402
@@ -91,26 +87,6 @@ def bench(label: str, url: str, seconds: float) -> list[tuple[str, str, int, flo
         database.dispose()
 
 
-@contextmanager
-def scratch_postgres(base: str) -> Iterator[str | None]:
-    """A new, empty PostgreSQL database for the run (None when there is no server)."""
-    name = f"bench_limits_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"PostgreSQL skipped ({base} not reachable: {exc.__class__.__name__})")
-        yield None
-        return
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
@@ -118,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = bench("SQLite", f"sqlite:///{tmp}/bench.db", args.seconds)
-    with scratch_postgres(args.pg) as url:
+    with scratch_postgres(args.pg, "bench_limits") as url:
         if url is not None:
             rows += bench("PostgreSQL", url, args.seconds)
     print(f"\n{'database':<12}{'case':<24}{'threads':>8}{'per second':>12}{'ms each':>10}")

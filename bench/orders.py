@@ -16,18 +16,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 # Replace this script's folder on the path by the project root: this file is called
 # orders.py and would otherwise hide the orders package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import migrate  # noqa: E402
+from bench.scratch import scratch_postgres  # noqa: E402
 from db import Database  # noqa: E402
 from orders import customers, inventory, ordering  # noqa: E402
 from orders.events import Actor  # noqa: E402
@@ -121,21 +118,8 @@ def bench(label: str, url: str, seconds: float) -> list[tuple[str, int, float]]:
 
 
 def postgres(base: str, seconds: float) -> list[tuple[str, int, float]]:
-    name = f"bench_orders_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server: say so and carry on with SQLite's figures
-        print(f"PostgreSQL skipped ({base} not reachable: {exc.__class__.__name__})")
-        return []
-    try:
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-        return bench("PostgreSQL", url, seconds)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(base, "bench_orders") as url:
+        return [] if url is None else bench("PostgreSQL", url, seconds)
 
 
 def main() -> None:
