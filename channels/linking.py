@@ -92,11 +92,12 @@ def _start(
     existing = find_by_identity(session, kind, value)
     if existing is not None and existing.customer_id == conversation.customer_id:
         return say("channels.link_same", address=value)
-    if existing is not None and existing.opted_out:
-        return say("channels.link_opted_out", address=value)
-    if kind == "phone" and destinations.phone_refusal(value, settings) is not None:
-        countries = ", ".join(sorted(destinations.allowed_countries(settings)))
-        return say("channels.link_not_sendable", address=value, countries=countries)
+    if kind == "phone":  # delivery would refuse the code: say why now, promise nothing
+        if existing is not None and existing.opted_out:
+            return say("channels.link_opted_out", address=value)
+        if destinations.phone_refusal(value, settings) is not None:
+            countries = ", ".join(sorted(destinations.allowed_countries(settings)))
+            return say("channels.link_not_sendable", address=value, countries=countries)
     if not limits.link_code(session, settings, conversation.id, f"{kind}:{value}"):
         return say("limits.link_codes")
     target = open_conversation(
