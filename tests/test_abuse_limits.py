@@ -258,6 +258,12 @@ def test_a_flood_from_one_address_across_sessions_is_limited(app, echo_bot) -> N
     assert v6[-1].status_code == 429
 
 
+def test_an_ipv4_client_is_one_client_however_its_address_is_written(app, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(60):
+        assert WebVisitor(app, address="203.0.113.7").say("hi").status_code == 201
+    assert WebVisitor(app, address="::ffff:203.0.113.7").say("hi").status_code == 429
+
+
 def test_open_handoffs_are_capped_per_client_address(app_factory, twilio_server) -> None:  # type: ignore[no-untyped-def]
     app = app_factory(twilio_server.settings(), chat_messages_per_minute_per_ip=1000)
     answers = [WebVisitor(app).say("talk to a person") for _ in range(100)]
