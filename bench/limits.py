@@ -3,8 +3,9 @@
     python bench/limits.py [--seconds 3] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 - count, many subjects: one event counted in its own transaction, each thread for its
-  own senders (a web chat message's check; a webhook sender's is the same statement
-  inside the answering transaction);
+  own senders (a web chat message's check);
+- count, 100 a transaction: the statement's own cost, without a commit each (as
+  inside the answering transaction, which commits anyway);
 - count, one subject: every thread on the same row (the shop-wide link-code limit);
 - SMS gate: channels.destinations.refusal for a known number (a read per SMS sent).
 SQLite uses a temporary file; PostgreSQL a scratch database dropped afterwards.
@@ -34,6 +35,7 @@ from settings import load_settings  # noqa: E402
 PHONE = "+14155550100"
 LIMIT = Limit("bench", 1_000_000, 60)
 THREADS = (1, 4)
+BATCH = 100
 
 
 def rate(seconds: float, threads: int, operation: Callable[[int, int], None]) -> float:
@@ -64,8 +66,13 @@ def bench(label: str, url: str, seconds: float) -> list[tuple[str, str, int, flo
         customer_for_identity(session, "phone", PHONE)
 
     def count_own(thread: int, n: int) -> None:
-        with database.transaction() as session:
+        with database.transaction(async_commit=True) as session:  # as web chat's check
             count(session, LIMIT, f"sender-{thread}-{n % 1000}")
+
+    def count_in_turn(thread: int, n: int) -> None:
+        with database.transaction() as session:
+            for event in range(BATCH):
+                count(session, LIMIT, f"sender-{thread}-{event}")
 
     def count_shared(thread: int, n: int) -> None:
         with database.transaction() as session:
@@ -75,12 +82,16 @@ def bench(label: str, url: str, seconds: float) -> list[tuple[str, str, int, flo
         with database.reading() as session:
             destinations.refusal(session, settings, "sms", PHONE)
 
-    cases = (("count, many subjects", count_own), ("count, one subject", count_shared))
-    cases += (("SMS gate", gate),)
+    cases = (
+        ("count, many subjects", count_own, 1),
+        (f"count, {BATCH} a transaction", count_in_turn, BATCH),
+        ("count, one subject", count_shared, 1),
+        ("SMS gate", gate, 1),
+    )
     try:
         return [
-            (label, name, threads, rate(seconds, threads, operation))
-            for name, operation in cases
+            (label, name, threads, events * rate(seconds, threads, operation))
+            for name, operation, events in cases
             for threads in THREADS
         ]
     finally:
@@ -97,10 +108,10 @@ def main() -> None:
     with scratch_postgres(args.pg, "bench_limits") as url:
         if url is not None:
             rows += bench("PostgreSQL", url, args.seconds)
-    print(f"\n{'database':<12}{'case':<24}{'threads':>8}{'per second':>12}{'ms each':>10}")
+    print(f"\n{'database':<12}{'case':<28}{'threads':>8}{'per second':>12}{'ms each':>10}")
     for label, name, threads, per_second in rows:
         ms = 1000 * threads / per_second if per_second else float("nan")
-        print(f"{label:<12}{name:<24}{threads:>8}{per_second:>12.0f}{ms:>10.2f}")
+        print(f"{label:<12}{name:<28}{threads:>8}{per_second:>12.0f}{ms:>10.2f}")
 
 
 if __name__ == "__main__":
