@@ -104,6 +104,9 @@ def claim_handoff(
     )
     if handoff is None:
         return
+    # Counting the claim locks the client's counter row until this transaction ends:
+    # two sessions of one client claiming at the same moment take turns, and the cap holds.
+    count(session, Limit("handoff_claims", cap, HOUR), client)
     others = session.scalar(
         select(func.count())
         .select_from(Handoff)

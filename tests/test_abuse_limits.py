@@ -280,6 +280,23 @@ def test_open_handoffs_are_capped_per_client_address(app_factory, twilio_server)
     assert open_handoffs(database) == 4
 
 
+def test_the_handoff_cap_holds_when_sessions_ask_at_the_same_moment(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory(chat_messages_per_minute_per_ip=1000)
+    visitors = [WebVisitor(app) for _ in range(8)]
+    start = threading.Barrier(len(visitors))
+
+    def ask(visitor: WebVisitor) -> None:
+        start.wait()
+        visitor.say("talk to a person")
+
+    threads = [threading.Thread(target=ask, args=(v,)) for v in visitors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert open_handoffs(app.extensions["db"]) == 3
+
+
 def texts(answer) -> list[str]:  # type: ignore[no-untyped-def]
     return [m["text"] for m in answer.get_json()["messages"]]
 
