@@ -44,9 +44,11 @@ def client_key(remote_addr: str | None) -> str:
         address = ipaddress.ip_address(remote_addr or "")
     except ValueError:
         return remote_addr or "unknown"
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:203.0.113.7 is 203.0.113.7
+            return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/{IPV6_SUBSCRIBER_PREFIX}", strict=False))
-    return str(getattr(address, "ipv4_mapped", None) or address)
+    return str(address)
 
 
 def web_chat_message(database: Database, settings: Settings, chat_id: str, client: str) -> bool:
