@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import migrate  # noqa: E402
-from bench.scratch import scratch_postgres  # noqa: E402
+from bench.scratch import on_both_databases  # noqa: E402
 from channels import destinations  # noqa: E402
 from db import Database  # noqa: E402
 from orders.customers import customer_for_identity  # noqa: E402
@@ -103,11 +102,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = bench("SQLite", f"sqlite:///{tmp}/bench.db", args.seconds)
-    with scratch_postgres(args.pg, "bench_limits") as url:
-        if url is not None:
-            rows += bench("PostgreSQL", url, args.seconds)
+    rows = on_both_databases(
+        lambda label, url: bench(label, url, args.seconds), args.pg, "bench_limits"
+    )
     print(f"\n{'database':<12}{'case':<28}{'threads':>8}{'per second':>12}{'ms each':>10}")
     for label, name, threads, per_second in rows:
         ms = 1000 * threads / per_second if per_second else float("nan")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import threading
 import time
 from decimal import Decimal
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import migrate  # noqa: E402
-from bench.scratch import scratch_postgres  # noqa: E402
+from bench.scratch import on_both_databases  # noqa: E402
 from db import Database  # noqa: E402
 from orders import customers, inventory, ordering  # noqa: E402
 from orders.events import Actor  # noqa: E402
@@ -117,19 +116,14 @@ def bench(label: str, url: str, seconds: float) -> list[tuple[str, int, float]]:
         database.dispose()
 
 
-def postgres(base: str, seconds: float) -> list[tuple[str, int, float]]:
-    with scratch_postgres(base, "bench_orders") as url:
-        return [] if url is None else bench("PostgreSQL", url, seconds)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = bench("SQLite", f"sqlite:///{tmp}/bench.db", args.seconds)
-    rows += postgres(args.pg, args.seconds)
+    rows = on_both_databases(
+        lambda label, url: bench(label, url, args.seconds), args.pg, "bench_orders"
+    )
     print(f"\n{'database':<12}{'threads':>8}{'orders/s':>12}")
     for label, threads, rate in rows:
         print(f"{label:<12}{threads:>8}{rate:>12.1f}")

@@ -1,13 +1,18 @@
-"""A scratch PostgreSQL database for one bench run, dropped afterwards."""
+"""Scratch databases for one bench run: a temporary SQLite file and a PostgreSQL
+database, both gone afterwards."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+Row = TypeVar("Row")
 
 
 @contextmanager
@@ -29,3 +34,13 @@ def scratch_postgres(base: str, prefix: str) -> Iterator[str | None]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def on_both_databases(run: Callable[[str, str], list[Row]], pg_base: str, prefix: str) -> list[Row]:
+    """run(label, url) on a new SQLite file, then on a new PostgreSQL database (if any)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run("SQLite", f"sqlite:///{tmp}/bench.db")
+    with scratch_postgres(pg_base, prefix) as url:
+        if url is not None:
+            rows += run("PostgreSQL", url)
+    return rows
