@@ -104,13 +104,15 @@ def sms_sent_to(app, twilio_server, number: str) -> list[str]:  # type: ignore[n
 
 def test_web_chat_cannot_make_the_shop_text_codes(app, twilio_server, smtp_server) -> None:  # type: ignore[no-untyped-def]
     visitor = WebVisitor(app)
-    answers = [visitor.say("link my phone +882123456789") for _ in range(18)]
-    answers += [visitor.say(f"link my phone {TARGET}"), visitor.say("link my email jo@example.com")]
+    asks = [f"link my phone {TARGET}", "link my email jo@example.com"]
+    asks += ["link my phone +882123456789"] * 38  # the attack: 40 in a row
+    answers = [visitor.say(text) for text in asks]
     deliver_all(app)
     assert twilio_server.messages == [] and smtp_server.messages == []
-    refusal = say("channels.link_needs_identity")
-    assert all(refusal in [m["text"] for m in a.get_json()["messages"]] for a in answers)
     assert outbox_channels(app) == {"web"}  # nothing queued for SMS or email either
+    refusal = say("channels.link_needs_identity")
+    assert all(refusal in texts(a) for a in answers[:20])
+    assert all(a.status_code == 429 for a in answers[20:])
 
 
 def outbox_channels(app) -> set[str]:  # type: ignore[no-untyped-def]
