@@ -155,7 +155,7 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
 
 
 def _refusal(database: Database, settings: Settings, row: OutboxMessage) -> str | None:
-    """Why this row must not go out (STOP, a country or number SMS may not go to), if so."""
+    """Why this row must not go out (STOP, a country or a number not to text), if so."""
     if row.channel not in destinations.GATED_CHANNELS:
         return None
     with database.reading() as session:

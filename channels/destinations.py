@@ -1,11 +1,13 @@
-"""Where an outbound SMS may go: a number in an allowed country, not premium-rate, not STOPped.
+"""Where an SMS or WhatsApp message may go: a number in an allowed country, not premium-rate,
+not STOPped.
 
 SMS pumping makes a shop pay for texts to numbers whose carrier shares the fee with
 the fraudster: international and premium-rate ranges. The allowed countries are
 `SMS_ALLOWED_COUNTRIES`, by default the country of `TWILIO_FROM_NUMBER` (the shop's
-own; US when the shop sends through a messaging service with no number of its own).
-Delivery asks `refusal` for every SMS it is about to send, whatever queued it (a
-reply, a notice, a CSR, a link code), and linking asks before promising a code.
+own), else of `TWILIO_WHATSAPP_FROM`, else US (a messaging service with no number).
+Delivery asks `refusal` for every SMS and WhatsApp message it is about to send,
+whatever queued it (a reply, a notice, a CSR, a link code), and linking asks before
+promising a code. STOP (by SMS or WhatsApp) is kept on the phone identity both share.
 """
 
 from __future__ import annotations
@@ -20,21 +22,22 @@ from channels import identities
 from orders.customers import DEFAULT_PHONE_REGION
 from settings import Settings
 
-# Channels whose messages are billed per text to a phone number.
-GATED_CHANNELS = frozenset({"sms"})
+# Channels whose messages are billed per message to a phone number.
+GATED_CHANNELS = frozenset({"sms", "whatsapp"})
 # Ranges whose price is set by the receiving carrier, the fraudster's favourite.
 COSTLY_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
 
 
 def allowed_countries(settings: Settings) -> frozenset[str]:
-    return _allowed(settings.sms_allowed_countries, settings.twilio_from_number)
+    own_number = settings.twilio_from_number or settings.twilio_whatsapp_from
+    return _allowed(settings.sms_allowed_countries, own_number)
 
 
 @functools.cache
-def _allowed(configured: tuple[str, ...], from_number: str) -> frozenset[str]:
+def _allowed(configured: tuple[str, ...], own_number: str) -> frozenset[str]:
     if configured:
         return frozenset(configured)
-    return frozenset({_country(from_number) if from_number else DEFAULT_PHONE_REGION})
+    return frozenset({_country(own_number) if own_number else DEFAULT_PHONE_REGION})
 
 
 def _country(phone: str) -> str:

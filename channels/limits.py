@@ -23,7 +23,7 @@ from settings import Settings
 MINUTE = 60
 HOUR = 3600
 # The channels whose webhooks anyone with a phone or a Telegram account can fill.
-PACED_CHANNELS = frozenset({"sms", "telegram"})
+PACED_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 IPV6_SUBSCRIBER_PREFIX = 64  # one household or phone gets a whole /64
 
 
@@ -65,7 +65,7 @@ def web_chat_message(database: Database, settings: Settings, chat_id: str, clien
 
 
 def sender_pace(session: Session, settings: Settings, conversation: Conversation) -> Pace:
-    """Count a message from an SMS or Telegram sender and say whether to answer it."""
+    """Count a message from an SMS, WhatsApp or Telegram sender; whether to answer it."""
     allowed = settings.sender_answers_per_minute
     if conversation.channel not in PACED_CHANNELS or allowed <= 0:
         return Pace.ANSWER

@@ -224,6 +224,54 @@ def test_no_sms_outside_the_allowed_countries_from_anyone(app, twilio_server, nu
     assert row.status == "dead" and number in row.last_error
 
 
+SHOP_WHATSAPP = "+14155238886"
+
+
+def post_whatsapp(app, twilio_server, body: str, from_: str = CUSTOMER) -> None:  # type: ignore[no-untyped-def]
+    form = twilio_inbound_sms(
+        account_sid=twilio_server.account_sid,
+        from_="whatsapp:" + from_,
+        to="whatsapp:" + SHOP_WHATSAPP,
+        body=body,
+    )
+    headers = twilio_headers(twilio_server.auth_token, SMS_URL, form)
+    assert app.test_client().post("/webhooks/twilio/sms", data=form, headers=headers).status_code
+    answer_waiting(app)
+
+
+@pytest.fixture
+def whatsapp_app(app_factory, twilio_server):  # type: ignore[no-untyped-def]
+    return app_factory(twilio_server.settings(), twilio_whatsapp_from=SHOP_WHATSAPP)
+
+
+@pytest.mark.parametrize("number", ["+447400123456", "+882123456789"])
+def test_no_whatsapp_outside_the_allowed_countries(
+    whatsapp_app, twilio_server, echo_bot, number
+) -> None:  # type: ignore[no-untyped-def]
+    post_whatsapp(whatsapp_app, twilio_server, "hi", from_=number)  # their window is open
+    deliver_all(whatsapp_app)
+    assert twilio_server.messages == []
+    [row] = outbox(whatsapp_app.extensions["db"])
+    assert (row.channel, row.status) == ("whatsapp", "dead") and number in row.last_error
+
+
+def test_stop_by_sms_stops_whatsapp_too(whatsapp_app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    post_whatsapp(whatsapp_app, twilio_server, "hi")
+    deliver_all(whatsapp_app)
+    post_sms(whatsapp_app, twilio_server, "STOP")
+    post_whatsapp(whatsapp_app, twilio_server, "still there?")
+    deliver_all(whatsapp_app)
+    assert [m.body for m in twilio_server.messages] == ["echo: hi"]
+
+
+def test_a_whatsapp_flood_is_answered_at_most_n_a_minute(
+    whatsapp_app, twilio_server, echo_bot
+) -> None:  # type: ignore[no-untyped-def]
+    for i in range(25):
+        post_whatsapp(whatsapp_app, twilio_server, f"message {i}")
+    assert stored_inbound(whatsapp_app) == 25 and len(echo_bot) == 20
+
+
 def test_retrying_a_refused_sms_refuses_it_again(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
     queue_sms(app, "+447400123456", "Your order shipped.")
     deliver_all(app)
