@@ -7,6 +7,7 @@ import bot.models  # noqa: F401
 import channels.models  # noqa: F401
 import handoff.models  # noqa: F401
 import orders.models  # noqa: F401
+import rate_limits  # noqa: F401
 from db import Base
 
 metadata = Base.metadata

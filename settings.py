@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from babel import Locale
 from dotenv import load_dotenv
 
@@ -24,6 +25,15 @@ def _env(name: str, default: str = "") -> str:
 def _env_int(name: str, default: int) -> int:
     raw = _env(name)
     return int(raw) if raw else default
+
+
+def _countries(name: str) -> tuple[str, ...]:
+    """A comma-separated list of ISO 3166 country codes that phone numbers can belong to."""
+    codes = tuple(code.strip().upper() for code in _env(name).split(",") if code.strip())
+    unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ValueError(f"{name}: {', '.join(unknown)} not ISO country codes (e.g. US,CA,GB)")
+    return codes
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,18 @@ class Settings:
     # host it shares with web processes, acknowledging webhooks (which providers time out
     # on) wins the CPU over answering (which can queue). 0 on a host of its own.
     worker_nice: int = 10
+    # Where outbound SMS may go: ISO country codes, comma-separated. Empty means the
+    # country of TWILIO_FROM_NUMBER (US without one); see channels/destinations.py.
+    sms_allowed_countries: tuple[str, ...] = ()
+    # Abuse limits, counted in the database (rate_limits.py) so they hold across every
+    # process and host; channels/limits.py applies them. 0 turns one off.
+    chat_messages_per_minute: int = 20  # per web chat session
+    chat_messages_per_minute_per_ip: int = 60  # per client address (IPv6: its /64)
+    chat_open_handoffs_per_ip: int = 3
+    sender_answers_per_minute: int = 20  # per SMS number or Telegram chat
+    link_codes_per_hour: int = 3  # per conversation asking
+    link_codes_per_address_per_hour: int = 3  # per phone or email a code goes to
+    link_codes_per_shop_per_hour: int = 30
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -170,6 +192,19 @@ def load_settings(**overrides: object) -> Settings:
             "INBOUND_BACKOFF_SECONDS", Settings.inbound_backoff_seconds
         ),
         "worker_nice": _env_int("WORKER_NICE", Settings.worker_nice),
+        "sms_allowed_countries": _countries("SMS_ALLOWED_COUNTRIES"),
+        **{
+            limit: _env_int(limit.upper(), getattr(Settings, limit))
+            for limit in (
+                "chat_messages_per_minute",
+                "chat_messages_per_minute_per_ip",
+                "chat_open_handoffs_per_ip",
+                "sender_answers_per_minute",
+                "link_codes_per_hour",
+                "link_codes_per_address_per_hour",
+                "link_codes_per_shop_per_hour",
+            )
+        },
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

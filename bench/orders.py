@@ -13,21 +13,17 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 # Replace this script's folder on the path by the project root: this file is called
 # orders.py and would otherwise hide the orders package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import migrate  # noqa: E402
+from bench.scratch import on_both_databases  # noqa: E402
 from db import Database  # noqa: E402
 from orders import customers, inventory, ordering  # noqa: E402
 from orders.events import Actor  # noqa: E402
@@ -120,32 +116,14 @@ def bench(label: str, url: str, seconds: float) -> list[tuple[str, int, float]]:
         database.dispose()
 
 
-def postgres(base: str, seconds: float) -> list[tuple[str, int, float]]:
-    name = f"bench_orders_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server: say so and carry on with SQLite's figures
-        print(f"PostgreSQL skipped ({base} not reachable: {exc.__class__.__name__})")
-        return []
-    try:
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-        return bench("PostgreSQL", url, seconds)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = bench("SQLite", f"sqlite:///{tmp}/bench.db", args.seconds)
-    rows += postgres(args.pg, args.seconds)
+    rows = on_both_databases(
+        lambda label, url: bench(label, url, args.seconds), args.pg, "bench_orders"
+    )
     print(f"\n{'database':<12}{'threads':>8}{'orders/s':>12}")
     for label, threads, rate in rows:
         print(f"{label:<12}{threads:>8}{rate:>12.1f}")

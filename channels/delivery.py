@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
-from channels import identities
+from channels import destinations, identities
 from channels.models import OutboxMessage
 from db import Database, utcnow
 from orders.errors import NotFound, ValidationFailed
@@ -142,6 +142,10 @@ def run_once(database: Database, settings: Settings, limit: int = 20) -> int:
 
 
 def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None:
+    refused = _refusal(database, settings, row)
+    if refused is not None:  # never sent, whoever queued it: a dead letter saying why
+        _failed(database, settings, row, DeliveryError(refused, permanent=True))
+        return
     try:
         provider_id = _sent_before(database, settings, row)
         if provider_id is None:
@@ -154,6 +158,14 @@ def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None
         _failed(database, settings, row, unexpected)
     else:
         _outcome(database, row, lambda session: _sent(session, row, provider_id))
+
+
+def _refusal(database: Database, settings: Settings, row: OutboxMessage) -> str | None:
+    """Why this row must not go out (STOP, a country or a number not to text), if so."""
+    if row.channel not in destinations.GATED_CHANNELS:
+        return None
+    with database.reading() as session:
+        return destinations.refusal(session, settings, row.channel, row.to_address)
 
 
 def _sent_before(database: Database, settings: Settings, row: OutboxMessage) -> str | None:

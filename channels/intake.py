@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session
 
 from bot.replies import Reply
 from bot.texts import say
-from channels import delivery, identities, inbound_failures, linking, wakeup, whatsapp_window
+from channels import (
+    delivery,
+    identities,
+    inbound_failures,
+    limits,
+    linking,
+    wakeup,
+    whatsapp_window,
+)
 from channels.conversations import open_conversation, touch
 from channels.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
 from channels.models import Conversation, Message, OutboxMessage
@@ -473,11 +481,19 @@ def _route(
         return [enqueue(session, conversation, say("channels.opted_in"), author="system")]
     if conversation.mode == "handoff":
         return []  # a person owns the conversation; the CSR console shows the message
+    pace = limits.sender_pace(session, settings, conversation)
+    if pace is limits.Pace.SKIP:
+        return []
+    if pace is limits.Pace.SLOW_DOWN:
+        return [enqueue(session, conversation, say("limits.slow_down"), author="system")]
     if command == MEDIA_ONLY:
         return [enqueue(session, conversation, say("channels.media_only"), author="system")]
     verified = bool(extra.get("verified"))
     text = extra.get("bot_text") or message.text
-    linked = linking.handle(session, conversation, text, verified=verified)
+    # A link code goes to another address: only a sender with an identity of its own,
+    # proven, may ask (not the web chat, where a new visitor costs nothing).
+    identity_proven = verified and bool(message.author_id)
+    linked = linking.handle(session, settings, conversation, text, identity_proven=identity_proven)
     if linked is not None:
         return [enqueue(session, conversation, line, author="system") for line in linked]
     return _ask_bot(session, settings, conversation, message, text, verified)
@@ -503,6 +519,10 @@ def _ask_bot(
                 verified=verified,
                 settings=settings,
             )
+            client = (message.payload or {}).get("client")
+            limits.claim_handoff(session, settings, conversation, client)
+    except limits.HandoffCapReached:  # the turn, and the handoff it opened, are undone
+        return [enqueue(session, conversation, say("limits.handoffs_busy"), author="system")]
     except Exception:  # a bot bug must not leave the customer unanswered
         log.exception("the bot failed on message %s; handing over to a person", message.id)
         return _escalate_after_failure(session, settings, conversation, text)

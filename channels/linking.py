@@ -2,8 +2,11 @@
 
 The code proves the customer controls the other address; then both identities
 become one customer (orders.customers.merge_customers) with one order history.
-Only a proven sender may ask: otherwise a forged From could join a stranger's
-address to the forger's account.
+Only a sender whose own identity is proven may ask: otherwise a forged From could
+join a stranger's address to the forger's account, and a web chat visitor (a new one
+is free) could make the shop text codes anywhere. Codes are limited per conversation,
+per address and per shop (channels.limits), and SMS ones go only where any SMS may
+(channels.destinations).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.texts import say
+from channels import destinations, limits
 from channels.conversations import open_conversation
 from channels.models import Conversation, IdentityLink
 from channels.outbox import enqueue
@@ -30,6 +34,7 @@ from orders.customers import (
     normalise_identity,
 )
 from orders.errors import ValidationFailed
+from settings import Settings
 
 REQUEST = re.compile(
     r"^\s*(?:please\s+)?link\s+(?:my\s+)?(?P<kind>e-?mail|phone|mobile|number)"
@@ -40,16 +45,26 @@ CODE = re.compile(r"^\s*(\d{6})\s*$")
 CODE_TTL = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 CHANNEL_FOR_KIND = {"email": "email", "phone": "sms"}
+# Why a sender may not ask, by channel: an email not proven by our mail server, or a
+# channel with no identity at all (the web chat, the terminal without --as).
+PROOF_NEEDED = {"email": "channels.link_needs_proof"}
 
 
 def handle(
-    session: Session, conversation: Conversation, text: str, *, verified: bool
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    text: str,
+    *,
+    identity_proven: bool,
 ) -> list[str] | None:
     """The replies if `text` is a link request or its code; None to let the bot answer."""
     request = REQUEST.match(text)
     if request:
+        if not identity_proven:
+            return [say(PROOF_NEEDED.get(conversation.channel, "channels.link_needs_identity"))]
         kind = "email" if "mail" in request["kind"].lower() else "phone"
-        return [_start(session, conversation, kind, request["address"], verified)]
+        return [_start(session, settings, conversation, kind, request["address"])]
     code = CODE.match(text)
     if code:
         link = session.scalar(
@@ -68,10 +83,8 @@ def _digest(link_conversation_id: int, code: str) -> str:
 
 
 def _start(
-    session: Session, conversation: Conversation, kind: str, raw: str, verified: bool
+    session: Session, settings: Settings, conversation: Conversation, kind: str, raw: str
 ) -> str:
-    if not verified:
-        return say("channels.link_needs_proof")
     try:
         value = normalise_identity(kind, raw)
     except ValidationFailed:
@@ -79,6 +92,14 @@ def _start(
     existing = find_by_identity(session, kind, value)
     if existing is not None and existing.customer_id == conversation.customer_id:
         return say("channels.link_same", address=value)
+    if kind == "phone":  # delivery would refuse the code: say why now, promise nothing
+        if existing is not None and existing.opted_out:
+            return say("channels.link_opted_out", address=value)
+        if destinations.phone_refusal(value, settings) is not None:
+            countries = ", ".join(sorted(destinations.allowed_countries(settings)))
+            return say("channels.link_not_sendable", address=value, countries=countries)
+    if not limits.link_code(session, settings, conversation.id, f"{kind}:{value}"):
+        return say("limits.link_codes")
     target = open_conversation(
         session, CHANNEL_FOR_KIND[kind], value, customer_for_identity(session, kind, value)
     )

@@ -14,7 +14,8 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
-from channels import intake
+from bot.texts import say
+from channels import intake, limits
 from channels.conversations import find
 from channels.inbound import BadRequest, InboundMessage
 from channels.models import Message
@@ -89,6 +90,17 @@ def post_message() -> tuple[Response, int]:
     if len(text) > MAX_TEXT:
         raise BadRequest(f"at most {MAX_TEXT} characters", 413)
     after = request.args.get("after", 0, type=int)
-    inbound = InboundMessage(channel="web", address=_chat_id(), text=text.strip(), provider_id=None)
+    client = limits.client_key(request.remote_addr)
+    if not limits.web_chat_message(database(), settings(), _chat_id(), client):
+        # nothing stored: the visitor still has the words and can send them again
+        slow_down = {"code": "slow_down", "message": say("limits.chat_slow_down")}
+        return jsonify({"error": slow_down, "messages": []}), 429
+    inbound = InboundMessage(
+        channel="web",
+        address=_chat_id(),
+        text=text.strip(),
+        provider_id=None,
+        extra={"client": client},  # open handoffs are capped per client (channels.limits)
+    )
     intake.receive(database(), settings(), inbound, inline_seconds=INLINE_SECONDS)
     return jsonify({"messages": _messages_after(after)}), 201

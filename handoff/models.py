@@ -94,6 +94,9 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # handed_back (to the bot) | resolved
     resolution: Mapped[str] = mapped_column(String(20), default="")
+    # The web chat client (IP address, IPv6 /64) that asked for it: open handoffs are
+    # capped per client (channels.limits.claim_handoff). None for the other channels.
+    client: Mapped[str | None] = mapped_column(String(64), index=True)
 
     conversation: Mapped[Conversation] = relationship()
     customer: Mapped[Customer] = relationship()

@@ -263,7 +263,9 @@ def test_provider_errors_and_outage_are_retried_then_delivered(app, twilio_serve
     assert len(twilio_server.messages) == 1
 
 
-def test_unsubscribed_number_is_a_dead_letter_that_can_be_retried(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
+def test_unsubscribed_number_is_a_dead_letter_that_can_be_retried_after_start(
+    app, twilio_server, echo_bot
+) -> None:  # type: ignore[no-untyped-def]
     queue_reply(app)
     database = app.extensions["db"]
     twilio_server.fail_next(1, code=21610)
@@ -272,6 +274,13 @@ def test_unsubscribed_number_is_a_dead_letter_that_can_be_retried(app, twilio_se
     assert row.status == "dead" and "21610" in row.last_error
     with database.transaction() as session:
         assert session.scalar(select(CustomerIdentity.opted_out)) is True
+        delivery.retry_dead(session, row.id)
+    deliver_all(app)  # still opted out: refused here, Twilio never asked
+    row = outbox(database)[0]
+    assert row.status == "dead" and "opted out (STOP)" in row.last_error
+    assert len(twilio_server.messages) == 0
+    post_sms(app.test_client(), twilio_server, "START")
+    with database.transaction() as session:
         delivery.retry_dead(session, row.id)
     deliver_all(app)
     assert outbox(database)[0].status == "sent"
