@@ -69,9 +69,32 @@ def test_asking_for_a_person(db):
     assert handoff.reason == "human_agent" and "Kenya" in handoff.summary
 
 
-def test_a_complaint_goes_to_a_person(db):
+def test_a_broken_item_gets_an_apology_and_a_return_not_a_queue(db):
+    # Issue 14 ("cold handoffs"): a complaint with a clear remedy is not handed straight over.
     chat = open_chat(db, "Jo Rivera")
-    chat.says("the mug came broken").reply_has("in line")
+    chat.says("the mug came broken").reply_has(
+        "sorry", "return of 1 x Ceramic Mug White", "#10001", "mail", "AGENT"
+    )
+    assert chat.handoffs() == []
+    chat.says("by mail").reply_has("1 x Ceramic Mug White", "up to $12.00", "YES")
+    chat.says("yes").reply_has("approved")
+    (ret,) = chat.returns()
+    assert ret.reason == "the mug came broken"
+
+
+def test_a_late_parcel_gets_its_tracking_and_a_person_on_offer(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("my parcel 10003 is late, this is ridiculous").reply_has(
+        "sorry", "#10003", "USPS", "AGENT"
+    )
+    assert chat.handoffs() == []
+    chat.says("agent").reply_has("in line")
+    assert chat.handoffs()[0].reason == "human_agent"
+
+
+def test_a_complaint_without_a_remedy_goes_to_a_person_with_an_apology(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("you charged me twice for order 10002!!").reply_has("sorry", "#10002", "in line")
     assert chat.handoffs()[0].reason == "complaint"
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from bot import describe
 from bot.flows.common import (
     DELIVERY,
@@ -51,22 +54,38 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     number = turn.first("order_number") or turn.state.get("chosen_order")
     if number:
         return queries.get_customer_order(turn.session, number, turn.customer.id)
-    history = purchase_history(turn.session, turn.customer.id)  # newest first
-    candidates = [o for o in history if o.status in PURPOSES[purpose]]
-    focus = next((o for o in candidates if o.number == turn.state.get("order")), None)
-    if focus is not None:  # "cancel it" right after talking about that order
-        return focus
+    focus_number = turn.state.get("order")
+    if focus_number:  # "cancel it" right after talking about that order
+        focus = orders_with(turn, PURPOSES[purpose], number=focus_number)
+        if focus:
+            return focus[0]
+    candidates = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1)
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        if purpose == "track" and history:
-            return history[0]  # nothing on its way: the latest order, whatever became of it
+        latest = purchase_history(turn.session, turn.customer.id, limit=1)
+        if purpose == "track" and latest:
+            return latest[0]  # nothing on its way: the latest order, whatever became of it
         turn.goto(None)
         return turn.reply(f"orders.none_for_{purpose}")
     shown = candidates[:MAX_CHOICES]
     turn.goto("choose_order", options=[o.number for o in shown], purpose=purpose, asked=turn.text)
     listing = "\n".join(describe.order_brief(o, turn.settings.currency) for o in shown)
     return turn.reply("orders.which", choices=[o.display_number for o in shown], orders=listing)
+
+
+def orders_with(
+    turn: Turn, statuses: frozenset[str], *, limit: int = 1, number: int | None = None
+) -> list[Order]:
+    """The customer's orders in `statuses`, newest first, however many older ones exist."""
+    query = select(Order).where(
+        Order.customer_id == turn.customer.id, Order.status.in_(sorted(statuses))
+    )
+    if number is not None:
+        query = query.where(Order.number == number)
+    query = query.options(selectinload(Order.lines))
+    query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
+    return list(turn.session.scalars(query))
 
 
 # --- track and history ------------------------------------------------------------------

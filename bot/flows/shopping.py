@@ -105,6 +105,17 @@ def cart(turn: Turn) -> dict[str, int]:
     return dict(turn.state.get("cart") or {})
 
 
+def cart_status(turn: Turn) -> list[Reply]:
+    """ "what's the total?" in the middle of a cart: what is in it and what it costs."""
+    items = cart(turn)
+    products = describe.products_by_sku(turn.session, list(items))
+    return turn.reply(
+        "shop.cart_status",
+        lines=describe.cart_lines(items, products, turn.settings.currency),
+        total=turn.money(describe.cart_total(items, products)),
+    )
+
+
 def add_to_cart(turn: Turn) -> list[Reply] | None:
     """Products and quantities into the cart, then on towards checkout."""
     mentions = product_mentions(turn)

@@ -1,0 +1,230 @@
+"""A message becomes a few commands, each applied to the conversation in turn.
+
+After Rasa CALM's dialogue understanding (start flow, set slot, correct slots, cancel
+flow, clarify, chitchat, human handoff, repeat, cannot handle), without an LLM: the
+message is split into clauses where a second request begins ("cancel the kettle and
+what time do you close today"), each clause is parsed, and the parse is read against
+what the bot is waiting for (`Waiting`) to decide what kind of command it is.
+
+The generator decides; it changes nothing. The engine applies the commands in order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
+from bot.nlu.intents import normalise
+
+START, SET_SLOT, CORRECT, CANCEL, CLARIFY, ASIDE = (
+    "start",
+    "set_slot",
+    "correct",
+    "cancel",
+    "clarify",
+    "aside",
+)
+SMALL_TALK, HANDOFF, REPEAT, CANNOT_HANDLE = "small_talk", "handoff", "repeat", "cannot_handle"
+
+SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks"})
+# Questions answered without leaving the task the customer is in (a digression).
+QUESTIONS = frozenset(
+    {"browse_catalog", "track_order", "order_history", "refund_status", "store_info", "help"}
+)
+TASKS = frozenset(
+    {
+        "place_order",
+        "modify_order",
+        "change_address",
+        "change_fulfillment",
+        "cancel_order",
+        "return_order",
+        "complaint",
+    }
+)
+# Pseudo-tasks the generator recognises from context, not from the intent classifier.
+CART_STATUS = "cart_status"
+
+_REPEAT = re.compile(
+    r"^(?:sorry |pardon |what |huh |come again |)*(?:repeat(?: that| it| please| the last"
+    r"(?: message)?)*|say (?:that|it) again|can you repeat(?: that)?|could you repeat(?: that)?|"
+    r"what did you (?:just )?say|come again|pardon|say again)(?: please)?$"
+)
+_CORRECTION = re.compile(
+    r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|make (?:it|that)|"
+    r"change (?:it|that) to|the other (?:one|store|shop)?|not (?:the|that)|switch (?:it|to))\b"
+)
+_CART_QUESTION = re.compile(
+    r"\b(?:(?:what is|what s|whats) (?:the|my) (?:total|cart|basket)|how much (?:is|does|will) "
+    r"(?:that|it|this|everything|all of (?:it|that)|my (?:cart|order|basket))(?: come to| cost"
+    r"| be)?|(?:the|my) total|what (?:do i have|is in my (?:cart|basket))|(?:show|see) (?:my|the) "
+    r"(?:cart|basket))\b"
+)
+# "what about the airport one?", "and at riverside?": the last question again, one slot new.
+_FOLLOW_UP = re.compile(r"^(?:and |so |ok )?(?:what|how) about\b|^and (?:at|in|for|the)\b")
+# Where a second request may start: a sentence end, or "and"/"also"/"then" before a
+# question word or a request verb. A list of products ("2 mugs and a kettle") never splits.
+_SPLIT = re.compile(
+    r"(?:[.?!;]+\s+|\s+(?:and|also|plus|then|&)\s+(?:also\s+|then\s+)?)"
+    r"(?=(?:what|when|where|how|which|who|why|do|does|did|is|are|can|could|will|would|"
+    r"cancel|track|return|send|change|ship|deliver|tell|give|show|i want|i need|i d like|"
+    r"please|pls|also)\b)",
+    re.I,
+)
+MAX_CLAUSES = 3
+
+
+@dataclass
+class Waiting:
+    """What the bot is waiting for in the task on top of the stack ("idle" when nothing)."""
+
+    step: str = "idle"
+    expecting: str | None = None
+    hears: frozenset[str] = frozenset()
+    free_text: bool = False
+    has_cart: bool = False
+    topic: str | None = None  # the last question answered ("browse_catalog"), for follow-ups
+
+
+@dataclass
+class Command:
+    """One thing the message asks. `task` names the task (an intent name) for start,
+    aside and small talk; `slots` holds what the clause said (products, order, store...)."""
+
+    kind: str
+    text: str
+    parsed: ParseResult
+    task: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"command": self.kind}
+        if self.task:
+            out["task"] = self.task
+        if self.slots:
+            out["slots"] = self.slots
+        out["text"] = self.text
+        return out
+
+
+def slots_of(parsed: ParseResult) -> dict[str, Any]:
+    """The clause's entities as slots: one value each, products as a list with quantities."""
+    slots: dict[str, Any] = {}
+    quantities = {e.refers_to: e.value for e in parsed.entities if e.type == "quantity"}
+    products = []
+    for entity in parsed.entities:
+        if entity.type == "product":
+            product: dict[str, Any] = {"sku": entity.value}
+            if entity.value in quantities:
+                product["quantity"] = quantities[entity.value]
+            if entity.operation:
+                product["operation"] = entity.operation
+            if entity.candidates:
+                product["candidates"] = list(entity.candidates)
+            products.append(product)
+        elif entity.type == "quantity":
+            if not entity.refers_to:
+                slots.setdefault("quantity", entity.value)
+        else:
+            slots.setdefault(entity.type, entity.value)
+    if products:
+        slots["products"] = products
+    return slots
+
+
+def clauses(
+    text: str, catalog: CatalogIndex, context: ParseContext | None = None
+) -> list[tuple[str, ParseResult]]:
+    """The message as one or more requests, each parsed.
+
+    A split is kept only when every part is understood with confidence on its own and
+    the parts ask different things; otherwise the message stays whole.
+    """
+    whole = parse(text, catalog, context)
+    pieces = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
+    if len(pieces) < 2 or len(pieces) > MAX_CLAUSES:
+        return [(text, whole)]
+    parts = [(p, parse(p, catalog, context if i == 0 else None)) for i, p in enumerate(pieces)]
+    sure = all(
+        parsed.confidence >= CONFIDENCE_THRESHOLD and parsed.intent != "out_of_scope"
+        for _, parsed in parts
+    )
+    different = len({parsed.intent for _, parsed in parts}) == len(parts)
+    return parts if sure and different else [(text, whole)]
+
+
+def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
+    """What one clause asks, given what the bot waits for."""
+    norm = normalise(text)
+    confident = parsed.confidence >= CONFIDENCE_THRESHOLD
+    intent = parsed.intent
+    slots = slots_of(parsed)
+
+    def command(kind: str, task: str | None = None) -> Command:
+        return Command(kind, text, parsed, task, slots)
+
+    if is_abort(text):
+        return command(CANCEL)
+    if _REPEAT.match(norm):
+        return command(REPEAT)
+    if waiting.free_text and not _interrupts_free_text(parsed, waiting):
+        return command(SET_SLOT)
+    if confident and intent == "human_agent":
+        return command(HANDOFF)
+    if waiting.has_cart and _CART_QUESTION.search(norm) and not slots.get("products"):
+        return command(ASIDE, CART_STATUS)
+    if waiting.step != "idle" and (not confident or intent in waiting.hears):
+        correcting = _CORRECTION.search(norm) and waiting.expecting != "confirm"
+        return command(CORRECT if correcting else SET_SLOT)
+    if waiting.topic and _FOLLOW_UP.search(norm) and not confident:
+        return command(START, waiting.topic)
+    return interpret(text, parsed, waiting)
+
+
+def interpret(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
+    """The clause by its intent alone: a task, a question aside, small talk, or nothing."""
+    slots = slots_of(parsed)
+    intent = parsed.intent
+    if parsed.confidence < CONFIDENCE_THRESHOLD:
+        return Command(CANNOT_HANDLE, text, parsed, intent, slots)
+    if intent == "human_agent":
+        return Command(HANDOFF, text, parsed, None, slots)
+    if intent in SMALL_TALK_INTENTS:
+        return Command(SMALL_TALK, text, parsed, intent, slots)
+    if intent in QUESTIONS:
+        kind = ASIDE if waiting.step != "idle" else START
+        return Command(kind, text, parsed, intent, slots)
+    if intent in TASKS:
+        unsure = [p for p in slots.get("products", []) if p.get("candidates")]
+        kind = CLARIFY if unsure and waiting.step == "idle" and intent == "place_order" else START
+        return Command(kind, text, parsed, intent, slots)
+    if intent in ("affirm", "deny"):
+        return Command(SET_SLOT, text, parsed, intent, slots)
+    return Command(CANNOT_HANDLE, text, parsed, intent, slots)
+
+
+# While the bot waits for a reason ("why are you returning it?"), which often sounds like
+# a complaint or names the product, only a sure question about orders, or a sure new
+# return or cancellation that names a product or an order, interrupts. A code is a code.
+_FREE_TEXT_ASIDES = frozenset({"track_order", "order_history", "refund_status"})
+_FREE_TEXT_RESTARTS = frozenset({"return_order", "cancel_order"})
+
+
+def _interrupts_free_text(parsed: ParseResult, waiting: Waiting) -> bool:
+    if parsed.intent == "human_agent":
+        return True
+    if waiting.expecting != "reason" or parsed.confidence < CONFIDENCE_THRESHOLD:
+        return False
+    if parsed.intent in _FREE_TEXT_ASIDES:
+        return True
+    names = any(e.type in ("product", "order_number") for e in parsed.entities)
+    return parsed.intent in _FREE_TEXT_RESTARTS and names
+
+
+def read(text: str, catalog: CatalogIndex) -> tuple[ParseResult, list[Command]]:
+    """`python app.py nlu`: the whole message's parse and its commands, read from idle."""
+    parts = clauses(text, catalog)
+    whole = parts[0][1] if len(parts) == 1 else parse(text, catalog)
+    return whole, [decide(t, p, Waiting()) for t, p in parts]

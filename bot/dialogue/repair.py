@@ -1,0 +1,68 @@
+"""Repair patterns every task shares: cancel ("never mind", "forget it"), repeat, and
+which thing a cancel means when an unplaced cart and placed orders both exist."""
+
+from __future__ import annotations
+
+import re
+
+from bot import describe
+from bot.dialogue import stack
+from bot.flows import shopping
+from bot.replies import Reply
+from bot.turn import Turn
+
+# The steps of taking a new order: the unplaced cart is what they are about.
+CART_STEPS = frozenset(
+    {"cart", "choose_product", "checkout_store", "checkout_address", "confirm_order"}
+)
+# Words that point past the cart at an order already placed.
+_PLACED = re.compile(
+    r"\b(?:placed|last|previous|earlier|yesterday|existing|old|other|already|"
+    r"(?:i|we) (?:ordered|bought|made))\b|#\d|\border (?:no|number|\d)",
+    re.I,
+)
+
+
+def cancel(turn: Turn) -> list[Reply]:
+    """Stop the task on top. In the ordering steps that drops the unplaced cart."""
+    step = turn.state.get("step", "idle")
+    if step in CART_STEPS or (step == "idle" and turn.state.get("cart")):
+        return drop_cart(turn)
+    stack.drop_top(turn.state)
+    return turn.reply("chat.stopped")
+
+
+def means_the_cart(turn: Turn) -> bool:
+    """ "cancel it" / "cancel the order" while a cart is open and no placed order is named."""
+    if not turn.state.get("cart") or turn.entities("order_number"):
+        return False
+    if _PLACED.search(turn.text):
+        return False
+    named = {str(e.value) for e in turn.entities("product")}
+    return named <= set(turn.state["cart"])
+
+
+def drop_cart(turn: Turn) -> list[Reply]:
+    """Drop the unplaced cart (or only the lines named); placed orders are not touched."""
+    items: dict[str, int] = dict(turn.state.get("cart") or {})
+    named = [str(e.value) for e in turn.entities("product") if str(e.value) in items]
+    if named and len(named) < len(items):
+        for sku in named:
+            items.pop(sku)
+        turn.state["cart"] = items
+        return shopping.checkout(turn)
+    turn.state.pop("cart", None)
+    turn.state.pop("checkout", None)
+    if turn.state.get("step", "idle") in CART_STEPS:
+        stack.drop_top(turn.state)
+    if not items:
+        return turn.reply("chat.stopped")
+    products = describe.products_by_sku(turn.session, list(items))
+    lines = describe.line_list([(q, products[s].name) for s, q in items.items() if s in products])
+    return turn.reply("chat.cart_dropped", lines=lines)
+
+
+def repeat(turn: Turn) -> list[Reply]:
+    """ "repeat that": the bot's last replies again, word for word."""
+    last = turn.state.get("last_replies") or []
+    return [Reply(text) for text in last] or turn.reply("chat.nothing_to_repeat")
