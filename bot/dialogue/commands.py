@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.dialogue import scope
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.intents import normalise
 
@@ -119,9 +120,9 @@ def slots_of(parsed: ParseResult) -> dict[str, Any]:
             product: dict[str, Any] = {"sku": entity.value}
             if entity.value in quantities:
                 product["quantity"] = quantities[entity.value]
-            if entity.operation:
-                product["operation"] = entity.operation
-            if entity.candidates:
+            if op := scope.operation(parsed.text, parsed.entities, entity):
+                product["operation"] = op
+            if entity.candidates and not entity.exact:
                 product["candidates"] = list(entity.candidates)
             products.append(product)
         elif entity.type == "quantity":

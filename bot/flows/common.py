@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.describe import products_by_sku
+from bot.dialogue import scope
 from bot.turn import Turn
 
 # How the customer changes a quantity; the NLU gives products and numbers, not the verb.
@@ -26,6 +27,22 @@ class Mention:
     sku: str
     quantity: int | None
     options: list[str]  # other close products when the mention is ambiguous
+    # add, remove, set or keep (see bot.dialogue.scope); None when the message has no cue
+    operation: str | None = None
+    start: int = 0  # where the mention begins in the message
+
+    def to_json(self) -> dict:
+        return {"sku": self.sku, "quantity": self.quantity, "operation": self.operation}
+
+    def removes(self, turn: Turn) -> bool:
+        if self.operation is None:
+            return wants_removal(turn)
+        return self.operation == "remove"
+
+    def adds(self, turn: Turn) -> bool:
+        if self.operation is None:
+            return wants_more(turn)
+        return self.operation == "add"
 
 
 def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[Mention]:
@@ -52,8 +69,20 @@ def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[M
         exact = said in {_norm(product.name), *(_norm(a) for a in product.alias_list)}
         quantity = quantities.get(str(entity.value))
         options = [] if exact else skus[1:]
-        mentions.append(Mention(product.sku, int(quantity) if quantity else None, options))
+        op = scope.operation(turn.text, turn.parsed.entities, entity)
+        amount = int(quantity) if quantity else None
+        mentions.append(Mention(product.sku, amount, options, op, entity.start))
     return mentions
+
+
+def mentions_on(turn: Turn, skus: Collection[str]) -> list[Mention]:
+    """Products named against lines that exist (an order's, a cart's): a mention that is
+    not an addition and could be one of those lines is that line, with no question."""
+    among = {m.start: m for m in product_mentions(turn, among=skus)}
+    return [
+        among[m.start] if m.start in among and m.operation != "add" else m
+        for m in product_mentions(turn)
+    ]
 
 
 def bare_quantity(turn: Turn) -> int | None:

@@ -12,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot import describe
+from bot.dialogue import scope
 from bot.flows.common import (
     DELIVERY,
     PICKUP,
     Mention,
     bare_quantity,
     chosen_index,
+    mentions_on,
     product_mentions,
     wants_more,
     wants_removal,
@@ -166,23 +168,28 @@ def answer_changes(turn: Turn) -> list[Reply] | None:
 def _which_product(turn: Turn, order: Order) -> list[Reply] | None:
     """A product named loosely with close alternatives: ask which before changing anything.
 
-    The customer's wording ("add", "remove", a quantity) waits in the state until the
-    answer names one of the offered products, by name or by its number in the list.
+    The customer's wording (the operation, a quantity) and the other products the message
+    names wait in the state until the answer names one of the offered products, by name
+    or by its number in the list.
     """
-    unsure = next((m for m in product_mentions(turn) if m.options), None)
+    mentions = mentions_on(turn, _current(order))
+    unsure = next((m for m in mentions if m.options), None)
     if unsure is None:
         return None
     options = [unsure.sku, *unsure.options]
     products = describe.products_by_sku(turn.session, options)
     names = [products[s].name for s in options if s in products]
+    operation = unsure.operation or (
+        "remove" if wants_removal(turn) else "add" if wants_more(turn) else None
+    )
     turn.goto(
         "modify",
         order=order.number,
         options=options,
         pending={
             "quantity": unsure.quantity,
-            "more": wants_more(turn),
-            "remove": wants_removal(turn),
+            "operation": operation,
+            "others": [m.to_json() for m in mentions if m is not unsure],
         },
     )
     return turn.reply(
@@ -192,40 +199,58 @@ def _which_product(turn: Turn, order: Order) -> list[Reply] | None:
     )
 
 
-def _answered_choice(turn: Turn) -> tuple[Mention, dict] | None:
-    """The product picked from the list `_which_product` offered, with the waiting wording."""
+def _answered_choice(turn: Turn) -> list[Mention] | None:
+    """The product picked from the list `_which_product` offered, with the waiting wording
+    and the other products the first message named."""
     options: list[str] = turn.state.pop("options", [])
     pending: dict = turn.state.pop("pending", {})
     picked = next((m.sku for m in product_mentions(turn) if m.sku in options), None)
     if picked is None and (index := chosen_index(turn, len(options))) is not None:
         picked = options[index]
-    return (Mention(picked, pending.get("quantity"), []), pending) if picked else None
+    if picked is None:
+        return None
+    chosen = Mention(picked, pending.get("quantity"), [], pending.get("operation") or "set")
+    others = [
+        Mention(o["sku"], o["quantity"], [], o["operation"]) for o in pending.get("others", [])
+    ]
+    return [*others, chosen]
+
+
+def _current(order: Order) -> dict[str, int]:
+    return {line.sku: line.active_quantity for line in order.lines if line.active_quantity}
 
 
 def _changes(turn: Turn, order: Order) -> dict:
-    """What the message asks to change on `order`, as OrderChanges fields."""
-    current = {line.sku: line.active_quantity for line in order.lines if line.active_quantity}
+    """What the message asks to change on `order`, as OrderChanges fields.
+
+    Each product changes by its own operation: "drop the grinder but keep the mug" takes
+    one line off; "replace A with B" takes A off and puts B on in A's quantity; "remove
+    one of the mugs" takes one unit off.
+    """
+    current = _current(order)
     quantities: dict[str, int] = {}
-    mentions = product_mentions(turn)
+    mentions = mentions_on(turn, current)
     loose = bare_quantity(turn)
-    removing, more = wants_removal(turn), wants_more(turn)
     if answered := _answered_choice(turn):
-        mention, pending = answered
-        mentions, loose = [mention], None
-        removing, more = pending.get("remove", False), pending.get("more", False)
+        mentions, loose = answered, None
     if not mentions and loose is not None:
         sku = turn.state.get("last_sku")
         if sku not in current and len(current) == 1:
             sku = next(iter(current))
         if sku in current:
             quantities[sku] = loose
+    swapped = next((current[m.sku] for m in mentions if m.removes(turn) and m.sku in current), 1)
     for m in mentions:
-        if removing:
-            quantities[m.sku] = 0
-        elif more:
-            quantities[m.sku] = current.get(m.sku, 0) + (m.quantity or 1)
+        have = current.get(m.sku, 0)
+        if m.operation == scope.KEEP:
+            continue
+        if m.removes(turn):
+            partial = m.quantity is not None and m.quantity < have
+            quantities[m.sku] = have - m.quantity if partial else 0
+        elif m.adds(turn):
+            quantities[m.sku] = have + (m.quantity or (swapped if not have else 1))
         else:
-            quantities[m.sku] = m.quantity or current.get(m.sku) or 1
+            quantities[m.sku] = m.quantity or have or 1
     changes: dict = {k: v for k, v in quantities.items() if current.get(k, 0) != v}
     changes = {"quantities": changes} if changes else {}
     code, address = turn.first("location"), turn.first("address")

@@ -17,9 +17,8 @@ from bot.flows.common import (
     Mention,
     bare_quantity,
     chosen_index,
+    mentions_on,
     product_mentions,
-    wants_more,
-    wants_removal,
 )
 from bot.replies import Reply
 from bot.texts import say
@@ -117,37 +116,51 @@ def cart_status(turn: Turn) -> list[Reply]:
 
 
 def add_to_cart(turn: Turn) -> list[Reply] | None:
-    """Products and quantities into the cart, then on towards checkout."""
-    mentions = product_mentions(turn)
+    """Products and quantities into the cart, then on towards checkout.
+
+    Products named for sure go in at once; one named loosely is asked about ("which
+    one?"), then the next, so a second item is never dropped for the first one's question.
+    """
+    mentions = mentions_on(turn, cart(turn))
     quantity = bare_quantity(turn)
     if not mentions and quantity is not None and turn.state.get("last_sku"):
-        mentions = [Mention(turn.state["last_sku"], quantity, [])]
+        mentions = [Mention(turn.state["last_sku"], quantity, [], "set")]
     if not mentions:
         return None
     _read_checkout_hints(turn)
-    unsure = next((m for m in mentions if m.options), None)
-    if unsure is not None:
-        options = [unsure.sku, *unsure.options]
-        products = describe.products_by_sku(turn.session, options)
-        turn.goto("choose_product", options=options, quantity=unsure.quantity)
-        names = [products[s].name for s in options if s in products]
-        return turn.reply(
-            "shop.which_product",
-            choices=names,
-            options="; ".join(f"{i}) {n}" for i, n in enumerate(names, 1)),
-        )
     items = cart(turn)
-    removing = wants_removal(turn)
     for m in mentions:
-        if removing:
-            items.pop(m.sku, None)
-        elif wants_more(turn) and m.sku in items:
+        if m.options or m.operation == "keep":
+            continue
+        if m.removes(turn):
+            partial = m.quantity is not None and m.quantity < items.get(m.sku, 0)
+            if partial:
+                items[m.sku] -= m.quantity
+            else:
+                items.pop(m.sku, None)
+        elif m.adds(turn) and m.sku in items:
             items[m.sku] += m.quantity or 1
         else:
             items[m.sku] = m.quantity or 1
         turn.state["last_sku"] = m.sku
     turn.state["cart"] = items
-    return checkout(turn)
+    unsure = [m for m in mentions if m.options]
+    return _ask_which(turn, unsure) if unsure else checkout(turn)
+
+
+def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
+    """ "Which one did you mean?" for the first loose mention; the rest wait their turn."""
+    first = unsure[0]
+    options = [first.sku, *first.options]
+    products = describe.products_by_sku(turn.session, options)
+    later = [{"sku": m.sku, "quantity": m.quantity, "options": m.options} for m in unsure[1:]]
+    turn.goto("choose_product", options=options, quantity=first.quantity, later=later)
+    names = [products[s].name for s in options if s in products]
+    return turn.reply(
+        "shop.which_product",
+        choices=names,
+        options="; ".join(f"{i}) {n}" for i, n in enumerate(names, 1)),
+    )
 
 
 def choose_product(turn: Turn) -> list[Reply] | None:
@@ -160,9 +173,10 @@ def choose_product(turn: Turn) -> list[Reply] | None:
         return None
     items = cart(turn)
     items[picked] = turn.state.get("quantity") or items.get(picked) or 1
+    later = [Mention(m["sku"], m["quantity"], m["options"]) for m in turn.state.get("later", [])]
     turn.goto("cart")
     turn.state.update(cart=items, last_sku=picked)
-    return checkout(turn)
+    return _ask_which(turn, later) if later else checkout(turn)
 
 
 def _read_checkout_hints(turn: Turn) -> None:

@@ -1,0 +1,26 @@
+"""What a change touches: the operation on each product a message names.
+
+The parser gives each product the nearest add/remove/set cue before it; a "keep" said
+between two products ("drop the scarf but keep the gloves") protects the second one,
+so a partial change never grows into a whole-order one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu import Entity
+
+KEEP = "keep"
+_KEEP_WORDS = re.compile(
+    r"\b(?:keep|keeping|leave|leaving|except|apart from|but not|not the|hold on to|save)\b", re.I
+)
+
+
+def operation(text: str, entities: list[Entity], entity: Entity) -> str | None:
+    """add, remove, set, keep, or None when the message says nothing about this product."""
+    before = [e.end for e in entities if e.type == "product" and e.end <= entity.start]
+    between = text[max(before, default=0) : entity.start]
+    if _KEEP_WORDS.search(between):
+        return KEEP
+    return entity.operation
