@@ -84,6 +84,8 @@ class Step:
     # The answer is free text ("why are you returning it?"): the step goes before escalation.
     free_text: bool = False
     hint: str = "chat.hint_idle"
+    # A correction of what the step previews ("the other store then"); else the handler.
+    correct: Handler | None = None
 
 
 CONFIRM = frozenset({"affirm", "deny"})
@@ -102,13 +104,21 @@ STEPS: dict[str, Step] = {
         hint="chat.hint_choice",
     ),
     "checkout_store": Step(
-        shopping.answer_store, "location", ORDER_INTENTS | CONFIRM, hint="chat.hint_store"
+        shopping.answer_store,
+        "location",
+        ORDER_INTENTS | CONFIRM,
+        hint="chat.hint_store",
+        correct=shopping.correct_order,
     ),
     "checkout_address": Step(
         shopping.answer_address, "address", ORDER_INTENTS | CONFIRM, hint="chat.hint_address"
     ),
     "confirm_order": Step(
-        shopping.confirm_order, "confirm", ORDER_INTENTS | CONFIRM, hint="chat.hint_confirm"
+        shopping.confirm_order,
+        "confirm",
+        ORDER_INTENTS | CONFIRM,
+        hint="chat.hint_confirm",
+        correct=shopping.correct_order,
     ),
     "choose_order": Step(
         choosing.choose_order,
@@ -117,7 +127,9 @@ STEPS: dict[str, Step] = {
         hint="chat.hint_choice",
     ),
     "modify": Step(orders.answer_changes, "product", ORDER_INTENTS, hint="chat.hint_modify"),
-    "confirm_modify": Step(_confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm"),
+    "confirm_modify": Step(
+        _confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm", correct=orders.correct
+    ),
     "confirm_cancel": Step(_confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm"),
     "return_items": Step(
         returns.answer_items,
@@ -125,14 +137,18 @@ STEPS: dict[str, Step] = {
         frozenset({"place_order", "return_order", "modify_order", "affirm"}),
         hint="chat.hint_return_items",
     ),
-    "return_reason": Step(returns.answer_reason, "reason", free_text=True),
+    "return_reason": Step(
+        returns.answer_reason, "reason", free_text=True, hint="chat.hint_return_reason"
+    ),
     "return_method": Step(
         returns.answer_method,
         "location",
         frozenset({"change_fulfillment", "return_order", "store_info"}),
         hint="chat.hint_return_method",
     ),
-    "confirm_return": Step(_confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm"),
+    "confirm_return": Step(
+        _confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm", correct=returns.correct
+    ),
     "verify_code": Step(
         _verify,
         None,
@@ -195,8 +211,9 @@ def _apply(turn: Turn, command: commands.Command) -> list[Reply] | None:
         return care.handoff(turn, "human_agent")
     if kind in (commands.SET_SLOT, commands.CORRECT):
         step = _step(turn.state)
-        if step.handler is not None:
-            replies = step.handler(turn)
+        handlers = [step.correct] if kind == commands.CORRECT and step.correct else []
+        for handler in [*handlers, step.handler]:
+            replies = handler(turn) if handler is not None else None
             if replies is not None:
                 return replies + _resume(turn)
         fallback = commands.interpret(turn.text, turn.parsed, _waiting(turn.state))

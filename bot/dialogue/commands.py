@@ -45,6 +45,10 @@ TASKS = frozenset(
         "complaint",
     }
 )
+# What a correction at a preview can be read as: a change to what is being previewed.
+CHANGE_INTENTS = frozenset(
+    {"place_order", "modify_order", "change_address", "change_fulfillment", "affirm", "deny"}
+)
 # Pseudo-tasks the generator recognises from context, not from the intent classifier.
 CART_STATUS = "cart_status"
 
@@ -55,7 +59,8 @@ _REPEAT = re.compile(
 )
 _CORRECTION = re.compile(
     r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|make (?:it|that)|"
-    r"change (?:it|that) to|the other (?:one|store|shop)?|not (?:the|that)|switch (?:it|to))\b"
+    r"change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|the other|"
+    r"(?:another|a different) (?:store|shop|one)|not (?:the|that)|switch (?:it|to))\b"
 )
 _CART_QUESTION = re.compile(
     r"\b(?:(?:what is|what s|whats) (?:the|my) (?:total|cart|basket)|how much (?:is|does|will) "
@@ -176,9 +181,13 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(HANDOFF)
     if waiting.has_cart and _CART_QUESTION.search(norm) and not slots.get("products"):
         return command(ASIDE, CART_STATUS)
+    correcting = bool(_CORRECTION.search(norm))
+    at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
+    if at_preview and intent in CHANGE_INTENTS and correcting:
+        return command(CORRECT)  # "actually make it 3" at "Reply YES to confirm"
     if waiting.step != "idle" and (not confident or intent in waiting.hears):
-        correcting = _CORRECTION.search(norm) and waiting.expecting != "confirm"
-        return command(CORRECT if correcting else SET_SLOT)
+        changes = any(k in slots for k in ("products", "location", "address", "quantity"))
+        return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     if waiting.topic and _FOLLOW_UP.search(norm) and not confident:
         return command(START, waiting.topic)
     return interpret(text, parsed, waiting)

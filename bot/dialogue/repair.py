@@ -8,6 +8,7 @@ import re
 from bot import describe
 from bot.dialogue import stack
 from bot.flows import shopping
+from bot.flows.common import mentions_on
 from bot.replies import Reply
 from bot.turn import Turn
 
@@ -38,18 +39,21 @@ def means_the_cart(turn: Turn) -> bool:
         return False
     if _PLACED.search(turn.text):
         return False
-    named = {str(e.value) for e in turn.entities("product")}
-    return named <= set(turn.state["cart"])
+    in_cart = mentions_on(turn, turn.state["cart"])
+    return all(m.sku in turn.state["cart"] for m in in_cart)
 
 
 def drop_cart(turn: Turn) -> list[Reply]:
-    """Drop the unplaced cart (or only the lines named); placed orders are not touched."""
+    """Drop the unplaced cart, or only the lines (and units) named; placed orders are
+    not touched."""
     items: dict[str, int] = dict(turn.state.get("cart") or {})
-    named = [str(e.value) for e in turn.entities("product") if str(e.value) in items]
-    if named and len(named) < len(items):
-        for sku in named:
-            items.pop(sku)
-        turn.state["cart"] = items
+    named = [m for m in mentions_on(turn, items) if m.sku in items]
+    left = dict(items)
+    for m in named:
+        left[m.sku] -= m.quantity if m.quantity and m.quantity < left[m.sku] else left[m.sku]
+    left = {sku: q for sku, q in left.items() if q > 0}
+    if named and left:
+        turn.state["cart"] = left
         return shopping.checkout(turn)
     turn.state.pop("cart", None)
     turn.state.pop("checkout", None)

@@ -14,6 +14,12 @@ from bot.turn import Turn
 REMOVE = re.compile(r"\b(?:remove|delete|drop|take (?:off|out)|without|no more|minus)\b", re.I)
 ADD = re.compile(r"\b(?:add|another|more|extra|also|plus)\b", re.I)
 PICKUP = re.compile(r"\b(?:pick ?up|pick it up|collect|collection|in store)\b", re.I)
+# "the other store", "a different shop": the store that is not the one chosen now.
+OTHER_STORE = re.compile(
+    r"\b(?:the )?other (?:one|store|shop|location|branch)\b|\bthe other\b|"
+    r"\b(?:another|a different) (?:store|shop|location|branch)\b",
+    re.I,
+)
 DELIVERY = re.compile(r"\b(?:deliver|delivery|delivered|ship|shipping|send it|post)\b", re.I)
 
 

@@ -15,6 +15,7 @@ from bot import describe
 from bot.dialogue import scope
 from bot.flows.common import (
     DELIVERY,
+    OTHER_STORE,
     PICKUP,
     Mention,
     bare_quantity,
@@ -25,11 +26,11 @@ from bot.flows.common import (
     wants_removal,
 )
 from bot.replies import Reply
-from bot.texts import say
+from bot.texts import load, say
 from bot.turn import Turn
 from orders import inventory, ordering, queries
 from orders.customers import purchase_history
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
 
 MAX_CHOICES = 5
@@ -39,6 +40,8 @@ HISTORY_LENGTH = 5
 PURPOSES: dict[str, frozenset[str]] = {
     "track": OPEN,
     "modify": MODIFIABLE,
+    # a new address or store: any order not yet with the customer could be the one meant
+    "redirect": OPEN,
     "cancel": CANCELLABLE,
     "return": RETURNABLE,
 }
@@ -57,6 +60,14 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     if number:
         return queries.get_customer_order(turn.session, number, turn.customer.id)
     focus_number = turn.state.get("order")
+    named = _named_skus(turn)
+    if named:  # "cancel the kettle": the orders that have a kettle on them
+        holding = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1, skus=named)
+        focus = next((o for o in holding if o.number == focus_number), None)
+        if focus is not None or len(holding) == 1:
+            return focus or holding[0]
+        if holding:
+            return _ask_which_order(turn, holding, purpose)
     if focus_number:  # "cancel it" right after talking about that order
         focus = orders_with(turn, PURPOSES[purpose], number=focus_number)
         if focus:
@@ -70,21 +81,42 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
             return latest[0]  # nothing on its way: the latest order, whatever became of it
         turn.goto(None)
         return turn.reply(f"orders.none_for_{purpose}")
+    return _ask_which_order(turn, candidates, purpose)
+
+
+def _ask_which_order(turn: Turn, candidates: list[Order], purpose: str) -> list[Reply]:
     shown = candidates[:MAX_CHOICES]
     turn.goto("choose_order", options=[o.number for o in shown], purpose=purpose, asked=turn.text)
     listing = "\n".join(describe.order_brief(o, turn.settings.currency) for o in shown)
     return turn.reply("orders.which", choices=[o.display_number for o in shown], orders=listing)
 
 
+def _named_skus(turn: Turn) -> set[str]:
+    """Products the message points at on an existing order (not ones it adds)."""
+    skus: set[str] = set()
+    for entity in turn.entities("product"):
+        if scope.operation(turn.text, turn.parsed.entities, entity) != "add":
+            skus.update([str(entity.value), *entity.candidates])
+    return skus
+
+
 def orders_with(
-    turn: Turn, statuses: frozenset[str], *, limit: int = 1, number: int | None = None
+    turn: Turn,
+    statuses: frozenset[str],
+    *,
+    limit: int = 1,
+    number: int | None = None,
+    skus: set[str] | None = None,
 ) -> list[Order]:
-    """The customer's orders in `statuses`, newest first, however many older ones exist."""
+    """The customer's orders in `statuses` (with `number`, or a line of `skus`), newest
+    first, searched in the database however many older orders exist."""
     query = select(Order).where(
         Order.customer_id == turn.customer.id, Order.status.in_(sorted(statuses))
     )
     if number is not None:
         query = query.where(Order.number == number)
+    if skus:
+        query = query.where(Order.lines.any(OrderLine.sku.in_(sorted(skus))))
     query = query.options(selectinload(Order.lines))
     query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
     return list(turn.session.scalars(query))
@@ -142,10 +174,16 @@ def history(turn: Turn) -> list[Reply]:
 # --- modify -----------------------------------------------------------------------------
 
 
+REDIRECT_INTENTS = frozenset({"change_address", "change_fulfillment"})
+
+
 def modify(turn: Turn) -> list[Reply]:
-    found = find_order(turn, "modify")
+    redirect = turn.intent in REDIRECT_INTENTS or turn.entities("address")
+    found = find_order(turn, "redirect" if redirect and not turn.entities("product") else "modify")
     if not isinstance(found, Order):
         return found
+    if found.status not in MODIFIABLE:
+        return _cannot_change(turn, found)
     if asked := _which_product(turn, found):
         return asked
     changes = _changes(turn, found)
@@ -263,7 +301,42 @@ def _changes(turn: Turn, order: Order) -> dict:
     return changes
 
 
+FULFILMENT_KEYS = ("address", "fulfillment_method", "pickup_location_code")
+
+
+def correct(turn: Turn) -> list[Reply] | None:
+    """A correction at "Change #N: ... Reply YES": merged into the change, previewed again.
+
+    "fine, the other store then" picks the pickup store that is neither the one proposed
+    nor the order's own; a new quantity or address replaces the one proposed.
+    """
+    action = turn.state["action"]
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    previous: dict = dict(action["changes"])
+    if OTHER_STORE.search(turn.text) and not turn.entities("location"):
+        proposed = previous.get("pickup_location_code")
+        mine = order.location.code if order.fulfillment_method == "pickup" else None
+        others = [s for s in describe.pickup_stores(turn.session) if s.code not in (proposed, mine)]
+        if len(others) != 1:
+            return None
+        new = {"fulfillment_method": "pickup", "pickup_location_code": others[0].code}
+    else:
+        new = _changes(turn, order)
+    if not new:
+        return None
+    merged = {k: v for k, v in previous.items() if k != "quantities"}
+    if any(k in new for k in FULFILMENT_KEYS):
+        merged = {k: v for k, v in merged.items() if k not in FULFILMENT_KEYS}
+    merged.update({k: v for k, v in new.items() if k != "quantities"})
+    quantities = {**previous.get("quantities", {}), **new.get("quantities", {})}
+    if quantities:
+        merged["quantities"] = quantities
+    return _preview(turn, order, merged)
+
+
 def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
+    if set(changes) == {"quantities"} and _empties(order, changes["quantities"]):
+        return _confirm_cancel(turn, order)  # taking every line off is cancelling the order
     if changes.get("fulfillment_method") == "pickup" and not changes.get("pickup_location_code"):
         turn.goto("modify", order=order.number)
         stores = describe.pickup_stores(turn.session)
@@ -329,13 +402,50 @@ def _difference(turn: Turn, amount: Decimal) -> str:
     return ""
 
 
+def _cannot_change(turn: Turn, order: Order) -> list[Reply]:
+    """Too late to change `order`: the reason, and the nearest thing that can be done."""
+    turn.goto(None, order=order.number)
+    nearest = load()["orders"].get(f"nearest_{order.status}", "")
+    if order.shipments:
+        latest = order.shipments[-1]
+        shipment = say("track.shipment", carrier=latest.carrier, tracking=latest.tracking_number)
+        nearest = f"{shipment} {nearest}"
+    return turn.reply(
+        "orders.cannot_change",
+        number=order.display_number,
+        status=describe.status_word(order.status),
+        nearest=nearest.strip(),
+    )
+
+
 # --- cancel -----------------------------------------------------------------------------
 
 
 def cancel(turn: Turn) -> list[Reply]:
+    """Cancel an order, or only the lines the message names ("cancel the kettle",
+    "cancel one of the mugs"): a partial cancel is previewed as a change of those lines."""
     found = find_order(turn, "cancel")
     if not isinstance(found, Order):
         return found
+    named = mentions_on(turn, _current(found))
+    if named and not any(m.sku in _current(found) for m in named):
+        turn.goto(None, order=found.number)
+        return turn.reply(
+            "orders.not_on_order", number=found.display_number, lines=describe.order_lines(found)
+        )
+    if found.status in MODIFIABLE and named:
+        changes = _changes(turn, found)
+        if changes.get("quantities") and not _empties(found, changes["quantities"]):
+            return _preview(turn, found, {"quantities": changes["quantities"]})
+    return _confirm_cancel(turn, found)
+
+
+def _empties(order: Order, quantities: dict[str, int]) -> bool:
+    """Whether new line quantities would leave nothing on the order."""
+    return all(quantities.get(sku, have) == 0 for sku, have in _current(order).items())
+
+
+def _confirm_cancel(turn: Turn, found: Order) -> list[Reply]:
     if found.status not in CANCELLABLE:
         turn.goto(None, order=found.number)
         return turn.reply(

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot import describe, escalation
-from bot.flows.common import product_mentions
+from bot.flows.common import OTHER_STORE, bare_quantity, product_mentions
 from bot.flows.orders import find_order
 from bot.replies import Reply
 from bot.texts import say
@@ -102,6 +102,36 @@ def answer_method(turn: Turn) -> list[Reply] | None:
     else:
         return None
     return _confirm(turn)
+
+
+def correct(turn: Turn) -> list[Reply] | None:
+    """A correction at the return's preview: "the other store", "by mail instead",
+    "just one": the return is previewed again with the change."""
+    action = turn.state["action"]
+    before = dict(turn.state)
+    turn.goto(
+        "return_method",
+        order=action["order"],
+        items=dict(action["items"]),
+        reason=action["reason"],
+        method=action["method"],
+        store=action["store"],
+    )
+    quantity = bare_quantity(turn)
+    if quantity and len(action["items"]) == 1 and not turn.entities("location"):
+        sku = next(iter(action["items"]))
+        left = _returnable(turn, _order(turn)).get(sku, (0, ""))[0]
+        turn.state["items"] = {sku: max(1, min(quantity, left))}
+        return _confirm(turn)
+    if OTHER_STORE.search(turn.text) and not turn.entities("location"):
+        others = [s for s in describe.pickup_stores(turn.session) if s.code != action["store"]]
+        if action["method"] == "store" and len(others) == 1:
+            turn.state.update(method="store", store=others[0].code)
+            return _confirm(turn)
+    replies = answer_method(turn)
+    if replies is None:
+        turn.state = before
+    return replies
 
 
 def _confirm(turn: Turn) -> list[Reply]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot import describe
 from bot.flows.common import (
     DELIVERY,
+    OTHER_STORE,
     PICKUP,
     Mention,
     bare_quantity,
@@ -35,6 +36,9 @@ CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all
 
 def browse(turn: Turn) -> list[Reply]:
     mentions = product_mentions(turn)
+    if not mentions and turn.first("location") and turn.state.get("last_sku"):
+        # "what about the airport one?" after asking about a product: the same product there
+        mentions = [Mention(turn.state["last_sku"], None, [])]
     if not mentions:
         return _catalog_overview(turn)
     skus = [m.sku for m in mentions]
@@ -202,6 +206,26 @@ def in_cart(turn: Turn) -> list[Reply] | None:
     if turn.intent == "affirm" or CHECKOUT_WORDS.search(turn.text.lower()):
         return checkout(turn)
     return None
+
+
+def correct_order(turn: Turn) -> list[Reply] | None:
+    """A correction at the summary or the store question: "fine, the other store then",
+    "actually deliver it", "make it 3". The order is previewed again, never placed."""
+    chosen = dict(turn.state.get("checkout") or {})
+    if OTHER_STORE.search(turn.text) and not turn.entities("location"):
+        items = cart(turn)
+        needs = describe.needs_of(items, describe.products_by_sku(turn.session, list(items)))
+        stores = describe.stores_with(turn.session, needs)
+        others = [s for s in stores if s.code != chosen.get("store")]
+        if len(others) == 1:
+            turn.state["checkout"] = {"method": "pickup", "store": others[0].code}
+            return checkout(turn)
+        if not others:
+            current = next((s.name for s in stores if s.code == chosen.get("store")), "")
+            return turn.reply("shop.no_other_store", store=current) + checkout(turn)
+        turn.state["checkout"] = {"method": "pickup"}
+        return checkout(turn)
+    return in_cart(turn)
 
 
 def answer_store(turn: Turn) -> list[Reply] | None:
