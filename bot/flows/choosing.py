@@ -14,6 +14,7 @@ from bot.turn import Turn
 START: dict[str, Callable[[Turn], list[Reply]]] = {
     "track": orders.track,
     "modify": orders.modify,
+    "redirect": orders.modify,
     "cancel": orders.cancel,
     "return": returns.start,
 }

@@ -292,6 +292,8 @@ def _changes(turn: Turn, order: Order) -> dict:
     changes: dict = {k: v for k, v in quantities.items() if current.get(k, 0) != v}
     changes = {"quantities": changes} if changes else {}
     code, address = turn.first("location"), turn.first("address")
+    if OTHER_STORE.search(turn.text) and not code:
+        code = _other_store(turn, order)
     if address:
         changes.update(address=address, fulfillment_method="delivery")
     elif code or (PICKUP.search(turn.text) and order.fulfillment_method != "pickup"):
@@ -332,6 +334,13 @@ def correct(turn: Turn) -> list[Reply] | None:
     if quantities:
         merged["quantities"] = quantities
     return _preview(turn, order, merged)
+
+
+def _other_store(turn: Turn, order: Order) -> str | None:
+    """ "the other store": the one pickup store that is not this order's."""
+    mine = order.location.code if order.fulfillment_method == "pickup" else None
+    others = [s.code for s in describe.pickup_stores(turn.session) if s.code != mine]
+    return others[0] if len(others) == 1 else None
 
 
 def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
@@ -442,7 +451,8 @@ def cancel(turn: Turn) -> list[Reply]:
 
 def _empties(order: Order, quantities: dict[str, int]) -> bool:
     """Whether new line quantities would leave nothing on the order."""
-    return all(quantities.get(sku, have) == 0 for sku, have in _current(order).items())
+    after = {**_current(order), **quantities}
+    return not any(after.values())
 
 
 def _confirm_cancel(turn: Turn, found: Order) -> list[Reply]:
