@@ -51,8 +51,8 @@ def _offer_return(turn: Turn) -> list[Reply] | None:
     except DomainError:
         turn.state = before
         return None
-    if turn.state.get("step") == "return_reason":
-        replies = returns.answer_reason(turn)
+    if turn.state.get("step") in ("return_reason", "return_method"):
+        replies = returns.answer_reason(turn)  # the complaint is the reason
         number = turn.state["order"]
         order = queries.get_customer_order(turn.session, number, turn.customer.id)
         names = {line.sku: line.name for line in order.lines}

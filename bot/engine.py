@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot import care, escalation, probing, verification
+from bot import care, probing, verification
 from bot.catalog_cache import catalog_cache
 from bot.dialogue import commands, repair, stack
 from bot.flows import choosing, info, orders, returns, shopping
@@ -32,7 +32,9 @@ from orders.errors import DomainError
 from settings import Settings
 
 Handler = Callable[[Turn], list[Reply] | None]
-MISSES_BEFORE_HANDOFF = 2
+# Two misreads offer a person; a third in a row hands over (a real dead end).
+MISSES_BEFORE_OFFER = 2
+MISSES_BEFORE_HANDOFF = 3
 ORDER_INTENTS = frozenset({"place_order", "modify_order", "change_fulfillment", "change_address"})
 
 RUNNERS: dict[str, verification.Runner] = {
@@ -285,8 +287,10 @@ def _not_understood(turn: Turn) -> list[Reply]:
     misses = int(turn.state.get("misses", 0)) + 1
     if misses >= MISSES_BEFORE_HANDOFF:
         turn.state["misses"] = 0
-        return escalation.escalate(turn, "bot_failed", say("handoff.misunderstood"))
+        return care.handoff(turn, "bot_failed", say("handoff.misunderstood"))
     turn.state["misses"] = misses
+    if misses >= MISSES_BEFORE_OFFER:
+        return turn.reply("care.misunderstood_offer")
     return turn.reply("chat.not_understood", hint=say(_step(turn.state).hint))
 
 

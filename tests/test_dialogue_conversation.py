@@ -43,11 +43,13 @@ def test_stop_leaves_the_flow_and_changes_nothing(db):
     assert len(chat.orders()) == 2
 
 
-def test_nonsense_gets_help_then_a_person(db):
+def test_nonsense_gets_help_then_the_offer_of_a_person_then_a_person(db):
+    # Issue 14: two misreads offer a person; only a third in a row hands over.
     chat = open_chat(db, "Jo Rivera")
     chat.says("asdf qwerty").reply_has("didn't get that", "help")
+    chat.says("qwop qwop").reply_has("AGENT").reply_lacks("in line")
     assert chat.conversation().mode == "bot"
-    chat.says("zzz blorp").reply_has("in line")
+    chat.says("zzz blorp").reply_has("sorry", "in line")
     (handoff,) = chat.handoffs()
     assert handoff.reason == "bot_failed" and "zzz blorp" in handoff.summary
     assert chat.conversation().mode == "handoff"

@@ -80,6 +80,12 @@ _SPLIT = re.compile(
     re.I,
 )
 MAX_CLAUSES = 3
+# About an order already talked of: "is it ready yet", "what was the collection code".
+_STATUS_FOLLOW_UP = re.compile(
+    r"\b(?:is it|are they|is my order|is the order|is my stuff|did it) (?:\w+ )?(?:ready|here|"
+    r"there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|gone out)|"
+    r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b"
+)
 
 
 @dataclass
@@ -190,6 +196,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     if waiting.topic and _FOLLOW_UP.search(norm) and not confident:
         return command(START, waiting.topic)
+    if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
+        return command(ASIDE if waiting.step != "idle" else START, "track_order")
     return interpret(text, parsed, waiting)
 
 

@@ -17,10 +17,20 @@ _KEEP_WORDS = re.compile(
 )
 
 
+# Only these between two products: the second shares the first one's operation.
+_JOINED = re.compile(r"^[\s,&]*(?:(?:and|plus|also|or|the|a|an|my|both)[\s,&]+)*$", re.I)
+
+
 def operation(text: str, entities: list[Entity], entity: Entity) -> str | None:
-    """add, remove, set, keep, or None when the message says nothing about this product."""
-    before = [e.end for e in entities if e.type == "product" and e.end <= entity.start]
-    between = text[max(before, default=0) : entity.start]
+    """add, remove, set, keep, or None when the message says nothing about this product.
+
+    "keep the kettle and the dripper": the dripper is kept too, like the kettle.
+    """
+    before = [e for e in entities if e.type == "product" and e.end <= entity.start]
+    previous = max(before, key=lambda e: e.end, default=None)
+    between = text[previous.end if previous else 0 : entity.start]
     if _KEEP_WORDS.search(between):
         return KEEP
+    if previous is not None and _JOINED.match(between):
+        return operation(text, entities, previous)
     return entity.operation

@@ -6,6 +6,7 @@ confirmations "confirm_modify" / "confirm_cancel" whose `action` runs on an expl
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -75,6 +76,11 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     candidates = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1)
     if len(candidates) == 1:
         return candidates[0]
+    if not candidates and purpose in ("cancel", "modify"):
+        # Nothing can be cancelled or changed: the open order they mean hears why not.
+        candidates = orders_with(turn, OPEN, limit=MAX_CHOICES + 1)
+    if len(candidates) == 1:
+        return candidates[0]
     if not candidates:
         latest = purchase_history(turn.session, turn.customer.id, limit=1)
         if purpose == "track" and latest:
@@ -125,8 +131,17 @@ def orders_with(
 # --- track and history ------------------------------------------------------------------
 
 
+# "and the other one?" right after one order's status: the customer's other open order.
+OTHER_ORDER = re.compile(r"\b(?:the )?other (?:one|order|parcel|package)\b|\bthe other\b", re.I)
+
+
 def track(turn: Turn) -> list[Reply]:
-    found = find_order(turn, "track")
+    focus = turn.state.get("order")
+    found: Order | list[Reply] | None = None
+    if focus and OTHER_ORDER.search(turn.text) and not turn.first("order_number"):
+        others = [o for o in orders_with(turn, OPEN, limit=MAX_CHOICES + 1) if o.number != focus]
+        found = others[0] if len(others) == 1 else None
+    found = found or find_order(turn, "track")
     if not isinstance(found, Order):
         return found
     turn.goto(None, order=found.number)

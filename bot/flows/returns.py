@@ -30,6 +30,14 @@ EVERYTHING = re.compile(r"\b(?:all|everything|whole order|both|all of it)\b", re
 BY_MAIL = re.compile(r"\b(?:mail|post|ship|send|courier|parcel)\b", re.I)
 IN_STORE = re.compile(r"\b(?:store|shop|in person|drop)\b", re.I)
 RECENT_RETURNS = 3
+# A reason given with the request ("it's too big", "they leak", "sent two by mistake").
+REASON = re.compile(
+    r"\b(?:because|cause|since|it s|it is|its|they re|they are|too \w+|by mistake|wrong|"
+    r"broken|broke|damaged|doesn t|don t|didn t|does not|do not|did not|not what|leak\w*|"
+    r"chip\w*|crack\w*|faulty|defective|fit|fits|unopened|unused|changed my mind|no longer|"
+    r"torn|ripped|stain\w*|smell\w*|stopped working|loud|noisy)\b",
+    re.I,
+)
 
 
 def start(turn: Turn) -> list[Reply]:
@@ -66,8 +74,12 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)
+    if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
+        turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+        return answer_method(turn) or _ask_method(turn)
     return turn.reply(
         "returns.ask_reason",
+        number=order.display_number,
         lines=describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()]),
     )
 
@@ -78,6 +90,10 @@ def answer_items(turn: Turn) -> list[Reply] | None:
 
 def answer_reason(turn: Turn) -> list[Reply]:
     turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+    return _ask_method(turn)
+
+
+def _ask_method(turn: Turn) -> list[Reply]:
     stores = describe.pickup_stores(turn.session)
     return turn.reply(
         "returns.ask_method",

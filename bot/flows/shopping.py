@@ -167,12 +167,25 @@ def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
     )
 
 
+PRICE_QUESTION = re.compile(r"\b(?:how much|price|prices|cost|costs|pricey)\b", re.I)
+
+
 def choose_product(turn: Turn) -> list[Reply] | None:
     options: list[str] = turn.state.get("options", [])
     picked = next((m.sku for m in product_mentions(turn) if m.sku in options), None)
     if picked is None:
         index = chosen_index(turn, len(options))
         picked = options[index] if index is not None else None
+    if picked is None and PRICE_QUESTION.search(turn.text):  # "how much are they?"
+        products = describe.products_by_sku(turn.session, options)
+        listed = [products[s] for s in options if s in products]
+        return turn.reply(
+            "shop.which_prices",
+            choices=[p.name for p in listed],
+            options="; ".join(
+                f"{i}) {p.name} {turn.money(p.price)}" for i, p in enumerate(listed, 1)
+            ),
+        )
     if picked is None:
         return None
     items = cart(turn)
