@@ -333,6 +333,35 @@ def respond(
     return replies
 
 
+def answer_while_waiting(
+    session: Session,
+    conversation: Conversation,
+    text: str,
+    *,
+    message_id: int | None,
+    verified: bool,
+    settings: Settings,
+) -> list[Reply]:
+    """While the conversation waits for a person nobody has claimed yet, questions the bot
+    can answer (an order's status, hours, stock) are still answered; anything else is
+    left to the person, and nothing changes. Once a CSR has it, the intake asks nothing."""
+    catalog = catalog_cache.get(session)
+    text = (text or "").replace("\x00", "").strip()
+    parts = commands.clauses(text, catalog) if text else []
+    asked = [commands.interpret(t, p, commands.Waiting()) for t, p in parts]
+    if not asked or any(c.task not in commands.QUESTIONS - {"help"} for c in asked):
+        return []
+    numbers = any(e.type in probing.NUMBER_ENTITIES for _, p in parts for e in p.entities)
+    if numbers and probing.minutes_paused(session, conversation.customer_id):
+        return []
+    state = copy.deepcopy(conversation.state or {})
+    turn = Turn(session, conversation, text, parts[0][1], catalog, settings, verified, message_id)
+    turn.state = state
+    replies = [r for t, p in parts for r in _answer_clause(turn, t, p)]
+    conversation.state = {**state, **{k: turn.state[k] for k in ("topic",) if k in turn.state}}
+    return replies
+
+
 def _answer_clause(turn: Turn, text: str, parsed: ParseResult) -> list[Reply]:
     """One request of the message, read as a command against the state as it is now."""
     before = copy.deepcopy(turn.state)
