@@ -111,3 +111,13 @@ def test_the_order_is_found_beyond_the_newest_fifty(db):
                 )
             )
     chat.says("cancel my order").reply_has("Cancel #10002")
+
+
+def test_my_product_points_at_the_order_that_has_it(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("hi, where's my kettle?").reply_has("#10003", "USPS").reply_lacks("In stock")
+    chat.says("can i collect my colombia beans from riverside instead?").reply_has(
+        "Change #10004", "pick up at Riverside Store", "YES"
+    )
+    chat.says("yes")
+    assert chat.order(10004).location.code == "RV"

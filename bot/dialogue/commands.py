@@ -196,9 +196,40 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     if waiting.topic and _FOLLOW_UP.search(norm) and not confident:
         return command(START, waiting.topic)
+    if (mine := _about_my_order(parsed, norm)) and intent not in mine[1]:
+        return command(
+            ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
+        )
     if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
         return command(ASIDE if waiting.step != "idle" else START, "track_order")
     return interpret(text, parsed, waiting)
+
+
+_MY_PRODUCT = re.compile(r"\bmy (?:\w+ )?$", re.I)
+_WHERE = re.compile(
+    r"\b(?:where is|where are|did (?:\w+ ){0,3}(?:arrive|come|ship|go out)|has (?:\w+ ){0,3}"
+    r"(?:arrived|shipped|come)|when will|is (?:\w+ ){0,3}(?:ready|here|on its way))\b"
+)
+_SEND_ELSEWHERE = re.compile(r"\b(?:instead|rather|should go|go to|send it|ship it)\b")
+# What "my <product>" asks about an order that exists, and the intents that already say so.
+_REDIRECT_OK = frozenset({"change_fulfillment", "change_address", "modify_order", "cancel_order"})
+_TRACK_OK = frozenset({"track_order", "complaint", "return_order", "cancel_order", "modify_order"})
+
+
+def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]] | None:
+    """ "where's my kettle?", "can I collect my shirt at the harbour store instead?": a
+    product the customer calls theirs is on an order, not a new thing to buy or browse."""
+    mine = any(
+        e.type == "product" and _MY_PRODUCT.search(parsed.text[: e.start]) for e in parsed.entities
+    )
+    if not mine:
+        return None
+    elsewhere = any(e.type in ("location", "address") for e in parsed.entities)
+    if elsewhere and _SEND_ELSEWHERE.search(norm):
+        return "change_fulfillment", _REDIRECT_OK
+    if _WHERE.search(norm):
+        return "track_order", _TRACK_OK
+    return None
 
 
 def interpret(text: str, parsed: ParseResult, waiting: Waiting) -> Command:

@@ -83,12 +83,30 @@ def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[M
 
 def mentions_on(turn: Turn, skus: Collection[str]) -> list[Mention]:
     """Products named against lines that exist (an order's, a cart's): a mention that is
-    not an addition and could be one of those lines is that line, with no question."""
+    not an addition and could be one of those lines is that line, with no question.
+
+    "the jacket" on an order with one jacket is that jacket, whichever jacket the
+    catalog would have guessed: the line whose name has every word the customer used.
+    """
     among = {m.start: m for m in product_mentions(turn, among=skus)}
-    return [
-        among[m.start] if m.start in among and m.operation != "add" else m
-        for m in product_mentions(turn)
-    ]
+    names = {p.sku: _norm(p.name) for p in products_by_sku(turn.session, list(skus)).values()}
+    found = []
+    for m in product_mentions(turn):
+        if m.operation != "add" and m.start not in among:
+            said = _said_words(turn, m.start)
+            fits = [s for s, name in names.items() if said and said <= set(name.split())]
+            if len(fits) == 1:
+                m = Mention(fits[0], m.quantity, [], m.operation, m.start)
+        found.append(among[m.start] if m.start in among and m.operation != "add" else m)
+    return found
+
+
+_FILLER = frozenset({"the", "a", "an", "my", "of", "one", "that", "this", "those", "these"})
+
+
+def _said_words(turn: Turn, start: int) -> set[str]:
+    entity = next((e for e in turn.entities("product") if e.start == start), None)
+    return set(_norm(entity.text).split()) - _FILLER if entity else set()
 
 
 def bare_quantity(turn: Turn) -> int | None:
