@@ -104,6 +104,7 @@ STEPS: dict[str, Step] = {
         "choice",
         ORDER_INTENTS | CONFIRM | {"browse_catalog"},
         hint="chat.hint_choice",
+        correct=shopping.correct_choice,
     ),
     "checkout_store": Step(
         shopping.answer_store,
@@ -163,7 +164,13 @@ STEPS: dict[str, Step] = {
 
 
 def _order_request(turn: Turn) -> list[Reply] | None:
-    """ "make it 3", "add a mug", "pickup instead": the cart if one is open, else an order."""
+    """ "make it 3", "add a mug", "pickup instead": the cart if one is open, else an order.
+
+    A line taken off or kept, or sent elsewhere, that is not in the cart is on an order:
+    "drop the filters" with beans in the cart changes the order that has the filters.
+    """
+    if turn.state.get("cart") and repair.points_past_the_cart(turn):
+        return orders.modify(turn)
     shopping_now = turn.state.get("cart") or (
         turn.state.get("last_sku")
         and not turn.entities("order_number")
@@ -212,6 +219,8 @@ def _apply(turn: Turn, command: commands.Command) -> list[Reply] | None:
     if kind == commands.HANDOFF:
         return care.handoff(turn, "human_agent")
     if kind in (commands.SET_SLOT, commands.CORRECT):
+        if turn.state.get("cart") and repair.points_past_the_cart(turn):
+            return _start(turn, "modify_order")  # lines of a placed order, not the cart's
         step = _step(turn.state)
         handlers = [step.correct] if kind == commands.CORRECT and step.correct else []
         for handler in [*handlers, step.handler]:

@@ -121,3 +121,14 @@ def test_my_product_points_at_the_order_that_has_it(db):
     )
     chat.says("yes")
     assert chat.order(10004).location.code == "RV"
+
+
+def test_a_line_of_a_placed_order_named_with_a_cart_open_is_the_orders(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("a colombia beans").reply_has("Your cart")
+    # The filters are on #10003, which has shipped: said so, and the cart stays.
+    chat.says("drop the filters but keep the kettle").reply_has(
+        "#10003 is already shipped", "Back to where we were"
+    )
+    chat.says("pickup riverside").reply_has("1 x Colombia Huila Beans 250g", "Riverside")
+    assert [line.active_quantity for line in chat.order(10003).lines] == [1, 1, 2]

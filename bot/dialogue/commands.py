@@ -84,8 +84,12 @@ MAX_CLAUSES = 3
 _STATUS_FOLLOW_UP = re.compile(
     r"\b(?:is it|are they|is my order|is the order|is my stuff|did it) (?:\w+ )?(?:ready|here|"
     r"there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|gone out)|"
-    r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b"
+    r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b|"
+    r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
+    r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
 )
+# A short answer naming a product while a choice is pending is the choice ("the grinder one").
+_SHORT_ANSWER = 5
 
 
 @dataclass
@@ -191,7 +195,11 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
     if at_preview and intent in CHANGE_INTENTS and correcting:
         return command(CORRECT)  # "actually make it 3" at "Reply YES to confirm"
-    if waiting.step != "idle" and (not confident or intent in waiting.hears):
+    short = len(norm.split()) <= _SHORT_ANSWER and slots.get("products")
+    choosing = waiting.expecting in ("order_number", "choice", "product")
+    if waiting.step != "idle" and (
+        not confident or intent in waiting.hears or (choosing and short)
+    ):
         changes = any(k in slots for k in ("products", "location", "address", "quantity"))
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     if waiting.topic and _FOLLOW_UP.search(norm) and not confident:
@@ -210,6 +218,7 @@ _WHERE = re.compile(
     r"\b(?:where is|where are|did (?:\w+ ){0,3}(?:arrive|come|ship|go out)|has (?:\w+ ){0,3}"
     r"(?:arrived|shipped|come)|when will|is (?:\w+ ){0,3}(?:ready|here|on its way))\b"
 )
+_INSTEAD = re.compile(r"\b(?:instead|should go|needs to go|need it to go|has to go)\b")
 _SEND_ELSEWHERE = re.compile(r"\b(?:instead|rather|should go|go to|send it|ship it)\b")
 # What "my <product>" asks about an order that exists, and the intents that already say so.
 _REDIRECT_OK = frozenset({"change_fulfillment", "change_address", "modify_order", "cancel_order"})

@@ -43,6 +43,20 @@ def means_the_cart(turn: Turn) -> bool:
     return all(m.sku in turn.state["cart"] for m in in_cart)
 
 
+_ELSEWHERE = re.compile(r"\b(?:instead|should go|needs to go|has to go)\b", re.I)
+
+
+def points_past_the_cart(turn: Turn) -> bool:
+    """Whether products named to take off, keep or send elsewhere are none of the cart's."""
+    cart = turn.state.get("cart") or {}
+    named = [
+        m
+        for m in mentions_on(turn, cart)
+        if m.operation in ("remove", "keep") or _ELSEWHERE.search(turn.text)
+    ]
+    return bool(named) and not any(m.sku in cart for m in named)
+
+
 def drop_cart(turn: Turn) -> list[Reply]:
     """Drop the unplaced cart, or only the lines (and units) named; placed orders are
     not touched."""

@@ -13,7 +13,9 @@ from bot.nlu import Entity
 
 KEEP = "keep"
 _KEEP_WORDS = re.compile(
-    r"\b(?:keep|keeping|leave|leaving|except|apart from|but not|not the|hold on to|save)\b", re.I
+    r"\b(?:keep|keeping|leave|leaving|except|apart from|but not|not the|hold on to|save|"
+    r"still (?:want|need|like)|want to keep)\b",
+    re.I,
 )
 
 

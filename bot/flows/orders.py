@@ -64,6 +64,9 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     named = _named_skus(turn)
     if named:  # "cancel the kettle": the orders that have a kettle on them
         holding = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1, skus=named)
+        if not holding and purpose in ("cancel", "modify", "redirect"):
+            # too late to change it, but that is the order meant: the caller says why
+            holding = orders_with(turn, OPEN, limit=MAX_CHOICES + 1, skus=named)
         focus = next((o for o in holding if o.number == focus_number), None)
         if focus is not None or len(holding) == 1:
             return focus or holding[0]
@@ -394,6 +397,7 @@ def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
         changes="; ".join(parts),
         total=turn.money(total),
         before=turn.money(order.total),
+        difference=_difference(turn, total - order.total),
     )
 
 

@@ -170,6 +170,17 @@ def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
 PRICE_QUESTION = re.compile(r"\b(?:how much|price|prices|cost|costs|pricey)\b", re.I)
 
 
+def correct_choice(turn: Turn) -> list[Reply] | None:
+    """ "actually, just the watering can instead" while asked which hose: the question is
+    dropped and the product named instead goes in the cart."""
+    options: list[str] = turn.state.get("options", [])
+    mentions = product_mentions(turn)
+    if not mentions or any(m.sku in options for m in mentions):
+        return None
+    turn.goto("cart")
+    return add_to_cart(turn)
+
+
 def choose_product(turn: Turn) -> list[Reply] | None:
     options: list[str] = turn.state.get("options", [])
     picked = next((m.sku for m in product_mentions(turn) if m.sku in options), None)
