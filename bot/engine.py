@@ -1,13 +1,18 @@
 """The dialogue: one customer message in, the bot's replies out.
 
-Shaped like python-telegram-bot's conversationbot: named steps, a table from each step
-to the handlers that answer its question, and fallbacks that work from any step (stop,
-a person, a new request). The step and its slots live in `conversation.state`, so a
-conversation survives restarts and moves freely between worker processes.
+A message is read as a few commands (bot.dialogue.commands: start a task, set or correct
+a slot, cancel, clarify, a question aside, small talk, hand off, repeat), one per
+request in it, and each is applied in turn. Tasks are the flows (bot/flows); the one
+on top of the dialogue stack lives in `conversation.state` as its step and slots, the
+ones a question aside or another task interrupted wait in `state["stack"]` and resume
+when the top one is done (bot.dialogue.stack). Repair is shared by every task
+(bot.dialogue.repair). The state is JSON, so a conversation survives restarts and moves
+freely between worker processes.
 
-A handler returns replies, or None when the message is not an answer to its question;
-then the message is routed by its intent. Nothing here commits: the caller's
-transaction saves the order change, the new state and the outbox rows together.
+A step's handler returns replies, or None when the message is not an answer to its
+question; then the message is applied by its intent alone. Nothing here commits: the
+caller's transaction saves the order change, the new state and the outbox rows together.
+See docs/dialogue.md.
 """
 
 from __future__ import annotations
