@@ -251,19 +251,21 @@ def _start(turn: Turn, task: str) -> list[Reply]:
     """A new task; the one it interrupts waits on the stack and resumes when it is done."""
     if task == "cancel_order" and repair.means_the_cart(turn):
         return repair.drop_cart(turn) + _resume(turn)
-    if task in commands.QUESTIONS:
-        turn.state["topic"] = task
-    stack.push(turn.state, for_question=False)
-    return INTENTS[task](turn) + _resume(turn)
+    return _run_on_top(turn, task, for_question=False)
 
 
 def _aside(turn: Turn, task: str) -> list[Reply]:
     """A question in the middle of a task: answer it, then carry on where we were."""
+    return _run_on_top(turn, task, for_question=True)
+
+
+def _run_on_top(turn: Turn, task: str, *, for_question: bool) -> list[Reply]:
+    """Run `task` above the one waiting (pushed on the stack), then resume that one."""
     if task in commands.QUESTIONS:
         turn.state["topic"] = task
-    stack.push(turn.state, for_question=True)
+    stack.push(turn.state, for_question=for_question)
     if turn.state.get("step", "idle") != "idle":
-        turn.goto(None)
+        turn.goto(None, order=turn.state.get("order"))  # the order talked about stays in view
     return INTENTS[task](turn) + _resume(turn)
 
 

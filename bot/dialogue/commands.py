@@ -202,7 +202,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     ):
         changes = any(k in slots for k in ("products", "location", "address", "quantity"))
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
-    if waiting.topic and _FOLLOW_UP.search(norm) and not confident:
+    asks = not confident or text.rstrip().endswith("?")
+    if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
         return command(START, waiting.topic)
     if (mine := _about_my_order(parsed, norm)) and intent not in mine[1]:
         return command(
@@ -228,12 +229,15 @@ _TRACK_OK = frozenset({"track_order", "complaint", "return_order", "cancel_order
 def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]] | None:
     """ "where's my kettle?", "can I collect my shirt at the harbour store instead?": a
     product the customer calls theirs is on an order, not a new thing to buy or browse."""
+    elsewhere = any(e.type in ("location", "address") for e in parsed.entities)
+    products = any(e.type == "product" for e in parsed.entities)
+    if products and elsewhere and _INSTEAD.search(norm):  # "the barrow should go to ... instead"
+        return "change_fulfillment", _REDIRECT_OK
     mine = any(
         e.type == "product" and _MY_PRODUCT.search(parsed.text[: e.start]) for e in parsed.entities
     )
     if not mine:
         return None
-    elsewhere = any(e.type in ("location", "address") for e in parsed.entities)
     if elsewhere and _SEND_ELSEWHERE.search(norm):
         return "change_fulfillment", _REDIRECT_OK
     if _WHERE.search(norm):
