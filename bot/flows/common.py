@@ -101,6 +101,20 @@ def mentions_on(turn: Turn, skus: Collection[str]) -> list[Mention]:
     return found
 
 
+def loosely_named(turn: Turn) -> set[str]:
+    """Every catalog SKU whose name has all the words of a product the message names:
+    "the scarf" is any scarf, whichever one the matcher put first."""
+    said = [_said_words(turn, e.start) for e in turn.entities("product")]
+    said = [words for words in said if words]
+    if not said:
+        return set()
+    return {
+        p.sku
+        for p in turn.catalog.products.products
+        if any(words <= set(_norm(p.name).split()) for words in said)
+    }
+
+
 _FILLER = frozenset({"the", "a", "an", "my", "of", "one", "that", "this", "those", "these"})
 
 

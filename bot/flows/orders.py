@@ -21,6 +21,7 @@ from bot.flows.common import (
     Mention,
     bare_quantity,
     chosen_index,
+    loosely_named,
     mentions_on,
     product_mentions,
     wants_more,
@@ -106,7 +107,7 @@ def _named_skus(turn: Turn) -> set[str]:
     for entity in turn.entities("product"):
         if scope.operation(turn.text, turn.parsed.entities, entity) != "add":
             skus.update([str(entity.value), *entity.candidates])
-    return skus
+    return skus | loosely_named(turn) if skus else skus
 
 
 def orders_with(

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot import describe, escalation
-from bot.flows.common import OTHER_STORE, bare_quantity, product_mentions
+from bot.flows.common import OTHER_STORE, bare_quantity, mentions_on
 from bot.flows.orders import find_order
 from bot.replies import Reply
 from bot.texts import say
@@ -66,9 +66,12 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return turn.reply("returns.nothing_left", number=order.display_number)
     wanted = {
         m.sku: min(m.quantity or returnable[m.sku][0], returnable[m.sku][0])
-        for m in product_mentions(turn, among=returnable)
-        if not m.options
+        for m in mentions_on(turn, returnable)
+        if m.sku in returnable and not m.options
     }
+    named_elsewhere = turn.entities("product") and not wanted
+    if named_elsewhere and not EVERYTHING.search(turn.text):
+        return None  # a product that is not on this order: ask which items, never all
     if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
         wanted = {sku: qty for sku, (qty, _name) in returnable.items()}
     if not wanted:
