@@ -318,17 +318,26 @@ def respond(
     message_id: int | None,
     verified: bool,
     settings: Settings,
+    questions_only: bool = False,
 ) -> list[Reply]:
-    """The bot's answer to one customer message; `conversation.state` is updated in place."""
+    """The bot's answer to one customer message; `conversation.state` is updated in place.
+
+    `questions_only`: a person is awaited and nobody has claimed the conversation yet.
+    Questions the bot can answer (an order's status, hours, stock) are still answered;
+    anything else is left to the person (no reply) and nothing changes.
+    """
     load()  # fail on a broken texts file before anything changes
-    state = copy.deepcopy(conversation.state or {})
+    before = conversation.state or {}
+    state = copy.deepcopy(before)
     step = _step(state)
     catalog = catalog_cache.get(session)
     text = (text or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold a NUL
     # After "which one did you mean?" the offered SKUs let "the blue one" pick among them.
     offered = state.get("options", []) if state.get("step") in ("choose_product", "modify") else []
-    context = ParseContext(expecting=step.expecting, choices=offered)
+    context = None if questions_only else ParseContext(step.expecting, offered)
     parts = commands.clauses(text, catalog, context) if text else [(text, parse(text, catalog))]
+    if questions_only and not _only_questions(parts):
+        return []
     turn = Turn(
         session, conversation, text, parts[0][1], catalog, settings, verified, message_id, state
     )
@@ -343,39 +352,18 @@ def respond(
             replies += _answer_clause(turn, clause_text, parsed)
     if replies and not all(r.text in turn.state.get("last_replies", []) for r in replies):
         turn.state["last_replies"] = [r.text for r in replies]
+    if questions_only:  # nothing of the task waiting for the person changes
+        turn.state = {**before, **{k: turn.state[k] for k in ("topic",) if k in turn.state}}
     conversation.state = turn.state
     for reply in replies:
         reply.intent = reply.intent or turn.intent
     return replies
 
 
-def answer_while_waiting(
-    session: Session,
-    conversation: Conversation,
-    text: str,
-    *,
-    message_id: int | None,
-    verified: bool,
-    settings: Settings,
-) -> list[Reply]:
-    """While the conversation waits for a person nobody has claimed yet, questions the bot
-    can answer (an order's status, hours, stock) are still answered; anything else is
-    left to the person, and nothing changes. Once a CSR has it, the intake asks nothing."""
-    catalog = catalog_cache.get(session)
-    text = (text or "").replace("\x00", "").strip()
-    parts = commands.clauses(text, catalog) if text else []
-    asked = [commands.interpret(t, p, commands.Waiting()) for t, p in parts]
-    if not asked or any(c.task not in commands.QUESTIONS - {"help"} for c in asked):
-        return []
-    numbers = any(e.type in probing.NUMBER_ENTITIES for _, p in parts for e in p.entities)
-    if numbers and probing.minutes_paused(session, conversation.customer_id):
-        return []
-    state = copy.deepcopy(conversation.state or {})
-    turn = Turn(session, conversation, text, parts[0][1], catalog, settings, verified, message_id)
-    turn.state = state
-    replies = [r for t, p in parts for r in _answer_clause(turn, t, p)]
-    conversation.state = {**state, **{k: turn.state[k] for k in ("topic",) if k in turn.state}}
-    return replies
+def _only_questions(parts: list[tuple[str, ParseResult]]) -> bool:
+    """Whether every request in the message is a question the bot answers by itself."""
+    asked = [commands.interpret(t, p, commands.Waiting()) for t, p in parts if t]
+    return bool(asked) and all(c.task in commands.QUESTIONS - {"help"} for c in asked)
 
 
 def _answer_clause(turn: Turn, text: str, parsed: ParseResult) -> list[Reply]:

@@ -529,19 +529,19 @@ def _ask_bot(
     waiting: bool = False,
 ) -> list[Message]:
     """The bot's replies, queued. `waiting`: a person is awaited, so the bot only answers
-    questions (engine.answer_while_waiting) and a failure leaves the message to them."""
+    questions (`questions_only`) and a failure leaves the message to them."""
     from bot import engine  # the bot imports channels' models; import it when first needed
 
-    answer = engine.answer_while_waiting if waiting else engine.respond
     try:
         with session.begin_nested():
-            replies = answer(
+            replies = engine.respond(
                 session,
                 conversation,
                 text,
                 message_id=message.id,
                 verified=verified,
                 settings=settings,
+                questions_only=waiting,
             )
             client = (message.payload or {}).get("client")
             limits.claim_handoff(session, settings, conversation, client)
