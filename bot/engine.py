@@ -243,6 +243,8 @@ def _apply(turn: Turn, command: commands.Command) -> list[Reply] | None:
     if kind == commands.ASIDE:
         return _aside(turn, command.task)
     if kind in (commands.START, commands.CLARIFY):
+        if command.task != turn.intent:  # read from context: the task decides, not the guess
+            turn.parsed = dataclasses.replace(turn.parsed, intent=command.task, confidence=1.0)
         return _start(turn, command.task)
     return None
 
@@ -290,6 +292,7 @@ def _waiting(state: dict) -> commands.Waiting:
         free_text=step.free_text,
         has_cart=bool(state.get("cart")),
         topic=state.get("topic"),
+        last_product=bool(state.get("last_sku")),
     )
 
 

@@ -144,3 +144,20 @@ def test_nlu_prints_commands_in_order(app):
     assert two["commands"][0]["slots"]["products"][0]["sku"] == "KET-GOOSE"
     assert stop["commands"] == [{"command": "cancel", "text": "never mind"}]
     assert again["commands"][0]["command"] == "repeat"
+
+
+def test_never_mind_one_item_keeps_the_rest(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("a kettle and 2 mugs").reply_has("Which one")
+    chat.says("never mind the mugs").reply_has("1 x Gooseneck Kettle").reply_lacks("Mug")
+
+
+def test_where_is_the_product_tracks_its_order(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("where is the colombia beans?").reply_has("#10004", "placed")
+
+
+def test_ill_take_two_after_a_price(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("how much is the grinder?").reply_has("$89.00")
+    chat.says("great, i'll take 2").reply_has("2 x Electric Burr Grinder", "$178.00")

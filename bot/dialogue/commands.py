@@ -102,6 +102,7 @@ class Waiting:
     free_text: bool = False
     has_cart: bool = False
     topic: str | None = None  # the last question answered ("browse_catalog"), for follow-ups
+    last_product: bool = False  # a product was talked about ("I'll take 2" orders it)
 
 
 @dataclass
@@ -205,6 +206,10 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     asks = not confident or text.rstrip().endswith("?")
     if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
         return command(START, waiting.topic)
+    if _where_is_the(parsed, norm) and intent not in _TRACK_OK:
+        return command(ASIDE if waiting.step != "idle" else START, "track_order")
+    if waiting.last_product and _TAKE_IT.search(norm) and intent == "place_order":
+        return command(START, "place_order")  # "great, I'll take 2" after a price
     if (mine := _about_my_order(parsed, norm)) and intent not in mine[1]:
         return command(
             ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
@@ -218,6 +223,11 @@ _MY_PRODUCT = re.compile(r"\bmy (?:\w+ )?$", re.I)
 _WHERE = re.compile(
     r"\b(?:where is|where are|did (?:\w+ ){0,3}(?:arrive|come|ship|go out)|has (?:\w+ ){0,3}"
     r"(?:arrived|shipped|come)|when will|is (?:\w+ ){0,3}(?:ready|here|on its way))\b"
+)
+_WHERE_IS = re.compile(r"^(?:\w+ )?(?:where is|where are|where s)\b")
+_TAKE_IT = re.compile(
+    r"\b(?:i ll take|ill take|i will take|i ll have|i will have|take|get|have) "
+    r"(?:\d+|one|two|three|four|five|it|them|that|those)\b"
 )
 _INSTEAD = re.compile(r"\b(?:instead|should go|needs to go|need it to go|has to go)\b")
 _SEND_ELSEWHERE = re.compile(r"\b(?:instead|rather|should go|go to|send it|ship it)\b")
@@ -243,6 +253,11 @@ def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]
     if _WHERE.search(norm):
         return "track_order", _TRACK_OK
     return None
+
+
+def _where_is_the(parsed: ParseResult, norm: str) -> bool:
+    """ "where is the jacket?": a product somewhere on its way, not one to buy."""
+    return any(e.type == "product" for e in parsed.entities) and bool(_WHERE_IS.search(norm))
 
 
 def interpret(text: str, parsed: ParseResult, waiting: Waiting) -> Command:

@@ -11,7 +11,11 @@ from bot.dialogue import scope
 from bot.turn import Turn
 
 # How the customer changes a quantity; the NLU gives products and numbers, not the verb.
-REMOVE = re.compile(r"\b(?:remove|delete|drop|take (?:off|out)|without|no more|minus)\b", re.I)
+REMOVE = re.compile(
+    r"\b(?:remove|delete|drop|take (?:off|out)|without|no more|minus|never ?mind|nvm|"
+    r"forget(?: about)?|skip|scratch)\b",
+    re.I,
+)
 ADD = re.compile(r"\b(?:add|another|more|extra|also|plus)\b", re.I)
 PICKUP = re.compile(r"\b(?:pick ?up|pick it up|collect|collection|in store)\b", re.I)
 # "the other store", "a different shop": the store that is not the one chosen now.

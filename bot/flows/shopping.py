@@ -20,6 +20,7 @@ from bot.flows.common import (
     chosen_index,
     mentions_on,
     product_mentions,
+    wants_removal,
 )
 from bot.replies import Reply
 from bot.texts import say
@@ -175,10 +176,18 @@ def correct_choice(turn: Turn) -> list[Reply] | None:
     dropped and the product named instead goes in the cart."""
     options: list[str] = turn.state.get("options", [])
     mentions = product_mentions(turn)
+    if mentions and any(m.sku in options for m in mentions) and wants_removal(turn):
+        return _skip_choice(turn)  # "never mind the hose": the rest of the cart stays
     if not mentions or any(m.sku in options for m in mentions):
         return None
     turn.goto("cart")
     return add_to_cart(turn)
+
+
+def _skip_choice(turn: Turn) -> list[Reply]:
+    later = [Mention(m["sku"], m["quantity"], m["options"]) for m in turn.state.get("later", [])]
+    turn.goto("cart")
+    return _ask_which(turn, later) if later else checkout(turn)
 
 
 def choose_product(turn: Turn) -> list[Reply] | None:
@@ -187,6 +196,8 @@ def choose_product(turn: Turn) -> list[Reply] | None:
     if picked is None:
         index = chosen_index(turn, len(options))
         picked = options[index] if index is not None else None
+    if wants_removal(turn):
+        return _skip_choice(turn)
     if picked is None and PRICE_QUESTION.search(turn.text):  # "how much are they?"
         products = describe.products_by_sku(turn.session, options)
         listed = [products[s] for s in options if s in products]
