@@ -161,3 +161,10 @@ def test_ill_take_two_after_a_price(db):
     chat = open_chat(db, "Sam Chen")
     chat.says("how much is the grinder?").reply_has("$89.00")
     chat.says("great, i'll take 2").reply_has("2 x Electric Burr Grinder", "$178.00")
+
+
+def test_a_stock_question_mid_cart_then_collect_it_there(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("a kettle").reply_has("DELIVERY or PICKUP")
+    chat.says("does riverside have it?").reply_has("2 available at Riverside", "Back to where")
+    chat.says("ok i'll collect it there").reply_has("Pickup at Riverside Store", "YES")

@@ -69,6 +69,10 @@ _CART_QUESTION = re.compile(
     r"(?:cart|basket))\b"
 )
 # "what about the airport one?", "and at riverside?": the last question again, one slot new.
+_STOCK_QUESTION = re.compile(
+    r"^(?:\w+ )?(?:does|do|is|are|has|have|can)\b.*\b(?:have|has|got|stock|in stock|available|"
+    r"carry)\b(?:.*\b(?:it|them|that|those|one|any)\b)?"
+)
 _FOLLOW_UP = re.compile(r"^(?:and |so |ok )?(?:what|how) about\b|^and (?:at|in|for|the)\b")
 # Where a second request may start: a sentence end, or "and"/"also"/"then" before a
 # question word or a request verb. A list of products ("2 mugs and a kettle") never splits.
@@ -192,6 +196,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(HANDOFF)
     if waiting.has_cart and _CART_QUESTION.search(norm) and not slots.get("products"):
         return command(ASIDE, CART_STATUS)
+    if waiting.has_cart and _STOCK_QUESTION.search(norm) and "location" in slots:
+        return command(ASIDE, "browse_catalog")  # "does the garden centre have it?"
     correcting = bool(_CORRECTION.search(norm))
     at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
     if at_preview and intent in CHANGE_INTENTS and correcting:

@@ -49,6 +49,8 @@ def browse(turn: Turn) -> list[Reply]:
     code = turn.first("location")
     store = inventory.get_location(turn.session, code) if code else None
     turn.state["last_sku"] = mentions[0].sku
+    if code:
+        turn.state["last_location"] = code
     texts = [_availability(turn, products[s], store) for s in skus[:3] if s in products]
     return [Reply("\n".join(texts))]
 
@@ -168,6 +170,7 @@ def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
     )
 
 
+THERE = re.compile(r"\b(?:there|that store|that one|that shop)\b", re.I)
 PRICE_QUESTION = re.compile(r"\b(?:how much|price|prices|cost|costs|pricey)\b", re.I)
 
 
@@ -222,6 +225,8 @@ def _read_checkout_hints(turn: Turn) -> None:
     """ "... for pickup downtown", "deliver to 5 Oak Lane": fulfilment said in passing."""
     chosen = dict(turn.state.get("checkout") or {})
     code = turn.first("location")
+    if code is None and THERE.search(turn.text):  # "I'll collect it there"
+        code = turn.state.get("last_location")
     address = turn.first("address")
     if code or PICKUP.search(turn.text):
         chosen = {"method": "pickup", "store": code or chosen.get("store")}
