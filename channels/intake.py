@@ -541,7 +541,7 @@ def _ask_bot(
                 message_id=message.id,
                 verified=verified,
                 settings=settings,
-                questions_only=waiting,
+                **({"questions_only": True} if waiting else {}),
             )
             client = (message.payload or {}).get("client")
             limits.claim_handoff(session, settings, conversation, client)
