@@ -198,6 +198,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(ASIDE, CART_STATUS)
     if waiting.has_cart and _STOCK_QUESTION.search(norm) and "location" in slots:
         return command(ASIDE, "browse_catalog")  # "does the garden centre have it?"
+    if _asks_about_a_product(text, norm, slots, waiting):
+        return command(ASIDE, "browse_catalog")  # "is the grinder in stock downtown?"
     correcting = bool(_CORRECTION.search(norm))
     at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
     if at_preview and intent in CHANGE_INTENTS and correcting:
@@ -264,6 +266,20 @@ def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]
 def _where_is_the(parsed: ParseResult, norm: str) -> bool:
     """ "where is the jacket?": a product somewhere on its way, not one to buy."""
     return any(e.type == "product" for e in parsed.entities) and bool(_WHERE_IS.search(norm))
+
+
+_QUESTION_START = re.compile(r"^(?:\w+ )?(?:is|are|do|does|have|has|how much|what about)\b")
+
+
+def _asks_about_a_product(text: str, norm: str, slots: dict[str, Any], waiting: Waiting) -> bool:
+    """A question about a product while the bot waits for something else is an aside,
+    not the answer ("is the grinder in stock downtown?" when asked mail or store)."""
+    if waiting.step == "idle" or not slots.get("products"):
+        return False
+    if waiting.expecting in ("product", "choice", "order_number", "quantity"):
+        return False
+    question = text.rstrip().endswith("?") or bool(_QUESTION_START.search(norm))
+    return question and bool(_STOCK_QUESTION.search(norm) or "how much" in norm or "price" in norm)
 
 
 def interpret(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
