@@ -335,6 +335,7 @@ def respond(
     step = _step(state)
     catalog = catalog_cache.get(session)
     text = (text or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold a NUL
+    text = commands.own_words(text)
     # After "which one did you mean?" the offered SKUs let "the blue one" pick among them.
     offered = state.get("options", []) if state.get("step") in ("choose_product", "modify") else []
     context = None if questions_only else ParseContext(step.expecting, offered)

@@ -173,3 +173,13 @@ def test_unsure_reading_is_asked_before_acting(db):
     chat.says("no").reply_has("other words")
     chat.says("i wanna change smth")
     chat.says("yes").reply_has("What would you like to order?")
+
+
+def test_a_pasted_thread_is_read_for_the_customers_own_words(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says(
+        "Is this still coming this week?\n\n-------- Forwarded message --------\n"
+        "From: Bean There <shop@example.com>\n\n> Cancel your order any time: reply CANCEL.\n"
+        "> Order 10003: 1 x Gooseneck Kettle."
+    ).reply_has("#10003", "shipped").reply_lacks("Cancel #")
+    assert chat.order(10003).status == "shipped"

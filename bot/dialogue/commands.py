@@ -155,6 +155,29 @@ def slots_of(parsed: ParseResult) -> dict[str, Any]:
     return slots
 
 
+# Where quoted or forwarded material starts in a pasted message or an email reply.
+_QUOTED = re.compile(
+    r"^\s*(?:>|-{2,}\s*(?:forwarded|original) message|on .{3,80} wrote:|from:\s|sent:\s|"
+    r"begin forwarded message)",
+    re.I | re.M,
+)
+_ORDER_IN_QUOTE = re.compile(r"\border\s*(?:no\.?|number|#)?\s*#?\s*(\d{4,})\b", re.I)
+
+
+def own_words(text: str) -> str:
+    """The customer's own words of a message with a pasted thread under them; an order
+    number that only the quoted part names is kept ("is this still coming?" + "Order
+    10001: ..." asks about 10001)."""
+    found = _QUOTED.search(text)
+    if found is None or not text[: found.start()].strip():
+        return text
+    own, quoted = text[: found.start()].strip(), text[found.start() :]
+    numbers = {m.group(1) for m in _ORDER_IN_QUOTE.finditer(quoted)}
+    if len(numbers) == 1 and not re.search(r"\d{4,}", own):
+        own = f"{own} (order {numbers.pop()})"
+    return own
+
+
 def clauses(
     text: str, catalog: CatalogIndex, context: ParseContext | None = None
 ) -> list[tuple[str, ParseResult]]:
