@@ -84,3 +84,10 @@ def test_a_stock_question_while_asked_how_it_comes_back_is_not_the_answer(db):
         "2 available at Downtown Store", "Back to where we were"
     )
     chat.says("by mail").reply_has("1 x Ceramic Mug White", "send it by mail")
+
+
+def test_also_return_finds_the_order_with_that_product(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("where is my order? also I want to send back the mug, wrong colour").reply_has(
+        "#10002", "1 x Ceramic Mug White", "#10001"
+    )

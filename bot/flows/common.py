@@ -85,23 +85,25 @@ def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[M
     return mentions
 
 
-def mentions_on(turn: Turn, skus: Collection[str]) -> list[Mention]:
+def mentions_on(turn: Turn, skus: Collection[str], *, adds: bool = True) -> list[Mention]:
     """Products named against lines that exist (an order's, a cart's): a mention that is
     not an addition and could be one of those lines is that line, with no question.
 
     "the jacket" on an order with one jacket is that jacket, whichever jacket the
     catalog would have guessed: the line whose name has every word the customer used.
+    `adds=False` where nothing can be added (a return): every mention is an existing line.
     """
     among = {m.start: m for m in product_mentions(turn, among=skus)}
     names = {p.sku: _norm(p.name) for p in products_by_sku(turn.session, list(skus)).values()}
     found = []
     for m in product_mentions(turn):
-        if m.operation != "add" and m.start not in among:
+        existing = m.operation != "add" or not adds
+        if existing and m.start not in among:
             said = _said_words(turn, m.start)
             fits = [s for s, name in names.items() if said and said <= set(name.split())]
             if len(fits) == 1:
                 m = Mention(fits[0], m.quantity, [], m.operation, m.start)
-        found.append(among[m.start] if m.start in among and m.operation != "add" else m)
+        found.append(among[m.start] if m.start in among and existing else m)
     return found
 
 

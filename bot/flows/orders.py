@@ -62,7 +62,7 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     if number:
         return queries.get_customer_order(turn.session, number, turn.customer.id)
     focus_number = turn.state.get("order")
-    named = _named_skus(turn)
+    named = _named_skus(turn, skip_added=purpose == "modify")
     if named:  # "cancel the kettle": the orders that have a kettle on them
         holding = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1, skus=named)
         if not holding and purpose in ("cancel", "modify", "redirect"):
@@ -101,11 +101,13 @@ def _ask_which_order(turn: Turn, candidates: list[Order], purpose: str) -> list[
     return turn.reply("orders.which", choices=[o.display_number for o in shown], orders=listing)
 
 
-def _named_skus(turn: Turn) -> set[str]:
-    """Products the message points at on an existing order (not ones it adds)."""
+def _named_skus(turn: Turn, *, skip_added: bool) -> set[str]:
+    """Products the message points at on an existing order (for a change, not the ones
+    it adds: "add a mug to my order" is about any order, not one with a mug)."""
     skus: set[str] = set()
     for entity in turn.entities("product"):
-        if scope.operation(turn.text, turn.parsed.entities, entity) != "add":
+        added = scope.operation(turn.text, turn.parsed.entities, entity) == "add"
+        if not (skip_added and added):
             skus.update([str(entity.value), *entity.candidates])
     return skus | loosely_named(turn) if skus else skus
 

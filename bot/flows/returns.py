@@ -66,7 +66,7 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return turn.reply("returns.nothing_left", number=order.display_number)
     wanted = {
         m.sku: min(m.quantity or returnable[m.sku][0], returnable[m.sku][0])
-        for m in mentions_on(turn, returnable)
+        for m in mentions_on(turn, returnable, adds=False)
         if m.sku in returnable and not m.options
     }
     named_elsewhere = turn.entities("product") and not wanted
