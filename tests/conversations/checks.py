@@ -20,11 +20,11 @@ from channels.models import Conversation
 from handoff.models import Handoff
 from orders.models import Location, Order, Product, Return, Stock
 from tests.conversations.stories import (
-    Fact,
     OrderExpectation,
     ReturnExpectation,
     State,
     StockExpectation,
+    Turn,
 )
 from tests.conversations.world import Snapshot, World, active_items, fulfilment_of
 
@@ -78,12 +78,11 @@ def expand(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(one, text)
 
 
-def reply_problems(
-    replies: list[str], has: tuple[Fact, ...], lacks: tuple[str, ...], values: dict[str, str]
-) -> list[str]:
+def reply_problems(replies: list[str], turn: Turn, values: dict[str, str]) -> list[str]:
+    """What the turn's reply_has, reply_lacks and reply_max_chars find wrong."""
     text = "\n".join(replies).lower()
     problems = [] if replies else ["no reply"]
-    for fact in has:
+    for fact in turn.reply_has:
         options = (fact,) if isinstance(fact, str) else fact
         try:
             expanded = [expand(option, values) for option in options]
@@ -92,13 +91,16 @@ def reply_problems(
             continue
         if not any(option.lower() in text for option in expanded):
             problems.append(f"reply lacks {' or '.join(map(repr, expanded))}")
-    for word in lacks:
+    for word in turn.reply_lacks:
         try:
             word = expand(word, values)
         except KeyError:
             continue  # what does not exist cannot be said
         if word.lower() in text:
             problems.append(f"reply has {word!r}")
+    length = sum(len(reply) for reply in replies)
+    if turn.reply_max_chars is not None and length > turn.reply_max_chars:
+        problems.append(f"reply is {length} characters, at most {turn.reply_max_chars} wanted")
     return problems
 
 

@@ -140,6 +140,7 @@ class Turn:
     say: str
     reply_has: tuple[Fact, ...] = ()
     reply_lacks: tuple[str, ...] = ()
+    reply_max_chars: int | None = None
     state: State | None = None
 
 
@@ -443,6 +444,7 @@ def _turn(data: object, where: str, refs: set[str]) -> Turn:
         say=str(r.require("say", (str, int))),
         reply_has=_facts(r.get("reply_has", (list, str)), r.at("reply_has")),
         reply_lacks=_texts(r.get("reply_lacks", (list, str), []), r.at("reply_lacks")),
+        reply_max_chars=r.get("reply_max_chars", int),
         state=None if state is None else _state(state, r.at("state"), refs),
     )
     r.done()
