@@ -1,13 +1,18 @@
 """The dialogue: one customer message in, the bot's replies out.
 
-Shaped like python-telegram-bot's conversationbot: named steps, a table from each step
-to the handlers that answer its question, and fallbacks that work from any step (stop,
-a person, a new request). The step and its slots live in `conversation.state`, so a
-conversation survives restarts and moves freely between worker processes.
+A message is read as a few commands (bot.dialogue.commands: start a task, set or correct
+a slot, cancel, clarify, a question aside, small talk, hand off, repeat), one per
+request in it, and each is applied in turn. Tasks are the flows (bot/flows); the one
+on top of the dialogue stack lives in `conversation.state` as its step and slots, the
+ones a question aside or another task interrupted wait in `state["stack"]` and resume
+when the top one is done (bot.dialogue.stack). Repair is shared by every task
+(bot.dialogue.repair). The state is JSON, so a conversation survives restarts and moves
+freely between worker processes.
 
-A handler returns replies, or None when the message is not an answer to its question;
-then the message is routed by its intent. Nothing here commits: the caller's
-transaction saves the order change, the new state and the outbox rows together.
+A step's handler returns replies, or None when the message is not an answer to its
+question; then the message is applied by its intent alone. Nothing here commits: the
+caller's transaction saves the order change, the new state and the outbox rows together.
+See docs/dialogue.md.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot import escalation, probing, verification
+from bot import care, probing, verification
 from bot.catalog_cache import catalog_cache
+from bot.dialogue import commands, repair, stack
 from bot.flows import choosing, info, orders, returns, shopping
-from bot.nlu import CONFIDENCE_THRESHOLD, ParseContext, is_abort, parse
+from bot.nlu import ParseContext, ParseResult, parse
 from bot.replies import Reply
 from bot.texts import load, say
 from bot.turn import Turn
@@ -31,7 +37,9 @@ from orders.errors import DomainError
 from settings import Settings
 
 Handler = Callable[[Turn], list[Reply] | None]
-MISSES_BEFORE_HANDOFF = 2
+# Two misreads offer a person; a third in a row hands over (a real dead end).
+MISSES_BEFORE_OFFER = 2
+MISSES_BEFORE_HANDOFF = 3
 ORDER_INTENTS = frozenset({"place_order", "modify_order", "change_fulfillment", "change_address"})
 
 RUNNERS: dict[str, verification.Runner] = {
@@ -67,8 +75,8 @@ def _confirm_guess(turn: Turn) -> list[Reply] | None:
     parsed = parse(guess["text"], turn.catalog)
     parsed.intent, parsed.confidence = guess["intent"], 1.0
     again = dataclasses.replace(turn, text=guess["text"], parsed=parsed)
-    again.state = {k: v for k, v in turn.state.items() if k != "guess"}
-    replies = _route(again)
+    again.state = {**{k: v for k, v in turn.state.items() if k != "guess"}, "step": "idle"}
+    replies = _apply(again, commands.interpret(again.text, parsed, commands.Waiting()))
     turn.state = again.state
     return replies
 
@@ -83,6 +91,8 @@ class Step:
     # The answer is free text ("why are you returning it?"): the step goes before escalation.
     free_text: bool = False
     hint: str = "chat.hint_idle"
+    # A correction of what the step previews ("the other store then"); else the handler.
+    correct: Handler | None = None
 
 
 CONFIRM = frozenset({"affirm", "deny"})
@@ -99,15 +109,24 @@ STEPS: dict[str, Step] = {
         "choice",
         ORDER_INTENTS | CONFIRM | {"browse_catalog"},
         hint="chat.hint_choice",
+        correct=shopping.correct_choice,
     ),
     "checkout_store": Step(
-        shopping.answer_store, "location", ORDER_INTENTS | CONFIRM, hint="chat.hint_store"
+        shopping.answer_store,
+        "location",
+        ORDER_INTENTS | CONFIRM,
+        hint="chat.hint_store",
+        correct=shopping.correct_order,
     ),
     "checkout_address": Step(
         shopping.answer_address, "address", ORDER_INTENTS | CONFIRM, hint="chat.hint_address"
     ),
     "confirm_order": Step(
-        shopping.confirm_order, "confirm", ORDER_INTENTS | CONFIRM, hint="chat.hint_confirm"
+        shopping.confirm_order,
+        "confirm",
+        ORDER_INTENTS | CONFIRM,
+        hint="chat.hint_confirm",
+        correct=shopping.correct_order,
     ),
     "choose_order": Step(
         choosing.choose_order,
@@ -116,7 +135,9 @@ STEPS: dict[str, Step] = {
         hint="chat.hint_choice",
     ),
     "modify": Step(orders.answer_changes, "product", ORDER_INTENTS, hint="chat.hint_modify"),
-    "confirm_modify": Step(_confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm"),
+    "confirm_modify": Step(
+        _confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm", correct=orders.correct
+    ),
     "confirm_cancel": Step(_confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm"),
     "return_items": Step(
         returns.answer_items,
@@ -124,14 +145,18 @@ STEPS: dict[str, Step] = {
         frozenset({"place_order", "return_order", "modify_order", "affirm"}),
         hint="chat.hint_return_items",
     ),
-    "return_reason": Step(returns.answer_reason, "reason", free_text=True),
+    "return_reason": Step(
+        returns.answer_reason, "reason", free_text=True, hint="chat.hint_return_reason"
+    ),
     "return_method": Step(
         returns.answer_method,
         "location",
         frozenset({"change_fulfillment", "return_order", "store_info"}),
         hint="chat.hint_return_method",
     ),
-    "confirm_return": Step(_confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm"),
+    "confirm_return": Step(
+        _confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm", correct=returns.correct
+    ),
     "verify_code": Step(
         _verify,
         None,
@@ -144,7 +169,13 @@ STEPS: dict[str, Step] = {
 
 
 def _order_request(turn: Turn) -> list[Reply] | None:
-    """ "make it 3", "add a mug", "pickup instead": the cart if one is open, else an order."""
+    """ "make it 3", "add a mug", "pickup instead": the cart if one is open, else an order.
+
+    A line taken off or kept, or sent elsewhere, that is not in the cart is on an order:
+    "drop the filters" with beans in the cart changes the order that has the filters.
+    """
+    if turn.state.get("cart") and repair.points_past_the_cart(turn):
+        return orders.modify(turn)
     shopping_now = turn.state.get("cart") or (
         turn.state.get("last_sku")
         and not turn.entities("order_number")
@@ -178,78 +209,91 @@ INTENTS: dict[str, Handler] = {
     "return_order": returns.start,
     "refund_status": returns.refund_status,
     "store_info": info.store_info,
-    "human_agent": lambda turn: escalation.escalate(turn, "human_agent"),
-    "complaint": lambda turn: escalation.escalate(turn, "complaint"),
+    "complaint": care.complaint,
+    commands.CART_STATUS: shopping.cart_status,
 }
-ESCALATING = frozenset({"human_agent", "complaint"})
-# Answered without leaving the flow the customer is in.
-SIDE_QUESTIONS = frozenset(
-    {
-        "browse_catalog",
-        "track_order",
-        "order_history",
-        "refund_status",
-        "store_info",
-        "help",
-        "greet",
-        "thanks",
-    }
-)
 
 
-def _route(turn: Turn) -> list[Reply] | None:
-    """The step's own handler first when the message can be its answer, then the intent."""
-    step = STEPS.get(turn.state.get("step", "idle"), STEPS["idle"])
-    confident = turn.parsed.confidence >= CONFIDENCE_THRESHOLD
-    if step.free_text and step.handler and not _interrupts_free_text(turn, step):
-        replies = step.handler(turn)
-        if replies is not None:
-            return replies
-    if confident and turn.intent in ESCALATING:
-        return INTENTS[turn.intent](turn)
-    if step.handler and not step.free_text and (not confident or turn.intent in step.hears):
-        replies = step.handler(turn)
-        if replies is not None:
-            return replies
-    if confident and turn.intent in INTENTS:
-        if turn.intent in SIDE_QUESTIONS and turn.state.get("step", "idle") != "idle":
-            return _aside(turn, step)
-        return INTENTS[turn.intent](turn)
+def _apply(turn: Turn, command: commands.Command) -> list[Reply] | None:
+    """Carry out one command on the conversation; None when nothing could be made of it."""
+    kind = command.kind
+    if kind == commands.CANCEL:
+        return repair.cancel(turn) + _resume(turn)
+    if kind == commands.REPEAT:
+        return repair.repeat(turn)
+    if kind == commands.HANDOFF:
+        return care.handoff(turn, "human_agent")
+    if kind in (commands.SET_SLOT, commands.CORRECT):
+        if turn.state.get("cart") and repair.points_past_the_cart(turn):
+            return _start(turn, "modify_order")  # lines of a placed order, not the cart's
+        step = _step(turn.state)
+        handlers = [step.correct] if kind == commands.CORRECT and step.correct else []
+        for handler in [*handlers, step.handler]:
+            replies = handler(turn) if handler is not None else None
+            if replies is not None:
+                return replies + _resume(turn)
+        fallback = commands.interpret(turn.text, turn.parsed, _waiting(turn.state))
+        if fallback.kind in (commands.SET_SLOT, commands.CORRECT):  # a yes or no nobody asked
+            return INTENTS[turn.intent](turn) if turn.intent in INTENTS else None
+        return _apply(turn, fallback)
+    if kind == commands.SMALL_TALK:
+        if turn.state.get("step", "idle") == "idle" or command.task == "goodbye":
+            return INTENTS[command.task](turn)
+        return _aside(turn, command.task)
+    if kind == commands.ASIDE:
+        return _aside(turn, command.task)
+    if kind in (commands.START, commands.CLARIFY):
+        if command.task != turn.intent:  # read from context: the task decides, not the guess
+            turn.parsed = dataclasses.replace(turn.parsed, intent=command.task, confidence=1.0)
+        return _start(turn, command.task)
     return None
 
 
-# In a free-text step these are not the answer when the NLU is sure of them: questions
-# are answered aside, and a new return or cancel that names what it is about starts over.
-FREE_TEXT_ASIDES = frozenset({"track_order", "order_history", "refund_status"})
-FREE_TEXT_RESTARTS = frozenset({"return_order", "cancel_order"})
+def _start(turn: Turn, task: str) -> list[Reply]:
+    """A new task; the one it interrupts waits on the stack and resumes when it is done."""
+    if task == "cancel_order" and repair.means_the_cart(turn):
+        return repair.drop_cart(turn) + _resume(turn)
+    return _run_on_top(turn, task, for_question=False)
 
 
-def _interrupts_free_text(turn: Turn, step: Step) -> bool:
-    """Whether a message in a free-text step is something else than its answer.
-
-    A request for a person always is. Where the answer is a reason ("why are you
-    returning it?"), which often sounds like a complaint or names the product ("the mug
-    is chipped"), only a sure question about orders, or a sure new return or
-    cancellation that names a product or an order, interrupts. A code is always a code.
-    """
-    if turn.intent == "human_agent":
-        return True
-    if step.expecting != "reason" or turn.parsed.confidence < CONFIDENCE_THRESHOLD:
-        return False
-    if turn.intent in FREE_TEXT_ASIDES:
-        return True
-    names = turn.entities("product") or turn.entities("order_number")
-    return turn.intent in FREE_TEXT_RESTARTS and bool(names)
+def _aside(turn: Turn, task: str) -> list[Reply]:
+    """A question in the middle of a task: answer it, then carry on where we were."""
+    return _run_on_top(turn, task, for_question=True)
 
 
-def _aside(turn: Turn, step: Step) -> list[Reply]:
-    """A question in the middle of a flow: answer it, then carry on where we were."""
-    before = copy.deepcopy(turn.state)
-    replies = INTENTS[turn.intent](turn)
-    if turn.state.get("step", "idle") == "idle":
-        turn.state = before
-        replies = [*replies, Reply(say(step.hint))]
-    return replies
+def _run_on_top(turn: Turn, task: str, *, for_question: bool) -> list[Reply]:
+    """Run `task` above the one waiting (pushed on the stack), then resume that one."""
+    if task in commands.QUESTIONS:
+        turn.state["topic"] = task
+    stack.push(turn.state, for_question=for_question)
+    if turn.state.get("step", "idle") != "idle":
+        turn.goto(None, order=turn.state.get("order"))  # the order talked about stays in view
+    return INTENTS[task](turn) + _resume(turn)
+
+
+def _resume(turn: Turn) -> list[Reply]:
+    """The interrupted task comes back once the one on top is done, with its question."""
+    resumed = stack.resume(turn.state)
+    if resumed is None:
+        return []
+    return turn.reply("chat.resume", hint=say(_step(turn.state).hint))
+
+
+def _step(state: dict) -> Step:
+    return STEPS.get(state.get("step", "idle"), STEPS["idle"])
+
+
+def _waiting(state: dict) -> commands.Waiting:
+    step = _step(state)
+    return commands.Waiting(
+        step=state.get("step", "idle") if step.handler else "idle",
+        expecting=step.expecting,
+        hears=step.hears,
+        free_text=step.free_text,
+        has_cart=bool(state.get("cart")),
+        topic=state.get("topic"),
+        last_product=bool(state.get("last_sku")),
+    )
 
 
 def _not_understood(turn: Turn) -> list[Reply]:
@@ -262,10 +306,11 @@ def _not_understood(turn: Turn) -> list[Reply]:
     misses = int(turn.state.get("misses", 0)) + 1
     if misses >= MISSES_BEFORE_HANDOFF:
         turn.state["misses"] = 0
-        return escalation.escalate(turn, "bot_failed", say("handoff.misunderstood"))
+        return care.handoff(turn, "bot_failed", say("handoff.misunderstood"))
     turn.state["misses"] = misses
-    step = STEPS.get(turn.state.get("step", "idle"), STEPS["idle"])
-    return turn.reply("chat.not_understood", hint=say(step.hint))
+    if misses >= MISSES_BEFORE_OFFER:
+        return turn.reply("care.misunderstood_offer")
+    return turn.reply("chat.not_understood", hint=say(_step(turn.state).hint))
 
 
 def respond(
@@ -276,58 +321,76 @@ def respond(
     message_id: int | None,
     verified: bool,
     settings: Settings,
+    questions_only: bool = False,
 ) -> list[Reply]:
-    """The bot's answer to one customer message; `conversation.state` is updated in place."""
+    """The bot's answer to one customer message; `conversation.state` is updated in place.
+
+    `questions_only`: a person is awaited and nobody has claimed the conversation yet.
+    Questions the bot can answer (an order's status, hours, stock) are still answered;
+    anything else is left to the person (no reply) and nothing changes.
+    """
     load()  # fail on a broken texts file before anything changes
-    before = copy.deepcopy(conversation.state or {})
-    step = STEPS.get(before.get("step", "idle"), STEPS["idle"])
+    before = conversation.state or {}
+    state = copy.deepcopy(before)
+    step = _step(state)
     catalog = catalog_cache.get(session)
     text = (text or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold a NUL
+    text = commands.own_words(text)
     # After "which one did you mean?" the offered SKUs let "the blue one" pick among them.
-    offered = (
-        before.get("options", []) if before.get("step") in ("choose_product", "modify") else []
-    )
-    parsed = parse(text, catalog, ParseContext(expecting=step.expecting, choices=offered))
+    offered = state.get("options", []) if state.get("step") in ("choose_product", "modify") else []
+    context = None if questions_only else ParseContext(step.expecting, offered)
+    parts = commands.clauses(text, catalog, context) if text else [(text, parse(text, catalog))]
+    if questions_only and not _only_questions(parts):
+        return []
     turn = Turn(
-        session,
-        conversation,
-        text,
-        parsed,
-        catalog,
-        settings,
-        verified,
-        message_id,
-        state=copy.deepcopy(before),
+        session, conversation, text, parts[0][1], catalog, settings, verified, message_id, state
     )
+    numbers = any(e.type in probing.NUMBER_ENTITIES for _, p in parts for e in p.entities)
     if not text:
         replies = info.help_(turn)
-    elif is_abort(text):
-        turn.state = {"step": "idle"}
-        replies = turn.reply("chat.stopped")
-    elif _asks_a_number(turn) and (paused := probing.minutes_paused(session, turn.customer.id)):
+    elif numbers and (paused := probing.minutes_paused(session, turn.customer.id)):
         replies = turn.reply("chat.lookups_paused", minutes=paused)
     else:
-        try:
-            replies = _route(turn)
-            if replies is None:
-                replies = _not_understood(turn)
-                for reply in replies:
-                    reply.understood = False
-            elif "misses" in turn.state:
-                turn.state.pop("misses")
-        except DomainError as exc:
-            turn.state = {**before, "misses": 0}
-            replies = [Reply(_explain(exc, step))]
-            if exc.code in probing.NOT_FOUND_CODES:
-                replies += _count_failed_lookup(turn)
+        replies = []
+        for clause_text, parsed in parts:
+            replies += _answer_clause(turn, clause_text, parsed)
+    if replies and not all(r.text in turn.state.get("last_replies", []) for r in replies):
+        turn.state["last_replies"] = [r.text for r in replies]
+    if questions_only:  # nothing of the task waiting for the person changes
+        turn.state = {**before, **{k: turn.state[k] for k in ("topic",) if k in turn.state}}
     conversation.state = turn.state
     for reply in replies:
-        reply.intent = turn.intent
+        reply.intent = reply.intent or turn.intent
     return replies
 
 
-def _asks_a_number(turn: Turn) -> bool:
-    return any(turn.entities(kind) for kind in probing.NUMBER_ENTITIES)
+def _only_questions(parts: list[tuple[str, ParseResult]]) -> bool:
+    """Whether every request in the message is a question the bot answers by itself."""
+    asked = [commands.interpret(t, p, commands.Waiting()) for t, p in parts if t]
+    return bool(asked) and all(c.task in commands.QUESTIONS - {"help"} for c in asked)
+
+
+def _answer_clause(turn: Turn, text: str, parsed: ParseResult) -> list[Reply]:
+    """One request of the message, read as a command against the state as it is now."""
+    before = copy.deepcopy(turn.state)
+    clause = dataclasses.replace(turn, text=text, parsed=parsed)
+    try:
+        replies = _apply(clause, commands.decide(text, parsed, _waiting(clause.state)))
+        if replies is None:
+            replies = _not_understood(clause)
+            for reply in replies:
+                reply.understood = False
+        elif "misses" in clause.state:
+            clause.state.pop("misses")
+    except DomainError as exc:
+        clause.state = {**before, "misses": 0}
+        replies = [Reply(_explain(exc, _step(before)))]
+        if exc.code in probing.NOT_FOUND_CODES:
+            replies += _count_failed_lookup(clause)
+    turn.state = clause.state
+    for reply in replies:
+        reply.intent = reply.intent or clause.intent  # how each request was read (reports)
+    return replies
 
 
 def _count_failed_lookup(turn: Turn) -> list[Reply]:

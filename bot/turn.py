@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.dialogue.stack import SHARED
 from bot.nlu import CatalogIndex, Entity, ParseResult
 from bot.replies import Reply
 from bot.texts import money, say
@@ -55,6 +56,7 @@ class Turn:
         return [Reply(say(key, **values), choices or [])]
 
     def goto(self, step: str | None, **slots: Any) -> None:
-        """Move to `step` ("idle" when None) keeping the cart; `slots` replace the flow's."""
-        keep = {k: self.state[k] for k in ("cart", "checkout", "last_sku") if k in self.state}
+        """Move to `step` ("idle" when None) keeping the cart, the stack and the memory
+        all tasks share; `slots` replace the task's own."""
+        keep = {k: self.state[k] for k in SHARED if k in self.state}
         self.state = {**keep, "step": step or "idle", **slots}

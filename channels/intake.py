@@ -480,7 +480,12 @@ def _route(
             return []
         return [enqueue(session, conversation, say("channels.opted_in"), author="system")]
     if conversation.mode == "handoff":
-        return []  # a person owns the conversation; the CSR console shows the message
+        # A person owns the conversation (the console shows the message); until one has
+        # claimed it the bot still answers questions it can answer, at the sender's pace,
+        # and changes nothing.
+        if limits.sender_pace(session, settings, conversation) is not limits.Pace.ANSWER:
+            return []
+        return _answer_while_waiting(session, settings, conversation, message)
     pace = limits.sender_pace(session, settings, conversation)
     if pace is limits.Pace.SKIP:
         return []
@@ -499,6 +504,20 @@ def _route(
     return _ask_bot(session, settings, conversation, message, text, verified)
 
 
+def _answer_while_waiting(
+    session: Session, settings: Settings, conversation: Conversation, message: Message
+) -> list[Message]:
+    from handoff import queue
+
+    handoff = queue.open_handoff(session, conversation)
+    extra = message.payload or {}
+    if handoff is None or handoff.status != "waiting" or extra.get("command"):
+        return []
+    text = extra.get("bot_text") or message.text
+    verified = bool(extra.get("verified"))
+    return _ask_bot(session, settings, conversation, message, text, verified, waiting=True)
+
+
 def _ask_bot(
     session: Session,
     settings: Settings,
@@ -506,7 +525,11 @@ def _ask_bot(
     message: Message,
     text: str,
     verified: bool,
+    *,
+    waiting: bool = False,
 ) -> list[Message]:
+    """The bot's replies, queued. `waiting`: a person is awaited, so the bot only answers
+    questions (`questions_only`) and a failure leaves the message to them."""
     from bot import engine  # the bot imports channels' models; import it when first needed
 
     try:
@@ -518,12 +541,16 @@ def _ask_bot(
                 message_id=message.id,
                 verified=verified,
                 settings=settings,
+                **({"questions_only": True} if waiting else {}),
             )
             client = (message.payload or {}).get("client")
             limits.claim_handoff(session, settings, conversation, client)
     except limits.HandoffCapReached:  # the turn, and the handoff it opened, are undone
         return [enqueue(session, conversation, say("limits.handoffs_busy"), author="system")]
     except Exception:  # a bot bug must not leave the customer unanswered
+        if waiting:
+            log.exception("the bot failed on message %s; a person is awaited", message.id)
+            return []
         log.exception("the bot failed on message %s; handing over to a person", message.id)
         return _escalate_after_failure(session, settings, conversation, text)
     message.payload = {**(message.payload or {}), "reading": _reading(replies)}

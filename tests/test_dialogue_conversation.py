@@ -43,11 +43,13 @@ def test_stop_leaves_the_flow_and_changes_nothing(db):
     assert len(chat.orders()) == 2
 
 
-def test_nonsense_gets_help_then_a_person(db):
+def test_nonsense_gets_help_then_the_offer_of_a_person_then_a_person(db):
+    # Issue 14: two misreads offer a person; only a third in a row hands over.
     chat = open_chat(db, "Jo Rivera")
     chat.says("asdf qwerty").reply_has("didn't get that", "help")
+    chat.says("qwop qwop").reply_has("AGENT").reply_lacks("in line")
     assert chat.conversation().mode == "bot"
-    chat.says("zzz blorp").reply_has("in line")
+    chat.says("zzz blorp").reply_has("sorry", "in line")
     (handoff,) = chat.handoffs()
     assert handoff.reason == "bot_failed" and "zzz blorp" in handoff.summary
     assert chat.conversation().mode == "handoff"
@@ -69,9 +71,32 @@ def test_asking_for_a_person(db):
     assert handoff.reason == "human_agent" and "Kenya" in handoff.summary
 
 
-def test_a_complaint_goes_to_a_person(db):
+def test_a_broken_item_gets_an_apology_and_a_return_not_a_queue(db):
+    # Issue 14 ("cold handoffs"): a complaint with a clear remedy is not handed straight over.
     chat = open_chat(db, "Jo Rivera")
-    chat.says("the mug came broken").reply_has("in line")
+    chat.says("the mug came broken").reply_has(
+        "sorry", "return of 1 x Ceramic Mug White", "#10001", "mail", "AGENT"
+    )
+    assert chat.handoffs() == []
+    chat.says("by mail").reply_has("1 x Ceramic Mug White", "up to $12.00", "YES")
+    chat.says("yes").reply_has("approved")
+    (ret,) = chat.returns()
+    assert ret.reason == "the mug came broken"
+
+
+def test_a_late_parcel_gets_its_tracking_and_a_person_on_offer(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says("my parcel 10003 is late, this is ridiculous").reply_has(
+        "sorry", "#10003", "USPS", "AGENT"
+    )
+    assert chat.handoffs() == []
+    chat.says("agent").reply_has("in line")
+    assert chat.handoffs()[0].reason == "human_agent"
+
+
+def test_a_complaint_without_a_remedy_goes_to_a_person_with_an_apology(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("you charged me twice for order 10002!!").reply_has("sorry", "#10002", "in line")
     assert chat.handoffs()[0].reason == "complaint"
 
 
@@ -148,3 +173,13 @@ def test_unsure_reading_is_asked_before_acting(db):
     chat.says("no").reply_has("other words")
     chat.says("i wanna change smth")
     chat.says("yes").reply_has("What would you like to order?")
+
+
+def test_a_pasted_thread_is_read_for_the_customers_own_words(db):
+    chat = open_chat(db, "Sam Chen")
+    chat.says(
+        "Is this still coming this week?\n\n-------- Forwarded message --------\n"
+        "From: Bean There <shop@example.com>\n\n> Cancel your order any time: reply CANCEL.\n"
+        "> Order 10003: 1 x Gooseneck Kettle."
+    ).reply_has("#10003", "shipped").reply_lacks("Cancel #")
+    assert chat.order(10003).status == "shipped"

@@ -74,3 +74,20 @@ def test_refund_status_of_own_returns_only(db):
     jo = open_chat(db, "Jo Rivera")
     jo.says("status of R2001").reply_has("There is no return R2001").reply_lacks("#10007")
     jo.says("where is my refund").reply_has("can't find any returns")
+
+
+def test_a_stock_question_while_asked_how_it_comes_back_is_not_the_answer(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("i want to return the mug")
+    chat.says("it's chipped").reply_has("by mail")
+    chat.says("is the grinder in stock downtown?").reply_has(
+        "2 available at Downtown Store", "Back to where we were"
+    )
+    chat.says("by mail").reply_has("1 x Ceramic Mug White", "send it by mail")
+
+
+def test_also_return_finds_the_order_with_that_product(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("where is my order? also I want to send back the mug, wrong colour").reply_has(
+        "#10002", "1 x Ceramic Mug White", "#10001"
+    )

@@ -7,12 +7,23 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.describe import products_by_sku
+from bot.dialogue import scope
 from bot.turn import Turn
 
 # How the customer changes a quantity; the NLU gives products and numbers, not the verb.
-REMOVE = re.compile(r"\b(?:remove|delete|drop|take (?:off|out)|without|no more|minus)\b", re.I)
+REMOVE = re.compile(
+    r"\b(?:remove|delete|drop|take (?:off|out)|without|no more|minus|never ?mind|nvm|"
+    r"forget(?: about)?|skip|scratch)\b",
+    re.I,
+)
 ADD = re.compile(r"\b(?:add|another|more|extra|also|plus)\b", re.I)
 PICKUP = re.compile(r"\b(?:pick ?up|pick it up|collect|collection|in store)\b", re.I)
+# "the other store", "a different shop": the store that is not the one chosen now.
+OTHER_STORE = re.compile(
+    r"\b(?:the )?other (?:one|store|shop|location|branch)\b|\bthe other\b|"
+    r"\b(?:another|a different) (?:store|shop|location|branch)\b",
+    re.I,
+)
 DELIVERY = re.compile(r"\b(?:deliver|delivery|delivered|ship|shipping|send it|post)\b", re.I)
 
 
@@ -26,6 +37,22 @@ class Mention:
     sku: str
     quantity: int | None
     options: list[str]  # other close products when the mention is ambiguous
+    # add, remove, set or keep (see bot.dialogue.scope); None when the message has no cue
+    operation: str | None = None
+    start: int = 0  # where the mention begins in the message
+
+    def to_json(self) -> dict:
+        return {"sku": self.sku, "quantity": self.quantity, "operation": self.operation}
+
+    def removes(self, turn: Turn) -> bool:
+        if self.operation is None:
+            return wants_removal(turn)
+        return self.operation == "remove"
+
+    def adds(self, turn: Turn) -> bool:
+        if self.operation is None:
+            return wants_more(turn)
+        return self.operation == "add"
 
 
 def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[Mention]:
@@ -52,8 +79,54 @@ def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[M
         exact = said in {_norm(product.name), *(_norm(a) for a in product.alias_list)}
         quantity = quantities.get(str(entity.value))
         options = [] if exact else skus[1:]
-        mentions.append(Mention(product.sku, int(quantity) if quantity else None, options))
+        op = scope.operation(turn.text, turn.parsed.entities, entity)
+        amount = int(quantity) if quantity else None
+        mentions.append(Mention(product.sku, amount, options, op, entity.start))
     return mentions
+
+
+def mentions_on(turn: Turn, skus: Collection[str], *, adds: bool = True) -> list[Mention]:
+    """Products named against lines that exist (an order's, a cart's): a mention that is
+    not an addition and could be one of those lines is that line, with no question.
+
+    "the jacket" on an order with one jacket is that jacket, whichever jacket the
+    catalog would have guessed: the line whose name has every word the customer used.
+    `adds=False` where nothing can be added (a return): every mention is an existing line.
+    """
+    among = {m.start: m for m in product_mentions(turn, among=skus)}
+    names = {p.sku: _norm(p.name) for p in products_by_sku(turn.session, list(skus)).values()}
+    found = []
+    for m in product_mentions(turn):
+        existing = m.operation != "add" or not adds
+        if existing and m.start not in among:
+            said = _said_words(turn, m.start)
+            fits = [s for s, name in names.items() if said and said <= set(name.split())]
+            if len(fits) == 1:
+                m = Mention(fits[0], m.quantity, [], m.operation, m.start)
+        found.append(among[m.start] if m.start in among and existing else m)
+    return found
+
+
+def loosely_named(turn: Turn) -> set[str]:
+    """Every catalog SKU whose name has all the words of a product the message names:
+    "the scarf" is any scarf, whichever one the matcher put first."""
+    said = [_said_words(turn, e.start) for e in turn.entities("product")]
+    said = [words for words in said if words]
+    if not said:
+        return set()
+    return {
+        p.sku
+        for p in turn.catalog.products.products
+        if any(words <= set(_norm(p.name).split()) for words in said)
+    }
+
+
+_FILLER = frozenset({"the", "a", "an", "my", "of", "one", "that", "this", "those", "these"})
+
+
+def _said_words(turn: Turn, start: int) -> set[str]:
+    entity = next((e for e in turn.entities("product") if e.start == start), None)
+    return set(_norm(entity.text).split()) - _FILLER if entity else set()
 
 
 def bare_quantity(turn: Turn) -> int | None:

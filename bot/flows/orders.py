@@ -6,25 +6,33 @@ confirmations "confirm_modify" / "confirm_cancel" whose `action` runs on an expl
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from bot import describe
+from bot.dialogue import scope
 from bot.flows.common import (
     DELIVERY,
+    OTHER_STORE,
     PICKUP,
     Mention,
     bare_quantity,
     chosen_index,
+    loosely_named,
+    mentions_on,
     product_mentions,
     wants_more,
     wants_removal,
 )
 from bot.replies import Reply
-from bot.texts import say
+from bot.texts import load, say
 from bot.turn import Turn
 from orders import inventory, ordering, queries
 from orders.customers import purchase_history
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
 
 MAX_CHOICES = 5
@@ -34,6 +42,8 @@ HISTORY_LENGTH = 5
 PURPOSES: dict[str, frozenset[str]] = {
     "track": OPEN,
     "modify": MODIFIABLE,
+    # a new address or store: any order not yet with the customer could be the one meant
+    "redirect": OPEN,
     "cancel": CANCELLABLE,
     "return": RETURNABLE,
 }
@@ -51,29 +61,93 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     number = turn.first("order_number") or turn.state.get("chosen_order")
     if number:
         return queries.get_customer_order(turn.session, number, turn.customer.id)
-    history = purchase_history(turn.session, turn.customer.id)  # newest first
-    candidates = [o for o in history if o.status in PURPOSES[purpose]]
-    focus = next((o for o in candidates if o.number == turn.state.get("order")), None)
-    if focus is not None:  # "cancel it" right after talking about that order
-        return focus
+    focus_number = turn.state.get("order")
+    named = _named_skus(turn, skip_added=purpose == "modify")
+    if named:  # "cancel the kettle": the orders that have a kettle on them
+        holding = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1, skus=named)
+        if not holding and purpose in ("cancel", "modify", "redirect"):
+            # too late to change it, but that is the order meant: the caller says why
+            holding = orders_with(turn, OPEN, limit=MAX_CHOICES + 1, skus=named)
+        focus = next((o for o in holding if o.number == focus_number), None)
+        if focus is not None or len(holding) == 1:
+            return focus or holding[0]
+        if holding:
+            return _ask_which_order(turn, holding, purpose)
+    if focus_number:  # "cancel it" right after talking about that order
+        focus = orders_with(turn, PURPOSES[purpose], number=focus_number)
+        if focus:
+            return focus[0]
+    candidates = orders_with(turn, PURPOSES[purpose], limit=MAX_CHOICES + 1)
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates and purpose in ("cancel", "modify"):
+        # Nothing can be cancelled or changed: the open order they mean hears why not.
+        candidates = orders_with(turn, OPEN, limit=MAX_CHOICES + 1)
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        if purpose == "track" and history:
-            return history[0]  # nothing on its way: the latest order, whatever became of it
+        latest = purchase_history(turn.session, turn.customer.id, limit=1)
+        if purpose == "track" and latest:
+            return latest[0]  # nothing on its way: the latest order, whatever became of it
         turn.goto(None)
         return turn.reply(f"orders.none_for_{purpose}")
+    return _ask_which_order(turn, candidates, purpose)
+
+
+def _ask_which_order(turn: Turn, candidates: list[Order], purpose: str) -> list[Reply]:
     shown = candidates[:MAX_CHOICES]
     turn.goto("choose_order", options=[o.number for o in shown], purpose=purpose, asked=turn.text)
     listing = "\n".join(describe.order_brief(o, turn.settings.currency) for o in shown)
     return turn.reply("orders.which", choices=[o.display_number for o in shown], orders=listing)
 
 
+def _named_skus(turn: Turn, *, skip_added: bool) -> set[str]:
+    """Products the message points at on an existing order (for a change, not the ones
+    it adds: "add a mug to my order" is about any order, not one with a mug)."""
+    skus: set[str] = set()
+    for entity in turn.entities("product"):
+        added = scope.operation(turn.text, turn.parsed.entities, entity) == "add"
+        if not (skip_added and added):
+            skus.update([str(entity.value), *entity.candidates])
+    return skus | loosely_named(turn) if skus else skus
+
+
+def orders_with(
+    turn: Turn,
+    statuses: frozenset[str],
+    *,
+    limit: int = 1,
+    number: int | None = None,
+    skus: set[str] | None = None,
+) -> list[Order]:
+    """The customer's orders in `statuses` (with `number`, or a line of `skus`), newest
+    first, searched in the database however many older orders exist."""
+    query = select(Order).where(
+        Order.customer_id == turn.customer.id, Order.status.in_(sorted(statuses))
+    )
+    if number is not None:
+        query = query.where(Order.number == number)
+    if skus:
+        query = query.where(Order.lines.any(OrderLine.sku.in_(sorted(skus))))
+    query = query.options(selectinload(Order.lines))
+    query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
+    return list(turn.session.scalars(query))
+
+
 # --- track and history ------------------------------------------------------------------
 
 
+# "and the other one?" right after one order's status: the customer's other open order.
+OTHER_ORDER = re.compile(r"\b(?:the )?other (?:one|order|parcel|package)\b|\bthe other\b", re.I)
+
+
 def track(turn: Turn) -> list[Reply]:
-    found = find_order(turn, "track")
+    focus = turn.state.get("order")
+    found: Order | list[Reply] | None = None
+    if focus and OTHER_ORDER.search(turn.text) and not turn.first("order_number"):
+        others = [o for o in orders_with(turn, OPEN, limit=MAX_CHOICES + 1) if o.number != focus]
+        found = others[0] if len(others) == 1 else None
+    found = found or find_order(turn, "track")
     if not isinstance(found, Order):
         return found
     turn.goto(None, order=found.number)
@@ -121,10 +195,16 @@ def history(turn: Turn) -> list[Reply]:
 # --- modify -----------------------------------------------------------------------------
 
 
+REDIRECT_INTENTS = frozenset({"change_address", "change_fulfillment"})
+
+
 def modify(turn: Turn) -> list[Reply]:
-    found = find_order(turn, "modify")
+    redirect = turn.intent in REDIRECT_INTENTS or turn.entities("address")
+    found = find_order(turn, "redirect" if redirect and not turn.entities("product") else "modify")
     if not isinstance(found, Order):
         return found
+    if found.status not in MODIFIABLE:
+        return _cannot_change(turn, found)
     if asked := _which_product(turn, found):
         return asked
     changes = _changes(turn, found)
@@ -147,23 +227,28 @@ def answer_changes(turn: Turn) -> list[Reply] | None:
 def _which_product(turn: Turn, order: Order) -> list[Reply] | None:
     """A product named loosely with close alternatives: ask which before changing anything.
 
-    The customer's wording ("add", "remove", a quantity) waits in the state until the
-    answer names one of the offered products, by name or by its number in the list.
+    The customer's wording (the operation, a quantity) and the other products the message
+    names wait in the state until the answer names one of the offered products, by name
+    or by its number in the list.
     """
-    unsure = next((m for m in product_mentions(turn) if m.options), None)
+    mentions = mentions_on(turn, _current(order))
+    unsure = next((m for m in mentions if m.options), None)
     if unsure is None:
         return None
     options = [unsure.sku, *unsure.options]
     products = describe.products_by_sku(turn.session, options)
     names = [products[s].name for s in options if s in products]
+    operation = unsure.operation or (
+        "remove" if wants_removal(turn) else "add" if wants_more(turn) else None
+    )
     turn.goto(
         "modify",
         order=order.number,
         options=options,
         pending={
             "quantity": unsure.quantity,
-            "more": wants_more(turn),
-            "remove": wants_removal(turn),
+            "operation": operation,
+            "others": [m.to_json() for m in mentions if m is not unsure],
         },
     )
     return turn.reply(
@@ -173,43 +258,63 @@ def _which_product(turn: Turn, order: Order) -> list[Reply] | None:
     )
 
 
-def _answered_choice(turn: Turn) -> tuple[Mention, dict] | None:
-    """The product picked from the list `_which_product` offered, with the waiting wording."""
+def _answered_choice(turn: Turn) -> list[Mention] | None:
+    """The product picked from the list `_which_product` offered, with the waiting wording
+    and the other products the first message named."""
     options: list[str] = turn.state.pop("options", [])
     pending: dict = turn.state.pop("pending", {})
     picked = next((m.sku for m in product_mentions(turn) if m.sku in options), None)
     if picked is None and (index := chosen_index(turn, len(options))) is not None:
         picked = options[index]
-    return (Mention(picked, pending.get("quantity"), []), pending) if picked else None
+    if picked is None:
+        return None
+    chosen = Mention(picked, pending.get("quantity"), [], pending.get("operation") or "set")
+    others = [
+        Mention(o["sku"], o["quantity"], [], o["operation"]) for o in pending.get("others", [])
+    ]
+    return [*others, chosen]
+
+
+def _current(order: Order) -> dict[str, int]:
+    return {line.sku: line.active_quantity for line in order.lines if line.active_quantity}
 
 
 def _changes(turn: Turn, order: Order) -> dict:
-    """What the message asks to change on `order`, as OrderChanges fields."""
-    current = {line.sku: line.active_quantity for line in order.lines if line.active_quantity}
+    """What the message asks to change on `order`, as OrderChanges fields.
+
+    Each product changes by its own operation: "drop the grinder but keep the mug" takes
+    one line off; "replace A with B" takes A off and puts B on in A's quantity; "remove
+    one of the mugs" takes one unit off.
+    """
+    current = _current(order)
     quantities: dict[str, int] = {}
-    mentions = product_mentions(turn)
+    mentions = mentions_on(turn, current)
     loose = bare_quantity(turn)
-    removing, more = wants_removal(turn), wants_more(turn)
     if answered := _answered_choice(turn):
-        mention, pending = answered
-        mentions, loose = [mention], None
-        removing, more = pending.get("remove", False), pending.get("more", False)
+        mentions, loose = answered, None
     if not mentions and loose is not None:
         sku = turn.state.get("last_sku")
         if sku not in current and len(current) == 1:
             sku = next(iter(current))
         if sku in current:
             quantities[sku] = loose
+    swapped = next((current[m.sku] for m in mentions if m.removes(turn) and m.sku in current), 1)
     for m in mentions:
-        if removing:
-            quantities[m.sku] = 0
-        elif more:
-            quantities[m.sku] = current.get(m.sku, 0) + (m.quantity or 1)
+        have = current.get(m.sku, 0)
+        if m.operation == scope.KEEP:
+            continue
+        if m.removes(turn):
+            partial = m.quantity is not None and m.quantity < have
+            quantities[m.sku] = have - m.quantity if partial else 0
+        elif m.adds(turn):
+            quantities[m.sku] = have + (m.quantity or (swapped if not have else 1))
         else:
-            quantities[m.sku] = m.quantity or current.get(m.sku) or 1
+            quantities[m.sku] = m.quantity or have or 1
     changes: dict = {k: v for k, v in quantities.items() if current.get(k, 0) != v}
     changes = {"quantities": changes} if changes else {}
     code, address = turn.first("location"), turn.first("address")
+    if OTHER_STORE.search(turn.text) and not code:
+        code = _other_store(turn, order)
     if address:
         changes.update(address=address, fulfillment_method="delivery")
     elif code or (PICKUP.search(turn.text) and order.fulfillment_method != "pickup"):
@@ -219,7 +324,49 @@ def _changes(turn: Turn, order: Order) -> dict:
     return changes
 
 
+FULFILMENT_KEYS = ("address", "fulfillment_method", "pickup_location_code")
+
+
+def correct(turn: Turn) -> list[Reply] | None:
+    """A correction at "Change #N: ... Reply YES": merged into the change, previewed again.
+
+    "fine, the other store then" picks the pickup store that is neither the one proposed
+    nor the order's own; a new quantity or address replaces the one proposed.
+    """
+    action = turn.state["action"]
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    previous: dict = dict(action["changes"])
+    if OTHER_STORE.search(turn.text) and not turn.entities("location"):
+        proposed = previous.get("pickup_location_code")
+        mine = order.location.code if order.fulfillment_method == "pickup" else None
+        others = [s for s in describe.pickup_stores(turn.session) if s.code not in (proposed, mine)]
+        if len(others) != 1:
+            return None
+        new = {"fulfillment_method": "pickup", "pickup_location_code": others[0].code}
+    else:
+        new = _changes(turn, order)
+    if not new:
+        return None
+    merged = {k: v for k, v in previous.items() if k != "quantities"}
+    if any(k in new for k in FULFILMENT_KEYS):
+        merged = {k: v for k, v in merged.items() if k not in FULFILMENT_KEYS}
+    merged.update({k: v for k, v in new.items() if k != "quantities"})
+    quantities = {**previous.get("quantities", {}), **new.get("quantities", {})}
+    if quantities:
+        merged["quantities"] = quantities
+    return _preview(turn, order, merged)
+
+
+def _other_store(turn: Turn, order: Order) -> str | None:
+    """ "the other store": the one pickup store that is not this order's."""
+    mine = order.location.code if order.fulfillment_method == "pickup" else None
+    others = [s.code for s in describe.pickup_stores(turn.session) if s.code != mine]
+    return others[0] if len(others) == 1 else None
+
+
 def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
+    if set(changes) == {"quantities"} and _empties(order, changes["quantities"]):
+        return _confirm_cancel(turn, order)  # taking every line off is cancelling the order
     if changes.get("fulfillment_method") == "pickup" and not changes.get("pickup_location_code"):
         turn.goto("modify", order=order.number)
         stores = describe.pickup_stores(turn.session)
@@ -253,6 +400,7 @@ def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
         changes="; ".join(parts),
         total=turn.money(total),
         before=turn.money(order.total),
+        difference=_difference(turn, total - order.total),
     )
 
 
@@ -285,13 +433,51 @@ def _difference(turn: Turn, amount: Decimal) -> str:
     return ""
 
 
+def _cannot_change(turn: Turn, order: Order) -> list[Reply]:
+    """Too late to change `order`: the reason, and the nearest thing that can be done."""
+    turn.goto(None, order=order.number)
+    nearest = load()["orders"].get(f"nearest_{order.status}", "")
+    if order.shipments:
+        latest = order.shipments[-1]
+        shipment = say("track.shipment", carrier=latest.carrier, tracking=latest.tracking_number)
+        nearest = f"{shipment} {nearest}"
+    return turn.reply(
+        "orders.cannot_change",
+        number=order.display_number,
+        status=describe.status_word(order.status),
+        nearest=nearest.strip(),
+    )
+
+
 # --- cancel -----------------------------------------------------------------------------
 
 
 def cancel(turn: Turn) -> list[Reply]:
+    """Cancel an order, or only the lines the message names ("cancel the kettle",
+    "cancel one of the mugs"): a partial cancel is previewed as a change of those lines."""
     found = find_order(turn, "cancel")
     if not isinstance(found, Order):
         return found
+    named = mentions_on(turn, _current(found))
+    if named and not any(m.sku in _current(found) for m in named):
+        turn.goto(None, order=found.number)
+        return turn.reply(
+            "orders.not_on_order", number=found.display_number, lines=describe.order_lines(found)
+        )
+    if found.status in MODIFIABLE and named:
+        changes = _changes(turn, found)
+        if changes.get("quantities") and not _empties(found, changes["quantities"]):
+            return _preview(turn, found, {"quantities": changes["quantities"]})
+    return _confirm_cancel(turn, found)
+
+
+def _empties(order: Order, quantities: dict[str, int]) -> bool:
+    """Whether new line quantities would leave nothing on the order."""
+    after = {**_current(order), **quantities}
+    return not any(after.values())
+
+
+def _confirm_cancel(turn: Turn, found: Order) -> list[Reply]:
     if found.status not in CANCELLABLE:
         turn.goto(None, order=found.number)
         return turn.reply(

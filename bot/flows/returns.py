@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot import describe, escalation
-from bot.flows.common import product_mentions
+from bot.flows.common import OTHER_STORE, bare_quantity, mentions_on
 from bot.flows.orders import find_order
 from bot.replies import Reply
 from bot.texts import say
@@ -30,6 +30,14 @@ EVERYTHING = re.compile(r"\b(?:all|everything|whole order|both|all of it)\b", re
 BY_MAIL = re.compile(r"\b(?:mail|post|ship|send|courier|parcel)\b", re.I)
 IN_STORE = re.compile(r"\b(?:store|shop|in person|drop)\b", re.I)
 RECENT_RETURNS = 3
+# A reason given with the request ("it's too big", "they leak", "sent two by mistake").
+REASON = re.compile(
+    r"\b(?:because|cause|since|it s|it is|its|they re|they are|too \w+|by mistake|wrong|"
+    r"broken|broke|damaged|doesn t|don t|didn t|does not|do not|did not|not what|leak\w*|"
+    r"chip\w*|crack\w*|faulty|defective|fit|fits|unopened|unused|changed my mind|no longer|"
+    r"torn|ripped|stain\w*|smell\w*|stopped working|loud|noisy)\b",
+    re.I,
+)
 
 
 def start(turn: Turn) -> list[Reply]:
@@ -58,16 +66,23 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return turn.reply("returns.nothing_left", number=order.display_number)
     wanted = {
         m.sku: min(m.quantity or returnable[m.sku][0], returnable[m.sku][0])
-        for m in product_mentions(turn, among=returnable)
-        if not m.options
+        for m in mentions_on(turn, returnable, adds=False)
+        if m.sku in returnable and not m.options
     }
+    named_elsewhere = turn.entities("product") and not wanted
+    if named_elsewhere and not EVERYTHING.search(turn.text):
+        return None  # a product that is not on this order: ask which items, never all
     if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
         wanted = {sku: qty for sku, (qty, _name) in returnable.items()}
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)
+    if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
+        turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+        return answer_method(turn) or _ask_method(turn)
     return turn.reply(
         "returns.ask_reason",
+        number=order.display_number,
         lines=describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()]),
     )
 
@@ -78,6 +93,10 @@ def answer_items(turn: Turn) -> list[Reply] | None:
 
 def answer_reason(turn: Turn) -> list[Reply]:
     turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+    return _ask_method(turn)
+
+
+def _ask_method(turn: Turn) -> list[Reply]:
     stores = describe.pickup_stores(turn.session)
     return turn.reply(
         "returns.ask_method",
@@ -102,6 +121,36 @@ def answer_method(turn: Turn) -> list[Reply] | None:
     else:
         return None
     return _confirm(turn)
+
+
+def correct(turn: Turn) -> list[Reply] | None:
+    """A correction at the return's preview: "the other store", "by mail instead",
+    "just one": the return is previewed again with the change."""
+    action = turn.state["action"]
+    before = dict(turn.state)
+    turn.goto(
+        "return_method",
+        order=action["order"],
+        items=dict(action["items"]),
+        reason=action["reason"],
+        method=action["method"],
+        store=action["store"],
+    )
+    quantity = bare_quantity(turn)
+    if quantity and len(action["items"]) == 1 and not turn.entities("location"):
+        sku = next(iter(action["items"]))
+        left = _returnable(turn, _order(turn)).get(sku, (0, ""))[0]
+        turn.state["items"] = {sku: max(1, min(quantity, left))}
+        return _confirm(turn)
+    if OTHER_STORE.search(turn.text) and not turn.entities("location"):
+        others = [s for s in describe.pickup_stores(turn.session) if s.code != action["store"]]
+        if action["method"] == "store" and len(others) == 1:
+            turn.state.update(method="store", store=others[0].code)
+            return _confirm(turn)
+    replies = answer_method(turn)
+    if replies is None:
+        turn.state = before
+    return replies
 
 
 def _confirm(turn: Turn) -> list[Reply]:

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from bot import describe
 from bot.flows.common import (
     DELIVERY,
+    OTHER_STORE,
     PICKUP,
     Mention,
     bare_quantity,
     chosen_index,
+    mentions_on,
     product_mentions,
-    wants_more,
     wants_removal,
 )
 from bot.replies import Reply
@@ -36,6 +37,9 @@ CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all
 
 def browse(turn: Turn) -> list[Reply]:
     mentions = product_mentions(turn)
+    if not mentions and turn.first("location") and turn.state.get("last_sku"):
+        # "what about the airport one?" after asking about a product: the same product there
+        mentions = [Mention(turn.state["last_sku"], None, [])]
     if not mentions:
         return _catalog_overview(turn)
     skus = [m.sku for m in mentions]
@@ -45,6 +49,8 @@ def browse(turn: Turn) -> list[Reply]:
     code = turn.first("location")
     store = inventory.get_location(turn.session, code) if code else None
     turn.state["last_sku"] = mentions[0].sku
+    if code:
+        turn.state["last_location"] = code
     texts = [_availability(turn, products[s], store) for s in skus[:3] if s in products]
     return [Reply("\n".join(texts))]
 
@@ -105,38 +111,86 @@ def cart(turn: Turn) -> dict[str, int]:
     return dict(turn.state.get("cart") or {})
 
 
+def cart_status(turn: Turn) -> list[Reply]:
+    """ "what's the total?" in the middle of a cart: what is in it and what it costs."""
+    items = cart(turn)
+    products = describe.products_by_sku(turn.session, list(items))
+    return turn.reply(
+        "shop.cart_status",
+        lines=describe.cart_lines(items, products, turn.settings.currency),
+        total=turn.money(describe.cart_total(items, products)),
+    )
+
+
 def add_to_cart(turn: Turn) -> list[Reply] | None:
-    """Products and quantities into the cart, then on towards checkout."""
-    mentions = product_mentions(turn)
+    """Products and quantities into the cart, then on towards checkout.
+
+    Products named for sure go in at once; one named loosely is asked about ("which
+    one?"), then the next, so a second item is never dropped for the first one's question.
+    """
+    mentions = mentions_on(turn, cart(turn))
     quantity = bare_quantity(turn)
     if not mentions and quantity is not None and turn.state.get("last_sku"):
-        mentions = [Mention(turn.state["last_sku"], quantity, [])]
+        mentions = [Mention(turn.state["last_sku"], quantity, [], "set")]
     if not mentions:
         return None
     _read_checkout_hints(turn)
-    unsure = next((m for m in mentions if m.options), None)
-    if unsure is not None:
-        options = [unsure.sku, *unsure.options]
-        products = describe.products_by_sku(turn.session, options)
-        turn.goto("choose_product", options=options, quantity=unsure.quantity)
-        names = [products[s].name for s in options if s in products]
-        return turn.reply(
-            "shop.which_product",
-            choices=names,
-            options="; ".join(f"{i}) {n}" for i, n in enumerate(names, 1)),
-        )
     items = cart(turn)
-    removing = wants_removal(turn)
     for m in mentions:
-        if removing:
-            items.pop(m.sku, None)
-        elif wants_more(turn) and m.sku in items:
+        if m.options or m.operation == "keep":
+            continue
+        if m.removes(turn):
+            partial = m.quantity is not None and m.quantity < items.get(m.sku, 0)
+            if partial:
+                items[m.sku] -= m.quantity
+            else:
+                items.pop(m.sku, None)
+        elif m.adds(turn) and m.sku in items:
             items[m.sku] += m.quantity or 1
         else:
             items[m.sku] = m.quantity or 1
         turn.state["last_sku"] = m.sku
     turn.state["cart"] = items
-    return checkout(turn)
+    unsure = [m for m in mentions if m.options]
+    return _ask_which(turn, unsure) if unsure else checkout(turn)
+
+
+def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
+    """ "Which one did you mean?" for the first loose mention; the rest wait their turn."""
+    first = unsure[0]
+    options = [first.sku, *first.options]
+    products = describe.products_by_sku(turn.session, options)
+    later = [{"sku": m.sku, "quantity": m.quantity, "options": m.options} for m in unsure[1:]]
+    turn.goto("choose_product", options=options, quantity=first.quantity, later=later)
+    names = [products[s].name for s in options if s in products]
+    return turn.reply(
+        "shop.which_product",
+        choices=names,
+        options="; ".join(f"{i}) {n}" for i, n in enumerate(names, 1)),
+    )
+
+
+THERE = re.compile(r"\b(?:there|that store|that one|that shop)\b", re.I)
+PRICE_QUESTION = re.compile(r"\b(?:how much|price|prices|cost|costs|pricey)\b", re.I)
+
+
+def correct_choice(turn: Turn) -> list[Reply] | None:
+    """ "actually, just the watering can instead" while asked which hose: the question is
+    dropped and the product named instead goes in the cart."""
+    options: list[str] = turn.state.get("options", [])
+    mentions = product_mentions(turn)
+    if mentions and any(m.sku in options for m in mentions) and wants_removal(turn):
+        return _skip_choice(turn)  # "never mind the hose": the rest of the cart stays
+    if not mentions or any(m.sku in options for m in mentions):
+        return None
+    turn.goto("cart")
+    return add_to_cart(turn)
+
+
+def _skip_choice(turn: Turn) -> list[Reply]:
+    later = [Mention(m["sku"], m["quantity"], m["options"]) for m in turn.state.get("later", [])]
+    turn.goto("cart")
+    return _ask_which(turn, later) if later else checkout(turn)
 
 
 def choose_product(turn: Turn) -> list[Reply] | None:
@@ -145,19 +199,34 @@ def choose_product(turn: Turn) -> list[Reply] | None:
     if picked is None:
         index = chosen_index(turn, len(options))
         picked = options[index] if index is not None else None
+    if wants_removal(turn):
+        return _skip_choice(turn)
+    if picked is None and PRICE_QUESTION.search(turn.text):  # "how much are they?"
+        products = describe.products_by_sku(turn.session, options)
+        listed = [products[s] for s in options if s in products]
+        return turn.reply(
+            "shop.which_prices",
+            choices=[p.name for p in listed],
+            options="; ".join(
+                f"{i}) {p.name} {turn.money(p.price)}" for i, p in enumerate(listed, 1)
+            ),
+        )
     if picked is None:
         return None
     items = cart(turn)
     items[picked] = turn.state.get("quantity") or items.get(picked) or 1
+    later = [Mention(m["sku"], m["quantity"], m["options"]) for m in turn.state.get("later", [])]
     turn.goto("cart")
     turn.state.update(cart=items, last_sku=picked)
-    return checkout(turn)
+    return _ask_which(turn, later) if later else checkout(turn)
 
 
 def _read_checkout_hints(turn: Turn) -> None:
     """ "... for pickup downtown", "deliver to 5 Oak Lane": fulfilment said in passing."""
     chosen = dict(turn.state.get("checkout") or {})
     code = turn.first("location")
+    if code is None and THERE.search(turn.text):  # "I'll collect it there"
+        code = turn.state.get("last_location")
     address = turn.first("address")
     if code or PICKUP.search(turn.text):
         chosen = {"method": "pickup", "store": code or chosen.get("store")}
@@ -177,6 +246,26 @@ def in_cart(turn: Turn) -> list[Reply] | None:
     if turn.intent == "affirm" or CHECKOUT_WORDS.search(turn.text.lower()):
         return checkout(turn)
     return None
+
+
+def correct_order(turn: Turn) -> list[Reply] | None:
+    """A correction at the summary or the store question: "fine, the other store then",
+    "actually deliver it", "make it 3". The order is previewed again, never placed."""
+    chosen = dict(turn.state.get("checkout") or {})
+    if OTHER_STORE.search(turn.text) and not turn.entities("location"):
+        items = cart(turn)
+        needs = describe.needs_of(items, describe.products_by_sku(turn.session, list(items)))
+        stores = describe.stores_with(turn.session, needs)
+        others = [s for s in stores if s.code != chosen.get("store")]
+        if len(others) == 1:
+            turn.state["checkout"] = {"method": "pickup", "store": others[0].code}
+            return checkout(turn)
+        if not others:
+            current = next((s.name for s in stores if s.code == chosen.get("store")), "")
+            return turn.reply("shop.no_other_store", store=current) + checkout(turn)
+        turn.state["checkout"] = {"method": "pickup"}
+        return checkout(turn)
+    return in_cart(turn)
 
 
 def answer_store(turn: Turn) -> list[Reply] | None:

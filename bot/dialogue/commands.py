@@ -1,0 +1,352 @@
+"""A message becomes a few commands, each applied to the conversation in turn.
+
+After Rasa CALM's dialogue understanding (start flow, set slot, correct slots, cancel
+flow, clarify, chitchat, human handoff, repeat, cannot handle), without an LLM: the
+message is split into clauses where a second request begins ("cancel the kettle and
+what time do you close today"), each clause is parsed, and the parse is read against
+what the bot is waiting for (`Waiting`) to decide what kind of command it is.
+
+The generator decides; it changes nothing. The engine applies the commands in order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.dialogue import scope
+from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
+from bot.nlu.intents import normalise
+
+START, SET_SLOT, CORRECT, CANCEL, CLARIFY, ASIDE = (
+    "start",
+    "set_slot",
+    "correct",
+    "cancel",
+    "clarify",
+    "aside",
+)
+SMALL_TALK, HANDOFF, REPEAT, CANNOT_HANDLE = "small_talk", "handoff", "repeat", "cannot_handle"
+
+SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks"})
+# Questions answered without leaving the task the customer is in (a digression).
+QUESTIONS = frozenset(
+    {"browse_catalog", "track_order", "order_history", "refund_status", "store_info", "help"}
+)
+TASKS = frozenset(
+    {
+        "place_order",
+        "modify_order",
+        "change_address",
+        "change_fulfillment",
+        "cancel_order",
+        "return_order",
+        "complaint",
+    }
+)
+# What a correction at a preview can be read as: a change to what is being previewed.
+CHANGE_INTENTS = frozenset(
+    {"place_order", "modify_order", "change_address", "change_fulfillment", "affirm", "deny"}
+)
+# Pseudo-tasks the generator recognises from context, not from the intent classifier.
+CART_STATUS = "cart_status"
+
+_REPEAT = re.compile(
+    r"^(?:sorry |pardon |what |huh |come again |)*(?:repeat(?: that| it| please| the last"
+    r"(?: message)?)*|say (?:that|it) again|can you repeat(?: that)?|could you repeat(?: that)?|"
+    r"what did you (?:just )?say|come again|pardon|say again)(?: please)?$"
+)
+_CORRECTION = re.compile(
+    r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|make (?:it|that)|"
+    r"change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|the other|"
+    r"(?:another|a different) (?:store|shop|one)|not (?:the|that)|switch (?:it|to))\b"
+)
+_CART_QUESTION = re.compile(
+    r"\b(?:(?:what is|what s|whats) (?:the|my) (?:total|cart|basket)|how much (?:is|does|will) "
+    r"(?:that|it|this|everything|all of (?:it|that)|my (?:cart|order|basket))(?: come to| cost"
+    r"| be)?|(?:the|my) total|what (?:do i have|is in my (?:cart|basket))|(?:show|see) (?:my|the) "
+    r"(?:cart|basket))\b"
+)
+# "what about the airport one?", "and at riverside?": the last question again, one slot new.
+_STOCK_QUESTION = re.compile(
+    r"^(?:\w+ )?(?:does|do|is|are|has|have|can)\b.*\b(?:have|has|got|stock|in stock|available|"
+    r"carry)\b(?:.*\b(?:it|them|that|those|one|any)\b)?"
+)
+_FOLLOW_UP = re.compile(r"^(?:and |so |ok )?(?:what|how) about\b|^and (?:at|in|for|the)\b")
+# Where a second request may start: a sentence end, or "and"/"also"/"then" before a
+# question word or a request verb. A list of products ("2 mugs and a kettle") never splits.
+_SPLIT = re.compile(
+    r"(?:[.?!;]+\s+|\s+(?:and|also|plus|then|&)\s+(?:also\s+|then\s+)?)"
+    r"(?=(?:what|when|where|how|which|who|why|do|does|did|is|are|can|could|will|would|"
+    r"cancel|track|return|send|change|ship|deliver|tell|give|show|i want|i need|i d like|"
+    r"please|pls|also)\b)",
+    re.I,
+)
+MAX_CLAUSES = 3
+# About an order already talked of: "is it ready yet", "what was the collection code".
+_STATUS_FOLLOW_UP = re.compile(
+    r"\b(?:is it|are they|is my order|is the order|is my stuff|did it) (?:\w+ )?(?:ready|here|"
+    r"there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|gone out)|"
+    r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b|"
+    r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
+    r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
+)
+# A short answer naming a product while a choice is pending is the choice ("the grinder one").
+_SHORT_ANSWER = 5
+
+
+@dataclass
+class Waiting:
+    """What the bot is waiting for in the task on top of the stack ("idle" when nothing)."""
+
+    step: str = "idle"
+    expecting: str | None = None
+    hears: frozenset[str] = frozenset()
+    free_text: bool = False
+    has_cart: bool = False
+    topic: str | None = None  # the last question answered ("browse_catalog"), for follow-ups
+    last_product: bool = False  # a product was talked about ("I'll take 2" orders it)
+
+
+@dataclass
+class Command:
+    """One thing the message asks. `task` names the task (an intent name) for start,
+    aside and small talk; `slots` holds what the clause said (products, order, store...)."""
+
+    kind: str
+    text: str
+    parsed: ParseResult
+    task: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"command": self.kind}
+        if self.task:
+            out["task"] = self.task
+        if self.slots:
+            out["slots"] = self.slots
+        out["text"] = self.text
+        return out
+
+
+def slots_of(parsed: ParseResult) -> dict[str, Any]:
+    """The clause's entities as slots: one value each, products as a list with quantities."""
+    slots: dict[str, Any] = {}
+    quantities = {e.refers_to: e.value for e in parsed.entities if e.type == "quantity"}
+    products = []
+    for entity in parsed.entities:
+        if entity.type == "product":
+            product: dict[str, Any] = {"sku": entity.value}
+            if entity.value in quantities:
+                product["quantity"] = quantities[entity.value]
+            if op := scope.operation(parsed.text, parsed.entities, entity):
+                product["operation"] = op
+            if entity.candidates and not entity.exact:
+                product["candidates"] = list(entity.candidates)
+            products.append(product)
+        elif entity.type == "quantity":
+            if not entity.refers_to:
+                slots.setdefault("quantity", entity.value)
+        else:
+            slots.setdefault(entity.type, entity.value)
+    if products:
+        slots["products"] = products
+    return slots
+
+
+# Where quoted or forwarded material starts in a pasted message or an email reply.
+_QUOTED = re.compile(
+    r"^\s*(?:>|-{2,}\s*(?:forwarded|original) message|on .{3,80} wrote:|from:\s|sent:\s|"
+    r"begin forwarded message)",
+    re.I | re.M,
+)
+_ORDER_IN_QUOTE = re.compile(r"\border\s*(?:no\.?|number|#)?\s*#?\s*(\d{4,})\b", re.I)
+
+
+def own_words(text: str) -> str:
+    """The customer's own words of a message with a pasted thread under them; an order
+    number that only the quoted part names is kept ("is this still coming?" + "Order
+    10001: ..." asks about 10001)."""
+    found = _QUOTED.search(text)
+    if found is None or not text[: found.start()].strip():
+        return text
+    own, quoted = text[: found.start()].strip(), text[found.start() :]
+    numbers = {m.group(1) for m in _ORDER_IN_QUOTE.finditer(quoted)}
+    if len(numbers) == 1 and not re.search(r"\d{4,}", own):
+        own = f"{own} (order {numbers.pop()})"
+    return own
+
+
+def clauses(
+    text: str, catalog: CatalogIndex, context: ParseContext | None = None
+) -> list[tuple[str, ParseResult]]:
+    """The message as one or more requests, each parsed.
+
+    A split is kept only when every part is understood with confidence on its own and
+    the parts ask different things; otherwise the message stays whole.
+    """
+    whole = parse(text, catalog, context)
+    pieces = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
+    if len(pieces) < 2 or len(pieces) > MAX_CLAUSES:
+        return [(text, whole)]
+    parts = [(p, parse(p, catalog, context if i == 0 else None)) for i, p in enumerate(pieces)]
+    sure = all(
+        parsed.confidence >= CONFIDENCE_THRESHOLD and parsed.intent != "out_of_scope"
+        for _, parsed in parts
+    )
+    different = len({parsed.intent for _, parsed in parts}) == len(parts)
+    return parts if sure and different else [(text, whole)]
+
+
+def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
+    """What one clause asks, given what the bot waits for."""
+    norm = normalise(text)
+    confident = parsed.confidence >= CONFIDENCE_THRESHOLD
+    intent = parsed.intent
+    slots = slots_of(parsed)
+
+    def command(kind: str, task: str | None = None) -> Command:
+        return Command(kind, text, parsed, task, slots)
+
+    if is_abort(text):
+        return command(CANCEL)
+    if _REPEAT.match(norm):
+        return command(REPEAT)
+    if waiting.free_text and not _interrupts_free_text(parsed, waiting):
+        return command(SET_SLOT)
+    if confident and intent == "human_agent":
+        return command(HANDOFF)
+    if waiting.has_cart and _CART_QUESTION.search(norm) and not slots.get("products"):
+        return command(ASIDE, CART_STATUS)
+    if waiting.has_cart and _STOCK_QUESTION.search(norm) and "location" in slots:
+        return command(ASIDE, "browse_catalog")  # "does the garden centre have it?"
+    if _asks_about_a_product(text, norm, slots, waiting):
+        return command(ASIDE, "browse_catalog")  # "is the grinder in stock downtown?"
+    correcting = bool(_CORRECTION.search(norm))
+    at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
+    if at_preview and intent in CHANGE_INTENTS and correcting:
+        return command(CORRECT)  # "actually make it 3" at "Reply YES to confirm"
+    short = len(norm.split()) <= _SHORT_ANSWER and slots.get("products")
+    choosing = waiting.expecting in ("order_number", "choice", "product")
+    if waiting.step != "idle" and (
+        not confident or intent in waiting.hears or (choosing and short)
+    ):
+        changes = any(k in slots for k in ("products", "location", "address", "quantity"))
+        return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
+    asks = not confident or text.rstrip().endswith("?")
+    if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
+        return command(START, waiting.topic)
+    if _where_is_the(parsed, norm) and intent not in _TRACK_OK:
+        return command(ASIDE if waiting.step != "idle" else START, "track_order")
+    if waiting.last_product and _TAKE_IT.search(norm) and intent == "place_order":
+        return command(START, "place_order")  # "great, I'll take 2" after a price
+    if (mine := _about_my_order(parsed, norm)) and intent not in mine[1]:
+        return command(
+            ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
+        )
+    if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
+        return command(ASIDE if waiting.step != "idle" else START, "track_order")
+    return interpret(text, parsed, waiting)
+
+
+_MY_PRODUCT = re.compile(r"\bmy (?:\w+ )?$", re.I)
+_WHERE = re.compile(
+    r"\b(?:where is|where are|did (?:\w+ ){0,3}(?:arrive|come|ship|go out)|has (?:\w+ ){0,3}"
+    r"(?:arrived|shipped|come)|when will|is (?:\w+ ){0,3}(?:ready|here|on its way))\b"
+)
+_WHERE_IS = re.compile(r"^(?:\w+ )?(?:where is|where are|where s)\b")
+_TAKE_IT = re.compile(
+    r"\b(?:i ll take|ill take|i will take|i ll have|i will have|take|get|have) "
+    r"(?:\d+|one|two|three|four|five|it|them|that|those)\b"
+)
+_INSTEAD = re.compile(r"\b(?:instead|should go|needs to go|need it to go|has to go)\b")
+_SEND_ELSEWHERE = re.compile(r"\b(?:instead|rather|should go|go to|send it|ship it)\b")
+# What "my <product>" asks about an order that exists, and the intents that already say so.
+_REDIRECT_OK = frozenset({"change_fulfillment", "change_address", "modify_order", "cancel_order"})
+_TRACK_OK = frozenset({"track_order", "complaint", "return_order", "cancel_order", "modify_order"})
+
+
+def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]] | None:
+    """ "where's my kettle?", "can I collect my shirt at the harbour store instead?": a
+    product the customer calls theirs is on an order, not a new thing to buy or browse."""
+    elsewhere = any(e.type in ("location", "address") for e in parsed.entities)
+    products = any(e.type == "product" for e in parsed.entities)
+    if products and elsewhere and _INSTEAD.search(norm):  # "the barrow should go to ... instead"
+        return "change_fulfillment", _REDIRECT_OK
+    mine = any(
+        e.type == "product" and _MY_PRODUCT.search(parsed.text[: e.start]) for e in parsed.entities
+    )
+    if not mine:
+        return None
+    if elsewhere and _SEND_ELSEWHERE.search(norm):
+        return "change_fulfillment", _REDIRECT_OK
+    if _WHERE.search(norm):
+        return "track_order", _TRACK_OK
+    return None
+
+
+def _where_is_the(parsed: ParseResult, norm: str) -> bool:
+    """ "where is the jacket?": a product somewhere on its way, not one to buy."""
+    return any(e.type == "product" for e in parsed.entities) and bool(_WHERE_IS.search(norm))
+
+
+_QUESTION_START = re.compile(r"^(?:\w+ )?(?:is|are|do|does|have|has|how much|what about)\b")
+
+
+def _asks_about_a_product(text: str, norm: str, slots: dict[str, Any], waiting: Waiting) -> bool:
+    """A question about a product while the bot waits for something else is an aside,
+    not the answer ("is the grinder in stock downtown?" when asked mail or store)."""
+    if waiting.step == "idle" or not slots.get("products"):
+        return False
+    if waiting.expecting in ("product", "choice", "order_number", "quantity"):
+        return False
+    question = text.rstrip().endswith("?") or bool(_QUESTION_START.search(norm))
+    return question and bool(_STOCK_QUESTION.search(norm) or "how much" in norm or "price" in norm)
+
+
+def interpret(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
+    """The clause by its intent alone: a task, a question aside, small talk, or nothing."""
+    slots = slots_of(parsed)
+    intent = parsed.intent
+    if parsed.confidence < CONFIDENCE_THRESHOLD:
+        return Command(CANNOT_HANDLE, text, parsed, intent, slots)
+    if intent == "human_agent":
+        return Command(HANDOFF, text, parsed, None, slots)
+    if intent in SMALL_TALK_INTENTS:
+        return Command(SMALL_TALK, text, parsed, intent, slots)
+    if intent in QUESTIONS:
+        kind = ASIDE if waiting.step != "idle" else START
+        return Command(kind, text, parsed, intent, slots)
+    if intent in TASKS:
+        unsure = [p for p in slots.get("products", []) if p.get("candidates")]
+        kind = CLARIFY if unsure and waiting.step == "idle" and intent == "place_order" else START
+        return Command(kind, text, parsed, intent, slots)
+    if intent in ("affirm", "deny"):
+        return Command(SET_SLOT, text, parsed, intent, slots)
+    return Command(CANNOT_HANDLE, text, parsed, intent, slots)
+
+
+# While the bot waits for a reason ("why are you returning it?"), which often sounds like
+# a complaint or names the product, only a sure question about orders, or a sure new
+# return or cancellation that names a product or an order, interrupts. A code is a code.
+_FREE_TEXT_ASIDES = frozenset({"track_order", "order_history", "refund_status"})
+_FREE_TEXT_RESTARTS = frozenset({"return_order", "cancel_order"})
+
+
+def _interrupts_free_text(parsed: ParseResult, waiting: Waiting) -> bool:
+    if parsed.intent == "human_agent":
+        return True
+    if waiting.expecting != "reason" or parsed.confidence < CONFIDENCE_THRESHOLD:
+        return False
+    if parsed.intent in _FREE_TEXT_ASIDES:
+        return True
+    names = any(e.type in ("product", "order_number") for e in parsed.entities)
+    return parsed.intent in _FREE_TEXT_RESTARTS and names
+
+
+def read(text: str, catalog: CatalogIndex) -> tuple[ParseResult, list[Command]]:
+    """`python app.py nlu`: the whole message's parse and its commands, read from idle."""
+    parts = clauses(text, catalog)
+    whole = parts[0][1] if len(parts) == 1 else parse(text, catalog)
+    return whole, [decide(t, p, Waiting()) for t, p in parts]
