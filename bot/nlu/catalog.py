@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 from .models import LocationEntry, ProductEntry
 from .products import ProductIndex
 from .text import Token, tokenize, wordset
+from .variants import VariantIndex
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "orders" / "demo"
 
@@ -85,7 +86,9 @@ class CatalogIndex:
     """Products and locations, indexed once, shared by every parse."""
 
     def __init__(self, products: Iterable[ProductEntry], locations: Iterable[LocationEntry]):
-        self.products = ProductIndex(products)
+        entries = list(products)
+        self.variants = VariantIndex(entries)
+        self.products = ProductIndex(entries, self.variants.base)
         self.locations = LocationIndex(locations)
 
 
@@ -100,6 +103,10 @@ def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:
                     a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()
                 ),
                 category=row.get("category") or None,
+                variant_of=row.get("variant_of") or "",
+                size=row.get("size") or "",
+                colour=row.get("colour") or row.get("color") or "",
+                unit=row.get("unit") or "",
             )
             for row in csv.DictReader(fh)
         ]

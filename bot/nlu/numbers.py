@@ -1,6 +1,8 @@
-"""Number words and quantity expressions."""
+"""Number words, and the pack and measure words that qualify a quantity."""
 
 from __future__ import annotations
+
+from .text import wordset
 
 NUMBER_WORDS: dict[str, int] = {
     "one": 1,
@@ -23,11 +25,28 @@ NUMBER_WORDS: dict[str, int] = {
     "eighteen": 18,
     "nineteen": 19,
     "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
     "dozen": 12,
     "pair": 2,
     "couple": 2,
     "single": 1,
 }
+
+TENS = wordset("twenty thirty forty fifty sixty seventy eighty ninety")
+
+# Containers a quantity is counted in ("3 packs of the Sumatra", "a 40 L bag of compost").
+# They are a product only when they are part of its name as said ("a gift pack").
+PACK_WORDS = wordset(
+    "bag pack packet box bottle tin can jar roll case carton sack tub tube pouch crate "
+    "bundle sachet bucket pot tray punnet"
+)
 
 # Largest number read as a quantity; bigger bare numbers are order numbers or noise.
 MAX_QUANTITY = 999
@@ -43,4 +62,12 @@ def number_value(token: str) -> int | None:
         return number_value(token[1:])
     if len(token) >= 2 and token[-1] == "x" and token[:-1].isdigit():
         return number_value(token[:-1])
+    return None
+
+
+def pack_word(token: str) -> str | None:
+    """The pack word a token names, singular ("boxes" -> "box"); None for other words."""
+    for word in (token, token[:-1], token[:-2]):
+        if word in PACK_WORDS:
+            return word
     return None

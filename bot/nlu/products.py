@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -89,20 +89,29 @@ class _Unit:
 
 
 class ProductIndex:
-    def __init__(self, products: Iterable[ProductEntry]):
+    """``bases`` maps a SKU to its base product's name ("Merino Sweater" for "Merino
+    Sweater - Grey / L"), indexed as one more phrase so a plain "sweater" finds it."""
+
+    def __init__(self, products: Iterable[ProductEntry], bases: Mapping[str, str] | None = None):
         self.products: list[ProductEntry] = list(products)
+        bases = bases or {}
         self._doc_product: list[int] = []
         self._doc_weight: list[float] = []
         self._postings: dict[str, list[int]] = {}
         self._variants: list[frozenset[str]] = []
+        self._base_docs: set[int] = set()
         self._product_tokens: list[frozenset[str]] = []
         product_df: dict[str, int] = {}
         docs: list[set[str]] = []
         for pid, product in enumerate(self.products):
-            phrases = [product.name, *product.aliases]
+            phrases = [(product.name, False), *((a, False) for a in product.aliases)]
+            if bases.get(product.sku, product.name) != product.name:
+                phrases.append((bases[product.sku], True))  # names the family, not the SKU
             product_tokens: set[str] = set()
-            for phrase in phrases:
+            for phrase, is_base in phrases:
                 for toks in _phrase_variants(phrase):
+                    if is_base:
+                        self._base_docs.add(len(docs))
                     docs.append(toks)
                     self._doc_product.append(pid)
                     product_tokens |= toks
@@ -288,7 +297,8 @@ class ProductIndex:
         said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]
         span = [u for u in run if u.first >= used[0].first and u.last <= used[-1].last]
         exact = (
-            all(sim >= 0.97 for _, sim in said)
+            best_doc not in self._base_docs
+            and all(sim >= 0.97 for _, sim in said)
             and {t for t, _ in said} == doc
             and len(span) == len(used)
         )

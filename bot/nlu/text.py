@@ -6,9 +6,22 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# A measure such as "250g", "250 g" or "1.5kg" is one token, so sizes match catalogue names.
+# A measure such as "250g", "250 g", "1.5kg" or "2 litres" is one token, written the
+# short way ("2l"), so sizes match catalogue names. "2 m" stays two words (a size M).
+_MEASURES = {
+    **dict.fromkeys(("kg", "kilo", "kilos", "kilogram", "kilograms"), "kg"),
+    **dict.fromkeys(("g", "gr", "gram", "grams"), "g"),
+    **dict.fromkeys(("ml", "millilitre", "millilitres", "milliliter", "milliliters"), "ml"),
+    **dict.fromkeys(("l", "ltr", "litre", "litres", "liter", "liters"), "l"),
+    **dict.fromkeys(("oz", "ounce", "ounces"), "oz"),
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "lb"),
+    **dict.fromkeys(("cm", "mm"), None),
+    **dict.fromkeys(("m", "metre", "metres", "meter", "meters"), "m"),
+}
 _TOKEN_RE = re.compile(
-    r"\d+(?:\.\d+)?\s?(?:kg|g|ml|l|oz)\b|[a-z0-9]+(?:'[a-z]+)?",
+    r"(?P<number>\d+(?:\.\d+)?)(?:\s?(?P<unit>"
+    + "|".join(sorted(set(_MEASURES) - {"m"}, key=len, reverse=True))
+    + r")|(?P<metre>m))\b|[a-z0-9]+(?:'[a-z]+)?",
 )
 
 # SMS shorthand and contractions -> plain words. Applied token by token.
@@ -145,7 +158,12 @@ def tokenize(text: str) -> list[Token]:
     folded = fold(text)
     tokens = []
     for m in _TOKEN_RE.finditer(folded):
-        tokens.append(Token(m.group().replace(" ", ""), m.start(), m.end()))
+        if m.group("unit") or m.group("metre"):
+            unit = m.group("unit") or "m"
+            text = m.group("number") + (_MEASURES[unit] or unit)
+        else:
+            text = m.group()
+        tokens.append(Token(text, m.start(), m.end()))
     return tokens
 
 

@@ -1,0 +1,284 @@
+"""Product variants: which SKUs are sizes, colours or packs of one base product, and
+which of them the customer's words pick.
+
+A shop may name variants in the catalog's optional columns (``variant_of``, ``size``,
+``colour``, ``unit``); otherwise they are read from the names themselves ("Merino
+Sweater - Grey / L", "Sweater (Large)", "Logo T-Shirt Small", "Filters 100 pack").
+Nothing here is a per-shop word list: a word narrows the choice only when the variants
+a product actually has differ in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .models import ProductEntry
+from .numbers import pack_word
+from .text import Token, tokenize, wordset
+
+# Size words, spaces and hyphens removed, to the code a catalog would use.
+_SIZE_CODES: dict[str, str] = {
+    **dict.fromkeys(("xs", "xsmall", "extrasmall"), "XS"),
+    **dict.fromkeys(("s", "sm", "small"), "S"),
+    **dict.fromkeys(("m", "med", "medium"), "M"),
+    **dict.fromkeys(("l", "lg", "large"), "L"),
+    **dict.fromkeys(("xl", "xlarge", "extralarge"), "XL"),
+    **dict.fromkeys(("xxl", "2xl", "xxlarge", "extraextralarge"), "XXL"),
+    **dict.fromkeys(("xxxl", "3xl"), "XXXL"),
+}
+# Size words a customer says without "size" before them ("a large sweater").
+_SPOKEN_SIZES = wordset("xs small medium large xl xxl 2xl xxxl 3xl")
+_SIZE_CUES = wordset("size sz sizes")
+# A colour word to its spelling in catalogs, and to the family it belongs to, so that
+# "blue" finds the navy one when the product has no other blue.
+_SPELLING = {"gray": "grey", "colour": "color"}
+_FAMILIES: dict[str, tuple[str, ...]] = {
+    "grey": ("grey", "charcoal", "slate", "graphite", "silver", "ash", "heather"),
+    "blue": ("blue", "navy", "cobalt", "indigo", "denim", "azure", "sky", "teal"),
+    "red": ("red", "burgundy", "maroon", "crimson", "scarlet", "wine", "cherry"),
+    "green": ("green", "olive", "khaki", "sage", "mint", "emerald", "forest", "lime"),
+    "white": ("white", "ivory", "cream", "ecru", "snow", "offwhite"),
+    "black": ("black", "jet", "ebony", "onyx"),
+    "brown": ("brown", "tan", "camel", "chocolate", "beige", "sand", "taupe", "mocha"),
+    "pink": ("pink", "rose", "blush", "fuchsia", "magenta"),
+    "purple": ("purple", "violet", "lilac", "lavender", "plum", "mauve"),
+    "orange": ("orange", "rust", "coral", "peach", "amber"),
+    "yellow": ("yellow", "mustard", "lemon", "gold"),
+}
+_FAMILY_OF = {word: family for family, members in _FAMILIES.items() for word in members}
+_MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz|lb|cm|mm|m)$")
+# "Name - Grey / L", "Name (Large)", "Name, Grey, L": the parts after the base name.
+_PART_SPLIT_RE = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*[(),/]\s*")
+
+
+def size_code(value: str) -> str:
+    """ "Large", "l", "L" -> "L"; "Extra Large", "X-Large" -> "XL"; "size 10" -> "10"."""
+    key = re.sub(r"[\s-]+", "", value.lower())
+    key = re.sub(r"^(?:size|sz)", "", key)
+    return _SIZE_CODES.get(key, key.upper())
+
+
+def _is_size(value: str) -> bool:
+    key = re.sub(r"[\s-]+", "", value.lower())
+    return key in _SIZE_CODES or bool(re.fullmatch(r"(?:size|sz)\w+", key))
+
+
+def _colour_words(value: str) -> list[str]:
+    return [_SPELLING.get(t.text, t.text) for t in tokenize(value)]
+
+
+def _is_colour(value: str) -> bool:
+    words = _colour_words(value)
+    return bool(words) and all(w in _FAMILY_OF or w in ("light", "dark", "pale") for w in words)
+
+
+def _is_unit(value: str) -> bool:
+    """ "250g", "100 pack", "box of 100", "1 L tin", "dozen"; a bare "Box" is a name."""
+    toks = [t.text for t in tokenize(value.replace("-", " "))]
+    counted = any(_MEASURE_RE.match(t) or t.isdigit() or t == "dozen" for t in toks)
+    return counted and all(
+        _MEASURE_RE.match(t) or pack_word(t) or t.isdigit() or t in ("of", "dozen") for t in toks
+    )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A product's base name and variant attributes, given or inferred."""
+
+    base: str
+    size: str = ""
+    colour: str = ""
+    unit: str = ""
+
+
+def _kind(part: str) -> str | None:
+    if _is_size(part):
+        return "size"
+    if _is_colour(part):
+        return "colour"
+    return "unit" if _is_unit(part) else None
+
+
+def _classify(parts: Sequence[str]) -> dict[str, str] | None:
+    """Size, colour and unit from name parts; None when a part is none of them."""
+    found: dict[str, str] = {}
+    for part in parts:
+        kind = _kind(part)
+        if kind is None or kind in found:
+            return None
+        found[kind] = part
+    return found
+
+
+def _from_name(name: str) -> tuple[Variant, bool]:
+    """The variant a name spells out, and whether it is certain from the name's shape.
+
+    Parts after a separator ("- Grey / L", "(Large)") are certain when each is a size,
+    a colour or a unit; one other part ("- Oatmeal / L") is read as the colour, and
+    trailing words ("Mug White") are only a guess: both are kept only when another
+    product shares the base name.
+    """
+    parts = [p.strip() for p in _PART_SPLIT_RE.split(name) if p.strip()]
+    if len(parts) > 1:
+        if (found := _classify(parts[1:])) is not None:
+            return Variant(parts[0], **found), True
+        known = [p for p in parts[1:] if _kind(p)]
+        if len(parts) - 1 - len(known) == 1 and (found := _classify(known)) is not None:
+            if "colour" not in found:
+                other = next(p for p in parts[1:] if p not in known)
+                return Variant(parts[0], colour=other, **found), False
+    words = name.split()
+    found = {}
+    cut = len(words)
+    while cut > 1:
+        # A trailing measure or pack ("250g", "100 pack", "12-pack"), size or colour word.
+        for width in (3, 2, 1):
+            tail = " ".join(words[cut - width : cut]) if cut - width >= 1 else ""
+            got = _classify([tail]) if tail else None
+            if got and not (got.keys() & found.keys()):
+                found.update(got)
+                cut -= width
+                break
+        else:
+            break
+    if not found:
+        return Variant(name), False
+    return Variant(" ".join(words[:cut]), **found), False
+
+
+def variant_of(entry: ProductEntry) -> tuple[Variant, bool]:
+    """The catalog's variant columns when given (the base name inferred when only
+    ``variant_of`` is missing), else what the name says."""
+    inferred, certain = _from_name(entry.name)
+    if entry.variant_of or entry.size or entry.colour or entry.unit:
+        base = entry.variant_of or inferred.base
+        return Variant(base, entry.size, entry.colour, entry.unit), True
+    return inferred, certain
+
+
+def _unit_features(unit: str) -> set[str]:
+    out = set()
+    for tok in tokenize(unit.replace("-", " ")):
+        if tok.text == "dozen":
+            out.add("unit:12")
+        elif _MEASURE_RE.match(tok.text) or tok.text.isdigit():
+            out.add(f"unit:{tok.text}")
+        elif word := pack_word(tok.text):
+            out.add(f"unit:{word}")
+    return out
+
+
+def features(variant: Variant) -> frozenset[str]:
+    """What words can tell this variant from its siblings: "size:L", "colour:navy",
+    "family:blue", "unit:2.5l", "unit:box", "unit:100"."""
+    out: set[str] = set()
+    if variant.size:
+        out.add(f"size:{size_code(variant.size)}")
+    for word in _colour_words(variant.colour):
+        out.add(f"colour:{word}")
+        if word in _FAMILY_OF:
+            out.add(f"family:{_FAMILY_OF[word]}")
+    out |= _unit_features(variant.unit)
+    return frozenset(out)
+
+
+def _base_key(base: str) -> str:
+    return " ".join(t.text for t in tokenize(base))
+
+
+class VariantIndex:
+    """Families of SKUs sharing a base product, with the features that tell them apart."""
+
+    def __init__(self, products: Iterable[ProductEntry]):
+        guesses: list[tuple[str, Variant, bool]] = []
+        for entry in products:
+            variant, certain = variant_of(entry)
+            guesses.append((entry.sku, variant, certain))
+        shared: dict[str, int] = {}
+        for _, variant, _ in guesses:
+            key = _base_key(variant.base)
+            shared[key] = shared.get(key, 0) + 1
+        self.base: dict[str, str] = {}  # sku -> base name, when it differs from the name
+        self._features: dict[str, frozenset[str]] = {}
+        self._family: dict[str, list[str]] = {}
+        for sku, variant, certain in guesses:
+            key = _base_key(variant.base)
+            if not certain and shared[key] < 2 and not variant.unit:
+                continue  # "Earl Grey" alone is not an Earl in grey
+            self.base[sku] = variant.base
+            self._features[sku] = features(variant)
+            self._family.setdefault(key, []).append(sku)
+        self._family_of = {sku: fam for fam in self._family.values() for sku in fam}
+
+    def family(self, sku: str) -> list[str]:
+        return self._family_of.get(sku, [sku])
+
+    def features(self, sku: str) -> frozenset[str]:
+        return self._features.get(sku, frozenset())
+
+    def narrow(
+        self, skus: Sequence[str], said: dict[int, frozenset[str]]
+    ) -> tuple[list[str], set[int]]:
+        """The SKUs whose variants match what was said, and the token indexes used.
+
+        Each kind of attribute (size, colour, unit) narrows on its own, and only when
+        some of ``skus`` have the value said; a colour said exactly ("navy") wins over
+        its family ("blue").
+        """
+        left = list(skus)
+        used: set[int] = set()
+        have = {f for sku in skus for f in self.features(sku)}
+        for prefixes in (("size:",), ("colour:", "family:"), ("unit:",)):
+            for prefix in prefixes:
+                hits = {
+                    i: fs & have for i, fs in said.items() if any(f.startswith(prefix) for f in fs)
+                }
+                hits = {i: {f for f in fs if f.startswith(prefix)} for i, fs in hits.items()}
+                hits = {i: fs for i, fs in hits.items() if fs}
+                if not hits:
+                    continue
+                wanted = set().union(*hits.values())
+                keep = [sku for sku in left if self.features(sku) & wanted]
+                if keep:
+                    left = keep
+                    used |= set(hits)
+                break
+        return left, used
+
+
+def said_features(
+    original: str, tokens: Sequence[Token], indexes: Iterable[int]
+) -> dict[int, frozenset[str]]:
+    """Variant features of the words at ``indexes``: sizes ("large", "size 10", "sz L",
+    an upper-case "L"), colours, measures ("2.5l"), pack words and pack counts
+    ("12 pack", "box of 100", "dozen")."""
+    out: dict[int, frozenset[str]] = {}
+    wanted = set(indexes)
+    for i in sorted(wanted):
+        word = tokens[i].text
+        prev = tokens[i - 1].text if i else ""
+        nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        found: set[str] = set()
+        raw = original[tokens[i].start : tokens[i].end]
+        if word in ("extra", "x") and nxt in ("large", "small"):
+            found.add(f"size:{size_code(word + nxt)}")
+        elif prev in ("extra", "x") and word in ("large", "small"):
+            pass  # read with the word before it
+        elif prev in _SIZE_CUES or word in _SPOKEN_SIZES or (raw.isupper() and word in _SIZE_CODES):
+            found.add(f"size:{size_code(word)}")
+        colour = _SPELLING.get(word, word)
+        found.add(f"colour:{colour}")
+        if colour in _FAMILY_OF:
+            found.add(f"family:{_FAMILY_OF[colour]}")
+        if _MEASURE_RE.match(word):
+            found.add(f"unit:{word}")
+        elif pack := pack_word(word):
+            found.add(f"unit:{pack}")
+        elif word == "dozen":
+            found.add("unit:12")
+        elif word.isdigit() and (pack_word(nxt) or prev == "of"):
+            found.add(f"unit:{word}")
+        out[i] = frozenset(found)
+    return out
