@@ -7,16 +7,19 @@ their words are not read as products.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import phonenumbers
 
 from .catalog import CatalogIndex
 from .models import Entity, ParseContext
-from .numbers import number_value
+from .numbers import is_measure
 from .operations import cues, operation_for
-from .products import ProductMatch, is_variant
+from .products import ProductMatch
+from .quantities import find_quantities, pack_qualifiers, pair, part_wholes
 from .text import Token, tokenize, wordset
+from .variants import SIZE_CUES, said_features
 
 DEFAULT_REGION = "US"
 
@@ -48,14 +51,8 @@ _ADDRESS_STOP = wordset(
     please pls thanks instead asap and but so then now today tomorrow plz thx
     pickup delivery"""
 )
-_TIME_UNITS = wordset(
-    """day days week weeks hour hours hr hrs min mins minute minutes month months year
-    years am pm percent times stars dollars bucks usd"""
-)
-_CONTAINERS = wordset("bag bags box boxes pack packs bottle bottles jar jars tin tins of")
-_NOT_AFTER_ONE = wordset(
-    "the this that which other another each every no any right wrong new same last"
-)
+# Words that end the clause a product's variant words belong to.
+_CLAUSE_WORDS = wordset("and plus also then")
 
 
 def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> list[Entity]:
@@ -105,29 +102,95 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         add("location", loc.code, tokens[loc.start].start, tokens[loc.end - 1].end)
         blocked.update(range(loc.start, loc.end))
 
-    products = catalog.products.find(tokens, blocked)
+    packs = pack_qualifiers(tokens, blocked)
+    size_values = {i + 1 for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
+    wholes = part_wholes(tokens, blocked)
+    matches = catalog.products.find(tokens, blocked | set(packs) | size_values)
+    transparent = set(packs) | {i for i, t in enumerate(tokens) if is_measure(t.text)}
+    matches = _pick_variants(catalog, text, tokens, blocked, matches, transparent)
     if context and context.choices:
-        products = _among_choices(catalog, tokens, blocked, products, context.choices)
+        matches = _among_choices(catalog, text, tokens, blocked, matches, context.choices)
     operations = cues(tokens)
     product_entities = []
-    for match in products:
+    for match in matches:
         start, end = tokens[match.start].start, tokens[match.end - 1].end
         entity = Entity("product", match.sku, start, end, text[start:end], match.candidates)
         entity.exact = match.exact
         entity.operation = operation_for(tokens, operations, match.start, match.end)
-        product_entities.append((match, entity))
+        product_entities.append((match.start, match.end, entity))
         entities.append(entity)
         blocked.update(range(match.start, match.end))
 
-    quantities = _quantities(text, tokens, blocked, {m.start for m, _ in product_entities})
-    _pair_quantities(quantities, product_entities)
-    entities.extend(q for _, q in quantities)
+    quantities = find_quantities(
+        text,
+        tokens,
+        blocked | size_values,
+        {start for start, _, _ in product_entities},
+        transparent,
+        packs,
+        wholes,
+    )
+    pair(quantities, product_entities)
+    entities.extend(q.entity for q in quantities)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
 
 
+def _regions(text: str, tokens: list[Token], matches: list[ProductMatch]) -> list[range]:
+    """The tokens each product mention owns for its variant words: up to the last
+    "and", comma or full stop before the next mention ("a large grey sweater, and
+    a navy scarf in small")."""
+    bounds = [0]
+    ordered = sorted(matches, key=lambda m: m.start)
+    for here, there in itertools.pairwise(ordered):
+        cut = there.start
+        for j in range(here.end, there.start + 1):
+            gap = text[tokens[j - 1].end : tokens[j].start]
+            if tokens[j].text in _CLAUSE_WORDS or any(c in gap for c in ",;.!?"):
+                cut = j
+        bounds.append(cut)
+    bounds.append(len(tokens))
+    region_of = {id(m): range(bounds[k], bounds[k + 1]) for k, m in enumerate(ordered)}
+    return [region_of[id(m)] for m in matches]
+
+
+def _pick_variants(
+    catalog: CatalogIndex,
+    text: str,
+    tokens: list[Token],
+    blocked: set[int],
+    matches: list[ProductMatch],
+    transparent: set[int],
+) -> list[ProductMatch]:
+    """Each mention as the variant its words name ("grey sweater, size large" is the
+    one grey L), or with its whole family as candidates when they name none.
+
+    Words that picked a variant join ``transparent``: they are no quantity ("a dozen
+    eggs" is one 12-pack where the shop sells one).
+    """
+    variants = catalog.variants
+    out = []
+    for match, region in zip(matches, _regions(text, tokens, matches), strict=True):
+        family = variants.family(match.sku)
+        pool = list(
+            dict.fromkeys([*family, *(s for c in match.candidates for s in variants.family(c))])
+        )
+        said = said_features(text, tokens, (i for i in region if i not in blocked))
+        left, used = variants.narrow(pool, said)
+        if used:
+            transparent |= used
+            sku = match.sku if match.sku in left else left[0]
+            rest = [s for s in left if s != sku]
+        else:
+            sku = match.sku
+            rest = [s for s in dict.fromkeys([*family, *match.candidates]) if s != sku]
+        out.append(ProductMatch(sku, match.score, match.start, match.end, rest, match.exact))
+    return out
+
+
 def _among_choices(
     catalog: CatalogIndex,
+    text: str,
     tokens: list[Token],
     blocked: set[int],
     found: list[ProductMatch],
@@ -137,7 +200,8 @@ def _among_choices(
 
     A mention of a product that was offered stays; one whose close alternatives include
     an offered product becomes that product; with no mention at all, the words that
-    tell the offered products apart ("the blue one", "the 1kg one") pick one.
+    tell the offered products apart ("the large", "navy", "the 2.5 L one") pick one,
+    or narrow the offer ("the large" of two colours in each size leaves two).
     """
     offered = set(choices)
     out = []
@@ -148,11 +212,14 @@ def _among_choices(
                 continue
             match = ProductMatch(alternative, match.score, match.start, match.end, [])
         out.append(match)
-    if not out:
-        picked = catalog.products.among(tokens, blocked, choices)
-        if picked is not None:
-            out.append(picked)
-    return out or found
+    if out:
+        return out
+    free_tokens = [i for i in range(len(tokens)) if i not in blocked]
+    left, used = catalog.variants.narrow(choices, said_features(text, tokens, free_tokens))
+    if used and len(left) < len(choices):
+        return [ProductMatch(left[0], 1.0, min(used), max(used) + 1, left[1:])]
+    picked = catalog.products.among(tokens, blocked, choices)
+    return [picked] if picked is not None else found
 
 
 def _add_phones(text, add, free) -> None:
@@ -184,91 +251,3 @@ def _add_address(text: str, expecting: str | None, add, free) -> None:
         start = text.index(stripped)
         if free(start, start + len(stripped)):
             add("address", stripped, start, start + len(stripped))
-
-
-def _quantities(
-    text: str, tokens: list[Token], blocked: set[int], product_starts: set[int]
-) -> list[tuple[int, Entity]]:
-    """Quantity entities with the index of their (last) token."""
-    found: list[tuple[int, Entity]] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if i in blocked:
-            i += 1
-            continue
-        nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-        value: int | None = None
-        first, last = i, i
-        if tok.text in ("a", "an"):
-            if nxt in ("dozen", "couple", "pair"):
-                value, last = number_value(nxt), i + 1
-            elif _leads_to_product(tokens, i + 1, product_starts):
-                value = 1
-        elif tok.text == "x" and nxt.isdigit():
-            value, last = number_value(nxt), i + 1
-        elif (
-            tok.text == "half"
-            and nxt == "a"
-            and i + 2 < len(tokens)
-            and tokens[i + 2].text == "dozen"
-        ):
-            value, last = 6, i + 2
-        else:
-            value = number_value(tok.text)
-            if value is not None and not _counts(text, tokens, i):
-                value = None
-        if value is not None and all(j not in blocked for j in range(first, last + 1)):
-            start, end = tokens[first].start, tokens[last].end
-            found.append((last, Entity("quantity", value, start, end, text[start:end])))
-            i = last + 1
-            continue
-        i += 1
-    return found
-
-
-def _leads_to_product(tokens: list[Token], i: int, product_starts: set[int]) -> bool:
-    for j in range(i, min(i + 3, len(tokens) + 1)):
-        if j in product_starts:
-            return True
-        if j >= len(tokens) or tokens[j].text not in _CONTAINERS:
-            return False
-    return False
-
-
-def _counts(text: str, tokens: list[Token], i: int) -> bool:
-    """Whether the number at token ``i`` is a count, not a time, a date or a unit."""
-    tok = tokens[i]
-    before = text[tok.start - 1] if tok.start else ""
-    after = text[tok.end] if tok.end < len(text) else ""
-    if (before and before in ":/.") or (after and after in ":/%"):
-        return False
-    nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-    if nxt in _TIME_UNITS:
-        return False
-    if tok.text == "one":
-        prev = tokens[i - 1].text if i else ""
-        if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"
-            return False
-    return True
-
-
-def _pair_quantities(quantities, product_entities) -> None:
-    """Give each product the nearest quantity before it (or just after: "beans x2")."""
-    used: set[int] = set()
-    for match, entity in product_entities:
-        best: tuple[int, int] | None = None
-        for qi, (last, _q) in enumerate(quantities):
-            if qi in used:
-                continue
-            if last < match.start and match.start - last <= 4:
-                dist = match.start - last
-            elif last >= match.end and last - match.end <= 1:
-                dist = last - match.end + 2
-            else:
-                continue
-            if best is None or dist < best[0]:
-                best = (dist, qi)
-        if best is not None:
-            used.add(best[1])
-            quantities[best[1]][1].refers_to = entity.value

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from .text import wordset
+
+_MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz|lb|cm|mm|m)$")
 
 NUMBER_WORDS: dict[str, int] = {
     "one": 1,
@@ -71,3 +75,8 @@ def pack_word(token: str) -> str | None:
         if word in PACK_WORDS:
             return word
     return None
+
+
+def is_measure(token: str) -> bool:
+    """A measure token as the tokenizer writes it: "250g", "2.5l", "5m"."""
+    return bool(_MEASURE_RE.match(token))

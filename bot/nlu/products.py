@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from .models import ProductEntry
+from .numbers import is_measure
 from .text import Token, tokenize, wordset
+from .variants import size_code
 
 COLOURS = wordset(
     "white black blue red green yellow grey gray pink purple orange brown silver gold "
     "beige navy cream clear"
 )
 SIZES = wordset("xs s m l xl xxl small medium large mini regular big tall")
-_MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz)$")
 
 # Words too common in messages to identify a product on their own.
 GENERIC = (
@@ -58,7 +59,12 @@ _MAX_SCORED = 64
 
 
 def is_variant(token: str) -> bool:
-    return token in COLOURS or token in SIZES or bool(_MEASURE_RE.match(token))
+    return token in COLOURS or token in SIZES or is_measure(token)
+
+
+def _variant_key(token: str) -> str:
+    """One spelling per variant, so "large" in a message meets "L" in a name."""
+    return f"size:{size_code(token)}" if token in SIZES else token
 
 
 def _phrase_variants(phrase: str) -> list[set[str]]:
@@ -115,7 +121,9 @@ class ProductIndex:
                     docs.append(toks)
                     self._doc_product.append(pid)
                     product_tokens |= toks
-            self._variants.append(frozenset(t for t in product_tokens if is_variant(t)))
+            self._variants.append(
+                frozenset(_variant_key(t) for t in product_tokens if is_variant(t))
+            )
             self._product_tokens.append(frozenset(product_tokens))
             for tok in product_tokens:
                 product_df[tok] = product_df.get(tok, 0) + 1
@@ -267,7 +275,7 @@ class ProductIndex:
                     units.append(ui)
             credit[did] = got
             covered_units[did] = units
-        run_variants = {t for u in run for t, _ in u.matches[:1] if is_variant(t)}
+        run_variants = {_variant_key(t) for u in run for t, _ in u.matches[:1] if is_variant(t)}
         best_by_product: dict[int, tuple[float, int]] = {}
         for did, got in credit.items():
             precision = min(got / self._doc_weight[did], 1.0)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .models import ProductEntry
-from .numbers import pack_word
+from .numbers import is_measure, pack_word
 from .text import Token, tokenize, wordset
 
 # Size words, spaces and hyphens removed, to the code a catalog would use.
@@ -30,7 +30,7 @@ _SIZE_CODES: dict[str, str] = {
 }
 # Size words a customer says without "size" before them ("a large sweater").
 _SPOKEN_SIZES = wordset("xs small medium large xl xxl 2xl xxxl 3xl")
-_SIZE_CUES = wordset("size sz sizes")
+SIZE_CUES = wordset("size sz sizes")
 # A colour word to its spelling in catalogs, and to the family it belongs to, so that
 # "blue" finds the navy one when the product has no other blue.
 _SPELLING = {"gray": "grey", "colour": "color"}
@@ -48,7 +48,6 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "yellow": ("yellow", "mustard", "lemon", "gold"),
 }
 _FAMILY_OF = {word: family for family, members in _FAMILIES.items() for word in members}
-_MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz|lb|cm|mm|m)$")
 # "Name - Grey / L", "Name (Large)", "Name, Grey, L": the parts after the base name.
 _PART_SPLIT_RE = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*[(),/]\s*")
 
@@ -77,9 +76,9 @@ def _is_colour(value: str) -> bool:
 def _is_unit(value: str) -> bool:
     """ "250g", "100 pack", "box of 100", "1 L tin", "dozen"; a bare "Box" is a name."""
     toks = [t.text for t in tokenize(value.replace("-", " "))]
-    counted = any(_MEASURE_RE.match(t) or t.isdigit() or t == "dozen" for t in toks)
+    counted = any(is_measure(t) or t.isdigit() or t == "dozen" for t in toks)
     return counted and all(
-        _MEASURE_RE.match(t) or pack_word(t) or t.isdigit() or t in ("of", "dozen") for t in toks
+        is_measure(t) or pack_word(t) or t.isdigit() or t in ("of", "dozen") for t in toks
     )
 
 
@@ -125,10 +124,10 @@ def _from_name(name: str) -> tuple[Variant, bool]:
         if (found := _classify(parts[1:])) is not None:
             return Variant(parts[0], **found), True
         known = [p for p in parts[1:] if _kind(p)]
-        if len(parts) - 1 - len(known) == 1 and (found := _classify(known)) is not None:
-            if "colour" not in found:
-                other = next(p for p in parts[1:] if p not in known)
-                return Variant(parts[0], colour=other, **found), False
+        found = _classify(known) if len(parts) - 1 - len(known) == 1 else None
+        if found is not None and "colour" not in found:
+            other = next(p for p in parts[1:] if p not in known)
+            return Variant(parts[0], colour=other, **found), False
     words = name.split()
     found = {}
     cut = len(words)
@@ -163,7 +162,7 @@ def _unit_features(unit: str) -> set[str]:
     for tok in tokenize(unit.replace("-", " ")):
         if tok.text == "dozen":
             out.add("unit:12")
-        elif _MEASURE_RE.match(tok.text) or tok.text.isdigit():
+        elif is_measure(tok.text) or tok.text.isdigit():
             out.add(f"unit:{tok.text}")
         elif word := pack_word(tok.text):
             out.add(f"unit:{word}")
@@ -266,13 +265,13 @@ def said_features(
             found.add(f"size:{size_code(word + nxt)}")
         elif prev in ("extra", "x") and word in ("large", "small"):
             pass  # read with the word before it
-        elif prev in _SIZE_CUES or word in _SPOKEN_SIZES or (raw.isupper() and word in _SIZE_CODES):
+        elif prev in SIZE_CUES or word in _SPOKEN_SIZES or (raw.isupper() and word in _SIZE_CODES):
             found.add(f"size:{size_code(word)}")
         colour = _SPELLING.get(word, word)
         found.add(f"colour:{colour}")
         if colour in _FAMILY_OF:
             found.add(f"family:{_FAMILY_OF[colour]}")
-        if _MEASURE_RE.match(word):
+        if is_measure(word):
             found.add(f"unit:{word}")
         elif pack := pack_word(word):
             found.add(f"unit:{pack}")

@@ -1,0 +1,186 @@
+"""Quantities: how many of a product, in which pack, and as a part of how many.
+
+"3 packs of the Sumatra": the pack word qualifies the number and is no product.
+"send back one of the three": the quantity is 1, a part of 3, not 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .models import Entity
+from .numbers import TENS, is_measure, number_value, pack_word
+from .products import is_variant
+from .text import Token, wordset
+
+_TIME_UNITS = wordset(
+    """day days week weeks hour hours hr hrs min mins minute minutes month months year
+    years am pm percent times stars dollars bucks usd"""
+)
+_NOT_AFTER_ONE = wordset(
+    "the this that which other another each every no any right wrong new same last"
+)
+# Words between "one of" and the whole: "one of the three", "two of my 4 mugs".
+_PART_FILLER = wordset("the my those these them our")
+# Words that may sit between "a" and its product: "a box of", "a bag of the".
+_LINKS = wordset("of the")
+
+
+@dataclass
+class Quantity:
+    last: int  # index of the quantity's last token
+    entity: Entity
+
+
+def is_count_word(tokens: Sequence[Token], i: int) -> bool:
+    """Whether token ``i`` says how many: a number, "a"/"an", or a measure ("40l")."""
+    word = tokens[i].text
+    return word in ("a", "an") or number_value(word) is not None or is_measure(word)
+
+
+def pack_qualifiers(tokens: Sequence[Token], blocked: set[int]) -> dict[int, str]:
+    """Token index -> pack word, for pack words that count something rather than name it.
+
+    A pack word right after a count and followed by more words ("3 packs of the
+    Sumatra", "2 boxes screws") qualifies the quantity; "a gift pack" names a product,
+    and so does a pack word with nothing after it ("2 jars please" in a shop selling jars).
+    """
+    found: dict[int, str] = {}
+    for i in range(1, len(tokens) - 1):
+        word = pack_word(tokens[i].text)
+        if word is None or i in blocked or not is_count_word(tokens, i - 1):
+            continue
+        nxt = tokens[i + 1].text
+        if nxt == "of" or (i + 1 not in blocked and not _is_filler(nxt)):
+            found[i] = word
+    return found
+
+
+def _is_filler(word: str) -> bool:
+    return word in ("please", "pls", "thanks", "thx", "too", "as", "well", "and", "then", "x")
+
+
+def part_wholes(tokens: Sequence[Token], blocked: set[int]) -> dict[int, int]:
+    """Index of a quantity -> index of the whole it is a part of: "one of the three",
+    "2 of my 3 mugs", "1 out of 3"."""
+    found: dict[int, int] = {}
+    for i, tok in enumerate(tokens):
+        if i in blocked or number_value(tok.text) is None:
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j].text == "out":
+            j += 1
+        if j >= len(tokens) or tokens[j].text != "of":
+            continue
+        j += 1
+        while j < len(tokens) and tokens[j].text in _PART_FILLER:
+            j += 1
+        if j < len(tokens) and j not in blocked and number_value(tokens[j].text) is not None:
+            found[i] = j
+    return found
+
+
+def find_quantities(
+    text: str,
+    tokens: Sequence[Token],
+    blocked: set[int],
+    product_starts: set[int],
+    transparent: set[int],
+    packs: dict[int, str],
+    wholes: dict[int, int],
+) -> list[Quantity]:
+    """Quantity entities. ``transparent`` tokens (pack words, variant words) may sit
+    between "a" and its product; ``packs`` name the pack after a number; ``wholes``
+    give "one of the three" its whole."""
+    found: list[Quantity] = []
+    skip = blocked | transparent | set(wholes.values())
+    i = 0
+    while i < len(tokens):
+        if i in skip:
+            i += 1
+            continue
+        word = tokens[i].text
+        nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        value: int | None = None
+        last = i
+        if word in ("a", "an"):
+            if nxt in ("dozen", "couple", "pair") and i + 1 not in transparent:
+                value, last = number_value(nxt), i + 1
+            elif _leads_to_product(tokens, i + 1, product_starts, transparent):
+                value = 1
+        elif word == "x" and nxt.isdigit():
+            value, last = number_value(nxt), i + 1
+        elif (
+            word == "half" and nxt == "a" and i + 2 < len(tokens) and tokens[i + 2].text == "dozen"
+        ):
+            value, last = 6, i + 2
+        else:
+            value = number_value(word)
+            if value is not None and not _counts(text, tokens, i):
+                value = None
+            elif value is not None and word in TENS and 0 < (number_value(nxt) or 0) < 10:
+                value, last = value + (number_value(nxt) or 0), i + 1  # "twenty four"
+            elif value is not None and nxt == "dozen" and i + 1 not in transparent:
+                value, last = value * 12, i + 1  # "2 dozen"
+        if value is not None and all(j not in skip for j in range(i, last + 1)):
+            start, end = tokens[i].start, tokens[last].end
+            entity = Entity("quantity", value, start, end, text[start:end])
+            entity.unit = packs.get(last + 1)
+            if i in wholes:
+                entity.part_of = number_value(tokens[wholes[i]].text)
+            found.append(Quantity(last, entity))
+            i = last + 1
+            continue
+        i += 1
+    return found
+
+
+def _leads_to_product(
+    tokens: Sequence[Token], i: int, product_starts: set[int], transparent: set[int]
+) -> bool:
+    for j in range(i, min(i + 4, len(tokens) + 1)):
+        if j in product_starts:
+            return True
+        if j >= len(tokens) or not (j in transparent or tokens[j].text in _LINKS):
+            return False
+    return False
+
+
+def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
+    """Whether the number at token ``i`` is a count, not a time, a date or a unit."""
+    tok = tokens[i]
+    before = text[tok.start - 1] if tok.start else ""
+    after = text[tok.end] if tok.end < len(text) else ""
+    if (before and before in ":/.") or (after and after in ":/%"):
+        return False
+    nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+    if nxt in _TIME_UNITS:
+        return False
+    if tok.text == "one":
+        prev = tokens[i - 1].text if i else ""
+        if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"
+            return False
+    return True
+
+
+def pair(quantities: list[Quantity], products: Sequence[tuple[int, int, Entity]]) -> None:
+    """Give each product (first token, end token, entity) the nearest quantity before
+    it, or just after it ("beans x2")."""
+    used: set[int] = set()
+    for start, end, entity in products:
+        best: tuple[int, int] | None = None
+        for qi, q in enumerate(quantities):
+            if qi in used:
+                continue
+            if q.last < start and start - q.last <= 4:
+                dist = start - q.last
+            elif q.last >= end and q.last - end <= 1:
+                dist = q.last - end + 2
+            else:
+                continue
+            if best is None or dist < best[0]:
+                best = (dist, qi)
+        if best is not None:
+            used.add(best[1])
+            quantities[best[1]].entity.refers_to = str(entity.value)
