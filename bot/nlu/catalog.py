@@ -18,6 +18,8 @@ DEMO_DIR = Path(__file__).resolve().parents[2] / "orders" / "demo"
 
 # Words in location names that do not tell one location from another.
 _LOCATION_FILLER = wordset("store shop branch location outlet the central cafe")
+# Small words never joined to the next one ("at station" is not "atstation").
+_NOT_JOINED = wordset("a an at by in of on the to from my our your")
 
 
 @dataclass
@@ -69,7 +71,7 @@ class LocationIndex:
                 found.append(LocationMatch(self.codes[raw.upper()].code, i, i + 1))
                 i += 1
                 continue
-            if i + 1 < len(tokens) and i + 1 not in blocked:
+            if i + 1 < len(tokens) and i + 1 not in blocked and tok.text not in _NOT_JOINED:
                 joined = tok.text + tokens[i + 1].text
                 if len(joined) >= 6 and (code := self._word(joined)):
                     found.append(LocationMatch(code, i, i + 2))

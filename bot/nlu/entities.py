@@ -45,6 +45,18 @@ _ADDRESS_RE = re.compile(
     r"(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?",
     re.IGNORECASE,
 )
+_SENT_TO_RE = re.compile(
+    r"\b(?:deliver(?:ed|ing)?|ship(?:ped|ping)?|send|sent|post(?:ed)?|mail(?:ed)?)"
+    r"(?:\s+[\w']+){0,3}?\s+to\s+(?P<place>[^.!?;\n]+)",
+    re.IGNORECASE,
+)
+_PLACE_END_RE = re.compile(
+    r"[\s,]+(?:please|pls|plz|instead|thanks|thank|thx|asap|and|but|by|before|rather|"
+    r"tomorrow|today|tonight|on\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*)\b",
+    re.IGNORECASE,
+)
+_STREET_WORD_RE = re.compile(r"\b(?:" + _STREET_WORDS + r"|parade|green|hill|park|gardens)\b", re.I)
+_UNIT_WORDS = wordset("flat apt apartment unit suite house no")
 # Words that cannot sit between a house number and a street word, or end a city name.
 _ADDRESS_STOP = wordset(
     """a an the and or of for to in on at by with from my me it its is are was be more
@@ -86,6 +98,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         if free(m.start(), m.end()):
             taken.append((m.start(), m.end()))
     _add_phones(text, add, free)
+    _add_sent_to_address(text, add, free)
     for m in _BARE_DIGITS_RE.finditer(text):
         if free(m.start(), m.end()) and len(m.group(1)) <= 15:
             add("order_number", m.group(1), m.start(), m.end())
@@ -103,9 +116,10 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         blocked.update(range(loc.start, loc.end))
 
     packs = pack_qualifiers(tokens, blocked)
-    size_values = {i + 1 for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
+    size_cues = {i for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
+    size_words = size_cues | {i + 1 for i in size_cues}  # "size 10" is no product, no count
     wholes = part_wholes(tokens, blocked)
-    matches = catalog.products.find(tokens, blocked | set(packs) | size_values)
+    matches = catalog.products.find(tokens, blocked | set(packs) | size_words)
     transparent = set(packs) | {i for i, t in enumerate(tokens) if is_measure(t.text)}
     matches = _pick_variants(catalog, text, tokens, blocked, matches, transparent)
     if context and context.choices:
@@ -124,7 +138,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     quantities = find_quantities(
         text,
         tokens,
-        blocked | size_values,
+        blocked | size_words,
         {start for start, _, _ in product_entities},
         transparent,
         packs,
@@ -227,6 +241,25 @@ def _add_phones(text, add, free) -> None:
         if free(match.start, match.end):
             e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             add("phone", e164, match.start, match.end)
+
+
+def _add_sent_to_address(text: str, add, free) -> None:
+    """An address after "deliver/ship/send ... to" is an address, whatever it says:
+    "ship it to 4 Station Road" where a Station store exists, "send to Flat 2, 4 Station
+    Parade", "deliver to Bahnhofstrasse 4". A place without a number is left alone
+    ("send it to the Station store" is a store)."""
+    for m in _SENT_TO_RE.finditer(text):
+        place = m.group("place")
+        place = place[: m2.start()] if (m2 := _PLACE_END_RE.search(place)) else place
+        place = place.rstrip(" ,")
+        first = place.split()[0].lower() if place.split() else ""
+        numbered = bool(re.search(r"\d", first)) or first in _UNIT_WORDS
+        on_a_street = bool(re.search(r"\d", place) and _STREET_WORD_RE.search(place))
+        start = m.start("place")
+        if (numbered or on_a_street) and len(place.split()) <= 12:
+            if free(start, start + len(place)):
+                add("address", place, start, start + len(place))
+            return
 
 
 def _add_address(text: str, expecting: str | None, add, free) -> None:

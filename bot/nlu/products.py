@@ -295,10 +295,14 @@ class ProductIndex:
         best_pid, (best_score, best_doc) = ranked[0]
         if best_score < _MIN_SCORE:
             return []
+        # An alternative must match every word the best one matched: "4x40 screws" is
+        # no 5x50 screw, though both are "screws".
+        said_best = set(covered_units[best_doc])
         candidates = [
             self.products[pid].sku
-            for pid, (score, _) in ranked[1:]
+            for pid, (score, did) in ranked[1:]
             if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
+            and said_best <= set(covered_units[did])
         ][:_MAX_CANDIDATES]
         used = [run[ui] for ui in covered_units[best_doc]]
         doc = self._doc_tokens[best_doc]
@@ -324,13 +328,15 @@ class ProductIndex:
     def _plausible(self, did: int, run: list[_Unit], units: list[int], precision: float) -> bool:
         """A mention needs a distinctive word, or must spell out a whole multi-word phrase."""
         matched = [run[ui].matches[0][0] for ui in units]
-        if any(t not in GENERIC for t in matched):
+        if any(t not in GENERIC and not t.isdigit() for t in matched):
             return True
         return precision >= 0.99 and len(matched) >= 2
 
 
 def _inflections(token: str) -> list[str]:
     out = []
+    if token.endswith("ves") and len(token) > 4:
+        out += [token[:-3] + "f", token[:-3] + "fe"]  # scarves, knives
     if token.endswith("es") and len(token) > 4:
         out.append(token[:-2])
     if token.endswith("s") and len(token) > 3:

@@ -165,22 +165,27 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
 
 
 def pair(quantities: list[Quantity], products: Sequence[tuple[int, int, Entity]]) -> None:
-    """Give each product (first token, end token, entity) the nearest quantity before
-    it, or just after it ("beans x2")."""
-    used: set[int] = set()
-    for start, end, entity in products:
-        best: tuple[int, int] | None = None
-        for qi, q in enumerate(quantities):
-            if qi in used:
-                continue
-            if q.last < start and start - q.last <= 4:
-                dist = start - q.last
-            elif q.last >= end and q.last - end <= 1:
-                dist = q.last - end + 2
-            else:
-                continue
-            if best is None or dist < best[0]:
-                best = (dist, qi)
-        if best is not None:
-            used.add(best[1])
-            quantities[best[1]].entity.refers_to = str(entity.value)
+    """Bind each quantity to a product (first token, end token, entity): the nearest one
+    starting within four tokens after it ("2 white mugs", "3 packs of the Sumatra"),
+    else the one just before it ("beans x2"). A product takes one quantity."""
+    taken: set[int] = set()
+    later: list[Quantity] = []
+    for q in quantities:
+        ahead = [
+            (start - q.last, k)
+            for k, (start, _, _) in enumerate(products)
+            if k not in taken and 0 < start - q.last <= 4
+        ]
+        if ahead:
+            k = min(ahead)[1]
+            taken.add(k)
+            q.entity.refers_to = str(products[k][2].value)
+        else:
+            later.append(q)
+    for q in later:
+        behind = [
+            k for k, (_, end, _) in enumerate(products) if k not in taken and 0 <= q.last - end <= 1
+        ]
+        if behind:
+            taken.add(behind[0])
+            q.entity.refers_to = str(products[behind[0]][2].value)

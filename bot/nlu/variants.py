@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .models import ProductEntry
-from .numbers import is_measure, pack_word
+from .numbers import is_measure, number_value, pack_word
 from .text import Token, tokenize, wordset
 
 # Size words, spaces and hyphens removed, to the code a catalog would use.
@@ -222,29 +222,40 @@ class VariantIndex:
     ) -> tuple[list[str], set[int]]:
         """The SKUs whose variants match what was said, and the token indexes used.
 
-        Each kind of attribute (size, colour, unit) narrows on its own, and only when
-        some of ``skus`` have the value said; a colour said exactly ("navy") wins over
-        its family ("blue").
+        Each word narrows the SKUs of its kind (size, colour, unit) that have its value;
+        a colour said exactly ("navy") wins over its family ("blue"). When no SKU has
+        all the kinds said, those matching any of them are left, for the bot to offer.
         """
-        left = list(skus)
-        used: set[int] = set()
         have = {f for sku in skus for f in self.features(sku)}
+        used: set[int] = set()
+        per_kind: list[set[str]] = []
         for prefixes in (("size:",), ("colour:", "family:"), ("unit:",)):
             for prefix in prefixes:
-                hits = {
-                    i: fs & have for i, fs in said.items() if any(f.startswith(prefix) for f in fs)
-                }
-                hits = {i: {f for f in fs if f.startswith(prefix)} for i, fs in hits.items()}
-                hits = {i: fs for i, fs in hits.items() if fs}
-                if not hits:
-                    continue
-                wanted = set().union(*hits.values())
-                keep = [sku for sku in left if self.features(sku) & wanted]
-                if keep:
-                    left = keep
-                    used |= set(hits)
-                break
-        return left, used
+                kept, hit = set(skus), False
+                for i, fs in sorted(said.items()):
+                    wanted = {f for f in fs if f.startswith(prefix)} & have
+                    keep = {sku for sku in kept if self.features(sku) & wanted}
+                    if keep:  # a word none of the SKUs left has is no variant word
+                        kept, hit = keep, True
+                        used.add(i)
+                if hit:
+                    per_kind.append(kept)
+                    break
+        if not per_kind:
+            return list(skus), used
+        # No SKU has everything said (a grey XL that is only made in navy): offer both.
+        chosen = set.intersection(*per_kind) or set.union(*per_kind)
+        return [sku for sku in skus if sku in chosen], used
+
+
+def _counts_a_pack(tokens: Sequence[Token], i: int) -> bool:
+    """Whether the number at ``i`` is a pack's size ("the 6 pack", "a 12 pack", "2
+    12-packs"), not how many packs ("3 packs")."""
+    nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+    prev = tokens[i - 1].text if i else ""
+    return pack_word(nxt) is not None and (
+        pack_word(nxt) == nxt or prev in ("a", "an") or number_value(prev) is not None
+    )
 
 
 def said_features(
@@ -276,8 +287,8 @@ def said_features(
         elif pack := pack_word(word):
             found.add(f"unit:{pack}")
         elif word == "dozen":
-            found.add("unit:12")
-        elif word.isdigit() and (pack_word(nxt) or prev == "of"):
+            found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
+        elif word.isdigit() and (prev == "of" or _counts_a_pack(tokens, i)):
             found.add(f"unit:{word}")
         out[i] = frozenset(found)
     return out
