@@ -330,7 +330,7 @@ class ProductIndex:
         matched = [run[ui].matches[0][0] for ui in units]
         if any(t not in GENERIC and not t.isdigit() for t in matched):
             return True
-        return precision >= 0.99 and len(matched) >= 2
+        return precision >= 0.95 and len(matched) >= 2  # plurals allowed: "gift packs"
 
 
 def _inflections(token: str) -> list[str]:

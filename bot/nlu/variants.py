@@ -175,7 +175,10 @@ def features(variant: Variant) -> frozenset[str]:
     out: set[str] = set()
     if variant.size:
         out.add(f"size:{size_code(variant.size)}")
-    for word in _colour_words(variant.colour):
+    words = _colour_words(variant.colour)
+    if words:
+        out.add(f"colourname:{' '.join(words)}")
+    for word in words:
         out.add(f"colour:{word}")
         if word in _FAMILY_OF:
             out.add(f"family:{_FAMILY_OF[word]}")
@@ -223,13 +226,14 @@ class VariantIndex:
         """The SKUs whose variants match what was said, and the token indexes used.
 
         Each word narrows the SKUs of its kind (size, colour, unit) that have its value;
-        a colour said exactly ("navy") wins over its family ("blue"). When no SKU has
+        a colour named exactly ("Navy") wins over one containing the word ("Forest
+        Green" for "forest"), which wins over its family ("navy" for "blue"). When no SKU has
         all the kinds said, those matching any of them are left, for the bot to offer.
         """
         have = {f for sku in skus for f in self.features(sku)}
         used: set[int] = set()
         per_kind: list[set[str]] = []
-        for prefixes in (("size:",), ("colour:", "family:"), ("unit:",)):
+        for prefixes in (("size:",), ("colourname:", "colour:", "family:"), ("unit:",)):
             for prefix in prefixes:
                 kept, hit = set(skus), False
                 for i, fs in sorted(said.items()):
@@ -278,8 +282,12 @@ def said_features(
             pass  # read with the word before it
         elif prev in SIZE_CUES or word in _SPOKEN_SIZES or (raw.isupper() and word in _SIZE_CODES):
             found.add(f"size:{size_code(word)}")
+        # "grey" is the Grey one, else any grey; "blue" is any blue (Navy, Royal Blue);
+        # "navy" is the Navy one, else any blue.
         colour = _SPELLING.get(word, word)
-        found.add(f"colour:{colour}")
+        found.add(f"colourname:{colour}")
+        if colour not in _FAMILIES:
+            found.add(f"colour:{colour}")
         if colour in _FAMILY_OF:
             found.add(f"family:{_FAMILY_OF[colour]}")
         if is_measure(word):
