@@ -1,0 +1,154 @@
+"""Conversation stories: how many whole conversations the bot gets right.
+
+Run from the repo root: ``python bench/conversations.py``. Prints
+``conversations: P/N pass``, then per catalog and per split (tune / holdout), the
+turns that passed and the end states that matched, and the failing stories with the
+first thing that went wrong. Holdout failures are named only: the holdout stories are
+never read while tuning (``--show-holdout`` shows them anyway, for the final report).
+
+``--verbose`` prints each failing story's dialogue; ``--catalog``, ``--split`` and
+``-k TEXT`` pick stories; ``--postgres URL`` runs on a new database on that server
+(dropped afterwards) instead of SQLite; ``--write-known-failures`` rewrites
+tests/conversations/known_failures.txt from this run (run it over all stories).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, Python puts bench/ first on the path, where bench/orders.py would
+# shadow the orders package; the repo root goes there instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+import migrate  # noqa: E402
+from db import Database  # noqa: E402
+from tests.conversations.runner import StoryResult, run_story  # noqa: E402
+from tests.conversations.stories import (  # noqa: E402
+    CATALOGS,
+    SPLITS,
+    StoryError,
+    load_all,
+    write_known_failures,
+)
+from tests.conversations.world import StoryDatabases  # noqa: E402
+
+
+@contextmanager
+def base_database(postgres: str | None, workdir: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a new PostgreSQL database."""
+    if postgres is None:
+        url = f"sqlite:///{workdir / 'base.db'}"
+        _migrate(url)
+        yield url
+        return
+    name = f"conversations_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    database = Database(url)
+    migrate.upgrade(database)
+    database.dispose()
+
+
+def _share(results: list[StoryResult]) -> str:
+    return f"{sum(r.passed for r in results)}/{len(results)}"
+
+
+def report(results: list[StoryResult], *, verbose: bool, show_holdout: bool) -> None:
+    print(f"conversations: {_share(results)} pass")
+    for catalog in CATALOGS:
+        picked = [r for r in results if r.story.catalog == catalog]
+        if picked:
+            print(f"  catalog {catalog}: {_share(picked)} pass")
+    for split in SPLITS:
+        picked = [r for r in results if r.story.split == split]
+        if picked:
+            turns = sum(r.turns_passed for r in picked)
+            all_turns = sum(len(r.story.turns) for r in picked)
+            states = sum(r.state_ok for r in picked)
+            print(
+                f"  split {split}: {_share(picked)} pass, turns {turns}/{all_turns},"
+                f" end states {states}/{len(picked)}"
+            )
+    turns = sum(r.turns_passed for r in results)
+    all_turns = sum(len(r.story.turns) for r in results)
+    print(f"turns: {turns}/{all_turns} pass")
+    print(f"end states: {sum(r.state_ok for r in results)}/{len(results)} match")
+    failing = [r for r in results if not r.passed]
+    if failing:
+        print("failing:")
+    for result in failing:
+        story = result.story
+        hidden = story.split == "holdout" and not show_holdout
+        where = f"{story.name} ({story.catalog}, {story.split})"
+        print(f"  {where}" if hidden else f"  {where}: {result.first_failure()}")
+        if verbose and not hidden:
+            print(result.transcript())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--verbose", "-v", action="store_true", help="show failing dialogues")
+    parser.add_argument("--catalog", choices=CATALOGS)
+    parser.add_argument("--split", choices=SPLITS)
+    parser.add_argument("-k", dest="name", default="", help="only stories whose name has this")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL to use")
+    parser.add_argument("--show-holdout", action="store_true", help="detail holdout failures")
+    parser.add_argument(
+        "--write-known-failures",
+        action="store_true",
+        help="rewrite tests/conversations/known_failures.txt from this run",
+    )
+    args = parser.parse_args()
+    try:
+        every = load_all()
+    except StoryError as exc:
+        parser.exit(2, f"a story is broken: {exc}\n")
+    stories = [
+        story
+        for story in every
+        if args.catalog in (None, story.catalog)
+        and args.split in (None, story.split)
+        and args.name in story.name
+    ]
+    if args.write_known_failures and (args.catalog or args.split or args.name):
+        parser.error("--write-known-failures needs every story: drop --catalog, --split and -k")
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        base_database(args.postgres, Path(workdir)) as url,
+    ):
+        databases = StoryDatabases(url, Path(workdir))
+        results = [run_story(story, databases) for story in stories]
+    report(results, verbose=args.verbose, show_holdout=args.show_holdout)
+    print(f"time: {time.perf_counter() - started:.1f} s for {len(results)} stories")
+    if args.write_known_failures:
+        write_known_failures([r.story.name for r in results if not r.passed])
+        print(f"wrote {sum(not r.passed for r in results)} names to known_failures.txt")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Run one story: a fresh world, each line through the channel, the replies and the
+resulting state checked. Every turn runs even after one fails, so that a story reports
+how many of its turns went right as well as whether it passed."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+
+from db import Database
+from settings import Settings, load_settings
+from tests.conversations import checks
+from tests.conversations.stories import Story, Turn
+from tests.conversations.talk import AUTHSERV_ID, StoryCustomer
+from tests.conversations.world import StoryDatabases, World, build
+
+
+@dataclass
+class TurnResult:
+    said: str
+    replies: list[str]
+    problems: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class StoryResult:
+    story: Story
+    turns: list[TurnResult] = field(default_factory=list)
+    state_problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def turns_passed(self) -> int:
+        return sum(turn.passed for turn in self.turns)
+
+    @property
+    def state_ok(self) -> bool:
+        return self.error is None and not self.state_problems
+
+    @property
+    def passed(self) -> bool:
+        return self.state_ok and self.turns_passed == len(self.story.turns)
+
+    def first_failure(self) -> str:
+        """Where it first went wrong, in one line ("" when it passed)."""
+        if self.error:
+            return f"error: {self.error.strip().splitlines()[-1]}"
+        for number, turn in enumerate(self.turns, start=1):
+            if turn.problems:
+                return f"turn {number} {turn.said!r}: {turn.problems[0]}"
+        return f"end state: {self.state_problems[0]}" if self.state_problems else ""
+
+    def transcript(self) -> str:
+        """The dialogue with every problem under the turn it belongs to."""
+        lines = []
+        for number, turn in enumerate(self.turns, start=1):
+            lines.append(f"  {number}. you> {turn.said}")
+            lines += [f"     bot> {line}" for r in turn.replies for line in r.splitlines()]
+            lines += [f"     !! {problem}" for problem in turn.problems]
+        lines += [f"  end !! {problem}" for problem in self.state_problems]
+        if self.error:
+            lines.append(f"  error !! {self.error}")
+        return "\n".join(lines)
+
+
+def story_settings(url: str, story: Story) -> Settings:
+    """The product's settings for the story's database, with the story's own changes."""
+    defaults = {f.name: f.default for f in fields(Settings)}
+    overrides = {
+        key: Decimal(str(value)) if isinstance(defaults.get(key), Decimal) else value
+        for key, value in story.given.settings.items()
+    }
+    return load_settings(
+        database_url=url,
+        secret_key="conversation-stories",
+        email_authserv_id=AUTHSERV_ID,
+        **overrides,
+    )
+
+
+def run_story(story: Story, databases: StoryDatabases) -> StoryResult:
+    result = StoryResult(story)
+    database = Database(databases.fresh(story.catalog))
+    try:
+        settings = story_settings(database.url, story)
+        with database.transaction() as session:
+            world = build(session, story)
+        customer = StoryCustomer(
+            database, settings, story.channel, world.speaker_identity, world.speaker_name
+        )
+        for turn in story.turns:
+            result.turns.append(_turn(database, world, customer, turn))
+        with database.sessions() as session:
+            result.state_problems = checks.state_problems(
+                session, world, customer.conversation_id, story.state, final=True
+            )
+    except Exception:  # a broken story or a crash outside the bot: reported, not raised
+        result.error = traceback.format_exc(limit=-3)
+    finally:
+        database.dispose()
+    return result
+
+
+def _turn(database: Database, world: World, customer: StoryCustomer, turn: Turn) -> TurnResult:
+    with database.sessions() as session:
+        said = checks.expand(turn.say, checks.references(session, world))
+    replies = customer.send(said)
+    with database.sessions() as session:
+        values = checks.references(session, world)
+        problems = checks.reply_problems(replies, turn.reply_has, turn.reply_lacks, values)
+        if turn.state is not None:
+            problems += checks.state_problems(
+                session, world, customer.conversation_id, turn.state, final=False
+            )
+    return TurnResult(said, replies, problems)
