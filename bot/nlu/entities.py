@@ -189,7 +189,8 @@ def _pick_variants(
         pool = list(
             dict.fromkeys([*family, *(s for c in match.candidates for s in variants.family(c))])
         )
-        said = said_features(text, tokens, (i for i in region if i not in blocked))
+        free_words = (i for i in region if i not in blocked)
+        said = said_features(text, tokens, free_words, size_slots={match.end})
         left, used = variants.narrow(pool, said)
         if used:
             transparent |= used
@@ -229,7 +230,8 @@ def _among_choices(
     if out:
         return out
     free_tokens = [i for i in range(len(tokens)) if i not in blocked]
-    left, used = catalog.variants.narrow(choices, said_features(text, tokens, free_tokens))
+    said = said_features(text, tokens, free_tokens, size_slots=free_tokens)  # "the 32"
+    left, used = catalog.variants.narrow(choices, said)
     if used and len(left) < len(choices):
         return [ProductMatch(left[0], 1.0, min(used), max(used) + 1, left[1:])]
     picked = catalog.products.among(tokens, blocked, choices)

@@ -38,7 +38,6 @@ NUMBER_WORDS: dict[str, int] = {
     "ninety": 90,
     "hundred": 100,
     "dozen": 12,
-    "pair": 2,
     "couple": 2,
     "single": 1,
 }
@@ -49,7 +48,7 @@ TENS = wordset("twenty thirty forty fifty sixty seventy eighty ninety")
 # They are a product only when they are part of its name as said ("a gift pack").
 PACK_WORDS = wordset(
     "bag pack packet box bottle tin can jar roll case carton sack tub tube pouch crate "
-    "bundle sachet bucket pot tray punnet"
+    "bundle sachet bucket pot tray punnet pair"
 )
 
 # Largest number read as a quantity; bigger bare numbers are order numbers or noise.

@@ -105,7 +105,7 @@ def find_quantities(
         value: int | None = None
         last = i
         if word in ("a", "an"):
-            if nxt in ("dozen", "couple", "pair") and i + 1 not in transparent:
+            if nxt in ("dozen", "couple") and i + 1 not in transparent:
                 value, last = number_value(nxt), i + 1
             elif _leads_to_product(tokens, i + 1, product_starts, transparent):
                 value = 1

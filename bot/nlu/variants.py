@@ -11,7 +11,7 @@ a product actually has differ in it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .models import ProductEntry
@@ -159,7 +159,7 @@ def variant_of(entry: ProductEntry) -> tuple[Variant, bool]:
 
 def _unit_features(unit: str) -> set[str]:
     out = set()
-    for tok in tokenize(unit.replace("-", " ")):
+    for tok in tokenize(re.sub(r"(\d)\s+m\b", r"\1m", unit.replace("-", " "), flags=re.I)):
         if tok.text == "dozen":
             out.add("unit:12")
         elif is_measure(tok.text) or tok.text.isdigit():
@@ -175,6 +175,7 @@ def features(variant: Variant) -> frozenset[str]:
     out: set[str] = set()
     if variant.size:
         out.add(f"size:{size_code(variant.size)}")
+        out |= _unit_features(variant.size)  # a size that is a measure: "15 m", "2.5mm"
     words = _colour_words(variant.colour)
     if words:
         out.add(f"colourname:{' '.join(words)}")
@@ -263,11 +264,15 @@ def _counts_a_pack(tokens: Sequence[Token], i: int) -> bool:
 
 
 def said_features(
-    original: str, tokens: Sequence[Token], indexes: Iterable[int]
+    original: str,
+    tokens: Sequence[Token],
+    indexes: Iterable[int],
+    size_slots: Collection[int] = (),
 ) -> dict[int, frozenset[str]]:
     """Variant features of the words at ``indexes``: sizes ("large", "size 10", "sz L",
-    an upper-case "L"), colours, measures ("2.5l"), pack words and pack counts
-    ("12 pack", "box of 100", "dozen")."""
+    an upper-case "L", a bare number at one of ``size_slots``: "chinos 32"), colours,
+    measures ("2.5l", "15 m"), pack words and pack counts ("12 pack", "box of 100",
+    "dozen")."""
     out: dict[int, frozenset[str]] = {}
     wanted = set(indexes)
     for i in sorted(wanted):
@@ -282,6 +287,8 @@ def said_features(
             pass  # read with the word before it
         elif prev in SIZE_CUES or word in _SPOKEN_SIZES or (raw.isupper() and word in _SIZE_CODES):
             found.add(f"size:{size_code(word)}")
+        elif i in size_slots and word.isdigit():
+            found.add(f"size:{word}")
         # "grey" is the Grey one, else any grey; "blue" is any blue (Navy, Royal Blue);
         # "navy" is the Navy one, else any blue.
         colour = _SPELLING.get(word, word)
@@ -298,5 +305,7 @@ def said_features(
             found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
         elif word.isdigit() and (prev == "of" or _counts_a_pack(tokens, i)):
             found.add(f"unit:{word}")
+        elif word.isdigit() and nxt == "m":
+            found.add(f"unit:{word}m")  # "15 m", kept apart from "2 m" (size M) in tokens
         out[i] = frozenset(found)
     return out
