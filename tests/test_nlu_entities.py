@@ -286,3 +286,44 @@ def test_variant_columns_reach_the_bot_from_the_database(session: Session):
     (product,) = of(parse("grey sweater, size large", index), "product")
     assert (product.value, product.candidates) == ("SW-GRY-L", [])
     assert options(parse("a navy sweater", index)) == {"SW-NVY-M", "SW-NVY-L", "SW-NVY-XL"}
+
+
+# Measures -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sku", "qty"),
+    [
+        ("10 metres of twin and earth cable 2.5mm", "CAB-25", 10),
+        ("15m of 1.5mm twin and earth", "CAB-15", 15),
+        ("50 kg of play sand", "SAND-25", 2),
+        ("3 25kg bags of play sand", "SAND-25", 3),
+    ],
+)
+def test_a_measure_counts_the_units_it_is_sold_in(hardware, text, sku, qty):
+    r = parse(text, hardware)
+    assert options(r) == {sku}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(qty, sku)]
+
+
+def test_measures_on_the_demo_shop():
+    demo = load_demo_catalog()
+    r = parse("2kg of the ethiopian beans", demo)
+    assert options(r) == {"ETH-1KG"}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "ETH-1KG")]
+    r = parse("ethiopian beans 1kg", demo)
+    assert options(r) == {"ETH-1KG"} and of(r, "quantity") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "sku", "qty"),
+    [
+        ("a pair of wool socks", "WSK-1", 1),
+        ("3 packs of wool socks", "WSK-3", 3),
+        ("two pairs of wool socks", "WSK-1", 2),
+    ],
+)
+def test_pairs_and_packs_pick_the_variant_sold_that_way(apparel, text, sku, qty):
+    r = parse(text, apparel)
+    assert options(r) == {sku}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(qty, sku)]

@@ -19,7 +19,7 @@ from .operations import cues, operation_for
 from .products import ProductMatch
 from .quantities import find_quantities, pack_qualifiers, pair, part_wholes
 from .text import Token, tokenize, wordset
-from .variants import SIZE_CUES, said_features
+from .variants import SIZE_CUES, said_features, times_measure
 
 DEFAULT_REGION = "US"
 
@@ -121,7 +121,9 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     wholes = part_wholes(tokens, blocked)
     matches = catalog.products.find(tokens, blocked | set(packs) | size_words)
     transparent = set(packs) | {i for i, t in enumerate(tokens) if is_measure(t.text)}
-    matches = _pick_variants(catalog, text, tokens, blocked, matches, transparent)
+    matches = _join_split_names(catalog, tokens, matches)
+    measured: list[tuple[int, int, str]] = []
+    matches = _pick_variants(catalog, text, tokens, blocked, matches, transparent, measured)
     if context and context.choices:
         matches = _among_choices(catalog, text, tokens, blocked, matches, context.choices)
     operations = cues(tokens)
@@ -145,7 +147,9 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         wholes,
     )
     pair(quantities, product_entities)
-    entities.extend(q.entity for q in quantities)
+    counts = [q.entity for q in quantities]
+    counts += _measured_quantities(text, tokens, measured, counts)
+    entities.extend(counts)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
 
@@ -168,6 +172,32 @@ def _regions(text: str, tokens: list[Token], matches: list[ProductMatch]) -> lis
     return [region_of[id(m)] for m in matches]
 
 
+def _join_split_names(
+    catalog: CatalogIndex, tokens: list[Token], matches: list[ProductMatch]
+) -> list[ProductMatch]:
+    """One mention for a name with a small word inside ("twin and earth cable"), which
+    the matcher finds as two mentions of one product; "white mugs and black mugs" stay
+    two, as no mug's name has an "and"."""
+    out: list[ProductMatch] = []
+    for match in sorted(matches, key=lambda m: m.start):
+        prev = out[-1] if out else None
+        between = [t.text for t in tokens[prev.end : match.start]] if prev else []
+        if (
+            prev is not None
+            and len(between) == 1
+            and catalog.products.has_word(prev.sku, between[0])
+            and catalog.products.has_word(match.sku, between[0])
+            and set(catalog.variants.family(prev.sku)) & set(catalog.variants.family(match.sku))
+        ):
+            best = match if match.score >= prev.score else prev
+            others = [s for s in (prev.sku, match.sku) if s != best.sku]
+            candidates = list(dict.fromkeys([*best.candidates, *others]))
+            out[-1] = ProductMatch(best.sku, best.score, prev.start, match.end, candidates)
+            continue
+        out.append(match)
+    return out
+
+
 def _pick_variants(
     catalog: CatalogIndex,
     text: str,
@@ -175,12 +205,15 @@ def _pick_variants(
     blocked: set[int],
     matches: list[ProductMatch],
     transparent: set[int],
+    measured: list[tuple[int, int, str]],
 ) -> list[ProductMatch]:
     """Each mention as the variant its words name ("grey sweater, size large" is the
     one grey L), or with its whole family as candidates when they name none.
 
     Words that picked a variant join ``transparent``: they are no quantity ("a dozen
-    eggs" is one 12-pack where the shop sells one).
+    eggs" is one 12-pack where the shop sells one). A measure that is a multiple of a
+    variant's ("2kg" of a 1 kg bag) picks it, and (token index, times, SKU) goes to
+    ``measured``.
     """
     variants = catalog.variants
     out = []
@@ -199,8 +232,32 @@ def _pick_variants(
         else:
             sku = match.sku
             rest = [s for s in dict.fromkeys([*family, *match.candidates]) if s != sku]
+        measures = [i for i in region if i not in used | blocked and is_measure(tokens[i].text)]
+        for i in measures:
+            if hit := times_measure(variants, [sku, *rest], tokens[i].text):
+                sku, rest = hit[0], []
+                measured.append((i, hit[1], sku))
+                transparent.add(i)
+                break
         out.append(ProductMatch(sku, match.score, match.start, match.end, rest, match.exact))
     return out
+
+
+def _measured_quantities(
+    text: str, tokens: list[Token], measured: list[tuple[int, int, str]], counts: list[Entity]
+) -> list[Entity]:
+    """ "2kg of the Sumatra" (sold in 1 kg bags) is 2 bags; "3 2kg bags" is 6."""
+    added = []
+    for i, times, sku in measured:
+        counted = next((q for q in counts if q.refers_to == sku), None)
+        if counted is not None:
+            counted.value = int(counted.value) * times
+            continue
+        tok = tokens[i]
+        entity = Entity("quantity", times, tok.start, tok.end, text[tok.start : tok.end])
+        entity.refers_to = sku
+        added.append(entity)
+    return added
 
 
 def _among_choices(

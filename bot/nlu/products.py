@@ -144,6 +144,11 @@ class ProductIndex:
         self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
         self._pid_by_sku = {p.sku: pid for pid, p in enumerate(self.products)}
 
+    def has_word(self, sku: str, word: str) -> bool:
+        """Whether the product's name or an alias has ``word`` ("and" in "Twin and Earth")."""
+        pid = self._pid_by_sku.get(sku)
+        return pid is not None and word in self._product_tokens[pid]
+
     def sku_index(self) -> dict[str, ProductEntry]:
         return {p.sku: p for p in self.products}
 

@@ -154,6 +154,11 @@ def fold(text: str) -> str:
     return "".join(chars)
 
 
+def measure_unit(word: str) -> str | None:
+    """The short form of a measure word: "metres" -> "m", "kilos" -> "kg"."""
+    return _MEASURES.get(word, word) if word in _MEASURES else None
+
+
 def tokenize(text: str) -> list[Token]:
     folded = fold(text)
     tokens = []

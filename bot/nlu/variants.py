@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .models import ProductEntry
 from .numbers import is_measure, number_value, pack_word
-from .text import Token, tokenize, wordset
+from .text import Token, measure_unit, tokenize, wordset
 
 # Size words, spaces and hyphens removed, to the code a catalog would use.
 _SIZE_CODES: dict[str, str] = {
@@ -166,7 +166,22 @@ def _unit_features(unit: str) -> set[str]:
             out.add(f"unit:{tok.text}")
         elif word := pack_word(tok.text):
             out.add(f"unit:{word}")
+        elif unit_word := measure_unit(tok.text):
+            out.add(f"unit:1{unit_word}")  # sold "by the metre"
     return out
+
+
+# A measure in the smallest unit of its kind, so that 2kg and 500g compare.
+_SCALE = {"kg": ("g", 1000), "g": ("g", 1), "l": ("ml", 1000), "ml": ("ml", 1)}
+_SCALE |= {"m": ("mm", 1000), "cm": ("mm", 10), "mm": ("mm", 1), "lb": ("oz", 16), "oz": ("oz", 1)}
+
+
+def _amount(measure: str) -> tuple[str, float] | None:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", measure)
+    if not m or m.group(2) not in _SCALE:
+        return None
+    kind, factor = _SCALE[m.group(2)]
+    return kind, float(m.group(1)) * factor
 
 
 def features(variant: Variant) -> frozenset[str]:
@@ -261,6 +276,29 @@ def _counts_a_pack(tokens: Sequence[Token], i: int) -> bool:
     return pack_word(nxt) is not None and (
         pack_word(nxt) == nxt or prev in ("a", "an") or number_value(prev) is not None
     )
+
+
+def times_measure(index: VariantIndex, skus: Sequence[str], measure: str) -> tuple[str, int] | None:
+    """The SKU of ``skus`` whose measure goes into ``measure`` a whole number of times
+    (two or more), with that number: "2kg" of a 1 kg bag is 2 bags, "10 metres" of a
+    cable sold by the metre is 10. The largest such measure wins (fewest packs)."""
+    said = _amount(measure)
+    if said is None:
+        return None
+    best: tuple[float, str, int] | None = None
+    for sku in skus:
+        for feature in index.features(sku):
+            have = _amount(feature.removeprefix("unit:"))
+            if have is None or have[0] != said[0] or have[1] <= 0:
+                continue
+            times = said[1] / have[1]
+            if (
+                times >= 2
+                and abs(times - round(times)) < 1e-9
+                and (best is None or have[1] > best[0])
+            ):
+                best = (have[1], sku, round(times))
+    return (best[1], best[2]) if best else None
 
 
 def said_features(
