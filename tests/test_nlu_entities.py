@@ -327,3 +327,9 @@ def test_pairs_and_packs_pick_the_variant_sold_that_way(apparel, text, sku, qty)
     r = parse(text, apparel)
     assert options(r) == {sku}
     assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(qty, sku)]
+
+
+def test_a_pair_is_one_of_what_comes_in_pairs(apparel):
+    r = parse("a pair of leather gloves, large", apparel)
+    assert options(r) == {"GLV-L"}
+    assert [(q.value, q.unit) for q in of(r, "quantity")] == [(1, "pair")]

@@ -17,7 +17,7 @@ from .models import Entity, ParseContext
 from .numbers import is_measure
 from .operations import cues, operation_for
 from .products import ProductMatch
-from .quantities import find_quantities, pack_qualifiers, pair, part_wholes
+from .quantities import Marks, find_quantities, pack_qualifiers, pair, part_wholes
 from .text import Token, tokenize, wordset
 from .variants import SIZE_CUES, said_features, times_measure
 
@@ -115,15 +115,17 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         add("location", loc.code, tokens[loc.start].start, tokens[loc.end - 1].end)
         blocked.update(range(loc.start, loc.end))
 
-    packs = pack_qualifiers(tokens, blocked)
+    marks = Marks(
+        packs=pack_qualifiers(tokens, blocked),
+        wholes=part_wholes(tokens, blocked),
+        measures={i for i, t in enumerate(tokens) if is_measure(t.text)},
+    )
     size_cues = {i for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
     size_words = size_cues | {i + 1 for i in size_cues}  # "size 10" is no product, no count
-    wholes = part_wholes(tokens, blocked)
-    matches = catalog.products.find(tokens, blocked | set(packs) | size_words)
-    transparent = set(packs) | {i for i, t in enumerate(tokens) if is_measure(t.text)}
+    matches = catalog.products.find(tokens, blocked | set(marks.packs) | size_words)
     matches = _join_split_names(catalog, tokens, matches)
     measured: list[tuple[int, int, str]] = []
-    matches = _pick_variants(catalog, text, tokens, blocked, matches, transparent, measured)
+    matches = _pick_variants(catalog, text, tokens, blocked, matches, marks.picked, measured)
     if context and context.choices:
         matches = _among_choices(catalog, text, tokens, blocked, matches, context.choices)
     operations = cues(tokens)
@@ -137,15 +139,8 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         entities.append(entity)
         blocked.update(range(match.start, match.end))
 
-    quantities = find_quantities(
-        text,
-        tokens,
-        blocked | size_words,
-        {start for start, _, _ in product_entities},
-        transparent,
-        packs,
-        wholes,
-    )
+    starts = {start for start, _, _ in product_entities}
+    quantities = find_quantities(text, tokens, blocked | size_words, starts, marks)
     pair(quantities, product_entities)
     counts = [q.entity for q in quantities]
     counts += _measured_quantities(text, tokens, measured, counts)
@@ -204,13 +199,13 @@ def _pick_variants(
     tokens: list[Token],
     blocked: set[int],
     matches: list[ProductMatch],
-    transparent: set[int],
+    picked: set[int],
     measured: list[tuple[int, int, str]],
 ) -> list[ProductMatch]:
     """Each mention as the variant its words name ("grey sweater, size large" is the
     one grey L), or with its whole family as candidates when they name none.
 
-    Words that picked a variant join ``transparent``: they are no quantity ("a dozen
+    Words that picked a variant join ``picked``: they are no quantity ("a dozen
     eggs" is one 12-pack where the shop sells one). A measure that is a multiple of a
     variant's ("2kg" of a 1 kg bag) picks it, and (token index, times, SKU) goes to
     ``measured``.
@@ -226,7 +221,7 @@ def _pick_variants(
         said = said_features(text, tokens, free_words, size_slots={match.end})
         left, used = variants.narrow(pool, said)
         if used:
-            transparent |= used
+            picked |= used
             sku = match.sku if match.sku in left else left[0]
             rest = [s for s in left if s != sku]
         else:
@@ -237,7 +232,6 @@ def _pick_variants(
             if hit := times_measure(variants, [sku, *rest], tokens[i].text):
                 sku, rest = hit[0], []
                 measured.append((i, hit[1], sku))
-                transparent.add(i)
                 break
         out.append(ProductMatch(sku, match.score, match.start, match.end, rest, match.exact))
     return out

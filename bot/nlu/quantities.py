@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .models import Entity
 from .numbers import TENS, is_measure, number_value, pack_word
@@ -25,6 +25,21 @@ _NOT_AFTER_ONE = wordset(
 _PART_FILLER = wordset("the my those these them our")
 # Words that may sit between "a" and its product: "a box of", "a bag of the".
 _LINKS = wordset("of the")
+
+
+@dataclass
+class Marks:
+    """What the steps before the quantities learnt about the tokens (by index)."""
+
+    packs: dict[int, str] = field(default_factory=dict)  # "3 packs of ..." -> "pack"
+    wholes: dict[int, int] = field(default_factory=dict)  # "one of the three": one -> three
+    picked: set[int] = field(default_factory=set)  # words that picked a variant
+    measures: set[int] = field(default_factory=set)
+
+    @property
+    def transparent(self) -> set[int]:
+        """Words that may sit between a count and its product, and are no count."""
+        return set(self.packs) | self.picked | self.measures
 
 
 @dataclass
@@ -86,15 +101,13 @@ def find_quantities(
     tokens: Sequence[Token],
     blocked: set[int],
     product_starts: set[int],
-    transparent: set[int],
-    packs: dict[int, str],
-    wholes: dict[int, int],
+    marks: Marks,
 ) -> list[Quantity]:
-    """Quantity entities. ``transparent`` tokens (pack words, variant words) may sit
-    between "a" and its product; ``packs`` name the pack after a number; ``wholes``
-    give "one of the three" its whole."""
+    """Quantity entities, each with the pack it was counted in and the whole it is a
+    part of. A pair counts as one, like any pack: "a pair of jeans" is one."""
     found: list[Quantity] = []
-    skip = blocked | transparent | set(wholes.values())
+    transparent = marks.transparent
+    skip = blocked | transparent | set(marks.wholes.values())
     i = 0
     while i < len(tokens):
         if i in skip:
@@ -105,7 +118,7 @@ def find_quantities(
         value: int | None = None
         last = i
         if word in ("a", "an"):
-            if nxt in ("dozen", "couple") and i + 1 not in transparent:
+            if nxt in ("dozen", "couple") and i + 1 not in marks.picked:
                 value, last = number_value(nxt), i + 1
             elif _leads_to_product(tokens, i + 1, product_starts, transparent):
                 value = 1
@@ -121,14 +134,14 @@ def find_quantities(
                 value = None
             elif value is not None and word in TENS and 0 < (number_value(nxt) or 0) < 10:
                 value, last = value + (number_value(nxt) or 0), i + 1  # "twenty four"
-            elif value is not None and nxt == "dozen" and i + 1 not in transparent:
+            elif value is not None and nxt == "dozen" and i + 1 not in marks.picked:
                 value, last = value * 12, i + 1  # "2 dozen"
         if value is not None and all(j not in skip for j in range(i, last + 1)):
             start, end = tokens[i].start, tokens[last].end
             entity = Entity("quantity", value, start, end, text[start:end])
-            entity.unit = packs.get(last + 1)
-            if i in wholes:
-                entity.part_of = number_value(tokens[wholes[i]].text)
+            entity.unit = marks.packs.get(last + 1)
+            if i in marks.wholes:
+                entity.part_of = number_value(tokens[marks.wholes[i]].text)
             found.append(Quantity(last, entity))
             i = last + 1
             continue
