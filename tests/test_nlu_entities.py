@@ -166,6 +166,12 @@ def test_an_answer_to_which_one_picks_among_the_choices(apparel, choices, text, 
     assert options(r) == expected
 
 
+def test_a_named_answer_stays_among_the_choices(apparel):
+    context = ParseContext(expecting="choice", choices=["SW-GRY-M", "SW-GRY-L"])
+    (product,) = of(parse("the large sweater", apparel, context), "product")
+    assert (product.value, product.candidates) == ("SW-GRY-L", [])
+
+
 def test_a_measure_answer_picks_among_the_choices(hardware):
     context = ParseContext(expecting="choice", choices=["PNT-WHT-1", "PNT-WHT-25"])
     assert options(parse("the 2.5 L one", hardware, context)) == {"PNT-WHT-25"}

@@ -272,11 +272,13 @@ def _among_choices(
     offered = set(choices)
     out = []
     for match in found:
-        if match.sku not in offered:
-            alternative = next((c for c in match.candidates if c in offered), None)
-            if alternative is None:
-                continue
-            match = ProductMatch(alternative, match.score, match.start, match.end, [])
+        kept = [c for c in match.candidates if c in offered]
+        if match.sku in offered:
+            match = ProductMatch(match.sku, match.score, match.start, match.end, kept, match.exact)
+        elif kept:
+            match = ProductMatch(kept[0], match.score, match.start, match.end, kept[1:])
+        else:
+            continue
         out.append(match)
     if out:
         return out
