@@ -143,6 +143,8 @@ class Token:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, one character for one, so offsets stay valid."""
+    if text.isascii():
+        return text.lower()
     chars = []
     for ch in text:
         if ch == "\u2019":

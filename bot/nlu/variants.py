@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .models import ProductEntry
 from .numbers import is_measure, number_value, pack_word
@@ -64,8 +65,9 @@ def _is_size(value: str) -> bool:
     return key in _SIZE_CODES or bool(re.fullmatch(r"(?:size|sz)\w+", key))
 
 
-def _colour_words(value: str) -> list[str]:
-    return [_SPELLING.get(t.text, t.text) for t in tokenize(value)]
+@lru_cache(maxsize=65536)
+def _colour_words(value: str) -> tuple[str, ...]:
+    return tuple(_SPELLING.get(t.text, t.text) for t in tokenize(value))
 
 
 def _is_colour(value: str) -> bool:
@@ -92,6 +94,7 @@ class Variant:
     unit: str = ""
 
 
+@lru_cache(maxsize=65536)
 def _kind(part: str) -> str | None:
     if _is_size(part):
         return "size"
@@ -157,7 +160,8 @@ def variant_of(entry: ProductEntry) -> tuple[Variant, bool]:
     return inferred, certain
 
 
-def _unit_features(unit: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def _unit_features(unit: str) -> frozenset[str]:
     out = set()
     for tok in tokenize(re.sub(r"(\d)\s+m\b", r"\1m", unit.replace("-", " "), flags=re.I)):
         if tok.text == "dozen":
@@ -168,7 +172,7 @@ def _unit_features(unit: str) -> set[str]:
             out.add(f"unit:{word}")
         elif unit_word := measure_unit(tok.text):
             out.add(f"unit:1{unit_word}")  # sold "by the metre"
-    return out
+    return frozenset(out)
 
 
 # A measure in the smallest unit of its kind, so that 2kg and 500g compare.
