@@ -7,19 +7,17 @@ their words are not read as products.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import phonenumbers
 
 from .catalog import CatalogIndex
+from .mentions import find_mentions, measured_quantities
 from .models import Entity, ParseContext
 from .numbers import is_measure
 from .operations import cues, operation_for
-from .products import ProductMatch
-from .quantities import Marks, find_quantities, pack_qualifiers, pair, part_wholes
-from .text import Token, tokenize, wordset
-from .variants import SIZE_CUES, said_features, times_measure
+from .quantities import Marks, find_quantities, pack_qualifiers, pair, part_wholes, size_words
+from .text import tokenize, wordset
 
 DEFAULT_REGION = "US"
 
@@ -63,8 +61,6 @@ _ADDRESS_STOP = wordset(
     please pls thanks instead asap and but so then now today tomorrow plz thx
     pickup delivery"""
 )
-# Words that end the clause a product's variant words belong to.
-_CLAUSE_WORDS = wordset("and plus also then")
 
 
 def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> list[Entity]:
@@ -119,15 +115,10 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         packs=pack_qualifiers(tokens, blocked),
         wholes=part_wholes(tokens, blocked),
         measures={i for i, t in enumerate(tokens) if is_measure(t.text)},
+        sizes=size_words(tokens),
     )
-    size_cues = {i for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
-    size_words = size_cues | {i + 1 for i in size_cues}  # "size 10" is no product, no count
-    matches = catalog.products.find(tokens, blocked | set(marks.packs) | size_words)
-    matches = _join_split_names(catalog, tokens, matches)
-    measured: list[tuple[int, int, str]] = []
-    matches = _pick_variants(catalog, text, tokens, blocked, matches, marks.picked, measured)
-    if context and context.choices:
-        matches = _among_choices(catalog, text, tokens, blocked, matches, context.choices)
+    choices = context.choices if context else []
+    matches, measured = find_mentions(catalog, text, tokens, blocked, marks, choices)
     operations = cues(tokens)
     product_entities = []
     for match in matches:
@@ -140,155 +131,13 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         blocked.update(range(match.start, match.end))
 
     starts = {start for start, _, _ in product_entities}
-    quantities = find_quantities(text, tokens, blocked | size_words, starts, marks)
+    quantities = find_quantities(text, tokens, blocked, starts, marks)
     pair(quantities, product_entities)
     counts = [q.entity for q in quantities]
-    counts += _measured_quantities(text, tokens, measured, counts)
+    counts += measured_quantities(text, tokens, measured, counts)
     entities.extend(counts)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
-
-
-def _regions(text: str, tokens: list[Token], matches: list[ProductMatch]) -> list[range]:
-    """The tokens each product mention owns for its variant words: up to the last
-    "and", comma or full stop before the next mention ("a large grey sweater, and
-    a navy scarf in small")."""
-    bounds = [0]
-    ordered = sorted(matches, key=lambda m: m.start)
-    for here, there in itertools.pairwise(ordered):
-        cut = there.start
-        for j in range(here.end, there.start + 1):
-            gap = text[tokens[j - 1].end : tokens[j].start]
-            if tokens[j].text in _CLAUSE_WORDS or any(c in gap for c in ",;.!?"):
-                cut = j
-        bounds.append(cut)
-    bounds.append(len(tokens))
-    region_of = {id(m): range(bounds[k], bounds[k + 1]) for k, m in enumerate(ordered)}
-    return [region_of[id(m)] for m in matches]
-
-
-def _join_split_names(
-    catalog: CatalogIndex, tokens: list[Token], matches: list[ProductMatch]
-) -> list[ProductMatch]:
-    """One mention for a name with a small word inside ("twin and earth cable"), which
-    the matcher finds as two mentions of one product; "white mugs and black mugs" stay
-    two, as no mug's name has an "and"."""
-    out: list[ProductMatch] = []
-    for match in sorted(matches, key=lambda m: m.start):
-        prev = out[-1] if out else None
-        between = [t.text for t in tokens[prev.end : match.start]] if prev else []
-        if (
-            prev is not None
-            and len(between) == 1
-            and catalog.products.has_word(prev.sku, between[0])
-            and catalog.products.has_word(match.sku, between[0])
-            and set(catalog.variants.family(prev.sku)) & set(catalog.variants.family(match.sku))
-        ):
-            best = match if match.score >= prev.score else prev
-            others = [s for s in (prev.sku, match.sku) if s != best.sku]
-            candidates = list(dict.fromkeys([*best.candidates, *others]))
-            out[-1] = ProductMatch(best.sku, best.score, prev.start, match.end, candidates)
-            continue
-        out.append(match)
-    return out
-
-
-def _pick_variants(
-    catalog: CatalogIndex,
-    text: str,
-    tokens: list[Token],
-    blocked: set[int],
-    matches: list[ProductMatch],
-    picked: set[int],
-    measured: list[tuple[int, int, str]],
-) -> list[ProductMatch]:
-    """Each mention as the variant its words name ("grey sweater, size large" is the
-    one grey L), or with its whole family as candidates when they name none.
-
-    Words that picked a variant join ``picked``: they are no quantity ("a dozen
-    eggs" is one 12-pack where the shop sells one). A measure that is a multiple of a
-    variant's ("2kg" of a 1 kg bag) picks it, and (token index, times, SKU) goes to
-    ``measured``.
-    """
-    variants = catalog.variants
-    out = []
-    for match, region in zip(matches, _regions(text, tokens, matches), strict=True):
-        family = variants.family(match.sku)
-        pool = list(
-            dict.fromkeys([*family, *(s for c in match.candidates for s in variants.family(c))])
-        )
-        free_words = (i for i in region if i not in blocked)
-        said = said_features(text, tokens, free_words, size_slots={match.end})
-        left, used = variants.narrow(pool, said)
-        if used:
-            picked |= used
-            sku = match.sku if match.sku in left else left[0]
-            rest = [s for s in left if s != sku]
-        else:
-            sku = match.sku
-            rest = [s for s in dict.fromkeys([*family, *match.candidates]) if s != sku]
-        measures = [i for i in region if i not in used | blocked and is_measure(tokens[i].text)]
-        for i in measures:
-            if hit := times_measure(variants, [sku, *rest], tokens[i].text):
-                sku, rest = hit[0], []
-                measured.append((i, hit[1], sku))
-                break
-        out.append(ProductMatch(sku, match.score, match.start, match.end, rest, match.exact))
-    return out
-
-
-def _measured_quantities(
-    text: str, tokens: list[Token], measured: list[tuple[int, int, str]], counts: list[Entity]
-) -> list[Entity]:
-    """ "2kg of the Sumatra" (sold in 1 kg bags) is 2 bags; "3 2kg bags" is 6."""
-    added = []
-    for i, times, sku in measured:
-        counted = next((q for q in counts if q.refers_to == sku), None)
-        if counted is not None:
-            counted.value = int(counted.value) * times
-            continue
-        tok = tokens[i]
-        entity = Entity("quantity", times, tok.start, tok.end, text[tok.start : tok.end])
-        entity.refers_to = sku
-        added.append(entity)
-    return added
-
-
-def _among_choices(
-    catalog: CatalogIndex,
-    text: str,
-    tokens: list[Token],
-    blocked: set[int],
-    found: list[ProductMatch],
-    choices: list[str],
-) -> list[ProductMatch]:
-    """Read the products of a reply to "which one?" as one of the offered SKUs.
-
-    A mention of a product that was offered stays; one whose close alternatives include
-    an offered product becomes that product; with no mention at all, the words that
-    tell the offered products apart ("the large", "navy", "the 2.5 L one") pick one,
-    or narrow the offer ("the large" of two colours in each size leaves two).
-    """
-    offered = set(choices)
-    out = []
-    for match in found:
-        kept = [c for c in match.candidates if c in offered]
-        if match.sku in offered:
-            match = ProductMatch(match.sku, match.score, match.start, match.end, kept, match.exact)
-        elif kept:
-            match = ProductMatch(kept[0], match.score, match.start, match.end, kept[1:])
-        else:
-            continue
-        out.append(match)
-    if out:
-        return out
-    free_tokens = [i for i in range(len(tokens)) if i not in blocked]
-    said = said_features(text, tokens, free_tokens, size_slots=free_tokens)  # "the 32"
-    left, used = catalog.variants.narrow(choices, said)
-    if used and len(left) < len(choices):
-        return [ProductMatch(left[0], 1.0, min(used), max(used) + 1, left[1:])]
-    picked = catalog.products.among(tokens, blocked, choices)
-    return [picked] if picked is not None else found
 
 
 def _add_phones(text, add, free) -> None:

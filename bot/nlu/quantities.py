@@ -13,6 +13,7 @@ from .models import Entity
 from .numbers import TENS, is_measure, number_value, pack_word
 from .products import is_variant
 from .text import Token, wordset
+from .variants import SIZE_CUES
 
 _TIME_UNITS = wordset(
     """day days week weeks hour hours hr hrs min mins minute minutes month months year
@@ -35,6 +36,7 @@ class Marks:
     wholes: dict[int, int] = field(default_factory=dict)  # "one of the three": one -> three
     picked: set[int] = field(default_factory=set)  # words that picked a variant
     measures: set[int] = field(default_factory=set)
+    sizes: set[int] = field(default_factory=set)  # "size 10": no product, no count
 
     @property
     def transparent(self) -> set[int]:
@@ -76,6 +78,12 @@ def _is_filler(word: str) -> bool:
     return word in ("please", "pls", "thanks", "thx", "too", "as", "well", "and", "then", "x")
 
 
+def size_words(tokens: Sequence[Token]) -> set[int]:
+    """ "size" or "sz" and the word after it."""
+    cues = {i for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
+    return cues | {i + 1 for i in cues}
+
+
 def part_wholes(tokens: Sequence[Token], blocked: set[int]) -> dict[int, int]:
     """Index of a quantity -> index of the whole it is a part of: "one of the three",
     "2 of my 3 mugs", "1 out of 3"."""
@@ -107,7 +115,7 @@ def find_quantities(
     part of. A pair counts as one, like any pack: "a pair of jeans" is one."""
     found: list[Quantity] = []
     transparent = marks.transparent
-    skip = blocked | transparent | set(marks.wholes.values())
+    skip = blocked | transparent | marks.sizes | set(marks.wholes.values())
     i = 0
     while i < len(tokens):
         if i in skip:
