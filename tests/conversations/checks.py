@@ -46,8 +46,9 @@ def describe(order: Order) -> str:
 
 def references(session: Session, world: World) -> dict[str, str]:
     """What placeholders in a story stand for: `{A}` the number of given order A,
-    `{A.code}` its pickup code, `{A.tracking}` its tracking number, `{new1}` the number
-    of the first order placed in the conversation."""
+    `{A.code}` its pickup code, `{A.tracking}` its tracking number, `{A.return}` its
+    latest return (R2001), `{new1}` the number of the first order placed in the
+    conversation."""
     values: dict[str, str] = {}
     for ref, order_id in world.orders.items():
         order = session.get(Order, order_id)
@@ -56,6 +57,9 @@ def references(session: Session, world: World) -> dict[str, str]:
         values[f"{ref}.code"] = order.pickup_code
         if order.shipments:
             values[f"{ref}.tracking"] = order.shipments[-1].tracking_number
+        made = session.scalars(select(Return.number).where(Return.order_id == order_id)).all()
+        if made:
+            values[f"{ref}.return"] = f"R{max(n for n in made if n)}"
     for i, order in enumerate(new_orders(session, world), start=1):
         values[f"new{i}"] = str(order.number)
     return values
