@@ -339,3 +339,52 @@ def test_a_pair_is_one_of_what_comes_in_pairs(apparel):
     r = parse("a pair of leather gloves, large", apparel)
     assert options(r) == {"GLV-L"}
     assert [(q.value, q.unit) for q in of(r, "quantity")] == [(1, "pair")]
+
+
+# The same product again, in another variant ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a grey sweater in M and another one in L", [("SW-GRY-M", 1), ("SW-GRY-L", None)]),
+        ("2 white tees in M and 3 in L", [("TEE-WHT-M", 2), ("TEE-WHT-L", 3)]),
+        ("a navy sweater in L and the same in XL", [("SW-NVY-L", 1), ("SW-NVY-XL", None)]),
+        ("a black tee in M and a white one", [("TEE-BLK-M", 1), ("TEE-WHT-M", 1)]),
+    ],
+)
+def test_another_one_in_another_variant_is_a_second_mention(apparel, text, expected):
+    r = parse(text, apparel)
+    counts = {q.refers_to: q.value for q in of(r, "quantity")}
+    assert [(p.value, counts.get(p.value)) for p in of(r, "product")] == expected
+    assert all(p.candidates == [] for p in of(r, "product"))
+
+
+def test_another_one_after_an_open_choice_stays_open(apparel):
+    first, second = of(parse("a sweater and another one in navy", apparel), "product")
+    assert len(first.candidates) == 5
+    assert {second.value, *second.candidates} == {"SW-NVY-M", "SW-NVY-L", "SW-NVY-XL"}
+
+
+# SMS shorthand --------------------------------------------------------------------------
+
+
+def test_sms_colours_sizes_and_four_for_for(apparel):
+    r = parse("2 blk tees sz L 4 pickup at station thx", apparel)
+    assert options(r) == {"TEE-BLK-L"}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "TEE-BLK-L")]
+    assert [loc.value for loc in of(r, "location")] == ["ST"]
+
+
+def test_a_number_in_or_after_the_name_is_its_size():
+    catalog = CatalogIndex(
+        [
+            ProductEntry("C30", "Chinos Stone 30", variant_of="Chinos", size="30", colour="Stone"),
+            ProductEntry("C32", "Chinos Stone 32", variant_of="Chinos", size="32", colour="Stone"),
+        ],
+        [],
+    )
+    for text in ("stone chinos, 32 waist", "chinos 32"):
+        r = parse(text, catalog)
+        assert options(r) == {"C32"} and of(r, "quantity") == [], text
+    assert [q.value for q in of(parse("2 stone chinos", catalog), "quantity")] == [2]

@@ -11,7 +11,7 @@ import itertools
 
 from .catalog import CatalogIndex
 from .models import Entity
-from .numbers import is_measure
+from .numbers import is_measure, number_value
 from .products import ProductMatch
 from .quantities import Marks
 from .text import Token, wordset
@@ -19,6 +19,8 @@ from .variants import said_features, times_measure
 
 # Words that end the clause a product's variant words belong to.
 _CLAUSE_WORDS = wordset("and plus also then")
+# Words standing for the product just named: "and another one in L", "the same in navy".
+_PRO_FORMS = wordset("one ones another same")
 
 
 def find_mentions(
@@ -33,11 +35,78 @@ def find_mentions(
     counts a product ("2kg" of a 1 kg bag). Fills ``marks.picked``."""
     matches = catalog.products.find(tokens, blocked | set(marks.packs) | marks.sizes)
     matches = _join_split_names(catalog, tokens, matches)
+    repeats = _repeated_mentions(catalog, text, tokens, blocked | marks.sizes, matches)
+    matches = sorted([*matches, *repeats], key=lambda m: m.start)
     measured: list[tuple[int, int, str]] = []
     matches = _pick_variants(catalog, text, tokens, blocked, matches, marks.picked, measured)
+    matches = _inherit(catalog, matches, repeats)
     if choices:
         matches = _among_choices(catalog, text, tokens, blocked, matches, choices)
     return matches, measured
+
+
+def _clause_starts(text: str, tokens: list[Token], start: int, stop: int) -> list[int]:
+    """Token indexes in [start, stop) that begin a clause: after "and" or a comma."""
+    return [
+        j
+        for j in range(max(start, 1), stop)
+        if tokens[j].text in _CLAUSE_WORDS
+        or any(c in text[tokens[j - 1].end : tokens[j].start] for c in ",;.!?")
+    ]
+
+
+def _repeated_mentions(
+    catalog: CatalogIndex,
+    text: str,
+    tokens: list[Token],
+    blocked: set[int],
+    matches: list[ProductMatch],
+) -> list[ProductMatch]:
+    """ "a grey sweater in M and another one in L": a later clause with "one" or "same"
+    and variant words the product has names it again, as another mention."""
+    found = []
+    ordered = sorted(matches, key=lambda m: m.start)
+    for k, match in enumerate(ordered):
+        stop = ordered[k + 1].start if k + 1 < len(ordered) else len(tokens)
+        starts = _clause_starts(text, tokens, match.end, stop)
+        if not starts:
+            continue
+        clause = [i for i in range(starts[0], stop) if i not in blocked]
+        pro = next((i for i in clause if _stands_for_a_product(tokens, i)), None)
+        if pro is None:
+            continue
+        family = catalog.variants.family(match.sku)
+        _, used = catalog.variants.narrow(family, said_features(text, tokens, clause))
+        if used:
+            span = (min(pro, *used), max(pro, *used) + 1)
+            found.append(ProductMatch(match.sku, match.score, *span, family))
+    return found
+
+
+def _stands_for_a_product(tokens: list[Token], i: int) -> bool:
+    """ "one", "another", "the same", or "in" after a count ("and 3 in L")."""
+    word = tokens[i].text
+    return word in _PRO_FORMS or (
+        word == "in" and i > 0 and number_value(tokens[i - 1].text) is not None
+    )
+
+
+def _inherit(
+    catalog: CatalogIndex, matches: list[ProductMatch], repeats: list[ProductMatch]
+) -> list[ProductMatch]:
+    """A repeated mention keeps what its clause does not change: "another one in L"
+    after a grey M is the grey L (after "a sweater", still any colour)."""
+    out: list[ProductMatch] = []
+    for match in matches:
+        repeated = any(match.start == r.start and match.end == r.end for r in repeats)
+        if repeated and out and not out[-1].candidates:
+            before = catalog.variants.features(out[-1].sku)
+            options = [match.sku, *match.candidates]
+            shared = {sku: len(catalog.variants.features(sku) & before) for sku in options}
+            best = [sku for sku in options if shared[sku] == max(shared.values())]
+            match = ProductMatch(best[0], match.score, match.start, match.end, best[1:])
+        out.append(match)
+    return out
 
 
 def _regions(text: str, tokens: list[Token], matches: list[ProductMatch]) -> list[range]:
@@ -47,12 +116,8 @@ def _regions(text: str, tokens: list[Token], matches: list[ProductMatch]) -> lis
     bounds = [0]
     ordered = sorted(matches, key=lambda m: m.start)
     for here, there in itertools.pairwise(ordered):
-        cut = there.start
-        for j in range(here.end, there.start + 1):
-            gap = text[tokens[j - 1].end : tokens[j].start]
-            if tokens[j].text in _CLAUSE_WORDS or any(c in gap for c in ",;.!?"):
-                cut = j
-        bounds.append(cut)
+        starts = _clause_starts(text, tokens, here.end, there.start + 1)
+        bounds.append(starts[-1] if starts else there.start)
     bounds.append(len(tokens))
     region_of = {id(m): range(bounds[k], bounds[k + 1]) for k, m in enumerate(ordered)}
     return [region_of[id(m)] for m in matches]
@@ -109,7 +174,9 @@ def _pick_variants(
             dict.fromkeys([*family, *(s for c in match.candidates for s in variants.family(c))])
         )
         free_words = (i for i in region if i not in blocked)
-        said = said_features(text, tokens, free_words, size_slots={match.end})
+        # A bare number right after the name, or inside it, may be a size ("chinos 32").
+        slots = {match.end, *range(match.start, match.end)}
+        said = said_features(text, tokens, free_words, size_slots=slots)
         left, used = variants.narrow(pool, said)
         if used:
             picked |= used

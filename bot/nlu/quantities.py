@@ -22,6 +22,7 @@ _TIME_UNITS = wordset(
 _NOT_AFTER_ONE = wordset(
     "the this that which other another each every no any right wrong new same last"
 )
+_AFTER_SMS_FOR = wordset("pickup pick collection delivery me you u us my")
 # Words between "one of" and the whole: "one of the three", "two of my 4 mugs".
 _PART_FILLER = wordset("the my those these them our")
 # Words that may sit between "a" and its product: "a box of", "a bag of the".
@@ -176,8 +177,8 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
     if (before and before in ":/.") or (after and after in ":/%"):
         return False
     nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-    if nxt in _TIME_UNITS:
-        return False
+    if nxt in _TIME_UNITS or (tok.text == "4" and nxt in _AFTER_SMS_FOR):
+        return False  # "2 blk tees 4 pickup": SMS "4" is "for"
     if tok.text == "one":
         prev = tokens[i - 1].text if i else ""
         if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"

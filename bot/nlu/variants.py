@@ -34,7 +34,12 @@ _SPOKEN_SIZES = wordset("xs small medium large xl xxl 2xl xxxl 3xl")
 SIZE_CUES = wordset("size sz sizes")
 # A colour word to its spelling in catalogs, and to the family it belongs to, so that
 # "blue" finds the navy one when the product has no other blue.
-_SPELLING = {"gray": "grey", "colour": "color"}
+_SPELLING = {
+    "gray": "grey",
+    "colour": "color",
+    **{"blk": "black", "wht": "white", "gry": "grey", "nvy": "navy", "blu": "blue"},
+    **{"brn": "brown", "grn": "green", "pnk": "pink", "ylw": "yellow", "prpl": "purple"},
+}
 _FAMILIES: dict[str, tuple[str, ...]] = {
     "grey": ("grey", "charcoal", "slate", "graphite", "silver", "ash", "heather"),
     "blue": ("blue", "navy", "cobalt", "indigo", "denim", "azure", "sky", "teal"),
