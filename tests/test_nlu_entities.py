@@ -15,7 +15,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.catalog_cache import build_index
-from bot.nlu import CatalogIndex, ParseContext, ProductEntry, load_demo_catalog, parse
+from bot.nlu import (
+    CatalogIndex,
+    LocationEntry,
+    ParseContext,
+    ProductEntry,
+    load_demo_catalog,
+    parse,
+)
 from bot.nlu.variants import VariantIndex
 from orders import csv_import
 
@@ -388,3 +395,46 @@ def test_a_number_in_or_after_the_name_is_its_size():
         r = parse(text, catalog)
         assert options(r) == {"C32"} and of(r, "quantity") == [], text
     assert [q.value for q in of(parse("2 stone chinos", catalog), "quantity")] == [2]
+
+
+# Names with dimensions, stores inside product names --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def yard() -> CatalogIndex:
+    products = [
+        ProductEntry("S440", "Wood Screws 4x40mm Box of 100", variant_of="Wood Screws 4x40mm"),
+        ProductEntry("S560", "Wood Screws 5x60mm Box of 100", variant_of="Wood Screws 5x60mm"),
+        ProductEntry("T15", "Twin and Earth Cable 1.5mm", (), None, "Cable", "1.5mm", "", "metre"),
+        ProductEntry("T25", "Twin and Earth Cable 2.5mm", (), None, "Cable", "2.5mm", "", "metre"),
+        ProductEntry("H15", "Garden Hose 15 m", variant_of="Garden Hose", size="15 m"),
+        ProductEntry("H30", "Garden Hose 30 m", variant_of="Garden Hose", size="30 m"),
+        ProductEntry("GL", "Garden Gloves L", variant_of="Garden Gloves", size="L", unit="pair"),
+        ProductEntry("GM", "Garden Gloves M", variant_of="Garden Gloves", size="M", unit="pair"),
+    ]
+    return CatalogIndex(products, [LocationEntry("GC", "Garden Centre", "Orchard Road")])
+
+
+def test_a_dimension_is_said_without_its_unit(yard):
+    r = parse("a box of 4x40 screws", yard)
+    assert options(r) == {"S440"}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(1, "S440")]
+
+
+def test_a_bare_decimal_names_the_measure_and_is_no_count(yard):
+    r = parse("20m of 1.5 twin & earth", yard)
+    assert options(r) == {"T15"}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(20, "T15")]
+
+
+def test_a_store_word_that_starts_a_product_name_is_the_product(yard):
+    r = parse("garden gloves in large, 2 pairs, pickup at the garden centre", yard)
+    assert options(r) == {"GL"}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "GL")]
+    assert [loc.value for loc in of(r, "location")] == ["GC"]
+
+
+def test_swap_one_variant_for_another(yard):
+    r = parse("swap the 15m hose for the 30m one please", yard)
+    assert [(p.value, p.candidates) for p in of(r, "product")] == [("H15", []), ("H30", [])]
+    assert of(r, "quantity") == []

@@ -17,7 +17,7 @@ from .models import Entity, ParseContext
 from .numbers import is_measure
 from .operations import cues, operation_for
 from .quantities import Marks, find_quantities, pack_qualifiers, pair, part_wholes, size_words
-from .text import tokenize, wordset
+from .text import Token, tokenize, wordset
 
 DEFAULT_REGION = "US"
 
@@ -108,6 +108,8 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     blocked = {i for i, t in enumerate(tokens) if not free(t.start, t.end)}
     code_ok = expecting in ("location", "fulfillment") and len(tokens) <= 3
     for loc in catalog.locations.find(text, tokens, blocked, code_ok):
+        if _starts_a_product_name(catalog, tokens, blocked, loc.start, loc.end):
+            continue
         add("location", loc.code, tokens[loc.start].start, tokens[loc.end - 1].end)
         blocked.update(range(loc.start, loc.end))
 
@@ -132,12 +134,22 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
 
     starts = {start for start, _, _ in product_entities}
     quantities = find_quantities(text, tokens, blocked, starts, marks)
-    pair(quantities, product_entities)
+    pair(quantities, product_entities, tokens, marks)
     counts = [q.entity for q in quantities]
     counts += measured_quantities(text, tokens, measured, counts)
     entities.extend(counts)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
+
+
+def _starts_a_product_name(
+    catalog: CatalogIndex, tokens: list[Token], blocked: set[int], start: int, end: int
+) -> bool:
+    """Whether a store's name is the start of a product's ("garden gloves" where a
+    Garden Centre exists, "a station mug"): then it is the product."""
+    window = set(range(start, min(end + 2, len(tokens))))
+    outside = blocked | (set(range(len(tokens))) - window)
+    return any(m.start <= start and m.end > end for m in catalog.products.find(tokens, outside))
 
 
 def _add_phones(text, add, free) -> None:

@@ -19,6 +19,8 @@ from .variants import said_features, times_measure
 
 # Words that end the clause a product's variant words belong to.
 _CLAUSE_WORDS = wordset("and plus also then")
+# Words that may lead to the same product again: "swap the 15m hose for the 30m one".
+_ALTERNATIVE_WORDS = _CLAUSE_WORDS | wordset("for with or not instead")
 # Words standing for the product just named: "and another one in L", "the same in navy".
 _PRO_FORMS = wordset("one ones another same")
 
@@ -45,12 +47,14 @@ def find_mentions(
     return matches, measured
 
 
-def _clause_starts(text: str, tokens: list[Token], start: int, stop: int) -> list[int]:
-    """Token indexes in [start, stop) that begin a clause: after "and" or a comma."""
+def _clause_starts(
+    text: str, tokens: list[Token], start: int, stop: int, words: frozenset[str] = _CLAUSE_WORDS
+) -> list[int]:
+    """Token indexes in [start, stop) that begin a clause: a comma, or one of ``words``."""
     return [
         j
         for j in range(max(start, 1), stop)
-        if tokens[j].text in _CLAUSE_WORDS
+        if tokens[j].text in words
         or any(c in text[tokens[j - 1].end : tokens[j].start] for c in ",;.!?")
     ]
 
@@ -68,7 +72,7 @@ def _repeated_mentions(
     ordered = sorted(matches, key=lambda m: m.start)
     for k, match in enumerate(ordered):
         stop = ordered[k + 1].start if k + 1 < len(ordered) else len(tokens)
-        starts = _clause_starts(text, tokens, match.end, stop)
+        starts = _clause_starts(text, tokens, match.end, stop, _ALTERNATIVE_WORDS)
         if not starts:
             continue
         clause = [i for i in range(starts[0], stop) if i not in blocked]

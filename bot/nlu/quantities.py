@@ -161,7 +161,7 @@ def find_quantities(
 def _leads_to_product(
     tokens: Sequence[Token], i: int, product_starts: set[int], transparent: set[int]
 ) -> bool:
-    for j in range(i, min(i + 4, len(tokens) + 1)):
+    for j in range(i, min(i + 6, len(tokens) + 1)):  # "a box of 200 of the screws"
         if j in product_starts:
             return True
         if j >= len(tokens) or not (j in transparent or tokens[j].text in _LINKS):
@@ -186,17 +186,29 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
     return True
 
 
-def pair(quantities: list[Quantity], products: Sequence[tuple[int, int, Entity]]) -> None:
+def pair(
+    quantities: list[Quantity],
+    products: Sequence[tuple[int, int, Entity]],
+    tokens: Sequence[Token],
+    marks: Marks,
+) -> None:
     """Bind each quantity to a product (first token, end token, entity): the nearest one
-    starting within four tokens after it ("2 white mugs", "3 packs of the Sumatra"),
-    else the one just before it ("beans x2"). A product takes one quantity."""
+    starting within four words after it ("2 white mugs"; pack words, variant words and
+    "of the" do not count: "a box of 200 of the screws"), else the one just before it
+    ("beans x2"), or a little before a counted pack ("gloves in large, 2 pairs"). A
+    product takes one quantity."""
+    loose = marks.transparent | {i for i, t in enumerate(tokens) if t.text in _LINKS}
+
+    def words_between(a: int, b: int) -> int:
+        return sum(1 for i in range(a + 1, b) if i not in loose) + 1
+
     taken: set[int] = set()
     later: list[Quantity] = []
     for q in quantities:
         ahead = [
-            (start - q.last, k)
+            (words_between(q.last, start), k)
             for k, (start, _, _) in enumerate(products)
-            if k not in taken and 0 < start - q.last <= 4
+            if k not in taken and start > q.last and words_between(q.last, start) <= 4
         ]
         if ahead:
             k = min(ahead)[1]
@@ -205,9 +217,12 @@ def pair(quantities: list[Quantity], products: Sequence[tuple[int, int, Entity]]
         else:
             later.append(q)
     for q in later:
+        reach = 4 if q.entity.unit else 1
         behind = [
-            k for k, (_, end, _) in enumerate(products) if k not in taken and 0 <= q.last - end <= 1
+            k
+            for k, (_, end, _) in enumerate(products)
+            if k not in taken and 0 <= q.last - end <= reach
         ]
         if behind:
-            taken.add(behind[0])
-            q.entity.refers_to = str(products[behind[0]][2].value)
+            taken.add(behind[-1])
+            q.entity.refers_to = str(products[behind[-1]][2].value)

@@ -18,10 +18,13 @@ _MEASURES = {
     **dict.fromkeys(("cm", "mm"), None),
     **dict.fromkeys(("m", "metre", "metres", "meter", "meters"), "m"),
 }
+# A dimension ("4x40mm") is read without its unit, as customers say it ("4x40"); a
+# decimal ("1.5") stays one token.
 _TOKEN_RE = re.compile(
     r"(?P<number>\d+(?:\.\d+)?)(?:\s?(?P<unit>"
     + "|".join(sorted(set(_MEASURES) - {"m"}, key=len, reverse=True))
-    + r")|(?P<metre>m))\b|[a-z0-9]+(?:'[a-z]+)?",
+    + r")|(?P<metre>m))\b|\d+(?:\.\d+)?x\d+(?:\.\d+)?(?=mm\b|cm\b|m\b|\b)|\d+\.\d+\b"
+    r"|[a-z0-9]+(?:'[a-z]+)?",
 )
 
 # SMS shorthand and contractions -> plain words. Applied token by token.

@@ -173,6 +173,8 @@ def _unit_features(unit: str) -> frozenset[str]:
             out.add("unit:12")
         elif is_measure(tok.text) or tok.text.isdigit():
             out.add(f"unit:{tok.text}")
+            if (number := re.match(r"\d+\.\d+", tok.text)) is not None:
+                out.add(f"unit:{number.group()}")  # "1.5" said for "1.5mm"
         elif word := pack_word(tok.text):
             out.add(f"unit:{word}")
         elif unit_word := measure_unit(tok.text):
@@ -292,7 +294,7 @@ def times_measure(index: VariantIndex, skus: Sequence[str], measure: str) -> tup
     (two or more), with that number: "2kg" of a 1 kg bag is 2 bags, "10 metres" of a
     cable sold by the metre is 10. The largest such measure wins (fewest packs)."""
     said = _amount(measure)
-    if said is None:
+    if said is None or any(f"unit:{measure}" in index.features(sku) for sku in skus):
         return None
     best: tuple[float, str, int] | None = None
     for sku in skus:
@@ -352,6 +354,8 @@ def said_features(
             found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
         elif word.isdigit() and (prev == "of" or _counts_a_pack(tokens, i)):
             found.add(f"unit:{word}")
+        elif re.fullmatch(r"\d+\.\d+", word):
+            found.add(f"unit:{word}")  # "1.5 twin and earth": the 1.5mm one
         elif word.isdigit() and nxt == "m":
             found.add(f"unit:{word}m")  # "15 m", kept apart from "2 m" (size M) in tokens
         out[i] = frozenset(found)
