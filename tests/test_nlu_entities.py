@@ -438,3 +438,12 @@ def test_swap_one_variant_for_another(yard):
     r = parse("swap the 15m hose for the 30m one please", yard)
     assert [(p.value, p.candidates) for p in of(r, "product")] == [("H15", []), ("H30", [])]
     assert of(r, "quantity") == []
+
+
+def test_a_kilo_and_both(apparel):
+    demo = load_demo_catalog()
+    r = parse("a kilo of the house espresso", demo)
+    assert options(r) == {"ESP-1KG"}
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(1, "ESP-1KG")]
+    r = parse("i want to return both tote bags", apparel)
+    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "TOTE")]

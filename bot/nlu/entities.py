@@ -14,9 +14,16 @@ import phonenumbers
 from .catalog import CatalogIndex
 from .mentions import find_mentions, measured_quantities
 from .models import Entity, ParseContext
-from .numbers import is_measure
 from .operations import cues, operation_for
-from .quantities import Marks, find_quantities, pack_qualifiers, pair, part_wholes, size_words
+from .quantities import (
+    Marks,
+    find_quantities,
+    measure_words,
+    pack_qualifiers,
+    pair,
+    part_wholes,
+    size_words,
+)
 from .text import Token, tokenize, wordset
 
 DEFAULT_REGION = "US"
@@ -116,7 +123,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     marks = Marks(
         packs=pack_qualifiers(tokens, blocked),
         wholes=part_wholes(tokens, blocked),
-        measures={i for i, t in enumerate(tokens) if is_measure(t.text)},
+        measures=measure_words(tokens),
         sizes=size_words(tokens),
     )
     choices = context.choices if context else []

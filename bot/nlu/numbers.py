@@ -39,6 +39,7 @@ NUMBER_WORDS: dict[str, int] = {
     "hundred": 100,
     "dozen": 12,
     "couple": 2,
+    "both": 2,
     "single": 1,
 }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .models import Entity
 from .numbers import TENS, is_measure, number_value, pack_word
 from .products import is_variant
-from .text import Token, wordset
+from .text import Token, measure_unit, wordset
 from .variants import SIZE_CUES
 
 _TIME_UNITS = wordset(
@@ -77,6 +77,15 @@ def pack_qualifiers(tokens: Sequence[Token], blocked: set[int]) -> dict[int, str
 
 def _is_filler(word: str) -> bool:
     return word in ("please", "pls", "thanks", "thx", "too", "as", "well", "and", "then", "x")
+
+
+def measure_words(tokens: Sequence[Token]) -> set[int]:
+    """Measures: "250g", "2.5l", and "kilo" or "litre" after "a"."""
+    return {
+        i
+        for i, t in enumerate(tokens)
+        if is_measure(t.text) or (measure_unit(t.text) and i and tokens[i - 1].text in ("a", "an"))
+    }
 
 
 def size_words(tokens: Sequence[Token]) -> set[int]:

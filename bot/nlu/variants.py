@@ -348,6 +348,8 @@ def said_features(
             found.add(f"family:{_FAMILY_OF[colour]}")
         if is_measure(word):
             found.add(f"unit:{word}")
+        elif (unit := measure_unit(word)) and prev in ("a", "an"):
+            found.add(f"unit:1{unit}")  # "a kilo of the house espresso"
         elif pack := pack_word(word):
             found.add(f"unit:{pack}")
         elif word == "dozen":
