@@ -21,10 +21,11 @@ _MEASURES = {
 # A dimension ("4x40mm") is read without its unit, as customers say it ("4x40"); a
 # decimal ("1.5") stays one token.
 _TOKEN_RE = re.compile(
-    r"(?P<number>\d+(?:\.\d+)?)(?:\s?(?P<unit>"
+    r"[a-z][a-z0-9]*(?:'[a-z]+)?"
+    r"|(?P<number>\d+(?:\.\d+)?)(?:\s?(?P<unit>"
     + "|".join(sorted(set(_MEASURES) - {"m"}, key=len, reverse=True))
     + r")|(?P<metre>m))\b|\d+(?:\.\d+)?x\d+(?:\.\d+)?(?=mm\b|cm\b|m\b|\b)|\d+\.\d+\b"
-    r"|[a-z0-9]+(?:'[a-z]+)?",
+    r"|[0-9][a-z0-9]*(?:'[a-z]+)?",
 )
 
 # SMS shorthand and contractions -> plain words. Applied token by token.
@@ -168,11 +169,10 @@ def tokenize(text: str) -> list[Token]:
     folded = fold(text)
     tokens = []
     for m in _TOKEN_RE.finditer(folded):
-        if m.group("unit") or m.group("metre"):
+        text = m.group()
+        if m.lastgroup in ("unit", "metre"):  # a measure: "2 litres" -> "2l"
             unit = m.group("unit") or "m"
             text = m.group("number") + (_MEASURES[unit] or unit)
-        else:
-            text = m.group()
         tokens.append(Token(text, m.start(), m.end()))
     return tokens
 
