@@ -447,3 +447,12 @@ def test_a_kilo_and_both(apparel):
     assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(1, "ESP-1KG")]
     r = parse("i want to return both tote bags", apparel)
     assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "TOTE")]
+
+
+def test_the_other_two_are_the_count_not_the_one_kept(hardware):
+    text = "I only used one tin, can I return the other two unopened ones?"
+    assert [q.value for q in of(parse(text, hardware), "quantity")] == [2]
+    assert [
+        q.value for q in of(parse("keep one and send back the other 2", hardware), "quantity")
+    ] == [2]
+    assert [q.value for q in of(parse("i used one tin", hardware), "quantity")] == [1]

@@ -22,6 +22,8 @@ _TIME_UNITS = wordset(
 _NOT_AFTER_ONE = wordset(
     "the this that which other another each every no any right wrong new same last"
 )
+_REMAINDER = wordset("other remaining")
+_KEPT = wordset("keep kept keeping used use opened")
 _AFTER_SMS_FOR = wordset("pickup pick collection delivery me you u us my")
 # Words between "one of" and the whole: "one of the three", "two of my 4 mugs".
 _PART_FILLER = wordset("the my those these them our")
@@ -164,7 +166,20 @@ def find_quantities(
             i = last + 1
             continue
         i += 1
-    return found
+    return _without_kept(tokens, found)
+
+
+def _without_kept(tokens: Sequence[Token], found: list[Quantity]) -> list[Quantity]:
+    """ "I used one tin, can I return the other two": the count is two; the one kept
+    is no quantity of the request."""
+
+    def before(q: Quantity) -> str:
+        first = next(i for i, t in enumerate(tokens) if t.start == q.entity.start)
+        return tokens[first - 1].text if first else ""
+
+    if not any(before(q) in _REMAINDER for q in found):
+        return found
+    return [q for q in found if before(q) not in _KEPT]
 
 
 def _leads_to_product(
