@@ -56,6 +56,10 @@ def of(result, kind):
     return [e for e in result.entities if e.type == kind]
 
 
+def counts(result) -> list[tuple[int, str | None]]:
+    return [(q.value, q.refers_to) for q in of(result, "quantity")]
+
+
 def options(result) -> set[str]:
     (product,) = of(result, "product")
     return {product.value, *product.candidates}
@@ -195,7 +199,7 @@ def test_a_pack_word_qualifies_the_quantity_unless_it_is_the_name(apparel):
     assert "GFT-PACK" not in options(r)
     r = parse("a gift pack", apparel)
     assert [p.value for p in of(r, "product")] == ["GFT-PACK"]
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(1, "GFT-PACK")]
+    assert counts(r) == [(1, "GFT-PACK")]
 
 
 def test_pack_words_on_the_demo_shop():
@@ -305,41 +309,32 @@ def test_variant_columns_reach_the_bot_from_the_database(session: Session):
 
 
 @pytest.mark.parametrize(
-    ("text", "sku", "qty"),
+    ("shop", "text", "sku", "qty"),
     [
-        ("10 metres of twin and earth cable 2.5mm", "CAB-25", 10),
-        ("15m of 1.5mm twin and earth", "CAB-15", 15),
-        ("50 kg of play sand", "SAND-25", 2),
-        ("3 25kg bags of play sand", "SAND-25", 3),
+        ("hardware", "10 metres of twin and earth cable 2.5mm", "CAB-25", 10),
+        ("hardware", "15m of 1.5mm twin and earth", "CAB-15", 15),
+        ("hardware", "50 kg of play sand", "SAND-25", 2),
+        ("hardware", "3 25kg bags of play sand", "SAND-25", 3),
+        ("apparel", "a pair of wool socks", "WSK-1", 1),
+        ("apparel", "3 packs of wool socks", "WSK-3", 3),
+        ("apparel", "two pairs of wool socks", "WSK-1", 2),
     ],
 )
-def test_a_measure_counts_the_units_it_is_sold_in(hardware, text, sku, qty):
-    r = parse(text, hardware)
+def test_a_count_is_of_the_unit_the_product_is_sold_in(request, shop, text, sku, qty):
+    """A measure counts the units sold ("50 kg" of 25 kg bags); pairs and packs pick the
+    variant sold that way."""
+    r = parse(text, request.getfixturevalue(shop))
     assert options(r) == {sku}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(qty, sku)]
+    assert counts(r) == [(qty, sku)]
 
 
 def test_measures_on_the_demo_shop():
     demo = load_demo_catalog()
     r = parse("2kg of the ethiopian beans", demo)
     assert options(r) == {"ETH-1KG"}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "ETH-1KG")]
+    assert counts(r) == [(2, "ETH-1KG")]
     r = parse("ethiopian beans 1kg", demo)
     assert options(r) == {"ETH-1KG"} and of(r, "quantity") == []
-
-
-@pytest.mark.parametrize(
-    ("text", "sku", "qty"),
-    [
-        ("a pair of wool socks", "WSK-1", 1),
-        ("3 packs of wool socks", "WSK-3", 3),
-        ("two pairs of wool socks", "WSK-1", 2),
-    ],
-)
-def test_pairs_and_packs_pick_the_variant_sold_that_way(apparel, text, sku, qty):
-    r = parse(text, apparel)
-    assert options(r) == {sku}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(qty, sku)]
 
 
 def test_a_pair_is_one_of_what_comes_in_pairs(apparel):
@@ -379,7 +374,7 @@ def test_another_one_after_an_open_choice_stays_open(apparel):
 def test_sms_colours_sizes_and_four_for_for(apparel):
     r = parse("2 blk tees sz L 4 pickup at station thx", apparel)
     assert options(r) == {"TEE-BLK-L"}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "TEE-BLK-L")]
+    assert counts(r) == [(2, "TEE-BLK-L")]
     assert [loc.value for loc in of(r, "location")] == ["ST"]
 
 
@@ -418,19 +413,19 @@ def yard() -> CatalogIndex:
 def test_a_dimension_is_said_without_its_unit(yard):
     r = parse("a box of 4x40 screws", yard)
     assert options(r) == {"S440"}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(1, "S440")]
+    assert counts(r) == [(1, "S440")]
 
 
 def test_a_bare_decimal_names_the_measure_and_is_no_count(yard):
     r = parse("20m of 1.5 twin & earth", yard)
     assert options(r) == {"T15"}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(20, "T15")]
+    assert counts(r) == [(20, "T15")]
 
 
 def test_a_store_word_that_starts_a_product_name_is_the_product(yard):
     r = parse("garden gloves in large, 2 pairs, pickup at the garden centre", yard)
     assert options(r) == {"GL"}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "GL")]
+    assert counts(r) == [(2, "GL")]
     assert [loc.value for loc in of(r, "location")] == ["GC"]
 
 
@@ -444,9 +439,9 @@ def test_a_kilo_and_both(apparel):
     demo = load_demo_catalog()
     r = parse("a kilo of the house espresso", demo)
     assert options(r) == {"ESP-1KG"}
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(1, "ESP-1KG")]
+    assert counts(r) == [(1, "ESP-1KG")]
     r = parse("i want to return both tote bags", apparel)
-    assert [(q.value, q.refers_to) for q in of(r, "quantity")] == [(2, "TOTE")]
+    assert counts(r) == [(2, "TOTE")]
 
 
 def test_the_other_two_are_the_count_not_the_one_kept(hardware):
