@@ -451,3 +451,9 @@ def test_the_other_two_are_the_count_not_the_one_kept(hardware):
         q.value for q in of(parse("keep one and send back the other 2", hardware), "quantity")
     ] == [2]
     assert [q.value for q in of(parse("i used one tin", hardware), "quantity")] == [1]
+
+
+def test_the_category_names_the_kind_of_product(hardware):
+    r = parse("two 2.5L tins of brilliant white matt paint", hardware)
+    assert options(r) == {"EMU-25"}
+    assert counts(r) == [(2, "EMU-25")]

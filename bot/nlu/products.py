@@ -111,8 +111,11 @@ class ProductIndex:
         docs: list[set[str]] = []
         for pid, product in enumerate(self.products):
             phrases = [(product.name, False), *((a, False) for a in product.aliases)]
-            if bases.get(product.sku, product.name) != product.name:
-                phrases.append((bases[product.sku], True))  # names the family, not the SKU
+            base = bases.get(product.sku, product.name)
+            if base != product.name:
+                phrases.append((base, True))  # names the family, not the SKU
+            if product.category:  # "white matt paint": the name with what kind of thing it is
+                phrases.append((f"{base} {product.category}", True))
             product_tokens: set[str] = set()
             for phrase, is_base in phrases:
                 for toks in _phrase_variants(phrase):
