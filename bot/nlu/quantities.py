@@ -27,6 +27,8 @@ _KEPT = wordset("keep kept keeping used use opened")
 _AFTER_SMS_FOR = wordset("pickup pick collection delivery me you u us my")
 # Words between "one of" and the whole: "one of the three", "two of my 4 mugs".
 _PART_FILLER = wordset("the my those these them our")
+# Words that end a request rather than lead to a product: "2 jars please".
+_AFTER_A_PRODUCT = wordset("please pls thanks thx too as well and then x")
 # Words that may sit between "a" and its product: "a box of", "a bag of the".
 _LINKS = wordset("of the")
 
@@ -53,7 +55,7 @@ class Quantity:
     entity: Entity
 
 
-def is_count_word(tokens: Sequence[Token], i: int) -> bool:
+def _is_count_word(tokens: Sequence[Token], i: int) -> bool:
     """Whether token ``i`` says how many: a number, "a"/"an", or a measure ("40l")."""
     word = tokens[i].text
     return word in ("a", "an") or number_value(word) is not None or is_measure(word)
@@ -69,16 +71,12 @@ def pack_qualifiers(tokens: Sequence[Token], blocked: set[int]) -> dict[int, str
     found: dict[int, str] = {}
     for i in range(1, len(tokens) - 1):
         word = pack_word(tokens[i].text)
-        if word is None or i in blocked or not is_count_word(tokens, i - 1):
+        if word is None or i in blocked or not _is_count_word(tokens, i - 1):
             continue
         nxt = tokens[i + 1].text
-        if nxt == "of" or (i + 1 not in blocked and not _is_filler(nxt)):
+        if nxt == "of" or (i + 1 not in blocked and nxt not in _AFTER_A_PRODUCT):
             found[i] = word
     return found
-
-
-def _is_filler(word: str) -> bool:
-    return word in ("please", "pls", "thanks", "thx", "too", "as", "well", "and", "then", "x")
 
 
 def measure_words(tokens: Sequence[Token]) -> set[int]:
