@@ -457,3 +457,16 @@ def test_the_category_names_the_kind_of_product(hardware):
     r = parse("two 2.5L tins of brilliant white matt paint", hardware)
     assert options(r) == {"EMU-25"}
     assert counts(r) == [(2, "EMU-25")]
+
+
+def test_an_alias_beats_the_family_name_it_ties_with():
+    demo = load_demo_catalog()
+    (press,) = of(parse("is the french press available", demo), "product")
+    assert press.value == "FP-1L" and press.candidates == ["FP-350"]
+
+
+def test_a_store_name_is_not_joined_to_the_next_word(apparel):
+    r = parse("a station mug", apparel)
+    assert [p.value for p in of(r, "product")] == ["MUG-ST"] and of(r, "location") == []
+    (store,) = of(parse("the station one", apparel), "location")
+    assert store.text == "station"

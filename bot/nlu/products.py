@@ -295,6 +295,8 @@ class ProductIndex:
             variants = self._variants[pid]
             if run_variants and variants and not (variants & run_variants):
                 continue
+            # On a tie, a product's own name or alias beats its family's name.
+            score -= 1e-6 if did in self._base_docs else 0.0
             if score > best_by_product.get(pid, (0.0, -1))[0]:
                 best_by_product[pid] = (score, did)
         if not best_by_product:
