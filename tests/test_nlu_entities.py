@@ -470,3 +470,14 @@ def test_a_store_name_is_not_joined_to_the_next_word(apparel):
     assert [p.value for p in of(r, "product")] == ["MUG-ST"] and of(r, "location") == []
     (store,) = of(parse("the station one", apparel), "location")
     assert store.text == "station"
+
+
+def test_a_measure_keeps_every_variant_sold_in_it(hardware):
+    r = parse("10 metres of twin and earth cable", hardware)
+    assert options(r) == {"CAB-25", "CAB-15"}
+    assert [q.value for q in of(r, "quantity")] == [10]
+    # A name that only just matches still matches when its family name ties with it.
+    assert [p.value for p in of(parse("the cable", hardware), "product")] in (
+        ["CAB-25"],
+        ["CAB-15"],
+    )

@@ -192,8 +192,8 @@ def _pick_variants(
         measures = [i for i in region if i not in used | blocked and is_measure(tokens[i].text)]
         for i in measures:
             if hit := times_measure(variants, [sku, *rest], tokens[i].text):
-                sku, rest = hit[0], []
-                measured.append((i, hit[1], sku))
+                (sku, *rest), times = hit
+                measured.append((i, times, sku))
                 break
         out.append(ProductMatch(sku, match.score, match.start, match.end, rest, match.exact))
     return out

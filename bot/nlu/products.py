@@ -295,13 +295,14 @@ class ProductIndex:
             variants = self._variants[pid]
             if run_variants and variants and not (variants & run_variants):
                 continue
-            # On a tie, a product's own name or alias beats its family's name.
-            score -= 1e-6 if did in self._base_docs else 0.0
-            if score > best_by_product.get(pid, (0.0, -1))[0]:
+            if self._better(score, did, best_by_product.get(pid)):
                 best_by_product[pid] = (score, did)
         if not best_by_product:
             return []
-        ranked = sorted(best_by_product.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        ranked = sorted(
+            best_by_product.items(),
+            key=lambda kv: (-kv[1][0], kv[1][1] in self._base_docs, kv[0]),
+        )
         best_pid, (best_score, best_doc) = ranked[0]
         if best_score < _MIN_SCORE:
             return []
@@ -334,6 +335,13 @@ class ProductIndex:
                 exact=exact,
             )
         ]
+
+    def _better(self, score: float, did: int, best: tuple[float, int] | None) -> bool:
+        """Whether doc ``did`` scores above ``best``; on a tie a product's own name or
+        alias beats its family's name ("french press" is the alias of the 1 L one)."""
+        if best is None or score > best[0]:
+            return True
+        return score == best[0] and best[1] in self._base_docs and did not in self._base_docs
 
     def _plausible(self, did: int, run: list[_Unit], units: list[int], precision: float) -> bool:
         """A mention needs a distinctive word, or must spell out a whole multi-word phrase."""

@@ -289,27 +289,29 @@ def _counts_a_pack(tokens: Sequence[Token], i: int) -> bool:
     )
 
 
-def times_measure(index: VariantIndex, skus: Sequence[str], measure: str) -> tuple[str, int] | None:
-    """The SKU of ``skus`` whose measure goes into ``measure`` a whole number of times
+def times_measure(
+    index: VariantIndex, skus: Sequence[str], measure: str
+) -> tuple[list[str], int] | None:
+    """The SKUs of ``skus`` whose measure goes into ``measure`` a whole number of times
     (two or more), with that number: "2kg" of a 1 kg bag is 2 bags, "10 metres" of a
-    cable sold by the metre is 10. The largest such measure wins (fewest packs)."""
+    cable sold by the metre is 10. The largest such measure wins (fewest packs); SKUs
+    sold in the same measure stay together (two cables by the metre)."""
     said = _amount(measure)
     if said is None or any(f"unit:{measure}" in index.features(sku) for sku in skus):
         return None
-    best: tuple[float, str, int] | None = None
+    fits: dict[float, list[str]] = {}
     for sku in skus:
         for feature in index.features(sku):
             have = _amount(feature.removeprefix("unit:"))
             if have is None or have[0] != said[0] or have[1] <= 0:
                 continue
             times = said[1] / have[1]
-            if (
-                times >= 2
-                and abs(times - round(times)) < 1e-9
-                and (best is None or have[1] > best[0])
-            ):
-                best = (have[1], sku, round(times))
-    return (best[1], best[2]) if best else None
+            if times >= 2 and abs(times - round(times)) < 1e-9:
+                fits.setdefault(have[1], []).append(sku)
+    if not fits:
+        return None
+    largest = max(fits)
+    return list(dict.fromkeys(fits[largest])), round(said[1] / largest)
 
 
 def said_features(
