@@ -28,6 +28,9 @@ _TOKEN_RE = re.compile(
     r"|[0-9][a-z0-9]*(?:'[a-z]+)?",
 )
 
+# How the intent rules and model split words ("250 g" -> "250g"; nothing else joined).
+_WORD_RE = re.compile(r"\d+(?:\.\d+)?\s?(?:kg|g|ml|l|oz)\b|[a-z0-9]+(?:'[a-z]+)?")
+
 # SMS shorthand and contractions -> plain words. Applied token by token.
 SHORTHAND: dict[str, str] = {
     "u": "you",
@@ -178,10 +181,11 @@ def tokenize(text: str) -> list[Token]:
 
 
 def words(text: str) -> list[str]:
-    """Plain lower-case words with shorthand expanded, for keyword rules."""
+    """Plain lower-case words with shorthand expanded, for keyword rules and the intent
+    model, which was trained on words split this way (measures are not normalised)."""
     out: list[str] = []
-    for tok in tokenize(text):
-        word = tok.text
+    for match in _WORD_RE.finditer(fold(text)):
+        word = match.group().replace(" ", "")
         if word not in SHORTHAND and word.endswith("'s"):
             word = word[:-2]  # "my refund's been done", "the order's status"
         out.extend(SHORTHAND.get(word, word).split())
