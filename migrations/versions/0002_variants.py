@@ -1,7 +1,7 @@
 """product variant columns: variant_of, size, colour, unit
 
 Revision ID: 0002_variants
-Revises: 0001
+Revises: 0003_rate_limits
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_variants"
-down_revision = "0001"
+down_revision = "0003_rate_limits"
 branch_labels = None
 depends_on = None
 
