@@ -42,7 +42,16 @@ def _fingerprint(session: Session) -> Fingerprint:
 
 def build_index(session: Session) -> CatalogIndex:
     products = [
-        ProductEntry(sku=p.sku, name=p.name, aliases=tuple(p.alias_list), category=p.category)
+        ProductEntry(
+            sku=p.sku,
+            name=p.name,
+            aliases=tuple(p.alias_list),
+            category=p.category,
+            variant_of=p.variant_of,
+            size=p.size,
+            colour=p.colour,
+            unit=p.unit,
+        )
         for p in session.scalars(select(Product).where(Product.active.is_(True)))
     ]
     locations = [

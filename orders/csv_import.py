@@ -24,6 +24,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 MAX_QUANTITY = 1_000_000
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0", ""}
+# Optional catalog columns naming a variant, with their longest allowed value.
+VARIANT_COLUMNS = {"variant_of": 200, "size": 50, "colour": 50, "unit": 50}
 
 
 class RowError(Exception):
@@ -104,8 +106,23 @@ def _import(
     return len(checked)
 
 
+def _variant(row: dict[str, str], variants: dict[tuple[str, ...], str], sku: str) -> dict[str, str]:
+    """The optional variant columns ("color" is read as "colour"); two SKUs of one base
+    product with the same size, colour and unit could never be told apart, so refused."""
+    if not row.get("colour"):
+        row["colour"] = row.get("color", "")
+    values = {column: _text(row, column, limit) for column, limit in VARIANT_COLUMNS.items()}
+    if values["variant_of"]:
+        key = tuple(v.casefold() for v in values.values())
+        if key in variants:
+            raise RowError(f"sku {sku} is the same variant as {variants[key]}")
+        variants[key] = sku
+    return values
+
+
 def import_catalog(session: Session, data: bytes) -> int:
     seen: set[str] = set()
+    variants: dict[tuple[str, ...], str] = {}
 
     def check(row: dict[str, str]) -> dict[str, object]:
         sku = row.get("sku", "").upper()
@@ -128,6 +145,7 @@ def import_catalog(session: Session, data: bytes) -> int:
             "category": _text(row, "category", 100) or None,
             "aliases": "|".join(aliases),
             "description": _text(row, "description", 2000),
+            **_variant(row, variants, sku),
         }
 
     def write(values: object) -> None:

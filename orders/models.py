@@ -38,6 +38,12 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    # Optional variant columns: the base product's name this SKU is a variant of, and
+    # its size, colour and unit ("box of 100"); empty when the shop gives none.
+    variant_of: Mapped[str] = mapped_column(String(200), default="")
+    size: Mapped[str] = mapped_column(String(50), default="")
+    colour: Mapped[str] = mapped_column(String(50), default="")
+    unit: Mapped[str] = mapped_column(String(50), default="")
     # Moves on every change: the bot's catalogue cache rebuilds when the newest one moves.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

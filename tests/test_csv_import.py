@@ -71,6 +71,13 @@ def test_reimport_updates_in_place(session: Session) -> None:
         (b"sku,name,price\nA," + b"n" * 201 + b",1\n", 2, "longer than 200"),
         (b"sku,name,price\nA,Ok,NaN\n", 2, "price"),
         (b"sku,name,price,low_stock_threshold\nA,Ok,1,\xc2\xb2\n", 2, "whole number"),
+        (b"sku,name,price,size\nA,Ok,1,L\nB,Ok,1," + b"x" * 51 + b"\n", 3, "size is longer"),
+        (b"sku,name,price,variant_of,unit\nA,Ok,1,Ok," + b"u" * 51 + b"\n", 2, "unit is longer"),
+        (
+            b"sku,name,price,variant_of,size,colour\nA,Tee,1,Tee,M,Red\nB,Tee,1,Tee,m,red\n",
+            3,
+            "same variant as A",
+        ),
     ],
 )
 def test_a_bad_row_names_its_line_and_nothing_is_written(
@@ -82,6 +89,28 @@ def test_a_bad_row_names_its_line_and_nothing_is_written(
     assert any(n == line and words in reason for n, reason in refused.value.errors)
     assert f"line {line}" in refused.value.message
     assert count(session, Product) == 0
+
+
+def test_variant_columns_load(session: Session) -> None:
+    data = (
+        b"sku,name,price,variant_of,size,color,unit\n"
+        b"SW-L,Merino Sweater,79,Merino Sweater,L,Grey,\n"
+        b"SCR,Wood Screws 4x40,6.5,,,,box of 100\n"
+    )
+    assert csv_import.import_catalog(session, data) == 2
+    session.commit()
+    sweater = ordering.get_product(session, "SW-L")
+    assert (sweater.variant_of, sweater.size, sweater.colour, sweater.unit) == (
+        "Merino Sweater",
+        "L",
+        "Grey",
+        "",
+    )
+    assert ordering.get_product(session, "SCR").unit == "box of 100"
+    # A file without the columns still loads, and leaves no stale variant behind.
+    csv_import.import_catalog(session, b"sku,name,price\nSW-L,Merino Sweater L,79\n")
+    session.commit()
+    assert (sweater.variant_of, sweater.size, sweater.colour) == ("", "", "")
 
 
 def test_not_utf8_and_missing_columns(session: Session) -> None:

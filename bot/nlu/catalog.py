@@ -12,11 +12,14 @@ from rapidfuzz import fuzz, process
 from .models import LocationEntry, ProductEntry
 from .products import ProductIndex
 from .text import Token, tokenize, wordset
+from .variants import VariantIndex
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "orders" / "demo"
 
 # Words in location names that do not tell one location from another.
 _LOCATION_FILLER = wordset("store shop branch location outlet the central cafe")
+# Small words never joined to the next one ("at station" is not "atstation").
+_NOT_JOINED = wordset("a an at by in of on the to from my our your one")
 
 
 @dataclass
@@ -68,7 +71,10 @@ class LocationIndex:
                 found.append(LocationMatch(self.codes[raw.upper()].code, i, i + 1))
                 i += 1
                 continue
-            if i + 1 < len(tokens) and i + 1 not in blocked:
+            nxt = tokens[i + 1].text if i + 1 < len(tokens) and i + 1 not in blocked else None
+            # "down town" is joined; "riverside one", "station mug" are not.
+            alone = tok.text in self._by_word
+            if nxt and not alone and tok.text not in _NOT_JOINED and nxt not in _NOT_JOINED:
                 joined = tok.text + tokens[i + 1].text
                 if len(joined) >= 6 and (code := self._word(joined)):
                     found.append(LocationMatch(code, i, i + 2))
@@ -76,7 +82,16 @@ class LocationIndex:
                     continue
             code = self._word(tok.text)
             if code:
-                found.append(LocationMatch(code, i, i + 1))
+                end = i + 1  # "garden centre": every word of the one name
+                while (
+                    end < len(tokens)
+                    and end not in blocked
+                    and self._by_word.get(tokens[end].text) == code
+                ):
+                    end += 1
+                found.append(LocationMatch(code, i, end))
+                i = end
+                continue
             i += 1
         return found
 
@@ -85,7 +100,9 @@ class CatalogIndex:
     """Products and locations, indexed once, shared by every parse."""
 
     def __init__(self, products: Iterable[ProductEntry], locations: Iterable[LocationEntry]):
-        self.products = ProductIndex(products)
+        entries = list(products)
+        self.variants = VariantIndex(entries)
+        self.products = ProductIndex(entries, self.variants.base)
         self.locations = LocationIndex(locations)
 
 
@@ -100,6 +117,10 @@ def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:
                     a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()
                 ),
                 category=row.get("category") or None,
+                variant_of=row.get("variant_of") or "",
+                size=row.get("size") or "",
+                colour=row.get("colour") or row.get("color") or "",
+                unit=row.get("unit") or "",
             )
             for row in csv.DictReader(fh)
         ]

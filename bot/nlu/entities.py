@@ -12,10 +12,18 @@ import re
 import phonenumbers
 
 from .catalog import CatalogIndex
+from .mentions import find_mentions, measured_quantities
 from .models import Entity, ParseContext
-from .numbers import number_value
 from .operations import cues, operation_for
-from .products import ProductMatch, is_variant
+from .quantities import (
+    Marks,
+    find_quantities,
+    measure_words,
+    pack_qualifiers,
+    pair,
+    part_wholes,
+    size_words,
+)
 from .text import Token, tokenize, wordset
 
 DEFAULT_REGION = "US"
@@ -42,19 +50,23 @@ _ADDRESS_RE = re.compile(
     r"(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?",
     re.IGNORECASE,
 )
+_SENT_TO_RE = re.compile(
+    r"\b(?:deliver(?:ed|ing)?|ship(?:ped|ping)?|send|sent|post(?:ed)?|mail(?:ed)?)"
+    r"(?:\s+[\w']+){0,3}?\s+to\s+(?P<place>[^.!?;\n]+)",
+    re.IGNORECASE,
+)
+_PLACE_END_RE = re.compile(
+    r"[\s,]+(?:please|pls|plz|instead|thanks|thank|thx|asap|and|but|by|before|rather|"
+    r"tomorrow|today|tonight|on\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*)\b",
+    re.IGNORECASE,
+)
+_STREET_WORD_RE = re.compile(r"\b(?:" + _STREET_WORDS + r"|parade|green|hill|park|gardens)\b", re.I)
+_UNIT_WORDS = wordset("flat apt apartment unit suite house no")
 # Words that cannot sit between a house number and a street word, or end a city name.
 _ADDRESS_STOP = wordset(
     """a an the and or of for to in on at by with from my me it its is are was be more
     please pls thanks instead asap and but so then now today tomorrow plz thx
     pickup delivery"""
-)
-_TIME_UNITS = wordset(
-    """day days week weeks hour hours hr hrs min mins minute minutes month months year
-    years am pm percent times stars dollars bucks usd"""
-)
-_CONTAINERS = wordset("bag bags box boxes pack packs bottle bottles jar jars tin tins of")
-_NOT_AFTER_ONE = wordset(
-    "the this that which other another each every no any right wrong new same last"
 )
 
 
@@ -89,6 +101,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         if free(m.start(), m.end()):
             taken.append((m.start(), m.end()))
     _add_phones(text, add, free)
+    _add_sent_to_address(text, add, free)
     for m in _BARE_DIGITS_RE.finditer(text):
         if free(m.start(), m.end()) and len(m.group(1)) <= 15:
             add("order_number", m.group(1), m.start(), m.end())
@@ -102,57 +115,48 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     blocked = {i for i, t in enumerate(tokens) if not free(t.start, t.end)}
     code_ok = expecting in ("location", "fulfillment") and len(tokens) <= 3
     for loc in catalog.locations.find(text, tokens, blocked, code_ok):
+        if _starts_a_product_name(catalog, tokens, blocked, loc.start, loc.end):
+            continue
         add("location", loc.code, tokens[loc.start].start, tokens[loc.end - 1].end)
         blocked.update(range(loc.start, loc.end))
 
-    products = catalog.products.find(tokens, blocked)
-    if context and context.choices:
-        products = _among_choices(catalog, tokens, blocked, products, context.choices)
+    marks = Marks(
+        packs=pack_qualifiers(tokens, blocked),
+        wholes=part_wholes(tokens, blocked),
+        measures=measure_words(tokens),
+        sizes=size_words(tokens),
+    )
+    choices = context.choices if context else []
+    matches, measured = find_mentions(catalog, text, tokens, blocked, marks, choices)
     operations = cues(tokens)
     product_entities = []
-    for match in products:
+    for match in matches:
         start, end = tokens[match.start].start, tokens[match.end - 1].end
         entity = Entity("product", match.sku, start, end, text[start:end], match.candidates)
         entity.exact = match.exact
         entity.operation = operation_for(tokens, operations, match.start, match.end)
-        product_entities.append((match, entity))
+        product_entities.append((match.start, match.end, entity))
         entities.append(entity)
         blocked.update(range(match.start, match.end))
 
-    quantities = _quantities(text, tokens, blocked, {m.start for m, _ in product_entities})
-    _pair_quantities(quantities, product_entities)
-    entities.extend(q for _, q in quantities)
+    starts = {start for start, _, _ in product_entities}
+    quantities = find_quantities(text, tokens, blocked, starts, marks)
+    pair(quantities, product_entities, tokens, marks)
+    counts = [q.entity for q in quantities]
+    counts += measured_quantities(text, tokens, measured, counts)
+    entities.extend(counts)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
 
 
-def _among_choices(
-    catalog: CatalogIndex,
-    tokens: list[Token],
-    blocked: set[int],
-    found: list[ProductMatch],
-    choices: list[str],
-) -> list[ProductMatch]:
-    """Read the products of a reply to "which one?" as one of the offered SKUs.
-
-    A mention of a product that was offered stays; one whose close alternatives include
-    an offered product becomes that product; with no mention at all, the words that
-    tell the offered products apart ("the blue one", "the 1kg one") pick one.
-    """
-    offered = set(choices)
-    out = []
-    for match in found:
-        if match.sku not in offered:
-            alternative = next((c for c in match.candidates if c in offered), None)
-            if alternative is None:
-                continue
-            match = ProductMatch(alternative, match.score, match.start, match.end, [])
-        out.append(match)
-    if not out:
-        picked = catalog.products.among(tokens, blocked, choices)
-        if picked is not None:
-            out.append(picked)
-    return out or found
+def _starts_a_product_name(
+    catalog: CatalogIndex, tokens: list[Token], blocked: set[int], start: int, end: int
+) -> bool:
+    """Whether a store's name is the start of a product's ("garden gloves" where a
+    Garden Centre exists, "a station mug"): then it is the product."""
+    window = set(range(start, min(end + 2, len(tokens))))
+    outside = blocked | (set(range(len(tokens))) - window)
+    return any(m.start <= start and m.end > end for m in catalog.products.find(tokens, outside))
 
 
 def _add_phones(text, add, free) -> None:
@@ -160,6 +164,25 @@ def _add_phones(text, add, free) -> None:
         if free(match.start, match.end):
             e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             add("phone", e164, match.start, match.end)
+
+
+def _add_sent_to_address(text: str, add, free) -> None:
+    """An address after "deliver/ship/send ... to" is an address, whatever it says:
+    "ship it to 4 Station Road" where a Station store exists, "send to Flat 2, 4 Station
+    Parade", "deliver to Bahnhofstrasse 4". A place without a number is left alone
+    ("send it to the Station store" is a store)."""
+    for m in _SENT_TO_RE.finditer(text):
+        place = m.group("place")
+        place = place[: m2.start()] if (m2 := _PLACE_END_RE.search(place)) else place
+        place = place.rstrip(" ,")
+        first = place.split()[0].lower() if place.split() else ""
+        numbered = bool(re.search(r"\d", first)) or first in _UNIT_WORDS
+        on_a_street = bool(re.search(r"\d", place) and _STREET_WORD_RE.search(place))
+        start = m.start("place")
+        if (numbered or on_a_street) and len(place.split()) <= 12:
+            if free(start, start + len(place)):
+                add("address", place, start, start + len(place))
+            return
 
 
 def _add_address(text: str, expecting: str | None, add, free) -> None:
@@ -184,91 +207,3 @@ def _add_address(text: str, expecting: str | None, add, free) -> None:
         start = text.index(stripped)
         if free(start, start + len(stripped)):
             add("address", stripped, start, start + len(stripped))
-
-
-def _quantities(
-    text: str, tokens: list[Token], blocked: set[int], product_starts: set[int]
-) -> list[tuple[int, Entity]]:
-    """Quantity entities with the index of their (last) token."""
-    found: list[tuple[int, Entity]] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if i in blocked:
-            i += 1
-            continue
-        nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-        value: int | None = None
-        first, last = i, i
-        if tok.text in ("a", "an"):
-            if nxt in ("dozen", "couple", "pair"):
-                value, last = number_value(nxt), i + 1
-            elif _leads_to_product(tokens, i + 1, product_starts):
-                value = 1
-        elif tok.text == "x" and nxt.isdigit():
-            value, last = number_value(nxt), i + 1
-        elif (
-            tok.text == "half"
-            and nxt == "a"
-            and i + 2 < len(tokens)
-            and tokens[i + 2].text == "dozen"
-        ):
-            value, last = 6, i + 2
-        else:
-            value = number_value(tok.text)
-            if value is not None and not _counts(text, tokens, i):
-                value = None
-        if value is not None and all(j not in blocked for j in range(first, last + 1)):
-            start, end = tokens[first].start, tokens[last].end
-            found.append((last, Entity("quantity", value, start, end, text[start:end])))
-            i = last + 1
-            continue
-        i += 1
-    return found
-
-
-def _leads_to_product(tokens: list[Token], i: int, product_starts: set[int]) -> bool:
-    for j in range(i, min(i + 3, len(tokens) + 1)):
-        if j in product_starts:
-            return True
-        if j >= len(tokens) or tokens[j].text not in _CONTAINERS:
-            return False
-    return False
-
-
-def _counts(text: str, tokens: list[Token], i: int) -> bool:
-    """Whether the number at token ``i`` is a count, not a time, a date or a unit."""
-    tok = tokens[i]
-    before = text[tok.start - 1] if tok.start else ""
-    after = text[tok.end] if tok.end < len(text) else ""
-    if (before and before in ":/.") or (after and after in ":/%"):
-        return False
-    nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-    if nxt in _TIME_UNITS:
-        return False
-    if tok.text == "one":
-        prev = tokens[i - 1].text if i else ""
-        if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"
-            return False
-    return True
-
-
-def _pair_quantities(quantities, product_entities) -> None:
-    """Give each product the nearest quantity before it (or just after: "beans x2")."""
-    used: set[int] = set()
-    for match, entity in product_entities:
-        best: tuple[int, int] | None = None
-        for qi, (last, _q) in enumerate(quantities):
-            if qi in used:
-                continue
-            if last < match.start and match.start - last <= 4:
-                dist = match.start - last
-            elif last >= match.end and last - match.end <= 1:
-                dist = last - match.end + 2
-            else:
-                continue
-            if best is None or dist < best[0]:
-                best = (dist, qi)
-        if best is not None:
-            used.add(best[1])
-            quantities[best[1]][1].refers_to = entity.value

@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ProductEntry:
+    """A product as the parser sees it. ``variant_of`` (the base product's name),
+    ``size``, ``colour`` and ``unit`` ("box of 100") come from the catalog's optional
+    columns; when empty they are inferred from the name ("Sweater - Grey / L")."""
+
     sku: str
     name: str
     aliases: tuple[str, ...] = ()
     category: str | None = None
+    variant_of: str = ""
+    size: str = ""
+    colour: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,10 @@ class Entity:
 
     ``candidates`` lists other close SKUs when a product mention is ambiguous, so the
     bot can ask "did you mean A or B?". ``refers_to`` is set on quantities that belong
-    to a product mention (the SKU of that product).
+    to a product mention (the SKU of that product). On quantities only: ``unit`` is the
+    pack or measure word that qualified it ("3 packs of ..." -> "pack"), and ``part_of``
+    the whole it was said to be a part of ("one of the three" -> 3), so that a return or
+    a cancel takes only that many.
 
     On products only: ``exact`` is True when the mention spells out a name or alias word
     for word (plurals allowed), False when it was matched fuzzily or picked from the
@@ -43,6 +54,8 @@ class Entity:
     refers_to: str | None = None
     exact: bool | None = None
     operation: str | None = None
+    unit: str | None = None
+    part_of: int | None = None
 
     def to_json(self) -> dict:
         out: dict = {
@@ -60,6 +73,10 @@ class Entity:
             out["exact"] = self.exact
         if self.operation is not None:
             out["operation"] = self.operation
+        if self.unit is not None:
+            out["unit"] = self.unit
+        if self.part_of is not None:
+            out["part_of"] = self.part_of
         return out
 
 

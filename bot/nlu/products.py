@@ -10,20 +10,21 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from .models import ProductEntry
+from .numbers import is_measure
 from .text import Token, tokenize, wordset
+from .variants import size_code
 
 COLOURS = wordset(
     "white black blue red green yellow grey gray pink purple orange brown silver gold "
     "beige navy cream clear"
 )
 SIZES = wordset("xs s m l xl xxl small medium large mini regular big tall")
-_MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz)$")
 
 # Words too common in messages to identify a product on their own.
 GENERIC = (
@@ -58,7 +59,12 @@ _MAX_SCORED = 64
 
 
 def is_variant(token: str) -> bool:
-    return token in COLOURS or token in SIZES or bool(_MEASURE_RE.match(token))
+    return token in COLOURS or token in SIZES or is_measure(token)
+
+
+def _variant_key(token: str) -> str:
+    """One spelling per variant, so "large" in a message meets "L" in a name."""
+    return f"size:{size_code(token)}" if token in SIZES else token
 
 
 def _phrase_variants(phrase: str) -> list[set[str]]:
@@ -89,24 +95,38 @@ class _Unit:
 
 
 class ProductIndex:
-    def __init__(self, products: Iterable[ProductEntry]):
+    """``bases`` maps a SKU to its base product's name ("Merino Sweater" for "Merino
+    Sweater - Grey / L"), indexed as one more phrase so a plain "sweater" finds it."""
+
+    def __init__(self, products: Iterable[ProductEntry], bases: Mapping[str, str] | None = None):
         self.products: list[ProductEntry] = list(products)
+        bases = bases or {}
         self._doc_product: list[int] = []
         self._doc_weight: list[float] = []
         self._postings: dict[str, list[int]] = {}
         self._variants: list[frozenset[str]] = []
+        self._base_docs: set[int] = set()
         self._product_tokens: list[frozenset[str]] = []
         product_df: dict[str, int] = {}
         docs: list[set[str]] = []
         for pid, product in enumerate(self.products):
-            phrases = [product.name, *product.aliases]
+            phrases = [(product.name, False), *((a, False) for a in product.aliases)]
+            base = bases.get(product.sku, product.name)
+            if base != product.name:
+                phrases.append((base, True))  # names the family, not the SKU
+            if product.category:  # "white matt paint": the name with what kind of thing it is
+                phrases.append((f"{base} {product.category}", True))
             product_tokens: set[str] = set()
-            for phrase in phrases:
+            for phrase, is_base in phrases:
                 for toks in _phrase_variants(phrase):
+                    if is_base:
+                        self._base_docs.add(len(docs))
                     docs.append(toks)
                     self._doc_product.append(pid)
                     product_tokens |= toks
-            self._variants.append(frozenset(t for t in product_tokens if is_variant(t)))
+            self._variants.append(
+                frozenset(_variant_key(t) for t in product_tokens if is_variant(t))
+            )
             self._product_tokens.append(frozenset(product_tokens))
             for tok in product_tokens:
                 product_df[tok] = product_df.get(tok, 0) + 1
@@ -126,6 +146,11 @@ class ProductIndex:
         self._fuzzy_vocab = [t for t in self._vocab if len(t) >= 4 and not t.isdigit()]
         self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
         self._pid_by_sku = {p.sku: pid for pid, p in enumerate(self.products)}
+
+    def has_word(self, sku: str, word: str) -> bool:
+        """Whether the product's name or an alias has ``word`` ("and" in "Twin and Earth")."""
+        pid = self._pid_by_sku.get(sku)
+        return pid is not None and word in self._product_tokens[pid]
 
     def sku_index(self) -> dict[str, ProductEntry]:
         return {p.sku: p for p in self.products}
@@ -258,7 +283,7 @@ class ProductIndex:
                     units.append(ui)
             credit[did] = got
             covered_units[did] = units
-        run_variants = {t for u in run for t, _ in u.matches[:1] if is_variant(t)}
+        run_variants = {_variant_key(t) for u in run for t, _ in u.matches[:1] if is_variant(t)}
         best_by_product: dict[int, tuple[float, int]] = {}
         for did, got in credit.items():
             precision = min(got / self._doc_weight[did], 1.0)
@@ -270,25 +295,33 @@ class ProductIndex:
             variants = self._variants[pid]
             if run_variants and variants and not (variants & run_variants):
                 continue
-            if score > best_by_product.get(pid, (0.0, -1))[0]:
+            if self._better(score, did, best_by_product.get(pid)):
                 best_by_product[pid] = (score, did)
         if not best_by_product:
             return []
-        ranked = sorted(best_by_product.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        ranked = sorted(
+            best_by_product.items(),
+            key=lambda kv: (-kv[1][0], kv[1][1] in self._base_docs, kv[0]),
+        )
         best_pid, (best_score, best_doc) = ranked[0]
         if best_score < _MIN_SCORE:
             return []
+        # An alternative must match every word the best one matched: "4x40 screws" is
+        # no 5x50 screw, though both are "screws".
+        said_best = set(covered_units[best_doc])
         candidates = [
             self.products[pid].sku
-            for pid, (score, _) in ranked[1:]
+            for pid, (score, did) in ranked[1:]
             if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
+            and said_best <= set(covered_units[did])
         ][:_MAX_CANDIDATES]
         used = [run[ui] for ui in covered_units[best_doc]]
         doc = self._doc_tokens[best_doc]
         said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]
         span = [u for u in run if u.first >= used[0].first and u.last <= used[-1].last]
         exact = (
-            all(sim >= 0.97 for _, sim in said)
+            best_doc not in self._base_docs
+            and all(sim >= 0.97 for _, sim in said)
             and {t for t, _ in said} == doc
             and len(span) == len(used)
         )
@@ -303,16 +336,25 @@ class ProductIndex:
             )
         ]
 
+    def _better(self, score: float, did: int, best: tuple[float, int] | None) -> bool:
+        """Whether doc ``did`` scores above ``best``; on a tie a product's own name or
+        alias beats its family's name ("french press" is the alias of the 1 L one)."""
+        if best is None or score > best[0]:
+            return True
+        return score == best[0] and best[1] in self._base_docs and did not in self._base_docs
+
     def _plausible(self, did: int, run: list[_Unit], units: list[int], precision: float) -> bool:
         """A mention needs a distinctive word, or must spell out a whole multi-word phrase."""
         matched = [run[ui].matches[0][0] for ui in units]
-        if any(t not in GENERIC for t in matched):
+        if any(t not in GENERIC and not t.isdigit() for t in matched):
             return True
-        return precision >= 0.99 and len(matched) >= 2
+        return precision >= 0.95 and len(matched) >= 2  # plurals allowed: "gift packs"
 
 
 def _inflections(token: str) -> list[str]:
     out = []
+    if token.endswith("ves") and len(token) > 4:
+        out += [token[:-3] + "f", token[:-3] + "fe"]  # scarves, knives
     if token.endswith("es") and len(token) > 4:
         out.append(token[:-2])
     if token.endswith("s") and len(token) > 3:

@@ -6,10 +6,30 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# A measure such as "250g", "250 g" or "1.5kg" is one token, so sizes match catalogue names.
+# A measure such as "250g", "250 g", "1.5kg" or "2 litres" is one token, written the
+# short way ("2l"), so sizes match catalogue names. "2 m" stays two words (a size M).
+_MEASURES = {
+    **dict.fromkeys(("kg", "kilo", "kilos", "kilogram", "kilograms"), "kg"),
+    **dict.fromkeys(("g", "gr", "gram", "grams"), "g"),
+    **dict.fromkeys(("ml", "millilitre", "millilitres", "milliliter", "milliliters"), "ml"),
+    **dict.fromkeys(("l", "ltr", "litre", "litres", "liter", "liters"), "l"),
+    **dict.fromkeys(("oz", "ounce", "ounces"), "oz"),
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "lb"),
+    **dict.fromkeys(("cm", "mm"), None),
+    **dict.fromkeys(("m", "metre", "metres", "meter", "meters"), "m"),
+}
+# A dimension ("4x40mm") is read without its unit, as customers say it ("4x40"); a
+# decimal ("1.5") stays one token.
 _TOKEN_RE = re.compile(
-    r"\d+(?:\.\d+)?\s?(?:kg|g|ml|l|oz)\b|[a-z0-9]+(?:'[a-z]+)?",
+    r"[a-z][a-z0-9]*(?:'[a-z]+)?"
+    r"|(?P<number>\d+(?:\.\d+)?)(?:\s?(?P<unit>"
+    + "|".join(sorted(set(_MEASURES) - {"m"}, key=len, reverse=True))
+    + r")|(?P<metre>m))\b|\d+(?:\.\d+)?x\d+(?:\.\d+)?(?=mm\b|cm\b|m\b|\b)|\d+\.\d+\b"
+    r"|[0-9][a-z0-9]*(?:'[a-z]+)?",
 )
+
+# How the intent rules and model split words ("250 g" -> "250g"; nothing else joined).
+_WORD_RE = re.compile(r"\d+(?:\.\d+)?\s?(?:kg|g|ml|l|oz)\b|[a-z0-9]+(?:'[a-z]+)?")
 
 # SMS shorthand and contractions -> plain words. Applied token by token.
 SHORTHAND: dict[str, str] = {
@@ -130,6 +150,8 @@ class Token:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, one character for one, so offsets stay valid."""
+    if text.isascii():
+        return text.lower()
     chars = []
     for ch in text:
         if ch == "\u2019":
@@ -141,19 +163,29 @@ def fold(text: str) -> str:
     return "".join(chars)
 
 
+def measure_unit(word: str) -> str | None:
+    """The short form of a measure word: "metres" -> "m", "kilos" -> "kg"."""
+    return _MEASURES.get(word, word) if word in _MEASURES else None
+
+
 def tokenize(text: str) -> list[Token]:
     folded = fold(text)
     tokens = []
     for m in _TOKEN_RE.finditer(folded):
-        tokens.append(Token(m.group().replace(" ", ""), m.start(), m.end()))
+        text = m.group()
+        if m.lastgroup in ("unit", "metre"):  # a measure: "2 litres" -> "2l"
+            unit = m.group("unit") or "m"
+            text = m.group("number") + (_MEASURES[unit] or unit)
+        tokens.append(Token(text, m.start(), m.end()))
     return tokens
 
 
 def words(text: str) -> list[str]:
-    """Plain lower-case words with shorthand expanded, for keyword rules."""
+    """Plain lower-case words with shorthand expanded, for keyword rules and the intent
+    model, which was trained on words split this way (measures are not normalised)."""
     out: list[str] = []
-    for tok in tokenize(text):
-        word = tok.text
+    for match in _WORD_RE.finditer(fold(text)):
+        word = match.group().replace(" ", "")
         if word not in SHORTHAND and word.endswith("'s"):
             word = word[:-2]  # "my refund's been done", "the order's status"
         out.extend(SHORTHAND.get(word, word).split())
