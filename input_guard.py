@@ -5,6 +5,11 @@
   one; a request carrying one in its path, query string, form or JSON gets a 400 with a
   clear message. The provider webhooks are left alone: they strip NULs themselves
   (channels/inbound.py), because a provider retries a refused delivery forever.
+- Deeply nested JSON: no request of ours nests more than a few levels, and walking or
+  decoding a deep one recurses until Python gives up (a 500 with a huge traceback, on
+  every path and before any login). A body nested deeper than MAX_JSON_DEPTH, or too
+  deep for the decoder itself, gets a 400 and one short log line, on every path
+  including the webhooks (no provider sends such a body).
 - Whole numbers in URLs (`<int:...>`): ids and numbers are 32-bit columns, and a bigger
   one overflows the driver (SQLite) or the column; such a URL matches nothing (404).
   JSON numbers are bounded likewise in api/parse.py.
@@ -12,14 +17,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+log = logging.getLogger(__name__)
+
 EXEMPT_PREFIXES = ("/webhooks/",)
 MESSAGE = "The request contains a NUL character (\\u0000), which no text field accepts."
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
 LARGEST_ID = 2**31 - 1
 
 
@@ -31,24 +42,44 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _walk(value: object) -> Iterator[tuple[object, int]]:
+    """Every value in a (JSON-shaped) value with its depth, without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        yield item, depth
+        if isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((part, depth + 1) for part in item)
+
+
 def holds_nul(value: object) -> bool:
     """True if a string anywhere in this (JSON-shaped) value contains a NUL."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
+    return any(isinstance(item, str) and "\x00" in item for item, _ in _walk(value))
 
 
-def _request_holds_nul() -> bool:
+def _json_body() -> object:
+    """The parsed JSON body (None if it is not JSON); BadRequest if it nests too deep."""
+    if not request.is_json:
+        return None
+    try:
+        value = request.get_json(silent=True)
+        too_deep = any(depth > MAX_JSON_DEPTH for _, depth in _walk(value))
+    except RecursionError:  # deeper than the decoder itself goes
+        too_deep = True
+    if too_deep:
+        raise BadRequest(TOO_DEEP)
+    return value
+
+
+def _request_holds_nul(body: object) -> bool:
     if "\x00" in request.path:
         return True
     for values in (request.args, request.form):
         if any(holds_nul(k) or holds_nul(v) for k, v in values.items(multi=True)):
             return True
-    return request.is_json and holds_nul(request.get_json(silent=True))
+    return holds_nul(body)
 
 
 def register(app: Flask) -> None:
@@ -56,9 +87,14 @@ def register(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
 
     @app.before_request
-    def _refuse_nul() -> None:
-        if not request.path.startswith(EXEMPT_PREFIXES) and _request_holds_nul():
-            raise BadRequest(MESSAGE)
+    def _refuse_bad_input() -> None:
+        try:
+            body = _json_body()
+            if not request.path.startswith(EXEMPT_PREFIXES) and _request_holds_nul(body):
+                raise BadRequest(MESSAGE)
+        except BadRequest as exc:
+            log.warning("refused %s %r: %s", request.method, request.path[:200], exc.description)
+            raise
 
 
 def whole_number(raw: str) -> int | None:
