@@ -8,7 +8,7 @@ never answered (two auto-responders answering each other forever is the classic 
 loop). A bounce is no customer's message: it names the addresses that failed, which
 are marked unreachable, and nothing else is kept. A From
 header proves nothing; `verified` is true only when our own receiving server's
-Authentication-Results says DMARC passed for the From domain.
+Authentication-Results (parsed with authres) says DMARC passed for the From domain.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import parseaddr
 
+import authres
 import html2text
 
 from channels.email_reply import new_words
@@ -114,22 +115,40 @@ def is_automatic(headers: Message) -> bool:
     )
 
 
+def _our_results(headers: Message, authserv_id: str) -> authres.AuthenticationResultsHeader | None:
+    """The topmost Authentication-Results our receiving server (`authserv_id`) wrote.
+
+    Headers with any other authserv-id, above or below it, are another hop's or the
+    sender's own words and are ignored; so is one that does not parse (RFC 8601). Our
+    server must remove incoming headers that claim its id, as RFC 8601 asks.
+    """
+    for value in headers.get_all("Authentication-Results") or []:
+        try:
+            parsed = authres.AuthenticationResultsHeader.parse_value(str(value))
+        except authres.AuthResError:
+            continue
+        if (parsed.authserv_id or "").lower() == authserv_id.lower():
+            return parsed
+    return None
+
+
 def sender_verified(headers: Message, authserv_id: str, sender: str) -> bool:
-    """DMARC pass for the sender's domain in the topmost Authentication-Results, and only
-    if our receiving server (authserv_id) wrote it: anyone can add such a header lower down."""
-    if not authserv_id:
-        return False
-    results = headers.get_all("Authentication-Results") or []
-    if not results:
-        return False
-    server, _, rest = str(results[0]).partition(";")
-    if server.lower().split()[:1] != [authserv_id.lower()]:
+    """True if our receiving server found a DMARC pass for exactly the From domain.
+
+    Exactly: `header.from=example.com.evil.net` proves nothing about example.com.
+    """
+    ours = _our_results(headers, authserv_id) if authserv_id else None
+    if ours is None:
         return False
     domain = sender.rpartition("@")[2].lower()
     return any(
-        re.search(r"\bdmarc\s*=\s*pass\b", clause, re.I)
-        and re.search(rf"\bheader\.from\s*=\s*{re.escape(domain)}\b", clause, re.I)
-        for clause in rest.split(";")
+        result.method.lower() == "dmarc"
+        and result.result.lower() == "pass"
+        and any(
+            (prop.type, prop.name) == ("header", "from") and prop.value.lower() == domain
+            for prop in result.properties
+        )
+        for result in ours.results
     )
 
 
