@@ -32,7 +32,10 @@ BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 ROBOT_SENDERS = (*BOUNCE_SENDERS, "noreply", "no-reply", "donotreply")
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 SUPPRESS = {"all", "autoreply", "oof"}
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID = re.compile(r"<[^<>]+>")
+# Line breaks, other control characters and spaces: none belongs in a message id, and
+# one stored there would break every later reply's In-Reply-To / References header.
+NOT_IN_AN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
 class Unusable(Exception):
@@ -152,6 +155,12 @@ def sender_verified(headers: Message, authserv_id: str, sender: str) -> bool:
     )
 
 
+def id_header(headers: Message, name: str) -> str:
+    """A Message-ID, In-Reply-To or References header without the line breaks, control
+    characters and spaces a sender may have put in it."""
+    return NOT_IN_AN_ID.sub("", str(headers.get(name) or ""))
+
+
 def html_to_text(html: str) -> str:
     converter = html2text.HTML2Text()
     converter.ignore_images = True
@@ -185,8 +194,11 @@ def to_inbound(
     words = new_words(plain if plain.strip() else html_to_text(html))
     if not words and not has_attachments:
         words = subject  # the whole question in the subject line
-    message_id = (headers.get("Message-ID") or "").strip()
-    references = MESSAGE_ID.findall(str(headers.get("References") or ""))[-20:]
+    message_id = id_header(headers, "Message-ID")
+    message_id = next(iter(MESSAGE_ID.findall(message_id)), message_id)
+    references = MESSAGE_ID.findall(id_header(headers, "References")) or MESSAGE_ID.findall(
+        id_header(headers, "In-Reply-To")
+    )
     return InboundMessage(
         channel="email",
         address=address,
@@ -198,6 +210,6 @@ def to_inbound(
         command=AUTO_REPLY if is_automatic(headers) else None if words else MEDIA_ONLY,
         extra={
             "subject": subject[:500],
-            "references": " ".join(references),
+            "references": " ".join(references[-20:]),
         },
     )

@@ -15,9 +15,11 @@ import pytest
 from flask import Flask
 
 from channels import email_in
-from tests.channels_support import Heard, answer_waiting
+from channels.models import OutboxMessage
+from tests.channels_support import Heard, answer_waiting, count, deliver_all
 from tests.standins.dovecot import DovecotStandin
 from tests.standins.signing import mailgun_inbound
+from tests.standins.smtp_server import SmtpStandin
 
 KEY = "mailgun-signing-key"
 OURS = "mx.shop.example"
@@ -111,3 +113,35 @@ def test_imap_trusts_only_our_servers_dmarc_pass(
     with email_in.connect(settings) as mailbox:
         assert email_in.poll_once(imap_app.extensions["db"], settings, mailbox) == len(CASES)
     assert dict(zip(CASES, echo_bot.verified, strict=True)) == EXPECTED
+
+
+def test_line_breaks_in_message_ids_are_cleaned_at_intake(
+    app: Flask, smtp_server: SmtpStandin, echo_bot: Heard
+) -> None:
+    """A CR/LF (or other control character) in Message-ID, In-Reply-To or References
+    used to be stored as it came; every reply to that thread then failed to send."""
+    threads = [
+        (
+            "<m1@example.com>\r\nX-Injected: yes",
+            {"references": "<a@shop.example>\r\n\t<b\x01@shop.example>"},
+        ),
+        ("<m2@example.com\x7f>", {"in_reply_to": "<c@shop.example>\x0b"}),
+    ]
+    for message_id, extra in threads:
+        form = mailgun_inbound(
+            signing_key=KEY,
+            sender=SENDER,
+            recipient="orders@shop.example",
+            subject="My order",
+            body_plain="track 10001",
+            message_id=message_id,
+            **extra,
+        )
+        assert app.test_client().post("/webhooks/email/inbound", data=form).status_code == 200
+        deliver_all(app)
+    sent = [(m.message["In-Reply-To"], m.message["References"]) for m in smtp_server.messages]
+    assert sent == [
+        ("<m1@example.com>", "<a@shop.example> <b@shop.example> <m1@example.com>"),
+        ("<m2@example.com>", "<c@shop.example> <m2@example.com>"),
+    ]
+    assert count(app.extensions["db"], OutboxMessage, OutboxMessage.status != "sent") == 0
