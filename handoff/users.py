@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from db import utcnow
 from handoff.models import ROLES, CsrSession, CsrUser, LoginFailure
@@ -18,6 +19,9 @@ from orders.errors import DomainError, ValidationFailed
 from orders.inventory import get_location
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's 0-4 scale; 3 is "safely unguessable" for an online attacker and then some.
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72  # it refuses longer input; the first 72 characters decide
 # Failed logins are throttled per client address, for one account and for all: after
 # the free tries, each further try waits twice as long as the last (up to the window).
 # The account itself is never locked, so its owner can still log in from elsewhere.
@@ -57,6 +61,19 @@ def find_user(session: Session, email: str) -> CsrUser | None:
     return session.scalar(select(CsrUser).where(CsrUser.email == email.strip().lower()))
 
 
+def check_password(password: str, *known: str) -> None:
+    """Refuse a short password, or one zxcvbn finds easy to guess: common and breached
+    passwords, keyboard walks, dates, repeats, and variations of `known` (email, name)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    verdict = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[k for k in known if k])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        why = verdict["feedback"]["warning"] or "It is too easy to guess."
+        raise ValidationFailed(
+            f"Choose another password: {why.rstrip('.')}. A few unrelated words work well."
+        )
+
+
 def save_user(
     session: Session,
     email: str,
@@ -73,8 +90,7 @@ def save_user(
     email = normalise_email(email)
     if role not in ROLES:
         raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password(password, email, name)
     codes = [get_location(session, code.strip().upper()).code for code in locations]
     if role == "store" and not codes:
         raise ValidationFailed("Store staff need at least one --location.")

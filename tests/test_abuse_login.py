@@ -1,4 +1,5 @@
-"""Console login under attack: throttled per client address, never locked for everyone.
+"""Console login under attack: throttled per client address, never locked for everyone;
+passwords anyone would guess first are refused wherever a password is set.
 
 Five wrong passwords used to lock the account for 15 minutes for everyone, the
 right password included: anyone could lock a CSR out. Now the address that failed
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from handoff import users
 from handoff.models import LoginFailure
-from tests.handoff_support import PASSWORD, agent, csrf_token, login
+from orders.errors import ValidationFailed
+from tests.handoff_support import PASSWORD, agent, csrf_token, login, post
 
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.7"
@@ -36,6 +38,11 @@ def age_failures(session: Session, seconds: int) -> None:
     for failure in session.scalars(select(LoginFailure)):
         failure.at -= timedelta(seconds=seconds)
     session.commit()
+
+
+def user_exists(app: Flask, email: str) -> bool:
+    with app.extensions["db"].transaction() as session:
+        return users.find_user(session, email) is not None
 
 
 @pytest.fixture
@@ -120,3 +127,34 @@ def test_login_next_to_a_console_page_is_followed(app: Flask, csr: str) -> None:
         },
     )
     assert response.headers["Location"] == "/csr/queue?x=1"
+
+
+@pytest.mark.parametrize(
+    "password", ["password1234", "qwertyuiop123", "1234567890ab", "new@example.com1", "x" * 12]
+)
+def test_common_and_breached_looking_passwords_are_refused(app: Flask, password: str) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "new@example.com", "--role", "admin", "--password-stdin"],
+        input=f"{password}\n",
+    )
+    assert result.exit_code != 0
+    assert "Choose another password" in result.output
+    assert not user_exists(app, "new@example.com")
+
+
+def test_the_admin_page_refuses_a_common_password_too(app: Flask, session: Session) -> None:
+    agent(session, "admin@example.com", role="admin")
+    client = app.test_client()
+    login(client, "admin@example.com")
+    form = {"email": "new@example.com", "password": "password1234", "role": "csr"}
+    page = post(client, "/csr/admin/users", form, page="/csr/admin/users")
+    assert "Choose another password" in client.get(page.headers["Location"]).get_data(as_text=True)
+    assert not user_exists(app, "new@example.com")
+    form["password"] = "plum kettle orbit"
+    post(client, "/csr/admin/users", form, page="/csr/admin/users")
+    assert user_exists(app, "new@example.com")
+
+
+def test_the_minimum_length_stays(app: Flask) -> None:
+    with pytest.raises(ValidationFailed, match="at least 10"):
+        users.check_password("Xq7#kd!2", "new@example.com")
