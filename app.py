@@ -28,6 +28,7 @@ import handoff
 import heap
 import input_guard
 import migrate
+import security_headers
 from api.auth import create_token
 from api.errors import error_response
 from bot.texts import say
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         lambda: pickup_sweeper.start(database, app.extensions["settings"])
     ]
     input_guard.register(app)
+    security_headers.register(app)
     api.register(app)
     _register_core_routes(app)
     _register_commands(app)
