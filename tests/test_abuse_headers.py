@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from handoff import queue
 from orders import ordering
-from tests.channels_support import serving
+from tests.channels_support import app_processes, serving
 from tests.conftest import require_service
 from tests.factories import ACTOR, customer, make_shop
 from tests.handoff_support import PASSWORD, agent, chatting_customer, login
@@ -51,7 +51,12 @@ def check_headers(response, *, cached: bool = False) -> None:  # type: ignore[no
     assert headers["Referrer-Policy"] == "same-origin"
     if not cached:
         assert headers["Cache-Control"] == "no-store"
-    assert "Werkzeug" not in headers.get("Server", "")
+
+
+def check_server_banner(server: str) -> None:
+    """No software name an attacker could look up vulnerabilities for, and no version."""
+    assert "werkzeug" not in server.lower() and "python" not in server.lower(), server
+    assert not re.search(r"\d", server), f"the Server header gives a version: {server}"
 
 
 @pytest.fixture
@@ -158,27 +163,29 @@ def gunicorn(db_url: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "gunicorn exited"
-            try:
-                requests.get(f"{base}/healthz", timeout=2)
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, f"gunicorn did not answer on {base} in 60 s"
-                time.sleep(0.2)
+        answer(process, f"{base}/healthz")
         yield base
     finally:
         process.terminate()
         process.wait(20)
 
 
+def answer(process: subprocess.Popen, url: str) -> requests.Response:
+    """The first answer from a server process starting up (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, f"the server for {url} exited"
+        try:
+            return requests.get(url, timeout=2)
+        except requests.RequestException:
+            assert time.monotonic() < deadline, f"nothing answered {url} in 60 s"
+            time.sleep(0.2)
+
+
 def test_under_gunicorn_no_werkzeug_banner_and_the_headers(gunicorn: str) -> None:
     for path in ("/csr/login", "/healthz", "/no/such/page"):
         response = requests.get(gunicorn + path, timeout=10)
-        server = response.headers.get("Server", "")
-        assert "werkzeug" not in server.lower() and "python" not in server.lower(), server
-        assert not re.search(r"\d", server), f"the Server header gives a version: {server}"
+        check_server_banner(response.headers.get("Server", ""))
         check_headers(response)
 
 
@@ -214,3 +221,12 @@ def test_chromium_reports_no_policy_violation_on_the_console(
         browser.close()
     assert violations == []
     assert "Times" not in styled  # csr.css applied, not the browser's default font
+
+
+def test_the_demo_server_gives_no_versions_either(db_url: str) -> None:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "PORT": str(port)}
+    with app_processes(env) as start:
+        process = start()
+        response = answer(process, f"http://127.0.0.1:{port}/healthz")
+    check_server_banner(response.headers.get("Server", ""))
