@@ -12,22 +12,9 @@ import re
 import pytest
 from flask import Flask
 
-from tests.test_abuse_fuzz import KEY, SECRET
-
 DEEP_OBJECT = '{"a":' * 400 + "1" + "}" * 400
 DEEPER_THAN_THE_DECODER = "[" * 200_000  # json.loads itself gives up on this one
 LONGEST_LOG_LINE = 300
-
-
-@pytest.fixture
-def app(app_factory, twilio_server, telegram_server, smtp_server):  # type: ignore[no-untyped-def]
-    """Every channel configured, so the webhooks are live routes too."""
-    return app_factory(
-        twilio_server.settings(),
-        telegram_server.settings(SECRET),
-        smtp_server.settings(),
-        mailgun_signing_key=KEY,
-    )
 
 
 def every_route(app: Flask) -> list[tuple[str, str]]:
