@@ -24,7 +24,7 @@ def location_ids(codes: Collection[str]) -> Select:
     return select(Location.id).where(Location.code.in_([c.strip().upper() for c in codes]))
 
 
-def check_location_access(allowed_codes: set[str] | None, code: str) -> None:
+def check_location_access(allowed_codes: Collection[str] | None, code: str) -> None:
     """Refuse a user scoped to some locations acting on another; None means all (admin)."""
     if allowed_codes is None:
         return
