@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import secrets
 from collections.abc import Sequence
@@ -123,6 +124,20 @@ def _wait_left(session: Session, now: datetime, free_tries: int, *where: object)
     return max(last + wait - now, timedelta(0))
 
 
+def client_key(remote_addr: str) -> str:
+    """The client address failures are counted under: an IPv6 client usually holds a
+    whole /64, so all of it counts as one address."""
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return remote_addr[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def authenticate(session: Session, email: str, password: str, remote_addr: str) -> CsrUser:
     """The user whose password this is, or LoginRefused / TooManyFailures.
 
@@ -132,7 +147,7 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
     """
     now = utcnow()
     email = email.strip().lower()[:320]
-    remote_addr = remote_addr[:64]
+    remote_addr = client_key(remote_addr)
     from_here = LoginFailure.remote_addr == remote_addr
     wait = max(
         _wait_left(

@@ -89,6 +89,13 @@ def test_one_address_trying_many_accounts_is_throttled(app: Flask, csr: str) -> 
     assert login(client_from(app, OWNER), csr, PASSWORD).status_code == 302
 
 
+def test_hopping_within_an_ipv6_64_is_one_address(app: Flask, csr: str) -> None:
+    for host in range(users.FREE_TRIES_PER_ACCOUNT_AND_ADDRESS):
+        assert login(client_from(app, f"2001:db8:7:7::{host + 1:x}"), csr, WRONG).status_code == 401
+    assert login(client_from(app, "2001:db8:7:7:ffff::1"), csr, PASSWORD).status_code == 429
+    assert login(client_from(app, "2001:db8:7:8::1"), csr, PASSWORD).status_code == 302
+
+
 @pytest.mark.parametrize(
     "target",
     [
