@@ -109,18 +109,26 @@ def test_every_console_page_has_the_headers_and_no_inline_script(
         assert inline is None, (page, inline and inline.group())
 
 
-def test_api_chat_errors_and_health_have_them_too(app: Flask, shop: dict[str, object]) -> None:
+def test_api_errors_and_health_have_them_too(app: Flask, shop: dict[str, object]) -> None:
     client: FlaskClient = app.test_client()
     admin = {"Authorization": "Bearer test-admin-token"}
     for response in (
         client.get(f"/api/v1/customers/{shop['customer_id']}", headers=admin),
         client.get("/api/v1/orders", headers={"Authorization": "Bearer wrong"}),
-        client.get("/chat"),
         client.get("/healthz"),
         client.get("/no/such/page"),
         client.post("/csr/login", data={}),  # a CSRF refusal
     ):
         check_headers(response)
+
+
+def test_the_chat_has_a_policy_its_own_route_may_widen(app: Flask) -> None:
+    """The web chat may be framed by shops' pages one day: security_headers.policy_for
+    is where /chat changes its frame-ancestors; the rest holds whatever it says."""
+    response = app.test_client().get("/chat")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_static_files_are_cacheable_but_never_sniffed(app: Flask) -> None:
