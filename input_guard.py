@@ -42,21 +42,27 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def _walk(value: object) -> Iterator[tuple[object, int]]:
-    """Every value in a (JSON-shaped) value with its depth, without recursion."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        yield item, depth
-        if isinstance(item, dict):
-            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
-        elif isinstance(item, list):
-            stack.extend((part, depth + 1) for part in item)
+def _levels(value: object) -> Iterator[list[object]]:
+    """A (JSON-shaped) value level by level, the top first, without recursion: the
+    number of levels is its depth, and a caller may stop early."""
+    level = [value]
+    while level:
+        yield level
+        below: list[object] = []
+        for item in level:
+            if isinstance(item, dict):
+                below.extend(item)
+                below.extend(item.values())
+            elif isinstance(item, list):
+                below.extend(item)
+        level = below
 
 
 def holds_nul(value: object) -> bool:
     """True if a string anywhere in this (JSON-shaped) value contains a NUL."""
-    return any(isinstance(item, str) and "\x00" in item for item, _ in _walk(value))
+    return any(
+        isinstance(item, str) and "\x00" in item for level in _levels(value) for item in level
+    )
 
 
 def _json_body() -> object:
@@ -65,10 +71,9 @@ def _json_body() -> object:
         return None
     try:
         value = request.get_json(silent=True)
-        too_deep = any(depth > MAX_JSON_DEPTH for _, depth in _walk(value))
-    except RecursionError:  # deeper than the decoder itself goes
-        too_deep = True
-    if too_deep:
+    except RecursionError as exc:  # deeper than the decoder itself goes
+        raise BadRequest(TOO_DEEP) from exc
+    if any(depth > MAX_JSON_DEPTH for depth, _ in enumerate(_levels(value), start=1)):
         raise BadRequest(TOO_DEEP)
     return value
 
