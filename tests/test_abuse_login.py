@@ -77,7 +77,9 @@ def test_each_failure_past_the_free_tries_doubles_the_wait(
         waits.append(int(refused.headers["Retry-After"]))
         age_failures(session, waits[-1])
         assert login(attacker, csr, WRONG).status_code == 401  # the wait is over: one try
-    assert waits == [30, 60, 120]
+    # 30, 60 and 120 seconds, less however long the requests took on a busy machine
+    for wait, full in zip(waits, (30, 60, 120), strict=True):
+        assert full - 5 < wait <= full, waits
     assert login(attacker, csr, PASSWORD).status_code == 429
 
 
