@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 import secrets
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from channels.limits import client_key
 from db import utcnow
 from handoff.models import ROLES, CsrSession, CsrUser, LoginFailure
 from orders.errors import DomainError, ValidationFailed
@@ -122,20 +122,6 @@ def _wait_left(session: Session, now: datetime, free_tries: int, *where: object)
         return timedelta(0)
     wait = min(FIRST_WAIT * 2 ** min(failures - free_tries, 10), FAILURE_WINDOW)
     return max(last + wait - now, timedelta(0))
-
-
-def client_key(remote_addr: str) -> str:
-    """The client address failures are counted under: an IPv6 client usually holds a
-    whole /64, so all of it counts as one address."""
-    try:
-        address = ipaddress.ip_address(remote_addr)
-    except ValueError:
-        return remote_addr[:64]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 def authenticate(session: Session, email: str, password: str, remote_addr: str) -> CsrUser:
