@@ -133,7 +133,7 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
     """
     now = utcnow()
     email = email.strip().lower()[:320]
-    remote_addr = client_key(remote_addr)
+    remote_addr = client_key(remote_addr)[:64]  # the column holds 64
     from_here = LoginFailure.remote_addr == remote_addr
     wait = max(
         _wait_left(
