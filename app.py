@@ -19,7 +19,7 @@ from flask import Flask, jsonify, request
 from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import api
 import bot
@@ -28,6 +28,7 @@ import handoff
 import heap
 import input_guard
 import migrate
+import security_headers
 from api.auth import create_token
 from api.errors import error_response
 from bot.texts import say
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         lambda: pickup_sweeper.start(database, app.extensions["settings"])
     ]
     input_guard.register(app)
+    security_headers.register(app)
     api.register(app)
     _register_core_routes(app)
     _register_commands(app)
@@ -193,6 +195,13 @@ def seed(app: Flask) -> bool:
     return True
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """The demo server's handler, without Werkzeug's and Python's versions in every answer."""
+
+    def version_string(self) -> str:
+        return "order-assistant"
+
+
 def serve(app: Flask) -> None:
     seed(app)
     host = os.environ.get("HOST", "127.0.0.1")
@@ -202,7 +211,7 @@ def serve(app: Flask) -> None:
     click.echo(f"Serving on http://{host}:{port}  (API at /api/v1, health at /healthz)")
     heap.freeze_startup_objects()
     # Not app.run(): Flask ignores it inside a CLI command, and this is one.
-    run_simple(host, port, app, threaded=True)
+    run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
 
 
 @click.group(

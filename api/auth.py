@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError
 from api.models import ApiToken, digest
 from db import utcnow
-from orders import customers, inventory, stockops
-from orders.errors import LocationAccessDenied
+from orders import customers, inventory, queries
 from orders.events import Actor
 from orders.models import Order, Return
 from web import database, settings
@@ -79,7 +78,7 @@ def require_token(view: Callable[P, T]) -> Callable[P, T]:
 
 def require_location(code: str) -> None:
     """Refuse (403) a location-scoped token acting on another location."""
-    stockops.check_location_access(g.api_caller.locations, code)
+    queries.check_location_access(g.api_caller.locations, code)
 
 
 def caller_locations() -> set[str] | None:
@@ -105,13 +104,7 @@ def require_return_access(ret: Return) -> None:
 
 
 def require_customer_access(session: Session, customer_id: int) -> None:
-    scope = caller_locations()
-    if scope is None or customers.purchase_history(session, customer_id, 1, location_codes=scope):
-        return
-    raise LocationAccessDenied(
-        f"You can only see customers who ordered at {', '.join(sorted(scope))}.",
-        customer_id=customer_id,
-    )
+    customers.check_customer_scope(session, customer_id, caller_locations())
 
 
 def require_whole_shop(what: str) -> None:

@@ -112,10 +112,12 @@ def get_order(number: str):  # type: ignore[no-untyped-def]
 
 
 def _customer_for_new_order(session: Session, data: dict[str, Any]) -> Customer:
+    """The order's customer; a store-limited token may name only customers it has served
+    (or a new phone / email), so it cannot adopt another store's customer."""
     customer_id = optional_int(data, "customer_id")
     if customer_id is not None:
         customer = customers.get_customer(session, customer_id)
-        require_customer_access(session, customer_id)  # no adopting customers by guessed id
+        require_customer_access(session, customer_id)
         return customer
     spec = data.get("customer")
     if not isinstance(spec, dict):
@@ -124,7 +126,9 @@ def _customer_for_new_order(session: Session, data: dict[str, Any]) -> Customer:
     for kind in ("phone", "email"):
         value = optional_text(spec, kind)
         if value:
-            return customers.customer_for_identity(session, kind, value, name)
+            return customers.customer_for_identity(
+                session, kind, value, name, location_codes=caller_locations()
+            )
     raise ApiError(400, "bad_customer", "A new customer needs a phone or an email.")
 
 
@@ -145,8 +149,8 @@ def create_order():  # type: ignore[no-untyped-def]
             address=optional_text(fulfillment, "address"),
             pickup_location_code=optional_text(fulfillment, "location"),
             actor=api_actor(),
+            location_codes=caller_locations(),
         )
-        require_order_access(order)  # raising here undoes the order: one transaction
         return jsonify(serialize.order(order)), 201
 
 

@@ -8,7 +8,7 @@ never answered (two auto-responders answering each other forever is the classic 
 loop). A bounce is no customer's message: it names the addresses that failed, which
 are marked unreachable, and nothing else is kept. A From
 header proves nothing; `verified` is true only when our own receiving server's
-Authentication-Results says DMARC passed for the From domain.
+Authentication-Results (parsed with authres) says DMARC passed for the From domain.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import parseaddr
 
+import authres
 import html2text
 
 from channels.email_reply import new_words
@@ -31,7 +32,10 @@ BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 ROBOT_SENDERS = (*BOUNCE_SENDERS, "noreply", "no-reply", "donotreply")
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 SUPPRESS = {"all", "autoreply", "oof"}
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID = re.compile(r"<[^<>]+>")
+# Line breaks, other control characters and spaces: none belongs in a message id, and
+# one stored there would break every later reply's In-Reply-To / References header.
+NOT_IN_AN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
 class Unusable(Exception):
@@ -114,23 +118,47 @@ def is_automatic(headers: Message) -> bool:
     )
 
 
+def _our_results(headers: Message, authserv_id: str) -> authres.AuthenticationResultsHeader | None:
+    """The topmost Authentication-Results our receiving server (`authserv_id`) wrote.
+
+    Headers with any other authserv-id, above or below it, are another hop's or the
+    sender's own words and are ignored; so is one that does not parse (RFC 8601). Our
+    server must remove incoming headers that claim its id, as RFC 8601 asks.
+    """
+    for value in headers.get_all("Authentication-Results") or []:
+        try:
+            parsed = authres.AuthenticationResultsHeader.parse_value(str(value))
+        except authres.AuthResError:
+            continue
+        if (parsed.authserv_id or "").lower() == authserv_id.lower():
+            return parsed
+    return None
+
+
 def sender_verified(headers: Message, authserv_id: str, sender: str) -> bool:
-    """DMARC pass for the sender's domain in the topmost Authentication-Results, and only
-    if our receiving server (authserv_id) wrote it: anyone can add such a header lower down."""
-    if not authserv_id:
-        return False
-    results = headers.get_all("Authentication-Results") or []
-    if not results:
-        return False
-    server, _, rest = str(results[0]).partition(";")
-    if server.lower().split()[:1] != [authserv_id.lower()]:
+    """True if our receiving server found a DMARC pass for exactly the From domain.
+
+    Exactly: `header.from=example.com.evil.net` proves nothing about example.com.
+    """
+    ours = _our_results(headers, authserv_id) if authserv_id else None
+    if ours is None:
         return False
     domain = sender.rpartition("@")[2].lower()
     return any(
-        re.search(r"\bdmarc\s*=\s*pass\b", clause, re.I)
-        and re.search(rf"\bheader\.from\s*=\s*{re.escape(domain)}\b", clause, re.I)
-        for clause in rest.split(";")
+        result.method.lower() == "dmarc"
+        and result.result.lower() == "pass"
+        and any(
+            (prop.type, prop.name) == ("header", "from") and prop.value.lower() == domain
+            for prop in result.properties
+        )
+        for result in ours.results
     )
+
+
+def id_header(headers: Message, name: str) -> str:
+    """A Message-ID, In-Reply-To or References header without the line breaks, control
+    characters and spaces a sender may have put in it."""
+    return NOT_IN_AN_ID.sub("", str(headers.get(name) or ""))
 
 
 def html_to_text(html: str) -> str:
@@ -166,8 +194,11 @@ def to_inbound(
     words = new_words(plain if plain.strip() else html_to_text(html))
     if not words and not has_attachments:
         words = subject  # the whole question in the subject line
-    message_id = (headers.get("Message-ID") or "").strip()
-    references = MESSAGE_ID.findall(str(headers.get("References") or ""))[-20:]
+    message_id = id_header(headers, "Message-ID")
+    message_id = next(iter(MESSAGE_ID.findall(message_id)), message_id)
+    references = MESSAGE_ID.findall(id_header(headers, "References")) or MESSAGE_ID.findall(
+        id_header(headers, "In-Reply-To")
+    )
     return InboundMessage(
         channel="email",
         address=address,
@@ -179,6 +210,6 @@ def to_inbound(
         command=AUTO_REPLY if is_automatic(headers) else None if words else MEDIA_ONLY,
         extra={
             "subject": subject[:500],
-            "references": " ".join(references),
+            "references": " ".join(references[-20:]),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -10,16 +11,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
+from channels.limits import client_key
 from db import utcnow
 from handoff.models import ROLES, CsrSession, CsrUser, LoginFailure
 from orders.errors import DomainError, ValidationFailed
 from orders.inventory import get_location
 
 MIN_PASSWORD_LENGTH = 10
-# More failures than this inside the window locks the email (or the client address).
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_ADDRESS = 20
+# zxcvbn's 0-4 scale; 3 is "safely unguessable" for an online attacker and then some.
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72  # it refuses longer input; the first 72 characters decide
+# Failed logins are throttled per client address, for one account and for all: after
+# the free tries, each further try waits twice as long as the last (up to the window).
+# The account itself is never locked, so its owner can still log in from elsewhere.
+FREE_TRIES_PER_ACCOUNT_AND_ADDRESS = 5
+FREE_TRIES_PER_ADDRESS = 20
+FIRST_WAIT = timedelta(seconds=30)
 FAILURE_WINDOW = timedelta(minutes=15)
 SESSION_IDLE_LIMIT = timedelta(hours=12)
 # last_seen_at is written at most this often, not on every poll.
@@ -53,6 +62,19 @@ def find_user(session: Session, email: str) -> CsrUser | None:
     return session.scalar(select(CsrUser).where(CsrUser.email == email.strip().lower()))
 
 
+def check_password(password: str, *known: str) -> None:
+    """Refuse a short password, or one zxcvbn finds easy to guess: common and breached
+    passwords, keyboard walks, dates, repeats, and variations of `known` (email, name)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    verdict = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[k for k in known if k])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        why = verdict["feedback"]["warning"] or "It is too easy to guess."
+        raise ValidationFailed(
+            f"Choose another password: {why.rstrip('.')}. A few unrelated words work well."
+        )
+
+
 def save_user(
     session: Session,
     email: str,
@@ -69,8 +91,7 @@ def save_user(
     email = normalise_email(email)
     if role not in ROLES:
         raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password(password, email, name)
     codes = [get_location(session, code.strip().upper()).code for code in locations]
     if role == "store" and not codes:
         raise ValidationFailed("Store staff need at least one --location.")
@@ -90,42 +111,52 @@ def save_user(
     return user, created
 
 
-def _recent_failures(session: Session, column, value: str, now: datetime) -> int:  # type: ignore[no-untyped-def]
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(column == value, LoginFailure.at >= now - FAILURE_WINDOW)
+def _wait_left(session: Session, now: datetime, free_tries: int, *where: object) -> timedelta:
+    """How long the next try must still wait, given the recent failures matching `where`."""
+    failures, last = session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            LoginFailure.at >= now - FAILURE_WINDOW, *where
         )
-        or 0
-    )
+    ).one()
+    if failures < free_tries or last is None:
+        return timedelta(0)
+    wait = min(FIRST_WAIT * 2 ** min(failures - free_tries, 10), FAILURE_WINDOW)
+    return max(last + wait - now, timedelta(0))
 
 
 def authenticate(session: Session, email: str, password: str, remote_addr: str) -> CsrUser:
     """The user whose password this is, or LoginRefused / TooManyFailures.
 
-    The limit is checked before the password, so a locked account cannot be probed.
+    The throttle is checked before the password, so a throttled client cannot probe.
     A failure is recorded in the caller's transaction: the caller must commit it
     even though it reports the refusal (see handoff.views.auth).
     """
     now = utcnow()
     email = email.strip().lower()[:320]
-    if (
-        _recent_failures(session, LoginFailure.email, email, now) >= MAX_FAILURES_PER_EMAIL
-        or _recent_failures(session, LoginFailure.remote_addr, remote_addr, now)
-        >= MAX_FAILURES_PER_ADDRESS
-    ):
+    remote_addr = client_key(remote_addr)[:64]  # the column holds 64
+    from_here = LoginFailure.remote_addr == remote_addr
+    wait = max(
+        _wait_left(
+            session, now, FREE_TRIES_PER_ACCOUNT_AND_ADDRESS, from_here, LoginFailure.email == email
+        ),
+        _wait_left(session, now, FREE_TRIES_PER_ADDRESS, from_here),
+    )
+    if wait:
+        seconds = math.ceil(wait.total_seconds())
         raise TooManyFailures(
-            "Too many failed logins. Wait a few minutes, then try again.",
-            minutes=int(FAILURE_WINDOW.total_seconds() // 60),
+            f"Too many failed logins. Wait {seconds} seconds, then try again.", seconds=seconds
         )
     user = find_user(session, email)
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        session.add(LoginFailure(email=email, remote_addr=remote_addr[:64], at=now))
+        session.add(LoginFailure(email=email, remote_addr=remote_addr, at=now))
         session.flush()
         raise LoginRefused("That email and password do not match an active account.")
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.email == email, LoginFailure.remote_addr == remote_addr
+        )
+    )
     return user
 
 

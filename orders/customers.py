@@ -11,7 +11,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from orders.errors import CustomerNotFound, DuplicateIdentity, ValidationFailed
+from orders.errors import (
+    CustomerNotFound,
+    DuplicateIdentity,
+    LocationAccessDenied,
+    ValidationFailed,
+)
 from orders.models import Customer, CustomerIdentity, Order
 from orders.queries import location_ids
 
@@ -106,23 +111,50 @@ def add_identity(
     return identity
 
 
-def customer_for_identity(session: Session, kind: str, value: str, name: str = "") -> Customer:
+def check_customer_scope(
+    session: Session, customer_id: int, location_codes: Collection[str] | None
+) -> None:
+    """Refuse a caller limited to `location_codes` a customer who never ordered there.
+
+    None means every location. A store sees the customers it has served, no others:
+    naming anyone else (by id, phone or email) is refused with the same answer.
+    """
+    if location_codes is None or purchase_history(
+        session, customer_id, 1, location_codes=location_codes
+    ):
+        return
+    raise LocationAccessDenied(
+        f"You can only see customers who ordered at {', '.join(sorted(location_codes))}.",
+        customer_id=customer_id,
+    )
+
+
+def customer_for_identity(
+    session: Session,
+    kind: str,
+    value: str,
+    name: str = "",
+    *,
+    location_codes: Collection[str] | None = None,
+) -> Customer:
     """The customer this phone / Telegram id / email belongs to, created on first contact.
 
+    A caller limited to `location_codes` may create a customer, or find one who ordered
+    at those locations; another store's customer is refused, not adopted.
     Two first messages racing from the same address both try to insert; the loser's
     savepoint rolls back on the unique constraint and it reads the winner's row.
     """
     existing = find_by_identity(session, kind, value)
-    if existing is not None:
-        return existing.customer
-    try:
-        with session.begin_nested():
-            return create_customer(session, name=name, identities={kind: value})
-    except IntegrityError:
-        existing = find_by_identity(session, kind, value)
-        if existing is None:
-            raise
-        return existing.customer
+    if existing is None:
+        try:
+            with session.begin_nested():
+                return create_customer(session, name=name, identities={kind: value})
+        except IntegrityError:
+            existing = find_by_identity(session, kind, value)
+            if existing is None:
+                raise
+    check_customer_scope(session, existing.customer_id, location_codes)
+    return existing.customer
 
 
 def merge_customers(session: Session, keep: Customer, other: Customer) -> Customer:

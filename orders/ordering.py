@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ParamSpec, TypeVar
@@ -28,6 +28,7 @@ from orders.errors import (
 )
 from orders.events import Actor
 from orders.models import Customer, Location, Order, OrderLine, Product, Return
+from orders.queries import check_location_access
 from orders.status import CANCELLABLE, MODIFIABLE, OrderStatus, check_order_transition
 
 MAX_LINE_QUANTITY = 99
@@ -128,15 +129,22 @@ def _needs(lines: list[OrderLine]) -> dict[int, int]:
 
 
 def _reserve_somewhere(
-    session: Session, needs: dict[int, int], preferred: Location | None
+    session: Session,
+    needs: dict[int, int],
+    preferred: Location | None,
+    location_codes: Collection[str] | None = None,
 ) -> Location:
-    """Reserve the whole order at one location: `preferred` first, then by the shop's priority."""
+    """Reserve the whole order at one location: `preferred` first, then by the shop's priority.
+
+    A caller limited to `location_codes` is refused when that location is not one of them.
+    """
     candidates = inventory.delivery_candidates(session)
     if preferred is not None:
         candidates = [preferred] + [c for c in candidates if c.id != preferred.id]
     for location in candidates:
         if not inventory.can_fill(session, location.id, needs):
             continue
+        check_location_access(location_codes, location.code)
         try:
             with session.begin_nested():
                 inventory.reserve(session, location, needs)
@@ -178,11 +186,14 @@ def place_order(
     actor: Actor,
     address: str | None = None,
     pickup_location_code: str | None = None,
+    location_codes: Collection[str] | None = None,
 ) -> Order:
     """Place an order and reserve all of it at one location.
 
     Pickup reserves at the chosen store. Delivery reserves at the first location,
-    in the shop's priority order, that has every line available.
+    in the shop's priority order, that has every line available. A caller limited to
+    `location_codes` (a store's API token) may reserve only there: a refusal comes
+    before anything is reserved.
     """
     items = normalise_items(items)
     if not items:
@@ -193,10 +204,11 @@ def place_order(
     lines = [_new_line(get_product(session, sku), check_quantity(q)) for sku, q in items.items()]
     needs = _needs(lines)
     if store is not None:
+        check_location_access(location_codes, store.code)
         inventory.reserve(session, store, needs)
         location = store
     else:
-        location = _reserve_somewhere(session, needs, None)
+        location = _reserve_somewhere(session, needs, None, location_codes)
     order = Order(
         customer_id=customer.id,
         status=OrderStatus.PLACED,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from orders.errors import OrderNotFound
+from orders.errors import LocationAccessDenied, OrderNotFound
 from orders.models import Customer, Location, Order, OrderLine
 from orders.status import OPEN
 
@@ -22,6 +22,18 @@ def parse_order_number(raw: str | int) -> int | None:
 def location_ids(codes: Collection[str]) -> Select:
     """A subquery of the ids of these location codes (any case)."""
     return select(Location.id).where(Location.code.in_([c.strip().upper() for c in codes]))
+
+
+def check_location_access(allowed_codes: Collection[str] | None, code: str) -> None:
+    """Refuse a user scoped to some locations acting on another; None means all (admin)."""
+    if allowed_codes is None:
+        return
+    if code.strip().upper() not in {c.upper() for c in allowed_codes}:
+        raise LocationAccessDenied(
+            f"You can only act on {', '.join(sorted(allowed_codes)) or 'no location'}, "
+            f"not {code.strip().upper()}.",
+            location=code,
+        )
 
 
 def _with_lines(query: Select) -> Select:

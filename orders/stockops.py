@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from db import utcnow
 from orders import events, inventory, ordering, queries
 from orders.customers import check_text
-from orders.errors import DomainError, InvalidQuantity, LocationAccessDenied, ValidationFailed
+from orders.errors import DomainError, InvalidQuantity, ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Product, Stock, StockMovement
 from orders.ordering import atomic
@@ -32,18 +32,6 @@ ADJUST_REASONS = ("count", "damage", "theft", "found")
 REMOVING = frozenset({"damage", "theft"})
 ADDING = frozenset({"found"})
 PICKUP_REMINDER_EVENT = "pickup_reminder"
-
-
-def check_location_access(allowed_codes: set[str] | None, code: str) -> None:
-    """Refuse a user scoped to some locations acting on another; None means all (admin)."""
-    if allowed_codes is None:
-        return
-    if code.strip().upper() not in {c.upper() for c in allowed_codes}:
-        raise LocationAccessDenied(
-            f"You can only act on {', '.join(sorted(allowed_codes)) or 'no location'}, "
-            f"not {code.strip().upper()}.",
-            location=code,
-        )
 
 
 def _move_quantity(quantity: object) -> int:

@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from handoff import queue
-from orders import fulfilment, ordering, returns
-from orders.models import Order, Return, Stock, StockMovement
+from orders import customers, fulfilment, ordering, returns
+from orders.models import Customer, CustomerIdentity, Order, Return, Stock, StockMovement
 from tests.channels_support import count
 from tests.factories import ACTOR, STAFF, customer, make_shop
 from tests.handoff_support import chatting_customer
@@ -311,3 +311,47 @@ def test_it_works_its_own_store(app: Flask, client: FlaskClient, shop: Shop) -> 
     assert walk_in.status_code == 201, walk_in.get_json()
     listed = call(client, shop.token, "GET", "/returns").get_json()["returns"]
     assert [r["number"] for r in listed] == [walk_in.get_json()["number"]]
+
+
+def test_naming_another_stores_customer_by_phone_or_email_adopts_nobody(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    """Riva ordered at RV, Hana only chatted: the DT token may not take either over by
+    ordering for their phone or email (and then read their profile)."""
+    database = app.extensions["db"]
+    with database.transaction() as session:
+        riva = session.get(Customer, shop.their_customer)
+        customers.add_identity(session, riva, "email", "riva@example.com")
+
+    def state() -> tuple[object, ...]:
+        return (
+            footprint(app),
+            count(database, Order),
+            count(database, Customer),
+            count(database, CustomerIdentity),
+        )
+
+    before = state()
+    for named in (
+        {"phone": "+1 555 555 0102"},
+        {"email": "riva@example.com"},
+        {"phone": "+15555550104"},
+    ):
+        response = call(
+            client,
+            shop.token,
+            "POST",
+            "/orders",
+            json={
+                "customer": {"name": "Mallory", **named},
+                "lines": [{"sku": "BEAN", "quantity": 1}],
+                "fulfillment": {"method": "pickup", "location": "DT"},
+            },
+        )
+        assert (response.status_code, response.get_json()["error"]["code"]) == DENIED, named
+        assert "Riva" not in response.get_data(as_text=True)
+    assert state() == before
+    profile = call(client, shop.token, "GET", f"/customers/{shop.their_customer}")
+    assert (profile.status_code, profile.get_json()["error"]["code"]) == DENIED
+    with database.transaction() as session:
+        assert session.get(Customer, shop.their_customer).name == "Riva Side"

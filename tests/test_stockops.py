@@ -316,9 +316,9 @@ def test_find_returns_by_customer_and_order(shop: Session) -> None:
 
 
 def test_location_access() -> None:
-    stockops.check_location_access(None, "WH")
-    stockops.check_location_access({"DT", "RV"}, "dt")
+    queries.check_location_access(None, "WH")
+    queries.check_location_access({"DT", "RV"}, "dt")
     with pytest.raises(LocationAccessDenied, match="DT, RV"):
-        stockops.check_location_access({"DT", "RV"}, "WH")
+        queries.check_location_access({"DT", "RV"}, "WH")
     with pytest.raises(LocationAccessDenied):
-        stockops.check_location_access(set(), "DT")
+        queries.check_location_access(set(), "DT")

@@ -77,7 +77,7 @@ def console_action(done: str) -> Iterator[Session]:
 
 def _safe_next(target: str | None) -> str:
     """Only console paths: an attacker's ?next=https://evil.example stays on our site."""
-    if target and target.startswith("/csr/") and not target.startswith("//"):
+    if target and target.startswith("/csr/") and target.isprintable():  # no CR/LF, no tab
         return target
     return url_for("csr.home")
 
@@ -106,9 +106,9 @@ def login_submit():  # type: ignore[no-untyped-def]
                 queue.assign_waiting(s)
     if error is not None:
         flash(error.message, "error")
-        return render_template(
-            "csr/login.html", next=request.form.get("next", ""), email=email
-        ), error.http_status
+        page = render_template("csr/login.html", next=request.form.get("next", ""), email=email)
+        retry_after = error.details.get("seconds")
+        return page, error.http_status, {"Retry-After": str(retry_after)} if retry_after else {}
     session.clear()  # a fresh session for every login: nothing carried over from before
     session[SESSION_KEY] = token
     return redirect(_safe_next(request.form.get("next")))

@@ -26,7 +26,7 @@ from orders import inventory
 from orders.errors import LocationAccessDenied, ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Return
-from orders.stockops import check_location_access
+from orders.queries import check_location_access
 from web import database
 
 # Who may act at a store, and who may look.
