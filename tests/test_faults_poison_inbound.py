@@ -43,11 +43,11 @@ def poison(monkeypatch: pytest.MonkeyPatch, echo_bot) -> Poison:  # type: ignore
     real = linking.handle
     state = Poison()
 
-    def handle(session, conversation, text, *, verified):  # type: ignore[no-untyped-def]
+    def handle(session, settings, conversation, text, *, identity_proven):  # type: ignore[no-untyped-def]
         if "poison" in text and not state.cured:
             state.tries.append(text)
             raise UnicodeEncodeError("utf-8", text, 0, 1, "surrogates not allowed")
-        return real(session, conversation, text, verified=verified)
+        return real(session, settings, conversation, text, identity_proven=identity_proven)
 
     monkeypatch.setattr(linking, "handle", handle)
     return state
@@ -86,7 +86,7 @@ def test_the_database_failing_is_not_counted_against_the_message(
     later, as before, and the message never becomes a dead letter for it."""
     database, settings = app.extensions["db"], app.extensions["settings"]
 
-    def connection_lost(session, conversation, text, *, verified):  # type: ignore[no-untyped-def]
+    def connection_lost(session, settings, conversation, text, *, identity_proven):  # type: ignore[no-untyped-def]
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(linking, "handle", connection_lost)

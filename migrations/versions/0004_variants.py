@@ -1,6 +1,6 @@
 """product variant columns: variant_of, size, colour, unit
 
-Revision ID: 0002_variants
+Revision ID: 0004_variants
 Revises: 0003_rate_limits
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_variants"
+revision = "0004_variants"
 down_revision = "0003_rate_limits"
 branch_labels = None
 depends_on = None
