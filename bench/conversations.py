@@ -1,10 +1,11 @@
 """Conversation stories: how many whole conversations the bot gets right.
 
 Run from the repo root: ``python bench/conversations.py``. Prints
-``conversations: P/N pass``, then per catalog and per split (tune / holdout), the
-turns that passed and the end states that matched, and the failing stories with the
-first thing that went wrong. Holdout failures are named only: the holdout stories are
-never read while tuning (``--show-holdout`` shows them anyway, for the final report).
+``conversations: P/N pass``, then per catalog, per split (tune / holdout) and per tag
+(the failure classes of issue 14), the turns that passed and the end states that
+matched, and the failing stories with the first thing that went wrong. Holdout
+failures are named only: the holdout stories are never read while tuning
+(``--show-holdout`` shows them anyway, for the final report).
 
 ``--verbose`` prints each failing story's dialogue; ``--catalog``, ``--split`` and
 ``-k TEXT`` pick stories; ``--postgres URL`` runs on a new database on that server
@@ -24,10 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, Python puts bench/ first on the path, where bench/orders.py would
-# shadow the orders package; the repo root goes there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # not bench/: bench/orders.py would shadow the orders package
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -93,6 +91,9 @@ def report(results: list[StoryResult], *, verbose: bool, show_holdout: bool) -> 
                 f"  split {split}: {_share(picked)} pass, turns {turns}/{all_turns},"
                 f" end states {states}/{len(picked)}"
             )
+    tags = sorted({tag for r in results for tag in r.story.tags})
+    shares = [f"{tag} {_share([r for r in results if tag in r.story.tags])}" for tag in tags]
+    print(f"  by tag: {', '.join(shares)}")
     turns = sum(r.turns_passed for r in results)
     all_turns = sum(len(r.story.turns) for r in results)
     print(f"turns: {turns}/{all_turns} pass")

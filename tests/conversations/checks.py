@@ -9,7 +9,9 @@ the story does not expect must not exist. After a turn only what is named is che
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,14 +20,16 @@ from channels.models import Conversation
 from handoff.models import Handoff
 from orders.models import Location, Order, Product, Return, Stock
 from tests.conversations.stories import (
-    Fact,
     OrderExpectation,
     ReturnExpectation,
     State,
     StockExpectation,
+    Turn,
 )
 from tests.conversations.world import Snapshot, World, active_items, fulfilment_of
 
+Made = TypeVar("Made", Order, Return)
+Wanted = TypeVar("Wanted", OrderExpectation, ReturnExpectation)
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
@@ -46,8 +50,9 @@ def describe(order: Order) -> str:
 
 def references(session: Session, world: World) -> dict[str, str]:
     """What placeholders in a story stand for: `{A}` the number of given order A,
-    `{A.code}` its pickup code, `{A.tracking}` its tracking number, `{new1}` the number
-    of the first order placed in the conversation."""
+    `{A.code}` its pickup code, `{A.tracking}` its tracking number, `{A.return}` its
+    latest return (R2001), `{new1}` the number of the first order placed in the
+    conversation."""
     values: dict[str, str] = {}
     for ref, order_id in world.orders.items():
         order = session.get(Order, order_id)
@@ -56,6 +61,9 @@ def references(session: Session, world: World) -> dict[str, str]:
         values[f"{ref}.code"] = order.pickup_code
         if order.shipments:
             values[f"{ref}.tracking"] = order.shipments[-1].tracking_number
+        made = session.scalars(select(Return.number).where(Return.order_id == order_id)).all()
+        if made:
+            values[f"{ref}.return"] = f"R{max(n for n in made if n)}"
     for i, order in enumerate(new_orders(session, world), start=1):
         values[f"new{i}"] = str(order.number)
     return values
@@ -70,12 +78,11 @@ def expand(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(one, text)
 
 
-def reply_problems(
-    replies: list[str], has: tuple[Fact, ...], lacks: tuple[str, ...], values: dict[str, str]
-) -> list[str]:
+def reply_problems(replies: list[str], turn: Turn, values: dict[str, str]) -> list[str]:
+    """What the turn's reply_has, reply_lacks and reply_max_chars find wrong."""
     text = "\n".join(replies).lower()
     problems = [] if replies else ["no reply"]
-    for fact in has:
+    for fact in turn.reply_has:
         options = (fact,) if isinstance(fact, str) else fact
         try:
             expanded = [expand(option, values) for option in options]
@@ -84,13 +91,16 @@ def reply_problems(
             continue
         if not any(option.lower() in text for option in expanded):
             problems.append(f"reply lacks {' or '.join(map(repr, expanded))}")
-    for word in lacks:
+    for word in turn.reply_lacks:
         try:
             word = expand(word, values)
         except KeyError:
             continue  # what does not exist cannot be said
         if word.lower() in text:
             problems.append(f"reply has {word!r}")
+    length = sum(len(reply) for reply in replies)
+    if turn.reply_max_chars is not None and length > turn.reply_max_chars:
+        problems.append(f"reply is {length} characters, at most {turn.reply_max_chars} wanted")
     return problems
 
 
@@ -161,22 +171,40 @@ def _order(order: Order, expected: OrderExpectation, world: World) -> list[str]:
     return problems
 
 
+def _made_as_expected(
+    made: list[Made],
+    expected: tuple[Wanted, ...] | None,
+    *,
+    final: bool,
+    what: str,
+    describe_one: Callable[[Made], str],
+    mismatches: Callable[[Made, Wanted], list[str]],
+) -> list[str]:
+    """Orders or returns made during the conversation against the story's list of them:
+    none expected at the end when the story lists none."""
+    if expected is None:
+        return [f"{what} nobody asked for: {describe_one(m)}" for m in made] if final else []
+    if len(made) != len(expected):
+        found = ", ".join(map(describe_one, made)) or "none"
+        return [f"{len(made)} new {what}s ({found}), expected {len(expected)}"]
+    return [
+        f"new {what} {describe_one(one)}: {problem}"
+        for one, wanted in zip(made, expected, strict=True)
+        for problem in mismatches(one, wanted)
+    ]
+
+
 def _new_orders(
     session: Session, world: World, expected: tuple[OrderExpectation, ...] | None, final: bool
 ) -> list[str]:
-    placed = new_orders(session, world)
-    if expected is None:
-        if final and placed:
-            return [f"an order nobody asked for was placed: {describe(o)}" for o in placed]
-        return []
-    if len(placed) != len(expected):
-        found = ", ".join(map(describe, placed)) or "none"
-        return [f"{len(placed)} new orders ({found}), expected {len(expected)}"]
-    return [
-        f"new order {i} {describe(order)}: {problem}"
-        for i, (order, wanted) in enumerate(zip(placed, expected, strict=True), start=1)
-        for problem in _order(order, wanted, world)
-    ]
+    return _made_as_expected(
+        new_orders(session, world),
+        expected,
+        final=final,
+        what="order",
+        describe_one=describe,
+        mismatches=lambda order, wanted: _order(order, wanted, world),
+    )
 
 
 def _describe_return(ret: Return) -> str:
@@ -184,35 +212,37 @@ def _describe_return(ret: Return) -> str:
     return f"R{ret.number} of #{ret.order.number} ({ret.status}, {ret.method}, {items})"
 
 
+def _return(ret: Return, wanted: ReturnExpectation, world: World) -> list[str]:
+    items = {line.order_line.sku: line.quantity for line in ret.lines}
+    at = ret.location.code if ret.location else None
+    problems = []
+    if ret.order_id != world.orders[wanted.order]:
+        problems.append(f"not of order {wanted.order}")
+    if wanted.items is not None and items != wanted.items:
+        problems.append(f"expected {wanted.items}")
+    if wanted.method is not None and ret.method != wanted.method:
+        problems.append(f"expected by {wanted.method}")
+    if wanted.location is not None and at != wanted.location:
+        problems.append(f"expected at {wanted.location}")
+    if wanted.status is not None and ret.status != wanted.status:
+        problems.append(f"expected {wanted.status}")
+    return problems
+
+
 def _returns(
     session: Session, world: World, expected: tuple[ReturnExpectation, ...] | None, final: bool
 ) -> list[str]:
-    made = list(
-        session.scalars(select(Return).where(Return.id > world.last_return_id).order_by(Return.id))
+    made = session.scalars(
+        select(Return).where(Return.id > world.last_return_id).order_by(Return.id)
+    ).all()
+    return _made_as_expected(
+        list(made),
+        expected,
+        final=final,
+        what="return",
+        describe_one=_describe_return,
+        mismatches=lambda ret, wanted: _return(ret, wanted, world),
     )
-    if expected is None:
-        if final and made:
-            return [f"a return nobody asked for: {_describe_return(r)}" for r in made]
-        return []
-    if len(made) != len(expected):
-        found = ", ".join(map(_describe_return, made)) or "none"
-        return [f"{len(made)} new returns ({found}), expected {len(expected)}"]
-    problems = []
-    for ret, wanted in zip(made, expected, strict=True):
-        items = {line.order_line.sku: line.quantity for line in ret.lines}
-        mismatches = [
-            wanted.order
-            and ret.order_id != world.orders[wanted.order]
-            and f"not of {wanted.order}",
-            wanted.items is not None and items != wanted.items and f"expected {wanted.items}",
-            wanted.method and ret.method != wanted.method and f"expected by {wanted.method}",
-            wanted.location
-            and (ret.location.code if ret.location else None) != wanted.location
-            and f"expected at {wanted.location}",
-            wanted.status and ret.status != wanted.status and f"expected {wanted.status}",
-        ]
-        problems += [f"{_describe_return(ret)}: {m}" for m in mismatches if m]
-    return problems
 
 
 def _stock(session: Session, expected: StockExpectation) -> list[str]:

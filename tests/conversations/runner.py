@@ -59,7 +59,9 @@ class StoryResult:
         """The dialogue with every problem under the turn it belongs to."""
         lines = []
         for number, turn in enumerate(self.turns, start=1):
-            lines.append(f"  {number}. you> {turn.said}")
+            first, *more = turn.said.splitlines() or [""]
+            lines.append(f"  {number}. you> {first}")
+            lines += [f"          {line}" for line in more]
             lines += [f"     bot> {line}" for r in turn.replies for line in r.splitlines()]
             lines += [f"     !! {problem}" for problem in turn.problems]
         lines += [f"  end !! {problem}" for problem in self.state_problems]
@@ -112,7 +114,7 @@ def _turn(database: Database, world: World, customer: StoryCustomer, turn: Turn)
     replies = customer.send(said)
     with database.sessions() as session:
         values = checks.references(session, world)
-        problems = checks.reply_problems(replies, turn.reply_has, turn.reply_lacks, values)
+        problems = checks.reply_problems(replies, turn, values)
         if turn.state is not None:
             problems += checks.state_problems(
                 session, world, customer.conversation_id, turn.state, final=False

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -33,6 +34,7 @@ RETURN_STATES = ("requested", "approved", "received", "refunded")
 HOLDOUT_PERCENT = 30
 NEW_CUSTOMER = "new"
 
+T = TypeVar("T")
 # A fact a reply must contain: one text, or any one of several.
 Fact = str | tuple[str, ...]
 
@@ -138,6 +140,7 @@ class Turn:
     say: str
     reply_has: tuple[Fact, ...] = ()
     reply_lacks: tuple[str, ...] = ()
+    reply_max_chars: int | None = None
     state: State | None = None
 
 
@@ -209,10 +212,28 @@ class _Reader:
     def at(self, key: str) -> str:
         return f"{self.where}.{key}"
 
+    def each(self, key: str, read: Callable[[object, str], T]) -> tuple[T, ...]:
+        """A list under `key`, each entry read by `read(entry, where)`."""
+        return tuple(
+            read(item, f"{self.at(key)}[{i}]") for i, item in enumerate(self.get(key, list, []))
+        )
+
+    def sku_at(self) -> tuple[str, str]:
+        """The `sku` and `at` (location code) every stock entry names."""
+        return self.require("sku", str).upper(), self.require("at", str).upper()
+
     def done(self) -> None:
         unknown = set(self.data) - self.used
         if unknown:
             raise StoryError(f"{self.where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+
+
+def _read(data: object, where: str, build: Callable[[_Reader], T]) -> T:
+    """`build` the value from a mapping; any key it did not read is a mistake."""
+    reader = _Reader(data, where)
+    value = build(reader)
+    reader.done()
+    return value
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -254,35 +275,35 @@ def _facts(value: object, where: str) -> tuple[Fact, ...]:
 
 
 def _given_return(data: object, where: str) -> GivenReturn:
-    r = _Reader(data, where)
-    given = GivenReturn(
-        items=_optional_items(r, "items"),
-        method=r.choice("method", ("mail", "store"), "mail"),
-        location=r.get("location", str),
-        status=r.choice("status", RETURN_STATES, "requested"),
-        reason=r.get("reason", str, ""),
+    return _read(
+        data,
+        where,
+        lambda r: GivenReturn(
+            items=_optional_items(r, "items"),
+            method=r.choice("method", ("mail", "store"), "mail"),
+            location=r.get("location", str),
+            status=r.choice("status", RETURN_STATES, "requested"),
+            reason=r.get("reason", str, ""),
+        ),
     )
-    r.done()
-    return given
 
 
 def _given_order(data: object, where: str) -> GivenOrder:
-    r = _Reader(data, where)
-    order = GivenOrder(
-        ref=r.require("ref", str),
-        items=_items(r.require("items", dict), r.at("items")),
-        pickup=r.get("pickup", str),
-        address=r.get("address", str),
-        status=r.choice("status", ORDER_STATES, "placed"),
-        days_ago=r.get("days_ago", (int, float), 0),
-        carrier=r.get("carrier", str, "UPS"),
-        tracking=str(r.get("tracking", (str, int), "")),
-        returns=tuple(
-            _given_return(item, f"{r.at('returns')}[{i}]")
-            for i, item in enumerate(r.get("returns", list, []))
+    order = _read(
+        data,
+        where,
+        lambda r: GivenOrder(
+            ref=r.require("ref", str),
+            items=_items(r.require("items", dict), r.at("items")),
+            pickup=r.get("pickup", str),
+            address=r.get("address", str),
+            status=r.choice("status", ORDER_STATES, "placed"),
+            days_ago=r.get("days_ago", (int, float), 0),
+            carrier=r.get("carrier", str, "UPS"),
+            tracking=str(r.get("tracking", (str, int), "")),
+            returns=r.each("returns", _given_return),
         ),
     )
-    r.done()
     pickup_states = ("ready_for_pickup", "picked_up")
     if order.status in pickup_states and not order.pickup:
         raise StoryError(f"{where}: an order {order.status} needs pickup: STORE")
@@ -292,66 +313,52 @@ def _given_order(data: object, where: str) -> GivenOrder:
 
 
 def _given_customer(data: object, where: str) -> GivenCustomer:
-    r = _Reader(data, where)
-    identities = {
-        kind: str(value)
-        for kind in ("phone", "email", "telegram")
-        if (value := r.get(kind, (str, int))) is not None
-    }
-    customer = GivenCustomer(
-        name=r.require("name", str),
-        address=r.get("address", str, ""),
-        identities=identities,
-        orders=tuple(
-            _given_order(item, f"{r.at('orders')}[{i}]")
-            for i, item in enumerate(r.get("orders", list, []))
-        ),
-    )
-    r.done()
-    return customer
+    def build(r: _Reader) -> GivenCustomer:
+        identities = {
+            kind: str(value)
+            for kind in ("phone", "email", "telegram")
+            if (value := r.get(kind, (str, int))) is not None
+        }
+        return GivenCustomer(
+            name=r.require("name", str),
+            address=r.get("address", str, ""),
+            identities=identities,
+            orders=r.each("orders", _given_order),
+        )
+
+    return _read(data, where, build)
 
 
 def _given_stock(data: object, where: str) -> GivenStock:
-    r = _Reader(data, where)
-    stock = GivenStock(
-        sku=r.require("sku", str).upper(),
-        location=r.require("at", str).upper(),
-        on_hand=r.require("on_hand", int),
-    )
-    r.done()
-    return stock
+    return _read(data, where, lambda r: GivenStock(*r.sku_at(), on_hand=r.require("on_hand", int)))
 
 
 def _given(data: object, where: str) -> Given:
-    r = _Reader(data or {}, where)
-    given = Given(
-        customers=tuple(
-            _given_customer(item, f"{r.at('customers')}[{i}]")
-            for i, item in enumerate(r.get("customers", list, []))
+    return _read(
+        data or {},
+        where,
+        lambda r: Given(
+            customers=r.each("customers", _given_customer),
+            stock=r.each("stock", _given_stock),
+            settings=r.get("settings", dict, {}),
         ),
-        stock=tuple(
-            _given_stock(item, f"{r.at('stock')}[{i}]")
-            for i, item in enumerate(r.get("stock", list, []))
-        ),
-        settings=r.get("settings", dict, {}),
     )
-    r.done()
-    return given
 
 
 def _order_expectation(data: object, where: str) -> OrderExpectation:
-    r = _Reader(data, where)
-    expectation = OrderExpectation(
-        status=r.choice("status", (*ORDER_STATES, "partially_returned", "returned")),
-        items=_optional_items(r, "items"),
-        pickup=r.get("pickup", str),
-        delivery=r.get("delivery", bool),
-        address_has=r.get("address_has", str),
-        total=_money(r.get("total", (str, int, float)), r.at("total")),
-        refunded=_money(r.get("refunded", (str, int, float)), r.at("refunded")),
+    return _read(
+        data,
+        where,
+        lambda r: OrderExpectation(
+            status=r.choice("status", (*ORDER_STATES, "partially_returned", "returned")),
+            items=_optional_items(r, "items"),
+            pickup=r.get("pickup", str),
+            delivery=r.get("delivery", bool),
+            address_has=r.get("address_has", str),
+            total=_money(r.get("total", (str, int, float)), r.at("total")),
+            refunded=_money(r.get("refunded", (str, int, float)), r.at("refunded")),
+        ),
     )
-    r.done()
-    return expectation
 
 
 def _money(value: object, where: str) -> str | None:
@@ -364,29 +371,30 @@ def _money(value: object, where: str) -> str | None:
 
 
 def _return_expectation(data: object, where: str) -> ReturnExpectation:
-    r = _Reader(data, where)
-    expectation = ReturnExpectation(
-        order=r.require("order", str),
-        items=_optional_items(r, "items"),
-        method=r.choice("method", ("mail", "store")),
-        location=r.get("location", str),
-        status=r.choice("status", RETURN_STATES),
+    return _read(
+        data,
+        where,
+        lambda r: ReturnExpectation(
+            order=r.require("order", str),
+            items=_optional_items(r, "items"),
+            method=r.choice("method", ("mail", "store")),
+            location=r.get("location", str),
+            status=r.choice("status", RETURN_STATES),
+        ),
     )
-    r.done()
-    return expectation
 
 
 def _stock_expectation(data: object, where: str) -> StockExpectation:
-    r = _Reader(data, where)
-    expectation = StockExpectation(
-        sku=r.require("sku", str).upper(),
-        location=r.require("at", str).upper(),
-        on_hand=r.get("on_hand", int),
-        reserved=r.get("reserved", int),
-        available=r.get("available", int),
+    return _read(
+        data,
+        where,
+        lambda r: StockExpectation(
+            *r.sku_at(),
+            on_hand=r.get("on_hand", int),
+            reserved=r.get("reserved", int),
+            available=r.get("available", int),
+        ),
     )
-    r.done()
-    return expectation
 
 
 def _state(data: object, where: str, refs: set[str]) -> State:
@@ -417,10 +425,7 @@ def _state(data: object, where: str, refs: set[str]) -> State:
             _return_expectation(item, f"{r.at('returns')}[{i}]") for i, item in enumerate(returns)
         ),
         cart=None if cart is None else (_items(cart, r.at("cart")) if cart else {}),
-        stock=tuple(
-            _stock_expectation(item, f"{r.at('stock')}[{i}]")
-            for i, item in enumerate(r.get("stock", list, []))
-        ),
+        stock=r.each("stock", _stock_expectation),
         handoff=r.get("handoff", bool),
     )
     r.done()
@@ -439,6 +444,7 @@ def _turn(data: object, where: str, refs: set[str]) -> Turn:
         say=str(r.require("say", (str, int))),
         reply_has=_facts(r.get("reply_has", (list, str)), r.at("reply_has")),
         reply_lacks=_texts(r.get("reply_lacks", (list, str), []), r.at("reply_lacks")),
+        reply_max_chars=r.get("reply_max_chars", int),
         state=None if state is None else _state(state, r.at("state"), refs),
     )
     r.done()
