@@ -31,7 +31,6 @@ import migrate
 import security_headers
 from api.auth import create_token
 from api.errors import error_response
-from bot.texts import say
 from db import Database
 from handoff import demo as handoff_demo
 from orders import demo, pickup_sweeper
@@ -91,8 +90,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
 def name_the_shop(settings: Settings, database: Database) -> Settings:
     """The settings with the shop's name: STORE_NAME, else the demo's where the demo's
-    catalog is loaded; else "the shop", with a warning (an empty catalog is not warned
-    about: `python app.py` is about to seed the demo into it)."""
+    catalog is loaded; else none (the bot says "the shop", see `bot.texts.shop_name`),
+    with a warning (an empty catalog is not warned about: `python app.py` is about to
+    seed the demo into it)."""
     if settings.store_name:
         return settings
     with database.reading() as session:
@@ -100,7 +100,7 @@ def name_the_shop(settings: Settings, database: Database) -> Settings:
             return dataclasses.replace(settings, store_name=demo.NAME)
         if not demo.catalog_is_empty(session):
             log.warning("STORE_NAME is not set: customers are told about 'the shop'.")
-    return dataclasses.replace(settings, store_name=say("channels.unnamed_shop"))
+    return settings
 
 
 def _register_core_routes(app: Flask) -> None:
@@ -187,7 +187,7 @@ def seed(app: Flask) -> bool:
             return False
         logins = handoff_demo.seed(session)
     settings = app.extensions["settings"]
-    if settings.store_name == say("channels.unnamed_shop"):  # unnamed: the demo's name now
+    if not settings.store_name:  # unnamed: the demo's name now
         app.extensions["settings"] = dataclasses.replace(settings, store_name=demo.NAME)
     click.echo(f"Seeded the demo store '{app.extensions['settings'].store_name}'.")
     if logins:

@@ -49,3 +49,8 @@ def money(amount: Decimal, currency: str) -> str:
     amount = Decimal(amount).quantize(Decimal("0.01"))
     symbol = SYMBOLS.get(currency.upper())
     return f"{symbol}{amount:,}" if symbol else f"{amount:,} {currency.upper()}"
+
+
+def shop_name(configured: str) -> str:
+    """The shop's name as the bot says it: STORE_NAME (or the demo's), else "the shop"."""
+    return configured or say("channels.unnamed_shop")

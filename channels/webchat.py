@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
-from bot.texts import say
+from bot.texts import say, shop_name
 from channels import intake, limits
 from channels.conversations import find
 from channels.inbound import BadRequest, InboundMessage
@@ -38,7 +38,9 @@ def _chat_id() -> str:
 def page() -> str:
     _chat_id()
     return render_template(
-        "channels/chat.html", csrf_token=generate_csrf(), store_name=settings().store_name
+        "channels/chat.html",
+        csrf_token=generate_csrf(),
+        store_name=shop_name(settings().store_name),
     )
 
 

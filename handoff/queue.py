@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.texts import say
+from bot.texts import say, shop_name
 from channels import outbox
 from channels.models import Conversation, Message
 from db import utcnow
@@ -170,7 +170,7 @@ def customer_notice(session: Session, handoff: Handoff, settings: Settings) -> s
     place = place_in_line(session, handoff)
     if online_csrs(session):
         return say("handoff_notice.in_line", place=place)
-    return say("handoff_notice.after_hours", place=place, store=settings.store_name)
+    return say("handoff_notice.after_hours", place=place, store=shop_name(settings.store_name))
 
 
 def _claim(session: Session, handoff: Handoff, user: CsrUser, now: datetime) -> bool:

@@ -7,7 +7,7 @@ import re
 
 from bot import describe
 from bot.replies import Reply
-from bot.texts import say
+from bot.texts import say, shop_name
 from bot.turn import Turn
 
 TOPICS = (
@@ -34,7 +34,9 @@ def store_info(turn: Turn) -> list[Reply]:
 def greet(turn: Turn) -> list[Reply]:
     first = (turn.customer.name.split() or [""])[0]
     return turn.reply(
-        "chat.greet", store=turn.settings.store_name, name_part=f" {first}" if first else ""
+        "chat.greet",
+        store=shop_name(turn.settings.store_name),
+        name_part=f" {first}" if first else "",
     )
 
 

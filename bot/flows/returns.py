@@ -19,7 +19,7 @@ from bot import describe, escalation
 from bot.flows.common import OTHER_STORE, bare_quantity, mentions_on
 from bot.flows.orders import find_order
 from bot.replies import Reply
-from bot.texts import say
+from bot.texts import say, shop_name
 from bot.turn import Turn
 from orders import inventory, queries
 from orders import returns as service
@@ -232,7 +232,7 @@ def _returns_address(turn: Turn) -> str:
     locations = inventory.delivery_candidates(turn.session)
     chosen: Location | None = next((loc for loc in locations if not loc.pickup), None)
     chosen = chosen or (locations[0] if locations else None)
-    return f"{chosen.name}, {chosen.address}" if chosen else turn.settings.store_name
+    return f"{chosen.name}, {chosen.address}" if chosen else shop_name(turn.settings.store_name)
 
 
 # --- refund status ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
+from bot.texts import shop_name
 from handoff import audit, queue, users
 from handoff.models import CsrUser
 from handoff.views import bp
@@ -25,7 +26,7 @@ AGENTS = ("csr", "admin")
 
 @bp.context_processor
 def _console_globals() -> dict[str, str]:
-    return {"store_name": settings().store_name}
+    return {"store_name": shop_name(settings().store_name)}
 
 
 def _load_user() -> CsrUser | None:
