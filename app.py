@@ -24,6 +24,7 @@ from werkzeug.serving import run_simple
 import api
 import bot
 import channels
+import cli_logging
 import handoff
 import heap
 import input_guard
@@ -216,5 +217,5 @@ def cli(ctx: click.Context) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cli_logging.configure()
     cli()
