@@ -33,6 +33,8 @@ from tests.handoff_support import PASSWORD, agent, escalated
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
+expect = pytest.importorskip("playwright.sync_api").expect
+
 ADMIN_TOKEN = "chat-browser-admin"
 CSR = "casey@example.com"
 DESKTOP = {"width": 1280, "height": 800}
@@ -148,7 +150,8 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-def open_page(browser, viewport: dict[str, int]) -> Watched:  # type: ignore[no-untyped-def]
+def open_page(browser, viewport: dict[str, int], url: str) -> Watched:  # type: ignore[no-untyped-def]
+    """A new page at `url`, watched from before it loads."""
     page = browser.new_page(viewport=viewport)
     page.set_default_timeout(15_000)
     watched = Watched(page)
@@ -174,6 +177,7 @@ def open_page(browser, viewport: dict[str, int]) -> Watched:  # type: ignore[no-
             and watched.failures.append(f"failed {request.url}: {request.failure}")
         ),
     )
+    page.goto(url)
     return watched
 
 
@@ -228,11 +232,8 @@ def make_ready_for_pickup(database: Database) -> int:
 def test_the_chat_page_orders_picks_a_choice_and_shows_notices_and_a_csr_live(
     chat: Chat, browser, viewport: dict[str, int]
 ) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-
-    watched = open_page(browser, viewport)
+    watched = open_page(browser, viewport, f"{chat.url}/chat")
     page = watched.page
-    page.goto(f"{chat.url}/chat")
     log = page.locator(".log")
     expect(log).to_have_attribute("aria-live", "polite")
 
@@ -265,11 +266,8 @@ def test_the_chat_page_orders_picks_a_choice_and_shows_notices_and_a_csr_live(
 def test_the_widget_on_the_shops_own_site_works_by_keyboard_alone(
     chat: Chat, browser, viewport: dict[str, int]
 ) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-
-    watched = open_page(browser, viewport)
+    watched = open_page(browser, viewport, chat.shop.url)
     page = watched.page
-    page.goto(chat.shop.url)
     bubble = page.locator(".bubble")
     expect(bubble).to_be_visible()
     page.keyboard.press("Tab")
@@ -305,8 +303,7 @@ def test_the_widget_on_the_shops_own_site_works_by_keyboard_alone(
 
 
 def test_the_widget_on_a_site_not_allowed_does_not_work(chat: Chat, browser) -> None:  # type: ignore[no-untyped-def]
-    watched = open_page(browser, DESKTOP)
-    page = watched.page
+    page = browser.new_page()
     with page.expect_console_message(lambda m: "does not allow this site" in m.text):
         page.goto(chat.elsewhere.url)
     assert page.locator(".bubble").count() == 0
@@ -326,7 +323,7 @@ def test_no_page_references_a_missing_file(chat: Chat, browser) -> None:  # type
     with chat.database.sessions() as session:
         handoff = escalated(session).id  # a conversation waiting in the queue
         customer = session.scalars(select(Order.customer_id)).first()
-    watched = open_page(browser, DESKTOP)
+    watched = open_page(browser, DESKTOP, "about:blank")
     page = watched.page
     for url, built in ((f"{chat.url}/chat", ".log"), (chat.shop.url, ".bubble")):
         page.goto(url)
