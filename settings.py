@@ -127,8 +127,8 @@ class Settings:
     # app's own origin, which is always allowed (the /chat page).
     chat_allowed_origins: tuple[str, ...] = ()
     # How long a chat page's request for new messages waits for one before answering
-    # empty. Under gunicorn's sync workers each waiting chat holds a worker that long, so
-    # it stays under gunicorn's 30 s timeout; 0 answers at once (the page asks again).
+    # empty, where the web process has threads to wait with (not gunicorn's sync
+    # workers, which answer at once). Under a proxy's read timeout; 0: never wait.
     chat_long_poll_seconds: int = 20
 
     @property

@@ -10,9 +10,12 @@
   `POST /chat/handoff`: the "talk to a person" button, said as a message.
 - `GET /chat/messages?after=ID&wait=1`: the messages after ID. With `wait`, a long poll: it
   answers as soon as there is one (a CSR's reply, an order notice), or empty after
-  CHAT_LONG_POLL_SECONDS. Long polling rather than server-sent events: it works under
-  gunicorn's sync workers and any proxy, every request ends, and it holds no database
-  connection while it waits (it looks again every POLL_INTERVAL_SECONDS).
+  CHAT_LONG_POLL_SECONDS. Long polling rather than server-sent events: it goes through
+  any proxy, every request ends, and it holds no database connection while it waits
+  (it looks again every POLL_INTERVAL_SECONDS). It waits only where the server has
+  other threads for other requests: a gunicorn sync worker serves one request at a
+  time, so a waiting chat would hold a whole process, and two open chats could stall
+  a two-worker site. There it answers at once, and the page asks again in 3 s.
 
 Which sites may use these and which conversation a visitor sees: channels/webchat_access.py.
 """
@@ -100,8 +103,7 @@ def messages() -> Response:
     after = _after()
     if chat_id is None:
         return jsonify({"messages": []})
-    wait = settings().chat_long_poll_seconds if request.args.get("wait") else 0
-    return jsonify({"messages": _wait_for_messages(chat_id, after, wait)})
+    return jsonify({"messages": _wait_for_messages(chat_id, after, _wait_seconds())})
 
 
 @bp.post("/chat/messages")
@@ -147,6 +149,15 @@ def _after() -> int:
     if after is None:
         raise BadRequest("after must be a message id")
     return after
+
+
+def _wait_seconds() -> float:
+    """How long this request may wait for news: 0 unless asked to, or where this process
+    serves one request at a time (WSGI's `wsgi.multithread` is false: gunicorn's sync
+    workers; its threaded and async workers and the built-in server say true)."""
+    if not request.args.get("wait") or not request.environ.get("wsgi.multithread"):
+        return 0
+    return settings().chat_long_poll_seconds
 
 
 def _wait_for_messages(chat_id: str, after: int, wait_seconds: float) -> list[dict[str, Any]]:

@@ -166,22 +166,41 @@ def test_a_long_poll_answers_when_a_csr_replies_or_empty_when_its_time_is_up(
     first = say(client, "hi").get_json()
     token, last = first["token"], first["messages"][-1]["id"]
     headers = {"X-Chat-Token": token}
+    threaded = {"wsgi.multithread": True}  # a server with threads: it may wait
 
     started = time.monotonic()
-    empty = client.get(f"/chat/messages?wait=1&after={last}", headers=headers)
+    empty = client.get(
+        f"/chat/messages?wait=1&after={last}", headers=headers, environ_overrides=threaded
+    )
     waited = time.monotonic() - started
     assert empty.get_json() == {"messages": []}
     assert 2 <= waited < 4  # CHAT_LONG_POLL_SECONDS, then empty
 
     replier = _reply_later(chat_app, "Casey here, checking now.", delay=0.7)
     started = time.monotonic()
-    live = client.get(f"/chat/messages?wait=1&after={last}", headers=headers).get_json()
+    live = client.get(
+        f"/chat/messages?wait=1&after={last}", headers=headers, environ_overrides=threaded
+    ).get_json()
     waited = time.monotonic() - started
     replier.join()
     assert [(m["from"], m["text"]) for m in live["messages"]] == [
         ("csr", "Casey here, checking now.")
     ]
     assert waited < 2  # answered when the reply was written, not at the end of the wait
+
+
+def test_a_server_with_one_request_at_a_time_does_not_wait(chat_app: Flask, echo_bot) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn's sync workers: a waiting chat would hold the whole process."""
+    client = chat_app.test_client()
+    first = say(client, "hi").get_json()
+    started = time.monotonic()
+    answer = client.get(
+        f"/chat/messages?wait=1&after={first['messages'][-1]['id']}",
+        headers={"X-Chat-Token": first["token"]},
+        environ_overrides={"wsgi.multithread": False},
+    )
+    assert answer.get_json() == {"messages": []}
+    assert time.monotonic() - started < 1
 
 
 def test_the_handoff_button_hands_the_conversation_to_a_person(chat_app: Flask) -> None:
