@@ -293,12 +293,16 @@ def test_the_widget_on_the_shops_own_site_works_by_keyboard_alone(
     page.keyboard.press("Escape")
     expect(page.locator(".panel")).to_be_hidden()
     expect(bubble).to_be_focused()
+    number = make_ready_for_pickup(chat.database)  # closed, but the visitor just wrote
+    expect(page.locator(".unread")).to_have_text("1", timeout=LIVE_MS)
 
     page.reload()  # the conversation survives on the shop's site too
-    page.locator(".bubble").click()
+    expect(page.locator(".log")).to_contain_text(f"{number} is ready at")
+    expect(page.locator(".unread")).to_be_hidden()  # what came before is not news
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".panel")).to_be_visible()
     expect(page.locator(".log")).to_contain_text(PLACED)
-    number = make_ready_for_pickup(chat.database)
-    expect(page.locator(".log")).to_contain_text(f"{number} is ready at", timeout=LIVE_MS)
     assert watched.errors == [] and watched.failures == []
 
 

@@ -16,6 +16,11 @@
   const TOKEN_KEY = "order-assistant-chat:" + base;
   const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
   const SHORT_POLL_MS = 3000; // when the server answers a long poll at once (wait off)
+  // A closed widget only looks for news (the unread count) once a minute, unless the
+  // visitor wrote in the last few minutes: every page of a shop carries the widget, and
+  // a past visitor's open tabs must not keep the server busy.
+  const IDLE_POLL_MS = 60000;
+  const RECENT_MS = 10 * 60 * 1000;
 
   // The visitor's token lives in the page's localStorage (a header, never a cookie):
   // it survives page loads, and no other site's request can carry it.
@@ -42,11 +47,16 @@
   let texts = {};
   let lastId = 0;
   let polling = false;
+  let wakePoller = null;
+  let lastSentAt = 0;
+  let historyShown = false; // what was there before this page is not "unread"
   let unread = 0;
   const ui = {};
 
-  function sleep(ms) {
+  // Wait `ms`, or less if the widget is opened meanwhile.
+  function nap(ms) {
     return new Promise(function (resolve) {
+      wakePoller = resolve;
       window.setTimeout(resolve, ms);
     });
   }
@@ -167,6 +177,7 @@
     ui.panel.hidden = !open;
     ui.bubble.setAttribute("aria-expanded", String(open));
     if (open) {
+      if (wakePoller) wakePoller();
       unread = 0;
       ui.unread.hidden = true;
       ui.log.scrollTop = ui.log.scrollHeight;
@@ -194,7 +205,7 @@
       const item = element("li", { class: "msg " + message.from, "data-id": String(message.id) }, [who]);
       item.append(document.createTextNode(message.text));
       ui.log.appendChild(item);
-      if (message.from !== "you" && ui.bubble && ui.panel.hidden) {
+      if (historyShown && message.from !== "you" && ui.bubble && ui.panel.hidden) {
         unread += 1;
         ui.unread.textContent = String(unread);
         ui.unread.hidden = false;
@@ -238,7 +249,9 @@
       if (!response.ok) throw new Error("status " + response.status);
       const answer = await response.json();
       tokenStore.set(answer.token);
+      lastSentAt = Date.now();
       show(answer.messages);
+      historyShown = true;
       poll();
     } catch (e) {
       ui.status.textContent = texts.error;
@@ -264,6 +277,10 @@
     showChoices([]);
   }
 
+  function live() {
+    return pageMode || !ui.panel.hidden || Date.now() - lastSentAt < RECENT_MS;
+  }
+
   // Live updates by long polling: each request waits on the server until there is
   // something new (a CSR's reply, an order notice) or its time is up, then asks again.
   async function poll() {
@@ -273,8 +290,11 @@
     try {
       while (tokenStore.get() && !document.hidden) {
         const started = Date.now();
+        const waiting = live();
         try {
-          const response = await request("/chat/messages?wait=1&after=" + lastId);
+          const response = await request(
+            "/chat/messages?after=" + lastId + (waiting ? "&wait=1" : "")
+          );
           if (response.status === 401) {
             forget();
             break;
@@ -284,10 +304,12 @@
           failures = 0;
           ui.status.textContent = "";
           show(found);
-          if (!found.length && Date.now() - started < 1000) await sleep(SHORT_POLL_MS);
+          historyShown = true;
+          if (!waiting) await nap(IDLE_POLL_MS);
+          else if (!found.length && Date.now() - started < 1000) await nap(SHORT_POLL_MS);
         } catch (e) {
           if (failures > 0) ui.status.textContent = texts.offline;
-          await sleep(RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
+          await nap(RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
           failures += 1;
         }
       }
@@ -320,6 +342,7 @@
     document.addEventListener("visibilitychange", function () {
       if (!document.hidden) poll();
     });
+    historyShown = !tokenStore.get(); // a new visitor has no history
     poll(); // a returning visitor's conversation, then whatever comes next
   }
 
