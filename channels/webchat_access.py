@@ -36,8 +36,13 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def own_origin() -> str:
-    return _origin_of(settings().public_base_url or request.host_url)
+def _is_own(origin: str) -> bool:
+    """The app's own pages: PUBLIC_BASE_URL's origin, or the host this request was sent to
+    (behind a proxy that ends TLS the request's scheme is http while the page's is https)."""
+    public = settings().public_base_url
+    return (bool(public) and origin == _origin_of(public)) or (
+        urlsplit(origin).netloc == request.host.lower()
+    )
 
 
 def origin_allowed() -> bool:
@@ -46,7 +51,7 @@ def origin_allowed() -> bool:
     if origin is None:
         return True
     origin = origin.lower()
-    return origin == own_origin() or origin in settings().chat_allowed_origins
+    return _is_own(origin) or origin in settings().chat_allowed_origins
 
 
 def add_cors_headers(response: Response) -> Response:

@@ -111,8 +111,11 @@ def test_other_sites_are_refused_and_allowed_ones_get_cors(chat_app: Flask, echo
     assert allowed.status_code == 201
     assert allowed.headers["Access-Control-Allow-Origin"] == SHOP
     assert "Origin" in allowed.headers["Vary"]
-    # The app's own origin is always allowed (the /chat page posts with it).
+    # The app's own origin is always allowed (the /chat page posts with it), also when a
+    # proxy in front ended the page's https.
     assert say(client, "hi", Origin="http://localhost").status_code == 201
+    assert say(client, "hi", Origin="https://localhost").status_code == 201
+    assert say(client, "hi", Origin="https://localhost.evil.example").status_code == 403
 
 
 def test_a_cross_site_form_cannot_post_into_anyones_chat(chat_app: Flask, echo_bot) -> None:  # type: ignore[no-untyped-def]

@@ -326,7 +326,10 @@
       response = null; // a site not in CHAT_ALLOWED_ORIGINS: the browser refuses the answer
     }
     if (!response || !response.ok) {
-      console.warn("Chat: " + base + " does not allow this site to embed its chat.");
+      console.warn(
+        "Chat: " + base + " does not allow this site to embed its chat (CHAT_ALLOWED_ORIGINS)," +
+          " or cannot be reached."
+      );
       return;
     }
     texts = (await response.json()).texts;
