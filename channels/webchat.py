@@ -56,6 +56,7 @@ INLINE_SECONDS = 3600.0  # the page shows replies as soon as they exist
 MAX_TEXT = 2000
 MAX_MESSAGES = 200  # per answer; the widget asks again for the rest
 POLL_INTERVAL_SECONDS = 0.5
+WIDGET_MAX_AGE_SECONDS = 300
 # The endpoints a page on another site calls (CORS, refused from other origins).
 API_ENDPOINTS = frozenset(
     {"webchat.config", "webchat.messages", "webchat.post_message", "webchat.handoff"}
@@ -87,7 +88,12 @@ def page() -> str:
 
 @bp.get("/chat/widget.js")
 def widget() -> Response:
-    return bp.send_static_file("widget.js")
+    """On every page of the shop's site: browsers keep it a few minutes, then revalidate."""
+    response = bp.send_static_file("widget.js")
+    response.cache_control.no_cache = None
+    response.cache_control.public = True
+    response.cache_control.max_age = WIDGET_MAX_AGE_SECONDS
+    return response
 
 
 @bp.get("/chat/config")

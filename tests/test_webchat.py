@@ -249,8 +249,10 @@ def test_the_page_and_the_widget_reference_files_that_exist(chat_app: Flask) -> 
     assert len(references) == 2
     for path in [*references, "/chat/widget.js", "/chat/static/chat.css"]:
         assert client.get(path).status_code == 200, path
-    # The widget finds its stylesheet beside itself.
-    assert "/chat/static/chat.css" in client.get("/chat/widget.js").get_data(as_text=True)
+    widget = client.get("/chat/widget.js")
+    assert "/chat/static/chat.css" in widget.get_data(as_text=True)  # found beside itself
+    assert widget.mimetype == "text/javascript"
+    assert widget.cache_control.max_age == webchat.WIDGET_MAX_AGE_SECONDS  # on every shop page
 
 
 def test_allowed_origins_setting(monkeypatch: pytest.MonkeyPatch) -> None:
