@@ -361,3 +361,29 @@ def test_no_page_references_a_missing_file(chat: Chat, browser) -> None:  # type
         assert response is not None and response.status == 200, path
         page.wait_for_load_state("load")
     assert watched.failures == []
+
+
+def test_a_refused_message_keeps_the_words_and_says_why(chat: Chat, browser) -> None:  # type: ignore[no-untyped-def]
+    """Over a rate limit the server answers 429 with its reason; a dropped connection
+    has none. Either way the message stays in the box to send again."""
+    watched = open_page(browser, DESKTOP, f"{chat.url}/chat")
+    page = watched.page
+    page.route(
+        "**/chat/messages?after=*",
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            body='{"error": {"code": "slow_down", "message": "Slow down a little."}}',
+        ),
+    )
+    page.fill("#chat-text", "where is my order")
+    page.keyboard.press("Enter")
+    expect(page.locator(".status")).to_have_text("Slow down a little.")
+    expect(page.locator("#chat-text")).to_have_value("where is my order")
+
+    page.unroute("**/chat/messages?after=*")
+    page.route("**/chat/messages?after=*", lambda route: route.abort())
+    page.keyboard.press("Enter")
+    expect(page.locator(".status")).to_have_text("Your message was not sent. Please try again.")
+    expect(page.locator("#chat-text")).to_have_value("where is my order")
+    assert count(chat.database, Message) == 0

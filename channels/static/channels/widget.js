@@ -246,7 +246,7 @@
         forget(); // an expired chat: start a new one, and say it there
         response = await post(path, text);
       }
-      if (!response.ok) throw new Error("status " + response.status);
+      if (!response.ok) throw new Refusal(await refusal(response));
       const answer = await response.json();
       tokenStore.set(answer.token);
       lastSentAt = Date.now();
@@ -254,11 +254,24 @@
       historyShown = true;
       poll();
     } catch (e) {
-      ui.status.textContent = texts.error;
+      ui.status.textContent = (e instanceof Refusal && e.message) || texts.error;
       if (!ui.input.value) ui.input.value = typed; // nothing typed is lost
     } finally {
       busy(false);
       ui.input.focus();
+    }
+  }
+
+  // The server said no: with its words when it gave some (e.g. "slow down", over a limit).
+  class Refusal extends Error {}
+
+  // The message of an {"error": {"message"}} answer, else "" (our own "not sent" then).
+  async function refusal(response) {
+    try {
+      const message = (await response.json()).error.message;
+      return typeof message === "string" ? message : "";
+    } catch (e) {
+      return "";
     }
   }
 
