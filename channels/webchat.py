@@ -76,7 +76,8 @@ def _cors(response: Response) -> Response:
 
 @bp.errorhandler(InvalidToken)
 def _invalid_token(exc: InvalidToken) -> Response:
-    response = jsonify({"error": "This chat has expired; start a new one."})
+    error = {"code": "chat_expired", "message": "This chat has expired; start a new one."}
+    response = jsonify({"error": error})
     response.status_code = 401
     return response
 
@@ -131,6 +132,8 @@ def handoff() -> tuple[Response, int]:
 
 
 def _receive(text: str) -> tuple[Response, int]:
+    """Both POST endpoints: store the visitor's words through intake, answer them, and
+    return what the visitor has not seen yet with their token (new for a new visitor)."""
     chat_id = chat_id_from_request() or new_chat_id()
     after = _after()
     client = limits.client_key(request.remote_addr)

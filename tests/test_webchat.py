@@ -205,7 +205,7 @@ def test_a_server_with_one_request_at_a_time_does_not_wait(chat_app: Flask, echo
         environ_overrides={"wsgi.multithread": False},
     )
     assert answer.get_json() == {"messages": []}
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 1.5
 
 
 def test_the_handoff_button_hands_the_conversation_to_a_person(chat_app: Flask) -> None:
