@@ -35,6 +35,8 @@ def _countries(name: str) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"{name}: {', '.join(unknown)} not ISO country codes (e.g. US,CA,GB)")
     return codes
+
+
 def _origins(name: str) -> tuple[str, ...]:
     """A comma-separated list of web origins, each `scheme://host[:port]`."""
     origins = []
