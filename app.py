@@ -24,6 +24,7 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 import api
 import bot
 import channels
+import cli_logging
 import handoff
 import heap
 import input_guard
@@ -225,5 +226,5 @@ def cli(ctx: click.Context) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cli_logging.configure()
     cli()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -34,6 +35,20 @@ def _countries(name: str) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"{name}: {', '.join(unknown)} not ISO country codes (e.g. US,CA,GB)")
     return codes
+
+
+def _origins(name: str) -> tuple[str, ...]:
+    """A comma-separated list of web origins, each `scheme://host[:port]`."""
+    origins = []
+    for raw in _env(name).split(","):
+        origin = raw.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ValueError(f"{name}: {raw.strip()!r} is not an origin like https://shop.example")
+        origins.append(origin)
+    return tuple(origins)
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,13 @@ class Settings:
     link_codes_per_hour: int = 3  # per conversation asking
     link_codes_per_address_per_hour: int = 3  # per phone or email a code goes to
     link_codes_per_shop_per_hour: int = 30
+    # Sites (scheme://host[:port]) whose pages may embed the chat widget, besides the
+    # app's own origin, which is always allowed (the /chat page).
+    chat_allowed_origins: tuple[str, ...] = ()
+    # How long a chat page's request for new messages waits for one before answering
+    # empty, where the web process has threads to wait with (not gunicorn's sync
+    # workers, which answer at once). Under a proxy's read timeout; 0: never wait.
+    chat_long_poll_seconds: int = 20
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -205,6 +227,10 @@ def load_settings(**overrides: object) -> Settings:
                 "link_codes_per_shop_per_hour",
             )
         },
+        "chat_allowed_origins": _origins("CHAT_ALLOWED_ORIGINS"),
+        "chat_long_poll_seconds": _env_int(
+            "CHAT_LONG_POLL_SECONDS", Settings.chat_long_poll_seconds
+        ),
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import click
@@ -82,7 +83,13 @@ def register_commands(app: Flask) -> None:
             customer_chat = console.ConsoleChat(database, settings, identity)
         except ValidationFailed as exc:
             raise click.ClickException(exc.message) from exc
-        console.run(customer_chat, lambda: input("you> "), click.echo)
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        console.run(
+            customer_chat,
+            console.terminal_reader(interactive),
+            console.Screen(sys.stdout, interactive),
+            prompt_shown_by_read=interactive,
+        )
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

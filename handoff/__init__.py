@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
-# Machine-to-machine paths, authenticated otherwise: providers sign /webhooks/*,
-# /api/* takes bearer tokens. Everything else that a browser POSTs needs a CSRF token.
-CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/api/")
+# Paths authenticated otherwise: providers sign /webhooks/*, /api/* takes bearer tokens,
+# and /chat/* a signed token in a header that only the chat's own script sends (and
+# refuses other sites by Origin; see channels/webchat_access.py). Everything else that a
+# browser POSTs needs a CSRF token.
+CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/api/", "/chat/")
 
 
 def _init_csrf(app: Flask) -> None:
