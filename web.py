@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from db import Database
 from settings import Settings
@@ -14,3 +14,10 @@ def database() -> Database:
 
 def settings() -> Settings:
     return current_app.extensions["settings"]
+
+
+def may_hold_request() -> bool:
+    """Whether this request may be held open for news (a long poll): not where the process
+    serves one request at a time (WSGI's `wsgi.multithread` is false under gunicorn's sync
+    workers, true under its threaded and async workers and the built-in server)."""
+    return bool(request.environ.get("wsgi.multithread"))

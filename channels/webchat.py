@@ -42,7 +42,7 @@ from channels.webchat_access import (
     token_for,
 )
 from input_guard import whole_number
-from web import database, settings
+from web import database, may_hold_request, settings
 
 bp = Blueprint(
     "webchat",
@@ -161,10 +161,9 @@ def _after() -> int:
 
 
 def _wait_seconds() -> float:
-    """How long this request may wait for news: 0 unless asked to, or where this process
-    serves one request at a time (WSGI's `wsgi.multithread` is false: gunicorn's sync
-    workers; its threaded and async workers and the built-in server say true)."""
-    if not request.args.get("wait") or not request.environ.get("wsgi.multithread"):
+    """How long this request may wait for news: 0 unless asked to, or where the process
+    cannot hold a request open (`web.may_hold_request`)."""
+    if not request.args.get("wait") or not may_hold_request():
         return 0
     return settings().chat_long_poll_seconds
 

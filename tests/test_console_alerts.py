@@ -120,3 +120,15 @@ def test_a_new_chat_shows_in_another_tabs_title_and_the_queue_without_a_reload(
     expect(queue_tab.locator("tr.mine")).to_contain_text("Robin Alert")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     queue_tab.screenshot(path=str(SCREENSHOTS / "queue-mine.png"), full_page=True)
+
+
+def test_a_server_that_cannot_hold_requests_answers_the_alerts_at_once(app: Flask) -> None:
+    """Flask's test client says wsgi.multithread false, as gunicorn's sync workers do."""
+    client = app.test_client()
+    with app.extensions["db"].sessions() as session:
+        agent(session, "casey@example.com")
+    login(client, "casey@example.com")
+    token = client.get("/csr/queue/alerts?wait=0").get_json()["token"]
+    started = time.monotonic()
+    same = client.get(f"/csr/queue/alerts?wait=20&seen={token}").get_json()
+    assert same["token"] == token and time.monotonic() - started < 2

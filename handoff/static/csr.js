@@ -125,6 +125,7 @@
     }
 
     function poll(wait) {
+      const asked = Date.now();
       const url = box.dataset.poll + "?seen=" + encodeURIComponent(seen) + "&wait=" + wait;
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
@@ -136,7 +137,10 @@
           seen = state.token;
           show(state);
           if (changed) document.dispatchEvent(new CustomEvent("queuechange"));
-          poll(LONG_POLL_SECONDS);
+          // A server that cannot hold requests open (sync workers) answers at once:
+          // then ask again after a pause rather than at once.
+          const quick = wait > 0 && !changed && Date.now() - asked < 1000;
+          window.setTimeout(function () { poll(LONG_POLL_SECONDS); }, quick ? RETRY_MS : 0);
         })
         .catch(function () { window.setTimeout(function () { poll(LONG_POLL_SECONDS); }, RETRY_MS); });
     }

@@ -13,7 +13,7 @@ from handoff.views.auth import AGENTS, console_action, current_user, requires
 from handoff.views.customers import customer_panel, transcript
 from input_guard import whole_number
 from orders.errors import ValidationFailed
-from web import database, settings
+from web import database, may_hold_request, settings
 
 STATUS_FILTERS = {
     "open": queue.OPEN_STATUSES,
@@ -68,7 +68,9 @@ def queue_page():  # type: ignore[no-untyped-def]
 @requires(*AGENTS)
 def queue_alerts():  # type: ignore[no-untyped-def]
     """Long poll for the console's alerts: answers when the queue changes from `seen`."""
-    wait = whole_number(request.args.get("wait", "")) or 0
+    # Under sync workers a held request would stall webhooks: answer at once there, and
+    # the page asks again a few seconds later.
+    wait = (whole_number(request.args.get("wait", "")) or 0) if may_hold_request() else 0
     found = alerts.wait_for_change(
         database(), settings(), g.csr_user.id, request.args.get("seen", ""), float(wait)
     )
