@@ -76,17 +76,21 @@ class ConsoleChat:
         )
         return self.pending()
 
-    def pending(self) -> list[str]:
-        """The messages for the customer since the last call (each is returned once)."""
+    def pending(self, conversation_id: int | None = None) -> list[str]:
+        """The messages for the customer since the last call (each is returned once): of
+        this terminal's conversation, or of `conversation_id` where given (the stories'
+        runner reads its other channels' replies as the terminal shows them)."""
         with self._lock, self.database.reading() as session:
-            conversation = find(session, CHANNEL, self.address)
-            if conversation is None:
-                return []
+            if conversation_id is None:
+                conversation = find(session, CHANNEL, self.address)
+                if conversation is None:
+                    return []
+                conversation_id = conversation.id
             messages = list(
                 session.scalars(
                     select(Message)
                     .where(
-                        Message.conversation_id == conversation.id,
+                        Message.conversation_id == conversation_id,
                         Message.direction == "out",
                         Message.id > self.last_seen,
                     )
