@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from bot.describe import products_by_sku
+from bot.nlu import CONFIDENCE_THRESHOLD
 from bot.replies import Reply
-from bot.texts import say
+from bot.texts import load, say
 from bot.turn import Turn
 from handoff import queue
 
 
 def summary(turn: Turn, note: str = "") -> str:
-    """What a CSR reads first: the last message, what the bot made of it, where it was."""
-    parts = [say("handoff.said", text=turn.text[:200])]
-    parts.append(
-        say("handoff.understood", intent=turn.intent, confidence=f"{turn.parsed.confidence:.2f}")
-    )
+    """What a CSR reads first, in plain words: what the customer wants, what they said,
+    where the conversation was, the order and the cart."""
+    wants = load()["handoff_wants"]
+    sure = turn.parsed.confidence >= CONFIDENCE_THRESHOLD and turn.intent in wants
+    parts = [wants[turn.intent] if sure else wants["unsure"]]
+    parts.append(say("handoff.said", text=turn.text[:200]))
     step = turn.state.get("step", "idle")
     if step != "idle":
-        parts.append(say("handoff.step", step=step))
+        parts.append(say("handoff.step", step=step.replace("_", " ")))
     if turn.state.get("order"):
         parts.append(say("handoff.order", number=f"#{turn.state['order']}"))
     cart = turn.state.get("cart") or {}

@@ -69,6 +69,9 @@ def test_asking_for_a_person(db):
     chat.says("can I talk to a human please").reply_has("in line")
     (handoff,) = chat.handoffs()
     assert handoff.reason == "human_agent" and "Kenya" in handoff.summary
+    # Plain words for the CSR: what they want first, no bot jargon (issue 16).
+    assert handoff.summary.startswith("Asked for a person.")
+    assert "Bot read it" not in handoff.summary and "0." not in handoff.summary
 
 
 def test_a_broken_item_gets_an_apology_and_a_return_not_a_queue(db):
