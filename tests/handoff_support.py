@@ -88,3 +88,11 @@ def post(
 ):  # type: ignore[no-untyped-def]
     """A console form POST with the CSRF token a logged-in page carries."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, page)})
+
+
+def browser_log_in(page, server: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in to the console in a Playwright page, as a person does."""
+    page.goto(f"{server}/csr/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")

@@ -25,7 +25,7 @@ from orders import ordering
 from tests.channels_support import app_processes, serving
 from tests.conftest import require_service
 from tests.factories import ACTOR, customer, make_shop
-from tests.handoff_support import PASSWORD, agent, chatting_customer, login
+from tests.handoff_support import agent, browser_log_in, chatting_customer, login
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import CHROMIUM, CHROMIUM_ARGS
 
@@ -220,10 +220,7 @@ def test_chromium_reports_no_policy_violation_on_the_console(
                 else None
             ),
         )
-        page.goto(f"{base}/csr/login")
-        page.fill("input[name=email]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button:has-text('Log in')")
+        browser_log_in(page, base, "admin@example.com")
         for path in console_pages(app, shop):
             if not path.endswith(".csv"):  # a download, not a page
                 page.goto(base + path)

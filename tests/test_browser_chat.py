@@ -29,7 +29,7 @@ from settings import load_settings
 from tests import factories
 from tests.channels_support import count, serving
 from tests.conftest import require_service
-from tests.handoff_support import PASSWORD, agent, escalated
+from tests.handoff_support import agent, browser_log_in, escalated
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -334,10 +334,7 @@ def test_no_page_references_a_missing_file(chat: Chat, browser) -> None:  # type
         page.wait_for_load_state("load")
         assert watched.failures == [], url  # the page's own script and stylesheet
         page.locator(built).wait_for(state="attached")  # the widget's stylesheet and config
-    page.goto(f"{chat.url}/csr/login")
-    page.fill("input[name=email]", CSR)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_log_in(page, chat.url, CSR)
     page.wait_for_load_state()
     paths = [
         "/csr/",

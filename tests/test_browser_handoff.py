@@ -26,7 +26,7 @@ from settings import Settings, load_settings
 from tests import factories
 from tests.channels_support import serving
 from tests.conftest import require_service
-from tests.handoff_support import PASSWORD, agent, chatting_customer
+from tests.handoff_support import agent, browser_log_in, chatting_customer
 from tests.standins.ports import free_port
 from tests.standins.twilio_server import TwilioStandin
 
@@ -105,10 +105,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
         s.commit()
         conversation_id, order_number = conversation.id, order.number
 
-    page.goto(f"{server}/csr/login")
-    page.fill("input[name=email]", "casey@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_log_in(page, server, "casey@example.com")
     row = page.locator("tr", has_text="Robin Browser")
     expect(row).to_contain_text("Complaint")
     expect(row).to_contain_text(f"#{order_number}")

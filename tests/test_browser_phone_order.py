@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from orders.models import Customer, Order
-from tests.handoff_support import PASSWORD
+from tests.handoff_support import browser_log_in
 from tests.test_browser_handoff import SCREENSHOTS, browser_page  # noqa: F401  (a fixture)
 from tests.test_browser_phone_width import demo_server  # noqa: F401  (a fixture)
 
@@ -22,10 +22,7 @@ def test_a_phone_order_is_placed_from_the_form(
         jo = session.scalar(select(Customer).where(Customer.name == "Jo Rivera"))
         orders_before = session.scalar(select(func.count()).where(Order.customer_id == jo.id))
     page = browser_page
-    page.goto(f"{server}/csr/login")
-    page.fill("input[name=email]", "phone-admin@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_log_in(page, server, "phone-admin@example.com")
     page.goto(f"{server}/csr/customers/{jo.id}/phone-order")
     page.check("input[name=method][value=pickup]")
     page.select_option("#order-location", "DT")

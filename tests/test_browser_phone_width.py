@@ -17,7 +17,7 @@ from orders import demo
 from orders.models import Customer, Return
 from settings import load_settings
 from tests.channels_support import serving
-from tests.handoff_support import PASSWORD, agent
+from tests.handoff_support import agent, browser_log_in
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import SCREENSHOTS, browser_page  # noqa: F401  (a fixture)
 
@@ -89,10 +89,7 @@ def test_each_main_screen_fits_a_phone(
     page.set_viewport_size({"width": 390, "height": 844})
     failed: list[str] = []
     page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
-    page.goto(f"{server}/csr/login")
-    page.fill("input[name=email]", "phone-admin@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_log_in(page, server, "phone-admin@example.com")
     path = screens(app)[screen]
     response = page.goto(server + path)
     assert response is not None and response.status == 200, path

@@ -14,7 +14,7 @@ from flask import Flask
 from app import create_app
 from settings import load_settings
 from tests.channels_support import serving
-from tests.handoff_support import PASSWORD, agent
+from tests.handoff_support import agent, browser_log_in
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import SCREENSHOTS, browser_page  # noqa: F401  (a fixture)
 from tests.test_reports import ZONE, scripted_day
@@ -49,10 +49,7 @@ def test_reports_draw_their_charts_at_desktop_and_phone_width(
     page.set_viewport_size({"width": width, "height": 900})
     failed: list[str] = []
     page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
-    page.goto(f"{server}/csr/login")
-    page.fill("input[name=email]", "ada@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_log_in(page, server, "ada@example.com")
     page.goto(f"{server}/csr/reports?from=2026-11-30&to=2026-11-30")
     expect(page.locator("[data-figure=containment]")).to_have_text("70 %")
     drawn = page.locator("figure.chart.drawn canvas")

@@ -20,7 +20,7 @@ from orders.status import OrderStatus, ReturnStatus
 from settings import Settings, load_settings
 from tests import factories, test_browser_handoff
 from tests.channels_support import serving
-from tests.handoff_support import PASSWORD, agent, chatting_customer
+from tests.handoff_support import agent, browser_log_in, chatting_customer
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import SCREENSHOTS
 
@@ -39,13 +39,6 @@ def server(settings: Settings) -> Iterator[str]:
     with serving(app, free_port()) as url:
         yield url
     app.extensions["db"].dispose()
-
-
-def log_in(page, server: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{server}/csr/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +64,7 @@ def test_prepare_and_hand_over_a_pickup_order_with_its_code(
         order = factories.order_in(s, OrderStatus.PLACED, customer, pickup=True)
         number, code = order.number, order.pickup_code
 
-    log_in(page, server, "dana@example.com")
+    browser_log_in(page, server, "dana@example.com")
     page.click("#stores a:has-text('Pickups')")
     row = page.locator(f"#pickup-{number}")
     expect(row).to_contain_text("Robin Pickup")
@@ -108,7 +101,7 @@ def test_ship_with_tracking(db: Database, server: str, browser_page) -> None:
         customer, _ = chatting_customer(s, phone="+15555550178", name="Sam Shipping")
         number = factories.order_in(s, OrderStatus.PLACED, customer).number
 
-    log_in(page, server, "wes@example.com")
+    browser_log_in(page, server, "wes@example.com")
     page.click("#stores a:has-text('Shipping')")
     expect(page.locator("#pick-list")).to_contain_text("Ethiopia Beans 250g")
     card = page.locator(f"#ship-{number}")
@@ -146,7 +139,7 @@ def test_receive_an_in_store_return_and_refund_it(db: Database, server: str, bro
         before = {sku: factories.stock(s, sku, "DT").on_hand for sku in ("BEAN", "MUG")}
         s.commit()
 
-    log_in(page, server, "dana@example.com")
+    browser_log_in(page, server, "dana@example.com")
     page.click("#stores a:has-text('Returns')")
     page.fill("input[name=q]", number)
     page.click("button:has-text('Find')")

@@ -19,7 +19,7 @@ from handoff import alerts
 from settings import load_settings
 from tests.channels_support import serving
 from tests.conftest import require_service
-from tests.handoff_support import PASSWORD, agent, backdate, escalated, login
+from tests.handoff_support import agent, backdate, browser_log_in, escalated, login
 from tests.standins.ports import free_port
 from tests.test_browser_handoff import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
@@ -99,10 +99,7 @@ def test_a_new_chat_shows_in_another_tabs_title_and_the_queue_without_a_reload(
     with database.sessions() as session:
         agent(session, "casey@example.com")
     queue_tab = browser_context.new_page()
-    queue_tab.goto(f"{server}/csr/login")
-    queue_tab.fill("input[name=email]", "casey@example.com")
-    queue_tab.fill("input[name=password]", PASSWORD)
-    queue_tab.click("button:has-text('Log in')")
+    browser_log_in(queue_tab, server, "casey@example.com")
     expect(queue_tab.locator("#queue")).to_contain_text("Nothing here")
     other_tab = browser_context.new_page()
     other_tab.goto(f"{server}/csr/search")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from orders import demo
 from orders.models import Return
-from tests.handoff_support import PASSWORD, agent, login, post
+from tests.handoff_support import agent, browser_log_in, login, post
 from tests.test_browser_handoff import SCREENSHOTS, browser_page  # noqa: F401  (a fixture)
 from tests.test_browser_phone_width import demo_server  # noqa: F401  (a fixture)
 
@@ -62,10 +62,7 @@ def test_a_return_approved_from_its_page_in_the_browser(
     with app.extensions["db"].sessions() as session:
         number = session.scalar(select(Return).where(Return.method == "mail")).display_number
     page = browser_page
-    page.goto(f"{server}/csr/login")
-    page.fill("input[name=email]", "phone-admin@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
+    browser_log_in(page, server, "phone-admin@example.com")
     page.goto(f"{server}/csr/store/WH/returns")
     page.locator("a", has_text=number).first.click()
     page.click("button:has-text('Approve return')")

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.dialogue import scope
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
+from bot.nlu.hybrid import STATE_CHANGING
 from bot.nlu.intents import normalise
 
 START, SET_SLOT, CORRECT, CANCEL, CLARIFY, ASIDE = (
@@ -34,17 +35,7 @@ SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks"})
 QUESTIONS = frozenset(
     {"browse_catalog", "track_order", "order_history", "refund_status", "store_info", "help"}
 )
-TASKS = frozenset(
-    {
-        "place_order",
-        "modify_order",
-        "change_address",
-        "change_fulfillment",
-        "cancel_order",
-        "return_order",
-        "complaint",
-    }
-)
+TASKS = STATE_CHANGING | {"complaint"}
 # What a correction at a preview can be read as: a change to what is being previewed.
 CHANGE_INTENTS = frozenset(
     {"place_order", "modify_order", "change_address", "change_fulfillment", "affirm", "deny"}
