@@ -82,5 +82,11 @@ class CatalogCache:
             self._entries[key] = _Entry(fingerprint, now, index)
         return index
 
+    def clear(self) -> None:
+        """Forget every index: for a database emptied and refilled in place within
+        `check_seconds` (the PostgreSQL test suite reuses one database from test to test)."""
+        with self._lock:
+            self._entries.clear()
+
 
 catalog_cache = CatalogCache()

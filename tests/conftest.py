@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 import migrate
 import schema
 from app import create_app
+from bot.catalog_cache import catalog_cache
 from db import Database
 from settings import load_settings
 
@@ -79,6 +80,7 @@ def db_url(database_url: str, tmp_path: Path) -> str:
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+    catalog_cache.clear()  # the same URL now holds another shop
     return database_url
 
 
