@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,17 +74,24 @@ def server(settings: Settings) -> Iterator[str]:
     app.extensions["db"].dispose()
 
 
-@pytest.fixture
-def browser_page() -> Iterator[object]:
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Headless Chromium, launched as the machine allows (skipped without it, not in CI)."""
     require_service(os.path.exists(CHROMIUM), f"Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(15_000)
         yield page
-        browser.close()
 
 
 def test_csr_takes_over_replies_changes_the_order_and_hands_back(

@@ -5,7 +5,6 @@ The browser part runs in headless Chromium (skipped without it, a failure in CI)
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -18,10 +17,9 @@ from db import utcnow
 from handoff import alerts
 from settings import load_settings
 from tests.channels_support import serving
-from tests.conftest import require_service
 from tests.handoff_support import agent, backdate, browser_log_in, escalated, login
 from tests.standins.ports import free_port
-from tests.test_browser_handoff import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.test_browser_handoff import SCREENSHOTS, chromium
 
 
 @pytest.fixture
@@ -79,15 +77,10 @@ def server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def browser_context() -> Iterator[object]:
     """One browser profile, so that several tabs share the console login."""
-    require_service(os.path.exists(CHROMIUM), f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(15_000)
         yield context
-        browser.close()
 
 
 def test_a_new_chat_shows_in_another_tabs_title_and_the_queue_without_a_reload(
