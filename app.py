@@ -24,20 +24,20 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 import api
 import bot
 import channels
-import cli_logging
 import handoff
-import heap
-import input_guard
-import migrate
-import security_headers
 from api.auth import create_token
 from api.errors import error_response
-from db import Database
-from handoff import demo as handoff_demo
-from orders import demo, pickup_sweeper
+from bot.notifications import notice_for
+from conversations import demo as handoff_demo
+from conversations import notices
+from entrypoints import worker
+from entrypoints.cli import register_commands as register_channel_commands
+from infra import cli_logging, heap, input_guard, migrate, security_headers
+from infra.db import Database
+from infra.settings import Settings, load_settings
+from orders import demo, events, pickup_sweeper
 from orders.csv_import import IMPORTERS
 from orders.errors import DomainError
-from settings import Settings, load_settings
 
 log = logging.getLogger("orders")
 # HTTP clients log each request's URL and python-telegram-bot its API URL, both of which
@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         app.extensions["settings"] = settings = name_the_shop(settings, database)
 
     app.extensions["background_tasks"] = [
-        lambda: pickup_sweeper.start(database, app.extensions["settings"])
+        lambda: pickup_sweeper.start(database, app.extensions["settings"]),
+        lambda: worker.start(database, app.extensions["settings"]),
     ]
     input_guard.register(app)
     security_headers.register(app)
@@ -82,6 +83,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     _register_core_routes(app)
     _register_commands(app)
     channels.register(app)
+    register_channel_commands(app)
+    notices.configure(settings, notice_for)
+    events.add_listener(notices.on_order_event)
     bot.register(app)
     handoff.register(app)
     if _running_in_production():  # not in tests, whose apps come and go
@@ -91,7 +95,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
 def name_the_shop(settings: Settings, database: Database) -> Settings:
     """The settings with the shop's name: STORE_NAME, else the demo's where the demo's
-    catalog is loaded; else none (the bot says "the shop", see `bot.texts.shop_name`),
+    catalog is loaded; else none (the bot says "the shop", see `conversations.texts.shop_name`),
     with a warning (an empty catalog is not warned about: `python app.py` is about to
     seed the demo into it)."""
     if settings.store_name:
@@ -225,6 +229,11 @@ def cli(ctx: click.Context) -> None:
         serve(ctx.ensure_object(ScriptInfo).load_app())
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """`python app.py …`, and the `order-assistant` command of an installed package."""
     cli_logging.configure()
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import store_views, views
+from api import handoffs, reports, store_views, views
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(store_views.bp)
+    app.register_blueprint(handoffs.bp)
+    app.register_blueprint(reports.bp)

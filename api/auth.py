@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from api.errors import ApiError
 from api.models import ApiToken, digest
-from db import utcnow
+from infra.db import utcnow
+from infra.web import database, settings
 from orders import customers, inventory, queries
 from orders.events import Actor
 from orders.models import Order, Return
-from web import database, settings
 
 P = ParamSpec("P")
 T = TypeVar("T")

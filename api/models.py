@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import Base, UTCDateTime, utcnow
+from infra.db import Base, UTCDateTime, utcnow
 
 
 def digest(token: str) -> str:

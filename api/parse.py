@@ -9,7 +9,7 @@ from typing import Any
 from flask import request
 
 from api.errors import ApiError
-from input_guard import LARGEST_ID
+from infra.input_guard import LARGEST_ID
 
 
 def body() -> dict[str, Any]:

@@ -30,9 +30,9 @@ from api.parse import (
     required_int,
     required_text,
 )
+from infra.web import database, settings
 from orders import queries, returns, stockops
 from orders.models import Location
-from web import database, settings
 
 bp = Blueprint("api_store", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)

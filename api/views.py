@@ -29,10 +29,10 @@ from api.parse import (
     optional_text,
     query_digits,
 )
+from infra.web import database, settings
 from orders import customers, fulfilment, ordering, queries, returns
 from orders.models import Customer, Location, Product, Stock
 from orders.status import OrderStatus, ReturnStatus
-from web import database, settings
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)

@@ -30,8 +30,8 @@ sys.path[0] = str(ROOT)  # not bench/: bench/orders.py would shadow the orders p
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import migrate  # noqa: E402
-from db import Database  # noqa: E402
+from infra import migrate  # noqa: E402
+from infra.db import Database  # noqa: E402
 from tests.conversations.runner import StoryResult, run_story  # noqa: E402
 from tests.conversations.stories import (  # noqa: E402
     CATALOGS,

@@ -7,7 +7,7 @@
 - count, 100 a transaction: the statement's own cost, without a commit each (as
   inside the answering transaction, which commits anyway);
 - count, one subject: every thread on the same row (the shop-wide link-code limit);
-- SMS gate: channels.destinations.refusal for a known number (a read per SMS sent).
+- SMS gate: conversations.destinations.refusal for a known number (a read per SMS sent).
 SQLite uses a temporary file; PostgreSQL a scratch database dropped afterwards.
 """
 
@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-import migrate  # noqa: E402
 from bench.scratch import on_both_databases  # noqa: E402
 from channels import destinations  # noqa: E402
-from db import Database  # noqa: E402
+from infra import migrate  # noqa: E402
+from infra.db import Database  # noqa: E402
+from infra.rate_limits import Limit, count  # noqa: E402
+from infra.settings import load_settings  # noqa: E402
 from orders.customers import customer_for_identity  # noqa: E402
-from rate_limits import Limit, count  # noqa: E402
-from settings import load_settings  # noqa: E402
 
 PHONE = "+14155550100"
 LIMIT = Limit("bench", 1_000_000, 60)

@@ -106,14 +106,14 @@ def scratch_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]
 
 def seed(database_url: str) -> None:
     """Demo store, plenty of stock, customers with a delivered order, and the spike's 50 units."""
-    import migrate
     from app import create_app
     from app import seed as seed_demo
-    from db import Database
+    from infra import migrate
+    from infra.db import Database
+    from infra.settings import load_settings
     from orders import csv_import, fulfilment, ordering
     from orders.customers import create_customer
     from orders.events import Actor
-    from settings import load_settings
 
     app = create_app(load_settings(database_url=database_url, secret_key="bench"))
     with contextlib.redirect_stdout(io.StringIO()):  # the demo prints CSR passwords
@@ -197,14 +197,14 @@ class Backlog:
     """Counts, in the database, what is not yet answered or not yet delivered."""
 
     def __init__(self, database_url: str) -> None:
-        from db import Database
+        from infra.db import Database
 
         self.database = Database(database_url)
 
     def remaining(self) -> tuple[int, int]:
         from sqlalchemy import func, select
 
-        from channels.models import Message, OutboxMessage
+        from conversations.models import Message, OutboxMessage
 
         with self.database.transaction() as session:
             unhandled = session.scalar(
@@ -227,7 +227,7 @@ class Backlog:
     def last_message_id(self) -> int:
         from sqlalchemy import func, select
 
-        from channels.models import Message
+        from conversations.models import Message
 
         with self.database.transaction() as session:
             return session.scalar(select(func.max(Message.id))) or 0
@@ -238,7 +238,7 @@ class Backlog:
         its first reply accepted by the provider (the delivery claim and the send)."""
         from sqlalchemy import select
 
-        from channels.models import Message, OutboxMessage
+        from conversations.models import Message, OutboxMessage
 
         with self.database.transaction() as session:
             inbound = session.execute(
@@ -268,7 +268,7 @@ class Backlog:
         """(orders holding the spike's item, units ordered, customers with both answers)."""
         from sqlalchemy import func, select
 
-        from channels.models import Conversation, Message
+        from conversations.models import Conversation, Message
         from orders.models import Order, OrderLine, Product
 
         with self.database.transaction() as session:

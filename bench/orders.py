@@ -22,9 +22,9 @@ from pathlib import Path
 # orders.py and would otherwise hide the orders package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-import migrate  # noqa: E402
 from bench.scratch import on_both_databases  # noqa: E402
-from db import Database  # noqa: E402
+from infra import migrate  # noqa: E402
+from infra.db import Database  # noqa: E402
 from orders import customers, inventory, ordering  # noqa: E402
 from orders.events import Actor  # noqa: E402
 from orders.models import Location, Product  # noqa: E402

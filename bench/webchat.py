@@ -37,9 +37,9 @@ sys.path[0] = str(ROOT)  # not bench/: bench/orders.py would shadow the orders p
 
 from bench.channels import wait_until_up  # noqa: E402
 from bench.load import scratch_database  # noqa: E402
-from channels.models import Conversation  # noqa: E402
-from channels.outbox import enqueue  # noqa: E402
-from db import Database  # noqa: E402
+from conversations.models import Conversation  # noqa: E402
+from conversations.outbox import enqueue  # noqa: E402
+from infra.db import Database  # noqa: E402
 from tests.standins.ports import free_port  # noqa: E402
 
 SERVERS = {

@@ -10,8 +10,8 @@ from bot import describe, escalation
 from bot.flows import orders, returns
 from bot.nlu.intents import normalise
 from bot.replies import Reply
-from bot.texts import say
 from bot.turn import Turn
+from conversations.texts import say
 from orders import queries
 from orders.errors import DomainError
 from orders.models import Order

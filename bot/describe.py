@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.texts import money, say
+from conversations.texts import money, say
 from orders import inventory
 from orders.models import Location, Order, Product
 

@@ -6,7 +6,7 @@ request in it, and each is applied in turn. Tasks are the flows (bot/flows); the
 on top of the dialogue stack lives in `conversation.state` as its step and slots, the
 ones a question aside or another task interrupted wait in `state["stack"]` and resume
 when the top one is done (bot.dialogue.stack). Repair is shared by every task
-(bot.dialogue.repair). The state is JSON, so a conversation survives restarts and moves
+(bot.repair). The state is JSON, so a conversation survives restarts and moves
 freely between worker processes.
 
 A step's handler returns replies, or None when the message is not an answer to its
@@ -24,17 +24,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot import care, probing, verification
+from bot import care, probing, repair, verification
 from bot.catalog_cache import catalog_cache
-from bot.dialogue import commands, repair, stack
+from bot.dialogue import commands, stack
 from bot.flows import choosing, info, orders, returns, shopping
 from bot.nlu import ParseContext, ParseResult, parse
 from bot.replies import Reply
-from bot.texts import load, say
 from bot.turn import Turn
-from channels.models import Conversation
+from conversations.models import Conversation
+from conversations.texts import load, say
+from infra.settings import Settings
 from orders.errors import DomainError
-from settings import Settings
 
 Handler = Callable[[Turn], list[Reply] | None]
 # Two misreads offer a person; a third in a row hands over (a real dead end).

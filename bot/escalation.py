@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.describe import products_by_sku
 from bot.nlu import CONFIDENCE_THRESHOLD
 from bot.replies import Reply
-from bot.texts import load, say
 from bot.turn import Turn
-from handoff import queue
+from conversations import handoffs as queue
+from conversations.texts import load, say
 
 
 def summary(turn: Turn, note: str = "") -> str:
@@ -39,6 +39,6 @@ def summary(turn: Turn, note: str = "") -> str:
 
 
 def escalate(turn: Turn, reason: str, note: str = "") -> list[Reply]:
-    """reason: human_agent | complaint | bot_failed | policy (see handoff.queue)."""
+    """reason: human_agent | complaint | bot_failed | policy (see conversations.handoffs)."""
     handoff = queue.escalate(turn.session, turn.conversation, reason, summary(turn, note))
     return [Reply(queue.customer_notice(turn.session, handoff, turn.settings))]

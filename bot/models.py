@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import Base, UTCDateTime, utcnow
+from infra.db import Base, UTCDateTime, utcnow
 
 
 class LookupFailure(Base):

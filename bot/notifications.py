@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.describe import order_lines
-from bot.texts import money, say
+from conversations.texts import money, say
+from infra.settings import Settings
 from orders.models import OrderEvent
-from settings import Settings
 
 # Events a customer hears about; the rest (processing, return requested, ...) are internal
 # or already answered in the conversation that caused them.

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.models import LookupFailure
-from db import utcnow
+from infra.db import utcnow
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from bot.dialogue.stack import SHARED
 from bot.nlu import CatalogIndex, Entity, ParseResult
 from bot.replies import Reply
-from bot.texts import money, say
-from channels.models import Conversation
+from conversations.models import Conversation
+from conversations.texts import money, say
+from infra.settings import Settings
 from orders.events import Actor
 from orders.models import Customer
-from settings import Settings
 
 
 @dataclass

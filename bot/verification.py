@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.replies import Reply
 from bot.turn import Turn
-from db import utcnow
+from infra.db import utcnow
 
 CODE_MINUTES = 15
 MAX_TRIES = 3

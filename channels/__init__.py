@@ -1,27 +1,20 @@
-"""Channels: SMS (Twilio), Telegram, email, web chat and the terminal, with one intake
-path in, one transactional outbox out, and the worker that delivers it."""
+"""Channels: one adapter per provider (SMS and WhatsApp through Twilio, Telegram, email,
+the web chat and the terminal), each turning the provider's requests into an
+`InboundMessage` for intake and sending outbox rows back through the provider."""
 
 from __future__ import annotations
 
 from flask import Flask, Response
 
-from channels import email_in, notices, sms, telegram, webchat, worker
-from channels.cli import register_commands
-from channels.inbound import BadRequest
-from orders import events
+from channels import email_in, sms, telegram, webchat
+from conversations.inbound import BadRequest
 
 
 def register(app: Flask) -> None:
-    """Add this package's blueprints, commands and background tasks to the app."""
+    """Add the providers' webhooks and the web chat to the app."""
     for blueprint in (sms.bp, telegram.bp, email_in.bp, webchat.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(BadRequest, _bad_request)
-    register_commands(app)
-    notices.configure(app.extensions["settings"])
-    events.add_listener(notices.on_order_event)
-    app.extensions["background_tasks"].append(
-        lambda: worker.start(app.extensions["db"], app.extensions["settings"])
-    )
 
 
 def _bad_request(exc: BadRequest) -> Response:

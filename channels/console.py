@@ -18,13 +18,13 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
-from channels import intake
-from channels.conversations import find
-from channels.inbound import InboundMessage
-from channels.models import Message
-from db import Database
+from bot import answering
+from conversations.inbound import InboundMessage
+from conversations.models import Message
+from conversations.opening import find
+from infra.db import Database
+from infra.settings import Settings
 from orders.customers import normalise_identity
-from settings import Settings
 
 CHANNEL = "console"
 PROMPT = "you> "
@@ -62,7 +62,7 @@ class ConsoleChat:
 
     def say(self, text: str) -> list[str]:
         """Send one line as the customer; returns every message for them not shown yet."""
-        intake.receive(
+        answering.receive(
             self.database,
             self.settings,
             InboundMessage(

@@ -25,14 +25,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels import identities, intake
+from bot import answering
 from channels.email_parse import Bounce, Unusable, to_inbound
-from channels.inbound import BadRequest
-from channels.models import MailboxCheckpoint, WebhookToken
 from channels.requests_io import strict_form
-from db import Database, utcnow
-from settings import Settings
-from web import database, settings
+from conversations import identities, intake
+from conversations.inbound import BadRequest
+from conversations.models import MailboxCheckpoint, WebhookToken
+from infra.db import Database, utcnow
+from infra.settings import Settings
+from infra.web import database, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("email", __name__)
@@ -130,7 +131,7 @@ def _read(database: Database, settings: Settings, mime: Message, advance) -> int
         with database.transaction() as session:
             advance(session)
         return 0
-    result = intake.receive(database, settings, inbound, within=advance)
+    result = answering.receive(database, settings, inbound, within=advance)
     return 0 if result.duplicate else 1
 
 

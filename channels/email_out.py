@@ -7,9 +7,9 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from channels.delivery import DeliveryError
-from channels.models import OutboxMessage
-from settings import Settings
+from conversations.delivery import DeliveryError
+from conversations.models import OutboxMessage
+from infra.settings import Settings
 
 TIMEOUT_SECONDS = 30
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}

@@ -24,7 +24,7 @@ import authres
 import html2text
 
 from channels.email_reply import new_words
-from channels.inbound import AUTO_REPLY, MAX_TEXT, MEDIA_ONLY, InboundMessage
+from conversations.inbound import AUTO_REPLY, MAX_TEXT, MEDIA_ONLY, InboundMessage
 from orders.customers import normalise_identity
 from orders.errors import ValidationFailed
 

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl
 
 from flask import Request
 
-from channels.inbound import BadRequest
-from settings import Settings
+from conversations.inbound import BadRequest
+from infra.settings import Settings
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200

@@ -20,15 +20,15 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels import identities, intake
-from channels.delivery import DeliveryError
-from channels.inbound import MEDIA_ONLY, OPT_IN, OPT_OUT, BadRequest, InboundMessage
-from channels.models import OutboxMessage
 from channels.requests_io import signed_url, strict_form
+from conversations import identities, intake
+from conversations.delivery import DeliveryError
+from conversations.inbound import MEDIA_ONLY, OPT_IN, OPT_OUT, BadRequest, InboundMessage
+from conversations.models import OutboxMessage
+from infra.settings import Settings
+from infra.web import database, settings
 from orders.customers import normalise_phone
 from orders.errors import ValidationFailed
-from settings import Settings
-from web import database, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

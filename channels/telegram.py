@@ -25,14 +25,14 @@ from telegram.error import BadRequest as TelegramBadRequest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from channels import intake
-from channels.delivery import DeliveryError
-from channels.inbound import MEDIA_ONLY, BadRequest, InboundMessage
-from channels.models import OutboxMessage
 from channels.requests_io import strict_json
-from db import Database
-from settings import Settings
-from web import database, settings
+from conversations import intake
+from conversations.delivery import DeliveryError
+from conversations.inbound import MEDIA_ONLY, BadRequest, InboundMessage
+from conversations.models import OutboxMessage
+from infra.db import Database
+from infra.settings import Settings
+from infra.web import database, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)

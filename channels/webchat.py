@@ -4,7 +4,7 @@
   /chat` is a full page made by the same script. Both take their styles from
   `/chat/static/chat.css`; no inline script, style or handler, so a strict
   Content-Security-Policy holds.
-- `GET /chat/config`: the shop's name and the widget's words (bot/texts.toml `[web]`).
+- `GET /chat/config`: the shop's name and the widget's words (conversations/texts.toml `[web]`).
 - `POST /chat/messages` `{"text"}`: a customer message, answered before the response
   returns, which carries the messages since `after` and the visitor's token.
   `POST /chat/handoff`: the "talk to a person" button, said as a message.
@@ -28,11 +28,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
-from bot.texts import load, say, shop_name
-from channels import intake, limits
-from channels.conversations import find
-from channels.inbound import BadRequest, InboundMessage
-from channels.models import Message
+from bot import answering
 from channels.webchat_access import (
     InvalidToken,
     add_cors_headers,
@@ -41,8 +37,13 @@ from channels.webchat_access import (
     origin_allowed,
     token_for,
 )
-from input_guard import whole_number
-from web import database, may_hold_request, settings
+from conversations import limits
+from conversations.inbound import BadRequest, InboundMessage
+from conversations.models import Message
+from conversations.opening import find
+from conversations.texts import load, say, shop_name
+from infra.input_guard import whole_number
+from infra.web import database, may_hold_request, settings
 
 bp = Blueprint(
     "webchat",
@@ -146,9 +147,9 @@ def _receive(text: str) -> tuple[Response, int]:
         address=chat_id,
         text=text,
         provider_id=None,
-        extra={"client": client},  # open handoffs are capped per client (channels.limits)
+        extra={"client": client},  # open handoffs are capped per client (conversations.limits)
     )
-    intake.receive(database(), settings(), inbound, inline_seconds=INLINE_SECONDS)
+    answering.receive(database(), settings(), inbound, inline_seconds=INLINE_SECONDS)
     body = {"token": token_for(chat_id), "messages": _messages_after(chat_id, after)}
     return jsonify(body), 201
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from flask import Response, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from web import settings
+from infra.web import settings
 
 TOKEN_HEADER = "X-Chat-Token"
 TOKEN_MAX_AGE_SECONDS = 180 * 24 * 3600  # a customer back after months starts afresh

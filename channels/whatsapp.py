@@ -6,7 +6,7 @@ Twilio posts WhatsApp messages to the same messaging webhook as SMS, with
 channel at the bare number, owned by the same phone identity as SMS (one customer, one
 history), and every reply goes back on WhatsApp from TWILIO_WHATSAPP_FROM, never by SMS.
 
-Outside the customer's 24-hour window (`channels.whatsapp_window`) a message must use
+Outside the customer's 24-hour window (`conversations.whatsapp_window`) a message must use
 a template WhatsApp approved: TWILIO_WHATSAPP_TEMPLATE_SID names a Twilio Content
 template with one variable, ``{{1}}``, which carries our text. With no template set,
 such a message is held and goes out when the customer next writes.
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 
-from channels import whatsapp_window
-from channels.delivery import DeliveryError
-from channels.models import OutboxMessage
 from channels.sms import WHATSAPP_PREFIX, delivery_errors, messages_taken, twilio_client
-from settings import Settings
+from conversations import whatsapp_window
+from conversations.delivery import DeliveryError
+from conversations.models import OutboxMessage
+from infra.settings import Settings
 
 
 def send(row: OutboxMessage, settings: Settings) -> str:

@@ -1,9 +1,13 @@
-"""See ARCHITECTURE.md for what this package owns."""
+"""The CSR console and the store screens: pages for people signed in with a staff account.
+Every action goes through the services below (the queue, the orders services)."""
 
 from __future__ import annotations
 
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
+
+from handoff.cli import register_commands
+from handoff.views import bp as console_bp
 
 # Paths authenticated otherwise: providers sign /webhooks/*, /api/* takes bearer tokens,
 # and /chat/* a signed token in a header that only the chat's own script sends (and
@@ -30,14 +34,6 @@ def _init_csrf(app: Flask) -> None:
 
 def register(app: Flask) -> None:
     """Add this package's blueprints, commands and background tasks to the app."""
-    # Imported here so `import handoff.models` (schema, the bot) stays light.
-    from handoff.api import bp as api_bp
-    from handoff.api_reports import bp as reports_api_bp
-    from handoff.cli import register_commands
-    from handoff.views import bp as console_bp
-
     _init_csrf(app)
     app.register_blueprint(console_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(reports_api_bp)
     register_commands(app)

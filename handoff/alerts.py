@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from db import Database, utcnow
-from handoff.models import Handoff
-from settings import Settings
+from conversations.staff_models import Handoff
+from infra.db import Database, utcnow
+from infra.settings import Settings
 
 CHECK_EVERY_SECONDS = 1.0
 LONGEST_WAIT_SECONDS = 20.0

@@ -7,8 +7,8 @@ import sys
 import click
 from flask import Flask
 
-from handoff import users
-from handoff.models import ROLES
+from conversations import staff as users
+from conversations.staff_models import ROLES
 from orders.errors import DomainError
 
 

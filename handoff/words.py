@@ -14,8 +14,8 @@ import phonenumbers
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 
+from infra.settings import Settings
 from orders.models import Customer
-from settings import Settings
 
 REASONS = {
     "human_agent": "Asked for a person",

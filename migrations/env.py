@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import schema
-from db import make_engine
-from settings import load_settings
+from entrypoints import schema
+from infra.db import make_engine
+from infra.settings import load_settings
 
 config = context.config
 target_metadata = schema.metadata

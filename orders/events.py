@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders.models import Order, OrderEvent
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders import events, inventory
 from orders.customers import check_text
 from orders.errors import InvalidQuantity, ProductNotFound, ValidationFailed, WrongPickupCode

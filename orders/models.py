@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base, Money, UTCDateTime, utcnow
+from infra.db import Base, Money, UTCDateTime, utcnow
 
 
 class Product(Base):
@@ -261,7 +261,7 @@ class OrderEvent(Base):
     actor_kind: Mapped[str] = mapped_column(String(20))  # customer | bot | csr | system
     actor_id: Mapped[str] = mapped_column(String(120), default="")
     channel: Mapped[str] = mapped_column(String(20), default="")
-    # The inbound message that caused the change (channels.models.Message.id), if any.
+    # The inbound message that caused the change (conversations.models.Message.id), if any.
     message_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

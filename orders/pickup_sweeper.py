@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from db import Database
+from infra.db import Database
+from infra.settings import Settings
 from orders.stockops import SweepResult, sweep_uncollected_pickups
-from settings import Settings
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 3600

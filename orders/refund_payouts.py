@@ -21,11 +21,11 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from db import Database, utcnow
+from infra.db import Database, utcnow
+from infra.retry_backoff import backoff_seconds
+from infra.settings import Settings
 from orders import events, payments
 from orders.models import Order, Payment
-from retry_backoff import backoff_seconds
-from settings import Settings
 
 log = logging.getLogger(__name__)
 

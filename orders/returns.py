@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders import events, inventory, payments
 from orders.customers import check_text
 from orders.errors import (

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from db import utcnow
+from infra.db import utcnow
 from orders import events, inventory, ordering, queries
 from orders.customers import check_text
 from orders.errors import DomainError, InvalidQuantity, ValidationFailed

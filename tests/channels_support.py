@@ -19,11 +19,13 @@ from werkzeug.serving import make_server
 
 import bot.engine
 from app import create_app
+from bot import answering, dispatch
 from bot.replies import Reply
-from channels import answering, delivery, intake, sms
-from channels.models import Message, OutboxMessage
-from db import Database
-from settings import load_settings
+from channels import sms
+from conversations import delivery
+from conversations.models import Message, OutboxMessage
+from infra.db import Database
+from infra.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTING_NAMES = {
@@ -101,9 +103,9 @@ def answer_waiting(app: Flask) -> int:
     """Do the answering threads' job here and now; how many messages were answered."""
     database, settings = app.extensions["db"], app.extensions["settings"]
     answered = 0
-    while conversations := answering.waiting_conversations(database):
+    while conversations := dispatch.waiting_conversations(database):
         answered_now = sum(
-            intake.answer_conversation(database, settings, conversation_id).handled
+            answering.answer_conversation(database, settings, conversation_id).handled
             for conversation_id in conversations
         )
         if not answered_now:

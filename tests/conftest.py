@@ -20,12 +20,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-import migrate
-import schema
 from app import create_app
 from bot.catalog_cache import catalog_cache
-from db import Database
-from settings import load_settings
+from entrypoints import schema
+from infra import migrate
+from infra.db import Database
+from infra.settings import load_settings
 
 pytest_plugins = ["tests.standins.fixtures", "tests.channels_support"]
 

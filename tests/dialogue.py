@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from app import name_the_shop
 from bot.engine import respond
 from bot.replies import Reply
-from channels.models import Conversation
-from db import Database
-from handoff.models import Handoff
+from conversations.models import Conversation
+from conversations.staff_models import Handoff
+from infra.db import Database
+from infra.settings import Settings, load_settings
 from orders import customers
 from orders.demo import seed
 from orders.models import Customer, Order, Return
-from settings import Settings, load_settings
 
 SMS_LIMIT = 320
 

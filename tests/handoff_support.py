@@ -9,10 +9,11 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from channels.models import Conversation, Message
-from db import Database, utcnow
-from handoff import queue, users
-from handoff.models import CsrUser, Handoff
+from conversations import handoffs as queue
+from conversations import staff as users
+from conversations.models import Conversation, Message
+from conversations.staff_models import CsrUser, Handoff
+from infra.db import Database, utcnow
 from orders.models import Customer
 from tests import factories
 

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handoff import queue
+from conversations import handoffs as queue
 from orders import customers, fulfilment, ordering, returns
 from orders.models import Customer, CustomerIdentity, Order, Return, Stock, StockMovement
 from tests.channels_support import count

@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from channels.models import Message
-from channels.outbox import enqueue
-from handoff import queue
-from handoff.models import AuditEntry
+from conversations import handoffs as queue
+from conversations.models import Message
+from conversations.outbox import enqueue
+from conversations.staff_models import AuditEntry
 from orders import customers, fulfilment, ordering, returns
 from orders.models import Order, Return
 from tests.channels_support import count

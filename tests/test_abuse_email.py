@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from channels import email_in
-from channels.models import OutboxMessage
+from conversations.models import OutboxMessage
 from tests.channels_support import Heard, answer_waiting, count, deliver_all
 from tests.standins.dovecot import DovecotStandin
 from tests.standins.signing import mailgun_inbound

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import respond
-from channels.models import Conversation, Message, OutboxMessage
+from conversations.models import Conversation, Message, OutboxMessage
 from orders.models import Customer, CustomerIdentity, Order
 from tests.channels_support import count
 from tests.dialogue import open_chat

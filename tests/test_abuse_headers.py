@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from handoff import queue
+from conversations import handoffs as queue
 from orders import ordering
 from tests.channels_support import app_processes, serving
 from tests.conftest import require_service

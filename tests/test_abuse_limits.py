@@ -13,16 +13,16 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-import rate_limits
-from bot.texts import say
-from channels import delivery
-from channels.models import Message, OutboxMessage
-from channels.outbox import enqueue
-from db import Database
-from handoff import queue
-from handoff.models import Handoff
-from rate_limits import Limit, RateCounter, count
-from settings import load_settings
+from conversations import delivery
+from conversations import handoffs as queue
+from conversations.models import Message, OutboxMessage
+from conversations.outbox import enqueue
+from conversations.staff_models import Handoff
+from conversations.texts import say
+from infra import rate_limits
+from infra.db import Database
+from infra.rate_limits import Limit, RateCounter, count
+from infra.settings import load_settings
 from tests.channels_support import answer_waiting, deliver_all, outbox
 from tests.standins import telegram_updates as updates
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
@@ -200,7 +200,7 @@ def test_no_code_to_a_number_that_said_stop(app, twilio_server, echo_bot) -> Non
 
 def queue_sms(app, number: str, text: str) -> None:  # type: ignore[no-untyped-def]
     """What a CSR reply or any other caller does: queue a message on the number's conversation."""
-    from channels.conversations import open_conversation
+    from conversations.opening import open_conversation
     from orders.customers import customer_for_identity
 
     with app.extensions["db"].transaction() as session:

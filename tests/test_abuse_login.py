@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff import users
-from handoff.models import LoginFailure
+from conversations import staff as users
+from conversations.staff_models import LoginFailure
 from orders.errors import ValidationFailed
 from tests.handoff_support import PASSWORD, agent, csrf_token, login, post
 

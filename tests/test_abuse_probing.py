@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot import probing
 from bot.models import LookupFailure
-from db import Database, utcnow
+from infra.db import Database, utcnow
 from orders.models import Order, Return
 from tests.dialogue import open_chat
 

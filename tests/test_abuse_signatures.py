@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from channels.models import Conversation, Message, OutboxMessage, WebhookToken
-from db import utcnow
+from conversations.models import Conversation, Message, OutboxMessage, WebhookToken
+from infra.db import utcnow
 from orders.models import Customer
 from tests.channels_support import count, deliver_all, outbox
 from tests.standins.signing import (

@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import bot.engine
+from bot import answering, dispatch
 from bot.replies import Reply
-from channels import answering, intake, wakeup, worker
-from channels.inbound import InboundMessage
-from db import Database
+from conversations import intake
+from conversations.inbound import InboundMessage
+from entrypoints import worker
+from infra import wakeup
+from infra.db import Database
 from tests.channels_support import answer_waiting, inbound_messages, outbox
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
@@ -145,7 +148,7 @@ def test_one_customer_is_answered_one_message_at_a_time_in_order(
 def test_an_answer_that_fails_is_retried_after_a_pause(
     app, twilio_server, slow_bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    real = intake.answer_conversation
+    real = answering.answer_conversation
     failures = []
 
     def flaky(database, settings, conversation_id):  # type: ignore[no-untyped-def]
@@ -154,8 +157,8 @@ def test_an_answer_that_fails_is_retried_after_a_pause(
             raise RuntimeError("the database went away")
         return real(database, settings, conversation_id)
 
-    monkeypatch.setattr(intake, "answer_conversation", flaky)
-    monkeypatch.setattr(answering, "RETRY_FAILED_SECONDS", 0.3)
+    monkeypatch.setattr(answering, "answer_conversation", flaky)
+    monkeypatch.setattr(dispatch, "RETRY_FAILED_SECONDS", 0.3)
     stop = worker.start(app.extensions["db"], app.extensions["settings"])
     try:
         post_sms(app, twilio_server, "try again", "+15551230004")
@@ -171,9 +174,9 @@ def test_messages_of_one_conversation_are_answered_in_order(app, slow_bot) -> No
     database, settings = app.extensions["db"], app.extensions["settings"]
     first, _, _ = intake.store(database, sms("first", "SM1"))
     second, _, _ = intake.store(database, sms("second", "SM2"))
-    intake.handle(database, settings, second)  # the later message's handler ran first
+    answering.handle(database, settings, second)  # the later message's handler ran first
     assert slow_bot.heard == ["first", "second"]
-    intake.handle(database, settings, first)  # handled already: nothing more
+    answering.handle(database, settings, first)  # handled already: nothing more
     assert slow_bot.heard == ["first", "second"]
     assert [row.body for row in outbox(database)] == ["echo: first", "echo: second"]
 
@@ -183,16 +186,16 @@ def test_waiting_conversations_come_longest_waiting_first(app, slow_bot) -> None
     _, early, _ = intake.store(database, sms("a", "SM1", "+15551230001"))
     _, late, _ = intake.store(database, sms("b", "SM2", "+15551230002"))
     intake.store(database, sms("c", "SM3", "+15551230001"))
-    assert answering.waiting_conversations(database) == [early, late]
+    assert dispatch.waiting_conversations(database) == [early, late]
     assert answer_waiting(app) == 3
-    assert answering.waiting_conversations(database) == []
+    assert dispatch.waiting_conversations(database) == []
 
 
 def test_a_message_stored_by_another_process_wakes_the_worker(
     app, twilio_server, slow_bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """NOTIFY on PostgreSQL, the named pipe on SQLite."""
-    monkeypatch.setattr(answering, "POLL_SECONDS", 30)  # only the wake-up can wake it
+    monkeypatch.setattr(dispatch, "POLL_SECONDS", 30)  # only the wake-up can wake it
     stop = worker.start(app.extensions["db"], app.extensions["settings"])
     other_process = Database(app.extensions["settings"].database_url)
     try:
@@ -212,13 +215,13 @@ def test_a_conversation_locked_by_another_worker_is_skipped(app, slow_bot) -> No
         pytest.skip("SQLite runs one writer at a time: there is nothing to skip")
     _, conversation_id, _ = intake.store(database, sms("slow one", "SM1"))
     first = threading.Thread(
-        target=intake.answer_conversation, args=(database, settings, conversation_id)
+        target=answering.answer_conversation, args=(database, settings, conversation_id)
     )
     first.start()
     wait_until(lambda: slow_bot.busy == 1)
     other_process = Database(settings.database_url)
     try:
-        assert intake.answer_conversation(other_process, settings, conversation_id).handled == 0
+        assert answering.answer_conversation(other_process, settings, conversation_id).handled == 0
     finally:
         other_process.dispose()
     slow_bot.release()

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
+from infra.settings import load_settings
 from orders import demo
 from orders.models import Customer, Location, Order, OrderEvent, Product, Stock, StockMovement
-from settings import load_settings
 
 MODELS = (Product, Location, Stock, StockMovement, Customer, Order, OrderEvent)
 

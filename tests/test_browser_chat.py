@@ -20,12 +20,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
-from channels.models import Conversation, Message
-from db import Database
-from handoff.models import Handoff
+from conversations.models import Conversation, Message
+from conversations.staff_models import Handoff
+from infra.db import Database
+from infra.settings import load_settings
 from orders import demo, fulfilment
 from orders.models import Order
-from settings import load_settings
 from tests import factories
 from tests.channels_support import count, serving
 from tests.conftest import require_service

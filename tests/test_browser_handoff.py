@@ -16,14 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from channels import delivery, intake
-from channels.inbound import InboundMessage
-from channels.models import Conversation
-from db import Database
-from handoff.models import Handoff
+from bot import answering
+from conversations import delivery
+from conversations.inbound import InboundMessage
+from conversations.models import Conversation
+from conversations.staff_models import Handoff
+from infra.db import Database
+from infra.settings import Settings, load_settings
 from orders.models import Order
 from orders.status import OrderStatus
-from settings import Settings, load_settings
 from tests import factories
 from tests.channels_support import serving
 from tests.conftest import require_service
@@ -107,7 +108,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
             s, phone=PHONE, name="Robin Browser", text="My order is wrong, can a person help?"
         )
         order = factories.order_in(s, OrderStatus.PLACED, customer)
-        from handoff import queue
+        from conversations import handoffs as queue
 
         queue.escalate(s, conversation, "complaint", "Says the order is wrong.")
         s.commit()
@@ -135,7 +136,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
     assert (sms.to, sms.body) == (PHONE, "Hi Robin, Casey here. What should the order be?")
 
     # The customer answers by SMS: the bot stays silent and the console shows it live.
-    intake.receive(
+    answering.receive(
         db,
         settings,
         InboundMessage(

@@ -11,11 +11,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
-from handoff import demo as handoff_demo
-from handoff.models import Handoff
+from conversations import demo as handoff_demo
+from conversations.staff_models import Handoff
+from infra.settings import load_settings
 from orders import demo
 from orders.models import Customer, Return
-from settings import load_settings
 from tests.channels_support import serving
 from tests.handoff_support import agent, browser_log_in
 from tests.standins.ports import free_port

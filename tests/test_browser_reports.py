@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from settings import load_settings
+from infra.settings import load_settings
 from tests.channels_support import serving
 from tests.handoff_support import agent, browser_log_in
 from tests.standins.ports import free_port

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from channels.models import OutboxMessage
-from db import Database
+from conversations.models import OutboxMessage
+from infra.db import Database
+from infra.settings import Settings, load_settings
 from orders import queries, returns
 from orders.status import OrderStatus, ReturnStatus
-from settings import Settings, load_settings
 from tests import factories, test_browser_handoff
 from tests.channels_support import serving
 from tests.handoff_support import agent, browser_log_in, chatting_customer

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from channels import email_in
-from channels.models import MailboxCheckpoint, Message
+from conversations.models import MailboxCheckpoint, Message
 from orders.models import Customer
 from tests.channels_support import answer_waiting, count, deliver_all
 from tests.standins.signing import mailgun_inbound
@@ -125,7 +125,7 @@ def test_smtp_temporary_failure_is_retried_permanent_is_dead(app, smtp_server, e
     post_mailgun(app, message_id="<m2@example.com>")
     deliver_all(app)
     with app.extensions["db"].transaction() as session:
-        from channels.models import OutboxMessage
+        from conversations.models import OutboxMessage
 
         statuses = list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
     assert statuses == ["sent", "dead"]

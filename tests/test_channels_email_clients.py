@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from channels import email_in
-from channels.models import Message
+from conversations.models import Message
 from orders.models import Customer, CustomerIdentity
 from tests.channels_support import count, deliver_all
 from tests.standins.signing import mailgun_inbound

@@ -6,9 +6,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from channels import delivery
-from channels.models import Conversation, Message, OutboxMessage
-from handoff.queue import escalate
+from conversations import delivery
+from conversations.handoffs import escalate
+from conversations.models import Conversation, Message, OutboxMessage
 from orders.models import CustomerIdentity
 from tests.channels_support import (
     answer_waiting,
@@ -214,8 +214,8 @@ def test_signed_but_incomplete_form_is_refused(app, twilio_server) -> None:  # t
 
 def queue_reply(app, text="Your order shipped.") -> None:  # type: ignore[no-untyped-def]
     """A message that goes out by REST (not as an answer to a webhook): a CSR reply."""
-    from channels.conversations import open_conversation
-    from channels.outbox import enqueue
+    from conversations.opening import open_conversation
+    from conversations.outbox import enqueue
     from orders.customers import customer_for_identity
 
     with app.extensions["db"].transaction() as session:

@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from channels import delivery, telegram, worker
-from channels.models import Message
+from channels import telegram
+from conversations import delivery
+from conversations.models import Message
+from entrypoints import worker
 from orders.models import CustomerIdentity
 from tests.channels_support import answer_waiting, count, deliver_all, inbound_messages, outbox
 from tests.standins import telegram_updates as updates

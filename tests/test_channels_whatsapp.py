@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from channels.models import Conversation, Message, OutboxMessage
-from channels.outbox import enqueue
-from db import utcnow
+from conversations.models import Conversation, Message, OutboxMessage
+from conversations.outbox import enqueue
+from infra.db import utcnow
 from orders.models import CustomerIdentity
 from tests.channels_support import answer_waiting, deliver_all, outbox
 from tests.standins.signing import twilio_headers, twilio_inbound_sms

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from db import utcnow
 from handoff import alerts
-from settings import load_settings
+from infra.db import utcnow
+from infra.settings import load_settings
 from tests.channels_support import serving
 from tests.handoff_support import agent, backdate, browser_log_in, escalated, login
 from tests.standins.ports import free_port

@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select as sql_select
 
-import cli_logging
-from channels.conversations import find
-from channels.models import Conversation
-from channels.outbox import enqueue
+from conversations.models import Conversation
+from conversations.opening import find
+from conversations.outbox import enqueue
+from infra import cli_logging
 from orders import fulfilment
 from orders.models import Customer, Order
 from orders.status import OrderStatus

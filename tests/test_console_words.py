@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from handoff import queue, words
+from conversations import handoffs as queue
+from handoff import words
+from infra.settings import load_settings
 from orders.status import OrderStatus
-from settings import load_settings
 from tests import factories
 from tests.handoff_support import agent, login, post, sms_chat
 

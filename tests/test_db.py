@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from db import Database
-from sqlite_lock import WriterLock
+from infra.db import Database
+from infra.sqlite_lock import WriterLock
 
 HOLD_SECONDS = 0.4
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-import retry_backoff
-from channels import delivery
-from channels.conversations import open_conversation
-from channels.models import OutboxMessage
-from channels.outbox import enqueue
-from db import Database, utcnow
+from conversations import delivery
+from conversations.models import OutboxMessage
+from conversations.opening import open_conversation
+from conversations.outbox import enqueue
+from infra import retry_backoff
+from infra.db import Database, utcnow
 from orders.customers import create_customer
 from tests.channels_support import outbox
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.catalog_cache import CatalogCache
 from bot.nlu import parse
-from bot.texts import load
-from db import Database
+from conversations.texts import load
+from infra.db import Database
 from orders.models import Product
 from tests.dialogue import open_chat
 

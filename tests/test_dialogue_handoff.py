@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from channels import intake
-from channels.inbound import InboundMessage
-from channels.models import Conversation
-from handoff import queue
-from handoff.models import Handoff
+from bot import answering
+from conversations import handoffs as queue
+from conversations.inbound import InboundMessage
+from conversations.models import Conversation
+from conversations.staff_models import Handoff
 from orders.demo import seed
 from tests.channels_support import outbox
 from tests.handoff_support import agent
@@ -26,7 +26,7 @@ def _sms(text: str) -> InboundMessage:
 def _replies_to(app, text: str) -> list[str]:  # type: ignore[no-untyped-def]
     database = app.extensions["db"]
     before = len(outbox(database))
-    intake.receive(database, app.extensions["settings"], _sms(text))
+    answering.receive(database, app.extensions["settings"], _sms(text))
     return [row.body for row in outbox(database)[before:]]
 
 

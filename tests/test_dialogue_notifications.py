@@ -7,12 +7,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.notifications import notice_for
+from infra.settings import Settings, load_settings
 from orders import fulfilment, stockops
 from orders.demo import seed
 from orders.events import Actor
 from orders.models import OrderEvent
 from orders.queries import get_order
-from settings import Settings, load_settings
 
 
 def _seeded(db) -> Settings:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from db import Database
+from infra.db import Database
 from tests.dialogue import open_chat
 
 

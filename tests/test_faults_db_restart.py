@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from channels import worker
-from channels.models import Message, OutboxMessage
+from conversations.models import Message, OutboxMessage
+from entrypoints import worker
 from tests.channels_support import count, serving
 from tests.standins import telegram_updates as updates
 from tests.standins.ports import free_port

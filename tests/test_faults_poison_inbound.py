@@ -13,10 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from bot.texts import say
-from channels import intake, linking, worker
-from channels.inbound import InboundMessage
-from db import Database
+from bot import answering
+from conversations import intake, linking
+from conversations.inbound import InboundMessage
+from conversations.texts import say
+from entrypoints import worker
+from infra.db import Database
 from tests.channels_support import answer_waiting, inbound_messages, outbox
 from tests.handoff_support import agent, login, post
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
@@ -64,13 +66,13 @@ def test_a_poison_message_is_dead_lettered_and_the_conversation_moves_on(app, po
     database, settings = app.extensions["db"], app.extensions["settings"]
     conversation_id = store(database, "poison pill", "SM1")
     store(database, "hello", "SM2")
-    first = intake.answer_conversation(database, settings, conversation_id)
+    first = answering.answer_conversation(database, settings, conversation_id)
     assert first.handled == 0 and first.retry_at is not None
     bad, later = inbound_messages(database)
     assert (bad.attempts, bad.handled_at, later.handled_at) == (1, None, None)  # in order
     assert "UnicodeEncodeError" in bad.last_error
     for _ in range(2):
-        intake.answer_conversation(database, settings, conversation_id)
+        answering.answer_conversation(database, settings, conversation_id)
     bad, later = inbound_messages(database)
     assert bad.attempts == 3 and bad.dead_at is not None and bad.handled_at is not None
     assert later.handled_at is not None and later.dead_at is None
@@ -93,7 +95,7 @@ def test_the_database_failing_is_not_counted_against_the_message(
     conversation_id = store(database, "hello", "SM1")
     for _ in range(5):
         with pytest.raises(OperationalError):
-            intake.answer_conversation(database, settings, conversation_id)
+            answering.answer_conversation(database, settings, conversation_id)
     [message] = inbound_messages(database)
     assert (message.attempts, message.dead_at, message.handled_at) == (0, None, None)
     monkeypatch.undo()
@@ -104,8 +106,8 @@ def test_a_failed_message_waits_out_its_backoff(app_factory, twilio_server, pois
     app = app_factory(twilio_server.settings(), inbound_max_attempts=3, inbound_backoff_seconds=60)
     database, settings = app.extensions["db"], app.extensions["settings"]
     conversation_id = store(database, "poison pill", "SM1")
-    intake.answer_conversation(database, settings, conversation_id)
-    again = intake.answer_conversation(database, settings, conversation_id)
+    answering.answer_conversation(database, settings, conversation_id)
+    again = answering.answer_conversation(database, settings, conversation_id)
     assert again.handled == 0 and len(poison.tries) == 1  # not tried before it is due
     [bad] = inbound_messages(database)
     assert (bad.attempts, bad.dead_at) == (1, None)
@@ -168,7 +170,7 @@ def test_retrying_a_message_that_is_not_dead_changes_nothing(app, client) -> Non
 def run_until_dead(app: Flask, conversation_id: int, tries: int = 10) -> None:
     database, settings = app.extensions["db"], app.extensions["settings"]
     for _ in range(tries):
-        intake.answer_conversation(database, settings, conversation_id)
+        answering.answer_conversation(database, settings, conversation_id)
         if all(m.dead_at for m in inbound_messages(database)):
             return
     raise AssertionError(f"not dead-lettered after {tries} tries")

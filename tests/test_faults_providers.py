@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from channels import worker
-from channels.conversations import open_conversation
-from channels.models import OutboxMessage
-from channels.outbox import enqueue
+from conversations.models import OutboxMessage
+from conversations.opening import open_conversation
+from conversations.outbox import enqueue
+from entrypoints import worker
 from orders.customers import create_customer
 from tests.channels_support import count, outbox
 

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from db import Database, utcnow
+from infra.db import Database, utcnow
 from orders import ordering, payments, refund_payouts, returns
 from orders.models import Order, OrderEvent, Payment
 from orders.status import OrderStatus

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from channels import delivery
-from channels.conversations import open_conversation
-from channels.outbox import enqueue
+from conversations import delivery
+from conversations.opening import open_conversation
+from conversations.outbox import enqueue
 from orders.customers import create_customer
 from tests.channels_support import deliver_all, outbox
 

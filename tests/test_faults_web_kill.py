@@ -30,8 +30,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from channels.models import Conversation, Message, OutboxMessage
-from db import Database
+from conversations.models import Conversation, Message, OutboxMessage
+from infra.db import Database
 from tests.channels_support import app_processes, count, outbox
 from tests.standins.ports import free_port
 from tests.standins.signing import twilio_headers, twilio_inbound_sms

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
-from channels.conversations import open_conversation
-from channels.models import OutboxMessage
-from channels.outbox import enqueue
-from db import utcnow
+from conversations.models import OutboxMessage
+from conversations.opening import open_conversation
+from conversations.outbox import enqueue
+from infra.db import utcnow
 from orders.customers import create_customer
 from tests.channels_support import app_processes, count, outbox
 

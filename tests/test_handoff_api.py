@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import create_token
-from channels.models import OutboxMessage
-from db import Database
-from handoff.models import AuditEntry, Handoff
+from conversations.models import OutboxMessage
+from conversations.staff_models import AuditEntry, Handoff
+from infra.db import Database
 from tests import factories
 from tests.handoff_support import agent, escalated
 

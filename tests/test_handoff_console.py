@@ -8,11 +8,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.models import Conversation, Message, OutboxMessage
-from db import Database
-from handoff import demo as handoff_demo
-from handoff import queue, users
-from handoff.models import AuditEntry, CannedReply, CsrSession, Handoff, HandoffNote
+from conversations import demo as handoff_demo
+from conversations import handoffs as queue
+from conversations import staff as users
+from conversations.models import Conversation, Message, OutboxMessage
+from conversations.staff_models import AuditEntry, CannedReply, CsrSession, Handoff, HandoffNote
+from infra.db import Database
 from orders import demo
 from orders.models import Order, OrderEvent, Return
 from orders.status import OrderStatus, ReturnStatus

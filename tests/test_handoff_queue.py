@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.models import OutboxMessage
-from db import Database
-from handoff import queue
-from handoff.errors import AlreadyClaimed, HandoffClosed, NotYourHandoff
-from handoff.models import Handoff
+from conversations import handoffs as queue
+from conversations.handoff_errors import AlreadyClaimed, HandoffClosed, NotYourHandoff
+from conversations.models import OutboxMessage
+from conversations.staff_models import Handoff
+from infra.db import Database
+from infra.settings import load_settings
 from orders.errors import IllegalTransition, ValidationFailed
 from orders.status import OrderStatus
-from settings import load_settings
 from tests import factories
 from tests.handoff_support import agent, backdate, chatting_customer, escalated
 
@@ -78,7 +78,7 @@ def _claim_race(db: Database, handoff_id: int, user_ids: list[int]) -> list[obje
     results: list[object] = [None] * len(user_ids)
 
     def run(index: int, user_id: int) -> None:
-        from handoff.models import CsrUser
+        from conversations.staff_models import CsrUser
 
         barrier.wait()
         try:

@@ -7,10 +7,11 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 import bot.engine
-from channels import intake
-from channels.inbound import InboundMessage
-from channels.models import Conversation, Message, OutboxMessage
-from handoff.models import Handoff
+from bot import answering
+from conversations import intake
+from conversations.inbound import InboundMessage
+from conversations.models import Conversation, Message, OutboxMessage
+from conversations.staff_models import Handoff
 from orders import fulfilment
 from orders.customers import create_customer
 from orders.models import Customer, CustomerIdentity, Order
@@ -81,7 +82,7 @@ def test_a_bot_failure_hands_the_customer_to_a_person(app, monkeypatch) -> None:
 
     monkeypatch.setattr(bot.engine, "respond", broken)
     database = app.extensions["db"]
-    intake.receive(database, app.extensions["settings"], sms("hello"))
+    answering.receive(database, app.extensions["settings"], sms("hello"))
     with database.transaction() as session:
         conversation = session.scalar(select(Conversation))
         assert conversation.mode == "handoff" and conversation.state == {}
@@ -100,17 +101,17 @@ def test_linking_an_email_makes_one_customer(app, smtp_server, echo_bot) -> None
 
         add_identity(session, owner, "email", "jo@example.com")
         factories.order_in(session, factories.OrderStatus.PLACED, owner)
-    result = intake.receive(database, settings, sms("link my email jo@example.com", "SM-l1"))
+    result = answering.receive(database, settings, sms("link my email jo@example.com", "SM-l1"))
     assert "sent a 6-digit code to jo@example.com" in result_text(database, result)
     deliver_all(app)
     [mail] = smtp_server.messages
     code = next(word for word in mail.message.get_content().split() if word.rstrip(".").isdigit())
     code = code.rstrip(".")
-    wrong = intake.receive(
+    wrong = answering.receive(
         database, settings, sms("000000" if code != "000000" else "111111", "SM-l2")
     )
     assert "not right" in result_text(database, wrong)
-    done = intake.receive(database, settings, sms(code, "SM-l3"))
+    done = answering.receive(database, settings, sms(code, "SM-l3"))
     assert "is linked" in result_text(database, done)
     with database.transaction() as session:
         sms_customer = session.scalar(
@@ -147,7 +148,7 @@ def test_unverified_email_cannot_link(app, echo_bot) -> None:  # type: ignore[no
         identity=("email", "jo@example.com"),
         verified=False,
     )
-    result = intake.receive(database, app.extensions["settings"], inbound)
+    result = answering.receive(database, app.extensions["settings"], inbound)
     assert "can't link" in result_text(database, result)
 
 
@@ -158,7 +159,7 @@ def test_order_events_notify_the_customer_on_their_channel(app, twilio_server) -
         order = factories.order_in(session, factories.OrderStatus.PLACED)
         phone = order.customer.identities[0].value
     with database.transaction() as session:  # the customer texted us before
-        from channels.conversations import open_conversation
+        from conversations.opening import open_conversation
 
         open_conversation(session, "sms", phone, session.get(Customer, order.customer_id))
     with database.transaction() as session:

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import delete, func, select, text
 
-import schema
-from db import Database, utcnow
+from entrypoints import schema
+from infra.db import Database, utcnow
 from orders import customers, fulfilment, ordering, queries, returns, stockops
 from orders.errors import DomainError
 from orders.models import Order, OrderLine, Stock, StockMovement

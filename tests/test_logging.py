@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from channels import telegram
-from channels.models import OutboxMessage
+from conversations.models import OutboxMessage
 from tests.standins.telegram_server import TelegramStandin
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import schema
-from db import Database
+from entrypoints import schema
+from infra.db import Database
 
 
 def test_models_and_migrations_agree(db: Database) -> None:

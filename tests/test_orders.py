@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders import customers, fulfilment, ordering, queries
 from orders.errors import (
     InvalidQuantity,

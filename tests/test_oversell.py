@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db import Database
+from infra.db import Database
 from orders import customers, ordering
 from orders.errors import OutOfStock
 from orders.models import Order, Stock

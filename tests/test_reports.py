@@ -16,14 +16,15 @@ from sqlalchemy import select, update
 
 from api.auth import create_token
 from app import create_app
-from channels import intake
-from channels.inbound import InboundMessage
-from channels.models import Conversation, Message
-from db import Database
-from handoff import queue, reports
-from handoff.models import CsrUser, Handoff
+from bot import answering
+from conversations import handoffs as queue
+from conversations import reports
+from conversations.inbound import InboundMessage
+from conversations.models import Conversation, Message
+from conversations.staff_models import CsrUser, Handoff
+from infra.db import Database
+from infra.settings import load_settings
 from orders import demo
-from settings import load_settings
 from tests.handoff_support import agent, login
 
 ZONE = "America/New_York"
@@ -47,7 +48,7 @@ def app(db_url: str) -> Flask:
 
 
 def say(app: Flask, phone: str, text: str, sid: str) -> None:
-    intake.receive(
+    answering.receive(
         app.extensions["db"],
         app.extensions["settings"],
         InboundMessage(channel="sms", address=phone, text=text, provider_id=sid),

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders import returns
 from orders.errors import (
     IllegalTransition,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders import fulfilment, ordering, queries, returns, stockops
 from orders.errors import (
     IllegalTransition,

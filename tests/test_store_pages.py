@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from channels.models import OutboxMessage
-from db import Database, utcnow
-from handoff.models import AuditEntry
+from conversations.models import OutboxMessage
+from conversations.staff_models import AuditEntry
+from infra.db import Database, utcnow
 from orders import queries, returns
 from orders.models import Order, OrderEvent, Payment, Return, Stock, StockMovement
 from orders.status import OrderStatus, ReturnStatus

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from channels import wakeup
-from db import Database
+from infra import wakeup
+from infra.db import Database
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 

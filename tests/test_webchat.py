@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from channels import webchat
-from channels.models import Conversation, Message
-from channels.outbox import enqueue
-from handoff.models import Handoff
-from settings import load_settings
+from conversations.models import Conversation, Message
+from conversations.outbox import enqueue
+from conversations.staff_models import Handoff
+from infra.settings import load_settings
 from tests.channels_support import count
 
 SHOP = "https://shop.example"

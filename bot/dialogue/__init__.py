@@ -1,7 +1,7 @@
-"""Dialogue understanding as commands, the task stack and the repair patterns.
+"""Dialogue understanding as commands, and the task stack.
 
 `commands` reads a message as a short ordered list of commands, `stack` keeps the
-tasks a question aside interrupted, `repair` holds what every task shares (cancel,
-repeat, correction). The engine (bot.engine) applies the commands; docs/dialogue.md
-tells the whole story.
+tasks a question aside interrupted; the repair patterns every task shares (cancel,
+repeat, correction) sit above the flows, in bot.repair. The engine (bot.engine) applies
+the commands; docs/dialogue.md tells the whole story.
 """

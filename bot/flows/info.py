@@ -7,8 +7,8 @@ import re
 
 from bot import describe
 from bot.replies import Reply
-from bot.texts import say, shop_name
 from bot.turn import Turn
+from conversations.texts import say, shop_name
 
 TOPICS = (
     ("returns", re.compile(r"\b(?:return|refund|exchange|money back|guarantee)", re.I)),

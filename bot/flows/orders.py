@@ -28,8 +28,8 @@ from bot.flows.common import (
     wants_removal,
 )
 from bot.replies import Reply
-from bot.texts import load, say
 from bot.turn import Turn
+from conversations.texts import load, say
 from orders import inventory, ordering, queries
 from orders.customers import purchase_history
 from orders.models import Order, OrderLine

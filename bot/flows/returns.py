@@ -19,8 +19,8 @@ from bot import describe, escalation
 from bot.flows.common import OTHER_STORE, bare_quantity, mentions_on
 from bot.flows.orders import find_order
 from bot.replies import Reply
-from bot.texts import say, shop_name
 from bot.turn import Turn
+from conversations.texts import say, shop_name
 from orders import inventory, queries
 from orders import returns as service
 from orders.errors import ReturnNotFound

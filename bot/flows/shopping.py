@@ -23,8 +23,8 @@ from bot.flows.common import (
     wants_removal,
 )
 from bot.replies import Reply
-from bot.texts import say
 from bot.turn import Turn
+from conversations.texts import say
 from orders import inventory, ordering
 from orders.models import Location, Product
 

@@ -8,17 +8,18 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels import delivery, inbound_failures, wakeup
-from channels.models import Message, OutboxMessage
-from db import utcnow
-from handoff import audit, users
-from handoff.models import ROLES, AuditEntry, CannedReply, CsrUser
+from conversations import audit, delivery, inbound_failures
+from conversations import staff as users
+from conversations.models import Message, OutboxMessage
+from conversations.staff_models import ROLES, AuditEntry, CannedReply, CsrUser
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
-from input_guard import whole_number
+from infra import wakeup
+from infra.db import utcnow
+from infra.input_guard import whole_number
+from infra.web import database
 from orders.errors import NotFound, ValidationFailed
 from orders.models import Order, Payment
-from web import database
 
 AUDIT_PAGE = 200
 DEAD_LETTER_PAGE = 200

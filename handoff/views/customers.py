@@ -14,16 +14,16 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from channels.models import Conversation, Message
-from handoff import audit
+from conversations import audit
+from conversations.models import Conversation, Message
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
-from input_guard import whole_number
+from infra.input_guard import whole_number
+from infra.web import database
 from orders import customers, ordering, queries, returns
 from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Return
-from web import database
 
 TRANSCRIPT_LIMIT = 500
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handoff import queue, words
-from handoff.models import Handoff
+from conversations import handoffs as queue
+from conversations.staff_models import Handoff
+from handoff import words
 from handoff.views import bp
+from infra.web import settings
 from orders.models import Customer
-from web import settings
 
 
 @bp.app_template_filter("csr_minutes")

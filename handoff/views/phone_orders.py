@@ -15,16 +15,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import describe
-from bot.texts import say
-from handoff import audit, words
+from conversations import audit
+from conversations.texts import say
+from handoff import words
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
-from input_guard import whole_number
+from infra.input_guard import whole_number
+from infra.web import database, settings
 from orders import customers, inventory, ordering
 from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Product
-from web import database, settings
 
 SEARCH_RESULTS = 15
 MAX_LINES = 50

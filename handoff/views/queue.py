@@ -5,15 +5,17 @@ from __future__ import annotations
 from flask import g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from db import utcnow
-from handoff import alerts, audit, queue
-from handoff.models import CannedReply, CsrUser, HandoffNote
+from conversations import audit
+from conversations import handoffs as queue
+from conversations.staff_models import CannedReply, CsrUser, HandoffNote
+from handoff import alerts
 from handoff.views import bp
 from handoff.views.auth import AGENTS, console_action, current_user, requires
 from handoff.views.customers import customer_panel, transcript
-from input_guard import whole_number
+from infra.db import utcnow
+from infra.input_guard import whole_number
+from infra.web import database, may_hold_request, settings
 from orders.errors import ValidationFailed
-from web import database, may_hold_request, settings
 
 STATUS_FILTERS = {
     "open": queue.OPEN_STATUSES,

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import Response, flash, g, render_template, request
 
-from db import utcnow
-from handoff import reports
+from conversations import reports
 from handoff.views import bp
 from handoff.views.auth import AGENTS, requires
+from infra.db import utcnow
+from infra.web import database, settings
 from orders.errors import ValidationFailed
-from web import database, settings
 
 
 def _report() -> tuple[reports.Report | None, dict[str, str]]:

@@ -17,17 +17,18 @@ from typing import Any
 from flask import g, render_template, request
 from sqlalchemy.orm import Session
 
-from handoff import audit, store_reads
-from handoff.models import CsrUser
+from conversations import audit
+from conversations.staff_models import CsrUser
+from handoff import store_reads
 from handoff.views import bp
 from handoff.views.auth import console_action, current_user, requires
-from input_guard import whole_number
+from infra.input_guard import whole_number
+from infra.web import database
 from orders import inventory
 from orders.errors import LocationAccessDenied, ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Return
 from orders.queries import check_location_access
-from web import database
 
 # Who may act at a store, and who may look.
 STAFF = ("store", "admin")

@@ -19,10 +19,10 @@ from handoff.views.store import (
     render_store_page,
     visible_location,
 )
+from infra.web import database, settings
 from orders import fulfilment, queries, stockops
 from orders.errors import ValidationFailed
 from orders.models import Location, Order
-from web import database, settings
 
 
 @bp.get("/store/<code>/pickups")

@@ -22,10 +22,10 @@ from handoff.views.store import (
     render_store_page,
     visible_location,
 )
+from infra.web import database, settings
 from orders import customers, queries, returns
 from orders.errors import DomainError, ValidationFailed
 from orders.models import Location, Order, Return
-from web import database, settings
 
 
 def _here(found: list[Return], location: Location) -> list[Return]:

@@ -17,8 +17,8 @@ from handoff.views.store import (
     render_store_page,
     visible_location,
 )
+from infra.web import database
 from orders import stockops
-from web import database
 
 LEDGER_ROWS = 200
 

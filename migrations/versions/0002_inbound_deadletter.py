@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import db
+from infra import db
 
 revision = "0002_inbound_deadletter"
 down_revision = "0001"

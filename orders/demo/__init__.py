@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db import utcnow
+from infra.db import utcnow
 from orders import csv_import, customers, fulfilment, ordering, returns
 from orders.events import Actor
 from orders.models import Customer, Order, Product

@@ -16,8 +16,8 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.models import Conversation
-from handoff.models import Handoff
+from conversations.models import Conversation
+from conversations.staff_models import Handoff
 from orders.models import Location, Order, Product, Return, Stock
 from tests.conversations.stories import (
     OrderExpectation,

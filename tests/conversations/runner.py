@@ -8,8 +8,8 @@ import traceback
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
-from db import Database
-from settings import Settings, load_settings
+from infra.db import Database
+from infra.settings import Settings, load_settings
 from tests.conversations import checks
 from tests.conversations.stories import Story, Turn
 from tests.conversations.talk import AUTHSERV_ID, StoryCustomer

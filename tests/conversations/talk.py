@@ -3,7 +3,7 @@
 The terminal chat (`console`) is driven through `channels.console.ConsoleChat` itself.
 SMS, Telegram, email and web chat lines are turned into an `InboundMessage` by that
 channel's real parser (the Twilio form, the Telegram Update, the email headers), then
-take the terminal chat's path: `intake.receive` stores and answers them at once and the
+take the terminal chat's path: `answering.receive` stores and answers them at once and the
 replies are read back as the terminal shows them (choices in brackets).
 """
 
@@ -14,15 +14,15 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from channels import intake
+from bot import answering
 from channels.console import INLINE_SECONDS, ConsoleChat
 from channels.email_parse import to_inbound
-from channels.inbound import InboundMessage
-from channels.models import Conversation
 from channels.sms import parse_inbound
 from channels.telegram import parse_update
-from db import Database
-from settings import Settings
+from conversations.inbound import InboundMessage
+from conversations.models import Conversation
+from infra.db import Database
+from infra.settings import Settings
 
 SHOP_NUMBER = "+15555550000"
 SHOP_EMAIL = "shop@stories.example"
@@ -59,7 +59,7 @@ class StoryCustomer:
             replies = self.chat.say(text)
             self.conversation_id = self.conversation_id or self._conversation_of_console()
             return replies
-        result = intake.receive(
+        result = answering.receive(
             self.database, self.settings, self._inbound(text), inline_seconds=INLINE_SECONDS
         )
         self.chat.last_seen = max(self.chat.last_seen, result.message_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from db import Database
+from infra.db import Database
 from orders import ordering, returns
 from orders.models import Customer, Order
 from tests.conversations import checks

@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
-import schema
-from db import Database, utcnow
-from handoff.models import Handoff
+from conversations.staff_models import Handoff
+from entrypoints import schema
+from infra.db import Database, utcnow
 from orders import csv_import, customers, fulfilment, inventory, ordering, returns
 from orders.events import Actor
 from orders.models import Customer, Order, Return

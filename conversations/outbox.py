@@ -1,0 +1,63 @@
+"""Queue outbound messages. Delivery (retries, backoff, dead letters) is conversations.delivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from conversations import whatsapp_window
+from conversations.email_thread import thread_headers
+from conversations.models import Conversation, Message, OutboxMessage
+from conversations.text_split import split_text
+
+# Longest single SMS we send; Twilio refuses bodies over 1600 characters, and
+# shorter parts arrive (and are read) sooner on handsets that join segments slowly.
+SMS_PART_LIMIT = 640
+
+
+def enqueue(
+    session: Session,
+    conversation: Conversation,
+    text: str,
+    *,
+    author: str = "bot",
+    author_id: str = "",
+    payload: dict[str, Any] | None = None,
+) -> Message:
+    """Store an outbound message and queue it for delivery, in the caller's transaction.
+
+    An SMS longer than one part becomes several outbox rows of the same message,
+    delivered in order; an email gets the headers that thread it with the
+    customer's latest mail.
+    """
+    payload = dict(payload or {})
+    message = Message(
+        conversation_id=conversation.id,
+        direction="out",
+        author=author,
+        author_id=author_id,
+        channel=conversation.channel,
+        text=text,
+        payload=payload,
+    )
+    session.add(message)
+    session.flush()
+    if conversation.channel == "email":
+        payload = {**payload, **thread_headers(session, conversation)}
+    elif conversation.channel == whatsapp_window.CHANNEL:
+        payload = {**payload, **whatsapp_window.outbound_payload(session, conversation)}
+    parts = split_text(text, SMS_PART_LIMIT) if conversation.channel == "sms" else [text]
+    for part in parts:
+        session.add(
+            OutboxMessage(
+                message_id=message.id,
+                conversation_id=conversation.id,
+                channel=conversation.channel,
+                to_address=conversation.address,
+                body=part,
+                payload=payload,
+            )
+        )
+    session.flush()
+    return message

@@ -1,0 +1,177 @@
+"""Database engine, sessions and the column types every module shares.
+
+One `Database` per process (the Flask app keeps it in `app.extensions["db"]`, a
+worker makes its own). Service functions receive a `Session` and never commit:
+the caller opens one transaction with `Database.transaction()`, so an order change,
+its event and the outbox rows it causes commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from infra.sqlite_lock import WriterLock
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+READ_ONLY = "read_only"  # execution option: a SQLite transaction that takes no write lock
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount stored as integer cents, read back as a two-place Decimal."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: object) -> int | None:
+        if value is None:
+            return None
+        cents = Decimal(value) * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has more than two decimal places")
+        return int(cents)
+
+    def process_result_value(self, value: int | None, dialect: object) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use db.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and BEGIN IMMEDIATE, so writers queue instead of failing.
+
+    pysqlite's own transaction handling is switched off (isolation_level None) so
+    SQLAlchemy's "begin" event can start every transaction with BEGIN IMMEDIATE:
+    the write lock is taken up front and two read-then-write transactions cannot
+    deadlock on the upgrade from a shared lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # A commit that crosses this many WAL pages checkpoints in place, holding the write
+        # lock through an fsync; workers checkpoint in the background long before that.
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    # No pre-ping: it costs a round trip on every checkout, a fifth of what acknowledging
+    # a webhook costs. After a database restart the first statement on a stale connection
+    # fails once (a webhook gets a 500, which the provider retries), and SQLAlchemy then
+    # replaces every connection older than that failure.
+    return create_engine(url, pool_size=10, max_overflow=20)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer and every transaction here takes the write lock up front:
+        # writers queue on this lock rather than in SQLite's sleeping busy handler.
+        self._sqlite_writer = WriterLock(self.engine.url.database) if self.is_sqlite else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self, *, async_commit: bool = False) -> Iterator[Session]:
+        """One unit of work: commit when the block ends, roll back if it raises.
+
+        With `async_commit` (PostgreSQL), the commit returns before its WAL record is
+        flushed to disk, so it costs no fsync wait. Only for work nothing outside the
+        database relies on until a later ordinary commit: every WAL flush covers all
+        earlier records, so that commit makes this one durable too (a bot's answer is
+        made durable by the delivery worker's claim, before it is sent anywhere).
+        """
+        if self._sqlite_writer is None:
+            with self.sessions() as session, session.begin():
+                if async_commit:
+                    session.execute(_ASYNC_COMMIT)
+                yield session
+            return
+        with self._sqlite_writer, self.sessions() as session, session.begin():
+            yield session  # SQLite in WAL mode with synchronous=NORMAL waits for no fsync
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A look that changes nothing: on SQLite it takes no write lock, so a poller running
+        it many times a second never makes a writer wait. Anything written is rolled back."""
+        with self.sessions() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database without blocking writers (PASSIVE), so
+        no writer's commit has to do it while holding the write lock."""
+        connection = self.engine.raw_connection()  # outside any transaction, as it must be
+        try:
+            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        finally:
+            connection.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
