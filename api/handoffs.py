@@ -99,7 +99,7 @@ def get_handoff(handoff_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/<int:handoff_id>/<action>")
 @queue_token
 def act(handoff_id: int, action: str):  # type: ignore[no-untyped-def]
-    """claim ({"csr": EMAIL}), release, resolve, and hand_back (additive to INTERFACE.md)."""
+    """claim ({"csr": EMAIL}), release, resolve, and hand_back (the README lists them)."""
     data = _body()
     with database().transaction() as session:
         handoff = queue.get_handoff(session, handoff_id)

@@ -19,7 +19,7 @@ CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/api/", "/chat/")
 def _init_csrf(app: Flask) -> None:
     """CSRF on every browser POST in the app, not only the console's.
 
-    Exempting by path (the public URL contract in INTERFACE.md) rather than by
+    Exempting by path (the public URLs the README lists) rather than by
     blueprint name keeps webhooks working whatever their blueprints are called.
     A view elsewhere can still opt out with `app.extensions["csrf"].exempt(view)`.
     """

@@ -1,7 +1,7 @@
 """Settings from the environment (and a `.env` file in the working directory).
 
-Every name here is part of the public interface (see INTERFACE.md); read them once
-into a frozen `Settings` so the rest of the code never touches `os.environ`.
+Every name here is part of the public interface (the README's Configuration lists them);
+read them once into a frozen `Settings` so the rest of the code never touches `os.environ`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Load catalog, locations and stock from CSV (formats in INTERFACE.md).
+"""Load catalog, locations and stock from CSV (formats in the README, "Your own shop").
 
 Every row is checked before anything is written: one bad row refuses the whole
 file with each failing line number, and the database stays as it was.
