@@ -22,9 +22,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import api
+import backoffice
 import bot
 import channels
 import handoff
+import store
 from api.auth import create_token
 from api.errors import error_response
 from bot.notifications import notice_for
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     events.add_listener(notices.on_order_event)
     bot.register(app)
     handoff.register(app)
+    store.register(app)
+    backoffice.register(app)
     if _running_in_production():  # not in tests, whose apps come and go
         heap.freeze_startup_objects()
     return app

@@ -129,7 +129,7 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
 
     The throttle is checked before the password, so a throttled client cannot probe.
     A failure is recorded in the caller's transaction: the caller must commit it
-    even though it reports the refusal (see handoff.views.auth).
+    even though it reports the refusal (see backoffice.auth).
     """
     now = utcnow()
     email = email.strip().lower()[:320]

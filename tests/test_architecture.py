@@ -14,6 +14,8 @@ PACKAGES = (
     "channels",
     "api",
     "handoff",
+    "store",
+    "backoffice",
     "bot",
     "conversations",
     "services",

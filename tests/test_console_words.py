@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
+from backoffice import words
 from conversations import handoffs as queue
-from handoff import words
 from infra.settings import load_settings
 from orders.status import OrderStatus
 from tests import factories

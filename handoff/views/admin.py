@@ -8,12 +8,12 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backoffice import bp
+from backoffice.auth import AGENTS, console_action, current_user, requires
 from conversations import audit, delivery, inbound_failures
 from conversations import staff as users
 from conversations.models import Message, OutboxMessage
 from conversations.staff_models import ROLES, AuditEntry, CannedReply, CsrUser
-from handoff.views import bp
-from handoff.views.auth import AGENTS, console_action, current_user, requires
 from infra import wakeup
 from infra.db import utcnow
 from infra.input_guard import whole_number

@@ -14,10 +14,10 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from backoffice import bp
+from backoffice.auth import AGENTS, console_action, current_user, requires
 from conversations import audit
 from conversations.models import Conversation, Message
-from handoff.views import bp
-from handoff.views.auth import AGENTS, console_action, current_user, requires
 from infra.input_guard import whole_number
 from infra.web import database
 from orders import customers, ordering, queries, returns

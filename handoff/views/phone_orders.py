@@ -14,12 +14,11 @@ from flask import jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from backoffice import bp, words
+from backoffice.auth import AGENTS, console_action, current_user, requires
 from bot import describe
 from conversations import audit
 from conversations.texts import say
-from handoff import words
-from handoff.views import bp
-from handoff.views.auth import AGENTS, console_action, current_user, requires
 from infra.input_guard import whole_number
 from infra.web import database, settings
 from orders import customers, inventory, ordering

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from backoffice import bp
+from backoffice.auth import AGENTS, console_action, current_user, requires
 from conversations import audit
 from conversations import handoffs as queue
 from conversations.staff_models import CannedReply, CsrUser, HandoffNote
 from handoff import alerts
-from handoff.views import bp
-from handoff.views.auth import AGENTS, console_action, current_user, requires
 from handoff.views.customers import customer_panel, transcript
 from infra.db import utcnow
 from infra.input_guard import whole_number

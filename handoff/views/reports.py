@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Response, flash, g, render_template, request
 
+from backoffice import bp
+from backoffice.auth import AGENTS, requires
 from conversations import reports
-from handoff.views import bp
-from handoff.views.auth import AGENTS, requires
 from infra.db import utcnow
 from infra.web import database, settings
 from orders.errors import ValidationFailed

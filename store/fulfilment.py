@@ -6,10 +6,14 @@ from __future__ import annotations
 from flask import redirect, url_for
 from sqlalchemy.orm import Session
 
-from handoff import store_reads
-from handoff.views import bp
-from handoff.views.auth import requires
-from handoff.views.store import (
+from backoffice import bp
+from backoffice.auth import requires
+from infra.web import database, settings
+from orders import fulfilment, queries, stockops
+from orders.errors import ValidationFailed
+from orders.models import Location, Order
+from store import reads as store_reads
+from store.views import (
     STAFF,
     VIEWERS,
     check_order_here,
@@ -19,10 +23,6 @@ from handoff.views.store import (
     render_store_page,
     visible_location,
 )
-from infra.web import database, settings
-from orders import fulfilment, queries, stockops
-from orders.errors import ValidationFailed
-from orders.models import Location, Order
 
 
 @bp.get("/store/<code>/pickups")

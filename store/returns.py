@@ -9,10 +9,14 @@ from decimal import Decimal, InvalidOperation
 from flask import redirect, request, url_for
 from sqlalchemy.orm import Session
 
-from handoff import store_reads
-from handoff.views import bp
-from handoff.views.auth import requires
-from handoff.views.store import (
+from backoffice import bp
+from backoffice.auth import requires
+from infra.web import database, settings
+from orders import customers, queries, returns
+from orders.errors import DomainError, ValidationFailed
+from orders.models import Location, Order, Return
+from store import reads as store_reads
+from store.views import (
     STAFF,
     VIEWERS,
     check_return_here,
@@ -22,10 +26,6 @@ from handoff.views.store import (
     render_store_page,
     visible_location,
 )
-from infra.web import database, settings
-from orders import customers, queries, returns
-from orders.errors import DomainError, ValidationFailed
-from orders.models import Location, Order, Return
 
 
 def _here(found: list[Return], location: Location) -> list[Return]:

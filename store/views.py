@@ -17,11 +17,10 @@ from typing import Any
 from flask import g, render_template, request
 from sqlalchemy.orm import Session
 
+from backoffice import bp
+from backoffice.auth import console_action, current_user, requires
 from conversations import audit
 from conversations.staff_models import CsrUser
-from handoff import store_reads
-from handoff.views import bp
-from handoff.views.auth import console_action, current_user, requires
 from infra.input_guard import whole_number
 from infra.web import database
 from orders import inventory
@@ -29,6 +28,7 @@ from orders.errors import LocationAccessDenied, ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Return
 from orders.queries import check_location_access
+from store import reads as store_reads
 
 # Who may act at a store, and who may look.
 STAFF = ("store", "admin")

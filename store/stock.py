@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from flask import g, redirect, request, url_for
 
-from handoff import store_reads
-from handoff.views import bp
-from handoff.views.auth import requires
-from handoff.views.store import (
+from backoffice import bp
+from backoffice.auth import requires
+from infra.web import database
+from orders import stockops
+from store import reads as store_reads
+from store.views import (
     STAFF,
     VIEWERS,
     desk,
@@ -17,8 +19,6 @@ from handoff.views.store import (
     render_store_page,
     visible_location,
 )
-from infra.web import database
-from orders import stockops
 
 LEDGER_ROWS = 200
 

@@ -1,13 +1,12 @@
-"""Template filters of the console: the words and formats people read (`handoff.words`)."""
+"""Template filters of the console: the words and formats people read (`backoffice.words`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from backoffice import bp, words
 from conversations import handoffs as queue
 from conversations.staff_models import Handoff
-from handoff import words
-from handoff.views import bp
 from infra.web import settings
 from orders.models import Customer
 

@@ -10,12 +10,12 @@ from typing import ParamSpec, TypeVar
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
+from backoffice import bp
 from conversations import audit
 from conversations import handoffs as queue
 from conversations import staff as users
 from conversations.staff_models import CsrUser
 from conversations.texts import shop_name
-from handoff.views import bp
 from infra.web import database, settings
 from orders import inventory
 from orders.errors import DomainError
