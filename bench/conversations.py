@@ -9,7 +9,10 @@ failures are named only: the holdout stories are never read while tuning
 
 ``--verbose`` prints each failing story's dialogue; ``--catalog``, ``--split`` and
 ``-k TEXT`` pick stories; ``--postgres URL`` runs on a new database on that server
-(dropped afterwards) instead of SQLite; ``--write-known-failures`` rewrites
+(dropped afterwards) instead of SQLite; ``--wire`` tells the SMS, Telegram and email
+stories end to end over the providers' wire formats (signed webhooks in, the worker,
+replies read at local Twilio, Bot API and SMTP stand-ins; see
+tests/conversations/wire.py); ``--write-known-failures`` rewrites
 tests/conversations/known_failures.txt from this run (run it over all stories).
 """
 
@@ -40,6 +43,7 @@ from tests.conversations.stories import (  # noqa: E402
     load_all,
     write_known_failures,
 )
+from tests.conversations.wire import Providers  # noqa: E402
 from tests.conversations.world import StoryDatabases  # noqa: E402
 
 
@@ -119,6 +123,9 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL to use")
     parser.add_argument("--show-holdout", action="store_true", help="detail holdout failures")
     parser.add_argument(
+        "--wire", action="store_true", help="SMS, Telegram and email stories over the wire"
+    )
+    parser.add_argument(
         "--write-known-failures",
         action="store_true",
         help="rewrite tests/conversations/known_failures.txt from this run",
@@ -135,15 +142,23 @@ def main() -> None:
         and args.split in (None, story.split)
         and args.name in story.name
     ]
-    if args.write_known_failures and (args.catalog or args.split or args.name):
-        parser.error("--write-known-failures needs every story: drop --catalog, --split and -k")
+    if args.write_known_failures and (args.catalog or args.split or args.name or args.wire):
+        parser.error(
+            "--write-known-failures needs every story, in process: drop --catalog, --split,"
+            " -k and --wire"
+        )
     started = time.perf_counter()
-    with (
-        tempfile.TemporaryDirectory() as workdir,
-        base_database(args.postgres, Path(workdir)) as url,
-    ):
-        databases = StoryDatabases(url, Path(workdir))
-        results = [run_story(story, databases) for story in stories]
+    providers = Providers.start() if args.wire else None
+    try:
+        with (
+            tempfile.TemporaryDirectory() as workdir,
+            base_database(args.postgres, Path(workdir)) as url,
+        ):
+            databases = StoryDatabases(url, Path(workdir))
+            results = [run_story(story, databases, providers) for story in stories]
+    finally:
+        if providers is not None:
+            providers.stop()
     report(results, verbose=args.verbose, show_holdout=args.show_holdout)
     print(f"time: {time.perf_counter() - started:.1f} s for {len(results)} stories")
     if args.write_known_failures:

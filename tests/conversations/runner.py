@@ -8,11 +8,13 @@ import traceback
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
+from app import create_app
 from infra.db import Database
 from infra.settings import Settings, load_settings
 from tests.conversations import checks
 from tests.conversations.stories import Story, Turn
 from tests.conversations.talk import AUTHSERV_ID, StoryCustomer
+from tests.conversations.wire import Providers, WireCustomer
 from tests.conversations.world import StoryDatabases, World, build
 
 
@@ -33,6 +35,7 @@ class StoryResult:
     turns: list[TurnResult] = field(default_factory=list)
     state_problems: list[str] = field(default_factory=list)
     error: str | None = None
+    over_the_wire: bool = False
 
     @property
     def turns_passed(self) -> int:
@@ -70,8 +73,9 @@ class StoryResult:
         return "\n".join(lines)
 
 
-def story_settings(url: str, story: Story) -> Settings:
-    """The product's settings for the story's database, with the story's own changes."""
+def story_settings(url: str, story: Story, **channels: object) -> Settings:
+    """The product's settings for the story's database, with the story's own changes
+    (and `channels`: where the providers are, for a story told over the wire)."""
     defaults = {f.name: f.default for f in fields(Settings)}
     overrides = {
         key: Decimal(str(value)) if isinstance(defaults.get(key), Decimal) else value
@@ -81,20 +85,34 @@ def story_settings(url: str, story: Story) -> Settings:
         database_url=url,
         secret_key="conversation-stories",
         email_authserv_id=AUTHSERV_ID,
+        **channels,
         **overrides,
     )
 
 
-def run_story(story: Story, databases: StoryDatabases) -> StoryResult:
+def run_story(
+    story: Story, databases: StoryDatabases, providers: Providers | None = None
+) -> StoryResult:
+    """Tell the story. With `providers`, its SMS, Telegram and email lines go over the
+    wire (see tests/conversations/wire.py); the terminal's and the web chat's as always."""
     result = StoryResult(story)
     database = Database(databases.fresh(story.catalog))
+    customer: StoryCustomer | WireCustomer | None = None
     try:
-        settings = story_settings(database.url, story)
         with database.transaction() as session:
             world = build(session, story)
-        customer = StoryCustomer(
-            database, settings, story.channel, world.speaker_identity, world.speaker_name
-        )
+        identity = world.speaker_identity
+        if providers is not None and identity is not None and over_the_wire(story, identity):
+            providers.reset()
+            settings = story_settings(database.url, story, **providers.settings())
+            app = create_app(settings, migrate_on_start=False)
+            customer = WireCustomer(app, providers, story.channel, identity, world.speaker_name)
+            result.over_the_wire = True
+        else:
+            settings = story_settings(database.url, story)
+            customer = StoryCustomer(
+                database, settings, story.channel, identity, world.speaker_name
+            )
         for turn in story.turns:
             result.turns.append(_turn(database, world, customer, turn))
         with database.sessions() as session:
@@ -104,11 +122,22 @@ def run_story(story: Story, databases: StoryDatabases) -> StoryResult:
     except Exception:  # a broken story or a crash outside the bot: reported, not raised
         result.error = traceback.format_exc(limit=-3)
     finally:
+        if isinstance(customer, WireCustomer):
+            customer.close()
         database.dispose()
     return result
 
 
-def _turn(database: Database, world: World, customer: StoryCustomer, turn: Turn) -> TurnResult:
+def over_the_wire(story: Story, identity: tuple[str, str]) -> bool:
+    """Whether a provider's wire format carries the story: SMS, Telegram and email, from
+    the speaker's address there (a stranger on Telegram has none to write from)."""
+    kind = {"sms": "phone", "telegram": "telegram", "email": "email"}.get(story.channel)
+    return identity[0] == kind
+
+
+def _turn(
+    database: Database, world: World, customer: StoryCustomer | WireCustomer, turn: Turn
+) -> TurnResult:
     with database.sessions() as session:
         said = checks.expand(turn.say, checks.references(session, world))
     replies = customer.send(said)
