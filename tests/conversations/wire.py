@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 
 from flask import Flask
 from sqlalchemy import select
@@ -41,6 +42,9 @@ class Providers:
 
     @classmethod
     def start(cls) -> Providers:
+        """Start all three (the bench's way; the tests share pytest's session stand-ins)."""
+        # aiosmtpd 1.4.6 warns about its own deprecated attribute on every AUTH.
+        warnings.filterwarnings("ignore", "Session.login_data is deprecated", DeprecationWarning)
         return cls(TwilioStandin().start(), TelegramStandin().start(), SmtpStandin().start())
 
     def settings(self) -> dict[str, object]:
