@@ -29,15 +29,14 @@ import handoff
 import store
 from api.auth import create_token
 from api.errors import error_response
-from bot.notifications import notice_for
 from conversations import demo as handoff_demo
-from conversations import notices
 from entrypoints import worker
+from entrypoints.bootstrap import Wiring, bootstrap
 from entrypoints.cli import register_commands as register_channel_commands
 from infra import cli_logging, heap, input_guard, migrate, security_headers
 from infra.db import Database
 from infra.settings import Settings, load_settings
-from orders import demo, events, pickup_sweeper
+from orders import demo, pickup_sweeper
 from orders.csv_import import IMPORTERS
 from orders.errors import DomainError
 
@@ -52,8 +51,16 @@ def _running_in_production() -> bool:
     return "gunicorn" in sys.modules
 
 
-def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> Flask:
-    settings = settings or load_settings()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    migrate_on_start: bool = True,
+    wiring: Wiring | None = None,
+) -> Flask:
+    """The web app on `bootstrap(settings)`, or on a `wiring` the caller made (a test that
+    injects its senders or payment gateway)."""
+    wiring = wiring or bootstrap(settings or load_settings())
+    settings = wiring.settings
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     if not settings.secret_key:
@@ -68,16 +75,17 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    database = Database(settings.database_url)
-    app.extensions["settings"] = settings
+    database = wiring.database
+    app.extensions["wiring"] = wiring
     app.extensions["db"] = database
     if migrate_on_start:
         migrate.upgrade(database)
-        app.extensions["settings"] = settings = name_the_shop(settings, database)
+        settings = name_the_shop(settings, database)
+    use_settings(app, settings)
 
     app.extensions["background_tasks"] = [
-        lambda: pickup_sweeper.start(database, app.extensions["settings"]),
-        lambda: worker.start(database, app.extensions["settings"]),
+        lambda: pickup_sweeper.start(database, wiring.settings),
+        lambda: worker.start(wiring),
     ]
     input_guard.register(app)
     security_headers.register(app)
@@ -86,8 +94,6 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     _register_commands(app)
     channels.register(app)
     register_channel_commands(app)
-    notices.configure(settings, notice_for)
-    events.add_listener(notices.on_order_event)
     bot.register(app)
     handoff.register(app)
     store.register(app)
@@ -95,6 +101,12 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     if _running_in_production():  # not in tests, whose apps come and go
         heap.freeze_startup_objects()
     return app
+
+
+def use_settings(app: Flask, settings: Settings) -> None:
+    """From now on the app, and everything its wiring runs (the notices), use `settings`."""
+    app.extensions["wiring"].settings = settings
+    app.extensions["settings"] = settings
 
 
 def name_the_shop(settings: Settings, database: Database) -> Settings:
@@ -197,7 +209,7 @@ def seed(app: Flask) -> bool:
         logins = handoff_demo.seed(session)
     settings = app.extensions["settings"]
     if not settings.store_name:  # unnamed: the demo's name now
-        app.extensions["settings"] = dataclasses.replace(settings, store_name=demo.NAME)
+        use_settings(app, dataclasses.replace(settings, store_name=demo.NAME))
     click.echo(f"Seeded the demo store '{app.extensions['settings'].store_name}'.")
     if logins:
         click.echo(handoff_demo.describe(logins, _base_url()))

@@ -23,8 +23,10 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.scratch import on_both_databases  # noqa: E402
+from entrypoints.bootstrap import bootstrap  # noqa: E402
 from infra import migrate  # noqa: E402
 from infra.db import Database  # noqa: E402
+from infra.settings import load_settings  # noqa: E402
 from orders import customers, inventory, ordering  # noqa: E402
 from orders.events import Actor  # noqa: E402
 from orders.models import Location, Product  # noqa: E402
@@ -108,7 +110,7 @@ def run(database: Database, customer_ids: list[int], threads: int, seconds: floa
 
 
 def bench(label: str, url: str, seconds: float) -> list[tuple[str, int, float]]:
-    database = Database(url)
+    database = bootstrap(load_settings(database_url=url)).database
     try:
         customer_ids = setup(database)
         return [(label, n, run(database, customer_ids, n, seconds)) for n in (1, 8)]

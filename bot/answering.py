@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from bot import engine
 from bot.replies import Reply
 from conversations import (
-    delivery,
     handoffs,
     identities,
     inbound_failures,
@@ -35,6 +34,7 @@ from conversations.outbox import enqueue
 from conversations.texts import say
 from infra.db import Database, utcnow
 from infra.settings import Settings
+from infra.wakeup import wakeups
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def receive(
         None if inline_seconds is None else lambda: time.monotonic() <= started + inline_seconds
     )
     handle(database, settings, message_id, inline=in_time)
-    delivery.wake()
+    wakeups(database).outbox.wake()
     return IntakeResult(message_id, False, conversation_id)
 
 

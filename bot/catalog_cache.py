@@ -1,8 +1,11 @@
 """The NLU catalogue built from the database, rebuilt only when products or locations change.
 
-Building a `CatalogIndex` takes a while on a big catalogue, so each process keeps one per
-database and re-checks a cheap fingerprint (counts of rows and of active rows, and the
-newest `updated_at`, which every insert and edit moves) at most every `check_seconds`.
+Building a `CatalogIndex` takes a while on a big catalogue, so `bootstrap()` wires a
+`CatalogCache` into each database it makes, which keeps the index and re-checks a cheap
+fingerprint (counts of rows and of active rows, and the newest `updated_at`, which every
+insert and edit moves) at most every `check_seconds`. The cache keys its index by the
+database's URL, so one cache can serve databases made again for the same URL (the
+conversation stories make one per story).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.nlu import CatalogIndex, LocationEntry, ProductEntry
+from infra.db import wired
 from orders.models import Location, Product
 
 Fingerprint = tuple
+CATALOG_CACHE = "catalog_cache"  # the database wiring's key
 
 
 @dataclass
@@ -82,11 +87,8 @@ class CatalogCache:
             self._entries[key] = _Entry(fingerprint, now, index)
         return index
 
-    def clear(self) -> None:
-        """Forget every index: for a database emptied and refilled in place within
-        `check_seconds` (the PostgreSQL test suite reuses one database from test to test)."""
-        with self._lock:
-            self._entries.clear()
 
-
-catalog_cache = CatalogCache()
+def catalog(session: Session) -> CatalogIndex:
+    """The catalogue index of the session's database, from the cache wired into it."""
+    cache: CatalogCache = wired(session, CATALOG_CACHE)
+    return cache.get(session)

@@ -8,8 +8,8 @@ hands each to one of its answering threads (`THREADS`). Within a process a conve
 given to one thread at a time; across processes its row lock does the same (SKIP LOCKED
 on PostgreSQL), so one customer's messages are answered one by one, in order.
 
-The dispatcher is woken at once by the `wakeup.INBOUND` signal, which the storing
-process sends (PostgreSQL NOTIFY, a named pipe on SQLite, or an event within one
+The dispatcher is woken at once by the inbound wake-up (`infra.wakeup`), which the
+storing process sends (PostgreSQL NOTIFY, a named pipe on SQLite, or an event within one
 process), and otherwise looks every `POLL_SECONDS`: that is how messages left by a
 process that died, by an answer that failed, or by a lost wake-up are picked up again.
 A message whose handling fails is retried with backoff and then dead-lettered
@@ -27,7 +27,6 @@ import time
 from sqlalchemy import select
 
 from bot import answering
-from conversations import delivery
 from conversations.models import Message
 from infra import wakeup
 from infra.db import Database, utcnow
@@ -75,6 +74,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._in_hand: set[int] = set()
         self._held_until: dict[int, float] = {}
+        self.wakeups = wakeup.wakeups(database)
         self.threads = THREADS[database.engine.dialect.name]
 
     def start(self) -> None:
@@ -91,7 +91,7 @@ class Dispatcher:
             except Exception:  # the database restarting, say: keep looking
                 log.exception("looking for unanswered messages failed; retrying")
                 self.stop.wait(RETRY_FAILED_SECONDS)
-            if wakeup.INBOUND.wait(POLL_SECONDS):
+            if self.wakeups.inbound.wait(POLL_SECONDS):
                 self.stop.wait(looked + LOOK_INTERVAL_SECONDS - time.monotonic())
 
     def _hand_out(self, conversations: list[int]) -> None:
@@ -118,7 +118,7 @@ class Dispatcher:
                 answered = answering.answer_conversation(
                     self.database, self.settings, conversation_id
                 )
-                delivery.wake()
+                self.wakeups.outbox.wake()
                 if answered.retry_at is not None:
                     self._hold(conversation_id, (answered.retry_at - utcnow()).total_seconds())
             except Exception:  # stays unanswered: retried after a pause, never lost
@@ -127,7 +127,7 @@ class Dispatcher:
             finally:
                 with self._lock:
                     self._in_hand.discard(conversation_id)
-                wakeup.INBOUND.wake()  # more may have arrived for it meanwhile
+                self.wakeups.inbound.wake()  # more may have arrived for it meanwhile
 
     def _hold(self, conversation_id: int, seconds: float) -> None:
         """Hand the conversation out again no sooner than `seconds` from now."""

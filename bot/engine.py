@@ -24,8 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot import care, probing, repair, verification
-from bot.catalog_cache import catalog_cache
+from bot import care, catalog_cache, probing, repair, verification
 from bot.dialogue import commands, stack
 from bot.flows import choosing, info, orders, returns, shopping
 from bot.nlu import ParseContext, ParseResult, parse
@@ -333,7 +332,7 @@ def respond(
     before = conversation.state or {}
     state = copy.deepcopy(before)
     step = _step(state)
-    catalog = catalog_cache.get(session)
+    catalog = catalog_cache.catalog(session)
     text = (text or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold a NUL
     text = commands.own_words(text)
     # After "which one did you mean?" the offered SKUs let "the blue one" pick among them.

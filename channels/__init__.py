@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from channels import email_in, sms, telegram, webchat
+from channels import email_in, email_out, sms, telegram, webchat, whatsapp
+from conversations.delivery import Senders, keep_in_conversation
 from conversations.inbound import BadRequest
 
 
@@ -15,6 +16,22 @@ def register(app: Flask) -> None:
     for blueprint in (sms.bp, telegram.bp, email_in.bp, webchat.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(BadRequest, _bad_request)
+
+
+def senders() -> Senders:
+    """Each channel's sender (the web chat and the terminal show replies from the
+    conversation, so theirs sends nothing); Twilio's can also say what it has sent."""
+    return Senders(
+        send={
+            "sms": sms.send,
+            "whatsapp": whatsapp.send,
+            "telegram": telegram.send,
+            "email": email_out.send,
+            "web": keep_in_conversation,
+            "console": keep_in_conversation,
+        },
+        find_sent={"sms": sms.find_sent, "whatsapp": whatsapp.find_sent},
+    )
 
 
 def _bad_request(exc: BadRequest) -> Response:

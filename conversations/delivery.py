@@ -5,17 +5,17 @@ that dies mid-send leaves the lease to expire and any worker takes the row over.
 On PostgreSQL claims use FOR UPDATE SKIP LOCKED, so many workers share the queue;
 on SQLite the IMMEDIATE transaction serialises claims. Rows of one conversation go
 out in order: a row waits while an earlier one of its conversation is unfinished.
+Each row goes out through its channel's sender, which the channel adapters register
+and `bootstrap()` hands to the worker (`Senders`).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
@@ -25,7 +25,9 @@ from conversations import destinations, identities
 from conversations.models import OutboxMessage
 from infra.db import Database, utcnow
 from infra.retry_backoff import backoff_seconds
+from infra.row_locks import claimable
 from infra.settings import Settings
+from infra.wakeup import wakeups
 from orders.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -35,19 +37,18 @@ UNFINISHED = ("pending", "sending")
 OUTCOME_RETRY_SECONDS = 0.5
 
 Sender = Callable[[OutboxMessage, Settings], "str | None"]
-# Each channel's send(row, settings) -> provider message id, imported when first used so
-# a provider's SDK loads only where that channel is in use.
-SENDERS = {
-    "sms": "channels.sms:send",
-    "whatsapp": "channels.whatsapp:send",
-    "telegram": "channels.telegram:send",
-    "email": "channels.email_out:send",
-    "web": "conversations.delivery:keep_in_conversation",
-    "console": "conversations.delivery:keep_in_conversation",
-}
-# Channels whose provider can say what it has sent: find_sent(row, settings) -> the ids
-# of messages it took that may be this row's, oldest first (see `_sent_before`).
-FINDERS = {"sms": "channels.sms:find_sent", "whatsapp": "channels.whatsapp:find_sent"}
+Finder = Callable[[OutboxMessage, Settings], list[str]]
+
+
+@dataclass(frozen=True)
+class Senders:
+    """How each channel sends: `send[channel](row, settings)` -> the provider's message id.
+    `find_sent[channel](row, settings)`, for channels whose provider can say what it has
+    sent: the ids of messages it took that may be this row's, oldest first (see
+    `_sent_before`)."""
+
+    send: Mapping[str, Sender]
+    find_sent: Mapping[str, Finder] = field(default_factory=dict)
 
 
 class DeliveryError(Exception):
@@ -55,7 +56,7 @@ class DeliveryError(Exception):
 
     Transient means known not to have reached the customer: the provider was never
     reached, or it answered that it took nothing (429, 5xx), or the channel can ask
-    the provider on a retry whether it did (`FINDERS`). A failure that may have been
+    the provider on a retry whether it did (`Senders.find_sent`). A failure that may have been
     sent (a connection cut mid-send, a timeout waiting for the answer) is permanent:
     a second send is worse than a dead letter a CSR can look at and retry.
 
@@ -86,28 +87,6 @@ def keep_in_conversation(row: OutboxMessage, settings: Settings) -> None:
     return None
 
 
-def sender_for(channel: str) -> Sender:
-    return _load(SENDERS[channel])
-
-
-def _load(target: str) -> Callable[..., Any]:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-_wakeup = threading.Event()
-
-
-def wake() -> None:
-    """Tell this process's worker that there is something to send now."""
-    _wakeup.set()
-
-
-def wait_for_work(timeout: float) -> None:
-    _wakeup.wait(timeout)
-    _wakeup.clear()
-
-
 def claim(session: Session, limit: int, lease: timedelta = LEASE) -> list[OutboxMessage]:
     now = utcnow()
     earlier = aliased(OutboxMessage)
@@ -121,9 +100,7 @@ def claim(session: Session, limit: int, lease: timedelta = LEASE) -> list[Outbox
         and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
     )
     query = select(OutboxMessage).where(due, ~blocked).order_by(OutboxMessage.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-    rows = list(session.scalars(query))
+    rows = list(session.scalars(claimable(session, query, OutboxMessage)))
     for row in rows:
         row.status = "sending"
         row.locked_until = now + lease
@@ -132,24 +109,24 @@ def claim(session: Session, limit: int, lease: timedelta = LEASE) -> list[Outbox
     return rows
 
 
-def run_once(database: Database, settings: Settings, limit: int = 20) -> int:
+def run_once(database: Database, settings: Settings, senders: Senders, limit: int = 20) -> int:
     """Claim and send one batch; returns how many rows were tried."""
     with database.transaction() as session:
         rows = claim(session, limit, timedelta(seconds=settings.outbox_lease_seconds))
     for row in rows:
-        _deliver(database, settings, row)
+        _deliver(database, settings, senders, row)
     return len(rows)
 
 
-def _deliver(database: Database, settings: Settings, row: OutboxMessage) -> None:
+def _deliver(database: Database, settings: Settings, senders: Senders, row: OutboxMessage) -> None:
     refused = _refusal(database, settings, row)
     if refused is not None:  # never sent, whoever queued it: a dead letter saying why
         _failed(database, settings, row, DeliveryError(refused, permanent=True))
         return
     try:
-        provider_id = _sent_before(database, settings, row)
+        provider_id = _sent_before(database, settings, senders, row)
         if provider_id is None:
-            provider_id = sender_for(row.channel)(row, settings)
+            provider_id = senders.send[row.channel](row, settings)
     except DeliveryError as exc:
         _failed(database, settings, row, exc)
     except Exception as exc:  # not known to be unsent: a retry could send it twice
@@ -168,7 +145,9 @@ def _refusal(database: Database, settings: Settings, row: OutboxMessage) -> str 
         return destinations.refusal(session, settings, row.channel, row.to_address)
 
 
-def _sent_before(database: Database, settings: Settings, row: OutboxMessage) -> str | None:
+def _sent_before(
+    database: Database, settings: Settings, senders: Senders, row: OutboxMessage
+) -> str | None:
     """On a retry, the provider's id of an earlier attempt that went through after all.
 
     An attempt can reach the provider and still look failed here: its answer came
@@ -177,9 +156,10 @@ def _sent_before(database: Database, settings: Settings, row: OutboxMessage) -> 
     for a message it took with this row's text for this address, one that no other
     row has recorded as its own, and counts that as the send.
     """
-    if row.attempts < 2 or row.channel not in FINDERS:
+    find_sent = senders.find_sent.get(row.channel)
+    if row.attempts < 2 or find_sent is None:
         return None
-    candidates = _load(FINDERS[row.channel])(row, settings)
+    candidates = find_sent(row, settings)
     if not candidates:
         return None
     with database.reading() as session:
@@ -289,5 +269,5 @@ def retry_dead(session: Session, outbox_id: int) -> OutboxMessage:
     row.next_attempt_at = utcnow()
     row.locked_until = None
     session.flush()
-    wake()
+    wakeups(session).outbox.wake()
     return row

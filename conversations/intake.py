@@ -44,9 +44,10 @@ def accept(
     within: Callable[[Session], None] | None = None,
 ) -> IntakeResult:
     """Store a message for the answering workers and wake them: all a webhook waits for."""
-    message_id, conversation_id, duplicate = store(database, inbound, within, wake=wakeup.INBOUND)
+    inbound_signal = wakeup.wakeups(database).inbound
+    message_id, conversation_id, duplicate = store(database, inbound, within, wake=inbound_signal)
     if not duplicate:
-        wakeup.INBOUND.wake()
+        inbound_signal.wake()
     return IntakeResult(message_id, duplicate, conversation_id=conversation_id)
 
 

@@ -1,6 +1,7 @@
 """Proactive messages: an order event becomes a notice in the customer's latest conversation.
 
-Runs as an orders.events listener, inside the transaction of the order change, so the
+`bootstrap()` wires `on_order_event`, with the settings and the words (the bot's texts),
+as an order-event handler: it runs inside the transaction of the order change, so the
 change and its notice are saved together or not at all.
 """
 
@@ -22,12 +23,6 @@ from orders.models import OrderEvent
 IN_CONVERSATION = ("bot", "customer")
 
 NoticeText = Callable[[OrderEvent, Settings], str | None]
-_wiring: list[tuple[Settings, NoticeText]] = []
-
-
-def configure(settings: Settings, compose: NoticeText) -> None:
-    """The settings notices are written with and what words them (the bot's texts)."""
-    _wiring[:] = [(settings, compose)]
 
 
 def notice_target(session: Session, customer_id: int) -> Conversation | None:
@@ -43,10 +38,12 @@ def notice_target(session: Session, customer_id: int) -> Conversation | None:
     return None
 
 
-def on_order_event(session: Session, event: OrderEvent) -> None:
-    if event.actor_kind in IN_CONVERSATION or not _wiring:
+def on_order_event(
+    session: Session, event: OrderEvent, settings: Settings, compose: NoticeText
+) -> None:
+    """Queue the notice `compose` words for `event`, if it has one and someone to go to."""
+    if event.actor_kind in IN_CONVERSATION:
         return
-    settings, compose = _wiring[0]
     text = compose(event, settings)
     if not text:
         return

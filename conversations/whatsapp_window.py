@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations.delivery import wake
 from conversations.models import Conversation, Message, OutboxMessage
 from infra.db import utcnow
+from infra.wakeup import wakeups
 
 CHANNEL = "whatsapp"
 WINDOW = timedelta(hours=24)
@@ -51,7 +51,7 @@ def release_held(session: Session, conversation_id: int) -> None:
         row.payload = {**(row.payload or {}), WINDOW_KEY: until}
         row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
     if held:
-        wake()
+        wakeups(session).outbox.wake()
 
 
 def is_open(row: OutboxMessage) -> bool:

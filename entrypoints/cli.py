@@ -12,6 +12,7 @@ from flask import Flask
 
 from channels import console, telegram
 from entrypoints import worker
+from entrypoints.bootstrap import Wiring
 from infra import heap
 from orders import demo, pickup_sweeper
 from orders.errors import ValidationFailed
@@ -24,15 +25,18 @@ EMPTY_SHOP_HINT = (
 
 
 def register_commands(app: Flask) -> None:
+    def wired() -> Wiring:
+        return app.extensions["wiring"]
+
     def database_and_settings():  # type: ignore[no-untyped-def]
-        return app.extensions["db"], app.extensions["settings"]
+        return wired().database, wired().settings
 
     @app.cli.command("worker")
     def worker_command() -> None:
         """Answer stored messages, deliver replies, read email and sweep pickups until stopped."""
         database, settings = database_and_settings()
         os.nice(max(0, min(settings.worker_nice, 19)))
-        stop = worker.start(database, settings)
+        stop = worker.start(wired())
         pickup_sweeper.start(database, settings)
         _stop_on_signals(stop)
         heap.freeze_startup_objects()
@@ -66,7 +70,7 @@ def register_commands(app: Flask) -> None:
         database, settings = database_and_settings()
         if not settings.telegram_enabled:
             raise click.ClickException("TELEGRAM_BOT_TOKEN is not set.")
-        stop = worker.start(database, settings)
+        stop = worker.start(wired())
         _stop_on_signals(stop)
         heap.freeze_startup_objects()
         click.echo("Polling Telegram for updates (Ctrl-C to stop).")

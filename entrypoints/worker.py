@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from bot import dispatch
 from channels import email_in
 from conversations import delivery
+from entrypoints.bootstrap import Wiring
 from infra import wakeup
 from infra.db import Database
-from infra.settings import Settings
 from orders import refund_payouts
 
 log = logging.getLogger(__name__)
@@ -20,20 +21,20 @@ IDLE_SECONDS = 1.0
 CHECKPOINT_SECONDS = 1.0
 
 
-def run_delivery(database: Database, settings: Settings, stop: threading.Event) -> None:
+def run_delivery(wiring: Wiring, stop: threading.Event) -> None:
     """Send until `stop`; sleeps when the outbox is empty until woken or a second passes."""
     while not stop.is_set():
         tried = 0
         try:
-            tried = delivery.run_once(database, settings)
+            tried = delivery.run_once(wiring.database, wiring.settings, wiring.senders)
         except Exception:  # the database restarting, say: keep the worker alive
             log.exception("delivery worker error; continuing")
             stop.wait(IDLE_SECONDS)
         if not tried:
-            delivery.wait_for_work(IDLE_SECONDS)
+            wiring.wakeups.outbox.wait(IDLE_SECONDS)
 
 
-def run_checkpoints(database: Database, settings: Settings, stop: threading.Event) -> None:
+def run_checkpoints(database: Database, stop: threading.Event) -> None:
     """SQLite: checkpoint the WAL every second, off the writers' path."""
     while not stop.wait(CHECKPOINT_SECONDS):
         try:
@@ -42,18 +43,20 @@ def run_checkpoints(database: Database, settings: Settings, stop: threading.Even
             log.exception("WAL checkpoint failed; continuing")
 
 
-def start(database: Database, settings: Settings) -> threading.Event:
+def start(wiring: Wiring) -> threading.Event:
     """Start the worker threads (daemons); set the returned event to stop them."""
+    database, settings = wiring.database, wiring.settings
     stop = threading.Event()
-    wakeup.listen(database, [wakeup.INBOUND], stop)
+    wakeup.listen(database, [wiring.wakeups.inbound], stop)
     dispatch.start(database, settings, stop)
-    jobs = [("outbox-delivery", run_delivery), ("refund-payouts", refund_payouts.run)]
+    jobs: list[tuple[str, Callable[[], None]]] = [
+        ("outbox-delivery", lambda: run_delivery(wiring, stop)),
+        ("refund-payouts", lambda: refund_payouts.run(database, wiring.gateway, stop)),
+    ]
     if settings.imap_enabled:
-        jobs.append(("imap-reader", email_in.run_reader))
+        jobs.append(("imap-reader", lambda: email_in.run_reader(database, settings, stop)))
     if database.is_sqlite:
-        jobs.append(("sqlite-checkpoint", run_checkpoints))
+        jobs.append(("sqlite-checkpoint", lambda: run_checkpoints(database, stop)))
     for name, job in jobs:
-        threading.Thread(
-            target=job, args=(database, settings, stop), name=name, daemon=True
-        ).start()
+        threading.Thread(target=job, name=name, daemon=True).start()
     return stop

@@ -1,9 +1,15 @@
 """Database engine, sessions and the column types every module shares.
 
-One `Database` per process (the Flask app keeps it in `app.extensions["db"]`, a
-worker makes its own). Service functions receive a `Session` and never commit:
-the caller opens one transaction with `Database.transaction()`, so an order change,
-its event and the outbox rows it causes commit together or not at all.
+One `Database` per process, made by `entrypoints.bootstrap.bootstrap()` (the Flask app
+keeps it in `app.extensions["db"]`, a worker makes its own). Service functions receive a
+`Session` and never commit: the caller opens one transaction with
+`Database.transaction()`, so an order change, its event and the outbox rows it causes
+commit together or not at all.
+
+Every session carries the wiring `bootstrap()` gave its database (`session.info`): the
+order-event handlers, the catalogue cache, the wake-ups. Code deep in a use case reaches
+them through its session with `wired()`, so what runs is what the process wired, never a
+module global that the last app made happened to set.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -78,6 +85,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def wired(carrier: Session | Database, key: str) -> Any:
+    """What `bootstrap()` wired under `key` for this session's (or this) database.
+
+    A database made without `bootstrap()` has nothing wired: that is an error here, not
+    a quiet difference (an order event that queues no customer notice, say)."""
+    wiring = carrier.info if isinstance(carrier, Session) else carrier.wiring
+    try:
+        return wiring[key]
+    except KeyError:
+        raise LookupError(
+            f"nothing is wired for {key!r}: make the Database with bootstrap()"
+        ) from None
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE, so writers queue instead of failing.
 
@@ -122,10 +143,12 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, wiring: dict[str, Any] | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Shared with every session's `info` (each session gets its own copy of the dict).
+        self.wiring: dict[str, Any] = {} if wiring is None else wiring
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.wiring)
         # SQLite has one writer and every transaction here takes the write lock up front:
         # writers queue on this lock rather than in SQLite's sleeping busy handler.
         self._sqlite_writer = WriterLock(self.engine.url.database) if self.is_sqlite else None

@@ -1,7 +1,9 @@
 """Wake-ups: tell whoever waits for new work that there is some, at once, across processes.
 
-A `Signal` is a named wake-up; within one process `wake()` sets an Event. Across
-processes:
+A `Signal` is a named wake-up; within one process `wake()` sets an Event. `bootstrap()`
+makes a process's `Wakeups` (new inbound messages, outbox rows to send) and wires them
+into its database, where intake, the answering threads and the delivery worker find
+them (`wakeups(database or session)`). Across processes:
 
 - PostgreSQL: a transaction that runs `pg_notify(signal.channel, '')` (intake does it
   in its insert) wakes every process that runs `listen()` when, and only if, it commits.
@@ -21,10 +23,12 @@ import logging
 import os
 import select
 import threading
+from dataclasses import dataclass, field
 
 import psycopg
+from sqlalchemy.orm import Session
 
-from infra.db import Database
+from infra.db import Database, wired
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ class Signal:
     def __init__(self, channel: str) -> None:
         self.channel = channel
         self._event = threading.Event()
+        self._writers: dict[str, _PipeWriter] = {}  # by pipe path: this signal's SQLite pipes
+        self._writers_lock = threading.Lock()
 
     def wake(self) -> None:
         """Wake this process's waiters (after the commit)."""
@@ -46,8 +52,30 @@ class Signal:
         self._event.clear()
         return woken
 
+    def _writer(self, path: str) -> _PipeWriter:
+        with self._writers_lock:
+            if path not in self._writers:
+                self._writers[path] = _PipeWriter(path)
+            return self._writers[path]
 
-INBOUND = Signal("inbound_message")
+
+@dataclass(frozen=True)
+class Wakeups:
+    """A process's wake-ups. Only `inbound` crosses processes (see `listen`): outbox rows
+    are made by the answering threads of the process whose worker sends them, or wait
+    for that worker's next look."""
+
+    inbound: Signal = field(default_factory=lambda: Signal("inbound_message"))
+    outbox: Signal = field(default_factory=lambda: Signal("outbox"))
+
+
+WAKEUPS = "wakeups"  # the database wiring's key
+
+
+def wakeups(carrier: Database | Session) -> Wakeups:
+    """The wake-ups `bootstrap()` wired into this database (or this session's)."""
+    found: Wakeups = wired(carrier, WAKEUPS)
+    return found
 
 
 def notify_processes(database: Database, signal: Signal) -> None:
@@ -55,7 +83,7 @@ def notify_processes(database: Database, signal: Signal) -> None:
     on this host. (On PostgreSQL the transaction's pg_notify does this.)"""
     path = _pipe_path(database, signal)
     if path is not None:
-        _writer(path).send()
+        signal._writer(path).send()
 
 
 def listen(database: Database, signals: list[Signal], stop: threading.Event) -> None:
@@ -150,14 +178,3 @@ class _PipeWriter:
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
-
-
-_writers: dict[str, _PipeWriter] = {}
-_writers_lock = threading.Lock()
-
-
-def _writer(path: str) -> _PipeWriter:
-    with _writers_lock:
-        if path not in _writers:
-            _writers[path] = _PipeWriter(path)
-        return _writers[path]

@@ -1,19 +1,20 @@
-"""Who did what: the actor of every change, the order event log, and its listeners.
+"""Who did what: the actor of every change, the order event log, and its handlers.
 
-Listeners run inside the same transaction as the change (the channels use one to
-queue "your order shipped" messages in the outbox), so either both are saved or
-neither is. The domain only knows that someone listens, not who.
+Handlers run inside the same transaction as the change (the notices handler queues
+"your order shipped" messages in the outbox), so either both are saved or neither is.
+The domain only knows that someone listens, not who: `bootstrap()` wires the handlers
+into the database, and every session of it carries them (`HANDLERS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from infra.db import utcnow
+from infra.db import utcnow, wired
 from orders.models import Order, OrderEvent
 
 
@@ -37,14 +38,8 @@ class Actor:
         return f"{self.kind}:{self.id}" if self.id else self.kind
 
 
-EventListener = Callable[[Session, OrderEvent], None]
-_listeners: list[EventListener] = []
-
-
-def add_listener(listener: EventListener) -> None:
-    """Register once per process; registering the same function again is a no-op."""
-    if listener not in _listeners:
-        _listeners.append(listener)
+EventHandler = Callable[[Session, OrderEvent], None]
+HANDLERS = "order_event_handlers"  # the database wiring's key: a sequence of EventHandler
 
 
 def record(session: Session, order: Order, type_: str, actor: Actor, **details: Any) -> OrderEvent:
@@ -60,6 +55,7 @@ def record(session: Session, order: Order, type_: str, actor: Actor, **details: 
     )
     session.add(event)
     session.flush()
-    for listener in _listeners:
-        listener(session, event)
+    handlers: Sequence[EventHandler] = wired(session, HANDLERS)
+    for handle in handlers:
+        handle(session, event)
     return event

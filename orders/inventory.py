@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from infra.row_locks import refresh_locked
 from orders.errors import LocationNotFound, OutOfStock
 from orders.models import Location, Product, Stock, StockMovement
 
@@ -121,7 +122,7 @@ def move(
     if delta == 0 and reserved_delta == 0:
         return
     row = stock_row(session, product_id, location_id)
-    session.refresh(row, with_for_update=not _is_sqlite(session))
+    refresh_locked(session, row)
     if row.on_hand + delta < 0:
         raise OutOfStock(
             f"That would leave {row.on_hand + delta} on hand; only {row.on_hand} there.",
@@ -177,7 +178,3 @@ def delivery_candidates(session: Session) -> list[Location]:
             .order_by(Location.priority, Location.id)
         )
     )
-
-
-def _is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"

@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from infra.row_locks import reread_locked
 from orders import events, inventory, payments
 from orders.customers import MAX_ADDRESS, check_text
 from orders.errors import (
@@ -55,14 +56,10 @@ def atomic(fn: Callable[P, T]) -> Callable[P, T]:
 
 
 def _lock_current(session: Session, target: object) -> None:
-    """On PostgreSQL, lock the order or return a service acts on and read it afresh, so
-    two people changing it at once take turns and the second sees what the first did
-    (SQLite needs nothing: every transaction there begins IMMEDIATE)."""
-    if not isinstance(target, Order | Return) or session.get_bind().dialect.name == "sqlite":
-        return
-    session.flush()
-    session.expire_all()
-    session.refresh(target, with_for_update=True)
+    """Lock the order or return a service acts on and read it afresh, so two people
+    changing it at once take turns and the second sees what the first did."""
+    if isinstance(target, Order | Return):
+        reread_locked(session, target)
 
 
 def check_quantity(quantity: object, *, allow_zero: bool = False) -> int:

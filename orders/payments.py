@@ -2,7 +2,7 @@
 
 Capture happens outside this system (the shop's checkout or till); we record what
 was paid and what was refunded. `PaymentGateway.refund` is the one place a payment
-provider's refund call plugs in: install yours with `set_gateway()` at start-up.
+provider's refund call plugs in: give yours to `bootstrap(settings, gateway=...)`.
 
 A refund is decided inside the caller's transaction but paid out only after it
 commits: `refund` records a pending refund row, and `orders.refund_payouts` hands
@@ -44,18 +44,6 @@ class RecordOnlyGateway:
 
     def refund(self, order: Order, amount: Decimal, reason: str, key: str) -> str:
         return "recorded"
-
-
-_gateway: PaymentGateway = RecordOnlyGateway()
-
-
-def set_gateway(gateway: PaymentGateway) -> None:
-    global _gateway
-    _gateway = gateway
-
-
-def gateway() -> PaymentGateway:
-    return _gateway
 
 
 def record_charge(session: Session, order: Order, amount: Decimal, reference: str = "") -> None:

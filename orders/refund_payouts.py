@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from infra.db import Database, utcnow
 from infra.retry_backoff import backoff_seconds
-from infra.settings import Settings
+from infra.row_locks import claimable
 from orders import events, payments
 from orders.models import Order, Payment
 
@@ -63,17 +63,15 @@ def _due(now: datetime) -> ColumnElement[bool]:
 def claim(session: Session, limit: int = BATCH, lease: timedelta = LEASE) -> list[Claimed]:
     now = utcnow()
     query = select(Payment).where(_due(now)).order_by(Payment.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     claimed = []
-    for row in session.scalars(query):
+    for row in session.scalars(claimable(session, query)):
         row.state, row.locked_until, row.attempts = "paying", now + lease, row.attempts + 1
         claimed.append(Claimed(row.id, row.order_id, -row.amount, row.reason, row.locked_until))
     session.flush()
     return claimed
 
 
-def pay_out_due(database: Database) -> int:
+def pay_out_due(database: Database, gateway: payments.PaymentGateway) -> int:
     """Claim the refunds that are due and pay them out; how many were tried."""
     with database.reading() as session:  # a look that takes no write lock, every second
         if not session.scalar(select(exists().where(_due(utcnow())))):
@@ -81,15 +79,15 @@ def pay_out_due(database: Database) -> int:
     with database.transaction() as session:
         claimed = claim(session)
     for refund in claimed:
-        _pay_out(database, refund)
+        _pay_out(database, gateway, refund)
     return len(claimed)
 
 
-def _pay_out(database: Database, refund: Claimed) -> None:
+def _pay_out(database: Database, gateway: payments.PaymentGateway, refund: Claimed) -> None:
     try:
         with database.reading() as session:  # the gateway may read the order and customer
             order = session.get_one(Order, refund.order_id)
-            reference = payments.gateway().refund(order, refund.amount, refund.reason, refund.key)
+            reference = gateway.refund(order, refund.amount, refund.reason, refund.key)
     except payments.RefundFailed as exc:
         _record_failure(database, refund, str(exc), retry=exc.retryable)
     except Exception as exc:  # no answer: the same key makes another try safe
@@ -136,12 +134,12 @@ def _record_failure(database: Database, refund: Claimed, error: str, *, retry: b
         )
 
 
-def run(database: Database, settings: Settings, stop: threading.Event) -> None:
+def run(database: Database, gateway: payments.PaymentGateway, stop: threading.Event) -> None:
     """Pay out due refunds until `stop`; looks every `POLL_SECONDS` when there were none."""
     while not stop.is_set():
         tried = 0
         try:
-            tried = pay_out_due(database)
+            tried = pay_out_due(database, gateway)
         except Exception:  # the database restarting, say: keep the loop alive
             log.exception("refund pay-outs failed; continuing")
         if not tried:

@@ -5,6 +5,7 @@ Loaded as a pytest plugin by tests/conftest.py, beside the stand-ins' own fixtur
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -18,12 +19,15 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 import bot.engine
+import channels
 from app import create_app
 from bot import answering, dispatch
 from bot.replies import Reply
 from channels import sms
 from conversations import delivery
+from conversations.delivery import Sender, Senders
 from conversations.models import Message, OutboxMessage
+from entrypoints.bootstrap import bootstrap
 from infra.db import Database
 from infra.settings import load_settings
 
@@ -61,14 +65,17 @@ def settings_from(env: dict[str, str]) -> dict[str, object]:
     return values
 
 
-def make_app(db_url: str, *envs: dict[str, str], **overrides: object) -> Flask:
+def make_app(
+    db_url: str, *envs: dict[str, str], senders: Senders | None = None, **overrides: object
+) -> Flask:
+    """An app on the stand-ins' settings; with `senders`, those send its outbox."""
     values: dict[str, object] = {}
     for env in envs:
         values.update(settings_from(env))
     values.update(overrides)
     values.setdefault("outbox_backoff_seconds", 0)  # retries due at once, unless a test says
     settings = load_settings(database_url=db_url, secret_key="test-secret", **values)
-    app = create_app(settings)
+    app = create_app(wiring=bootstrap(settings, senders=senders))
     app.config["TESTING"] = True
     return app
 
@@ -114,12 +121,24 @@ def answer_waiting(app: Flask) -> int:
     return answered
 
 
+def senders_with(**send: Sender) -> Senders:
+    """The channels' senders, with the given channels' in place of theirs (a broken one)."""
+    registered = channels.senders()
+    return dataclasses.replace(registered, send={**registered.send, **send})
+
+
+def send_once(app: Flask) -> int:
+    """One round of the delivery worker, with the app's wiring; how many rows it tried."""
+    wiring = app.extensions["wiring"]
+    return delivery.run_once(wiring.database, wiring.settings, wiring.senders)
+
+
 def deliver_all(app: Flask, rounds: int = 10) -> None:
     """Do a worker's job: answer what is waiting, then deliver until nothing is due
     (retries are due at once in tests)."""
     answer_waiting(app)
     for _ in range(rounds):
-        if delivery.run_once(app.extensions["db"], app.extensions["settings"]) == 0:
+        if send_once(app) == 0:
             return
 
 

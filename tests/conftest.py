@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import create_app
-from bot.catalog_cache import catalog_cache
 from entrypoints import schema
+from entrypoints.bootstrap import Wiring, bootstrap
 from infra import migrate
 from infra.db import Database
 from infra.settings import load_settings
@@ -80,15 +80,20 @@ def db_url(database_url: str, tmp_path: Path) -> str:
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    catalog_cache.clear()  # the same URL now holds another shop
     return database_url
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    yield database
-    database.dispose()
+def wiring(db_url: str) -> Iterator[Wiring]:
+    """The process's wiring, as `python app.py worker` has it, on this test's database."""
+    wired = bootstrap(load_settings(database_url=db_url))
+    yield wired
+    wired.database.dispose()
+
+
+@pytest.fixture
+def db(wiring: Wiring) -> Database:
+    return wiring.database
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from bot.replies import Reply
 from conversations import intake
 from conversations.inbound import InboundMessage
 from entrypoints import worker
-from infra import wakeup
-from infra.db import Database
+from entrypoints.bootstrap import bootstrap
 from tests.channels_support import answer_waiting, inbound_messages, outbox
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
 
@@ -65,7 +64,7 @@ def slow_bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowBot]:
 @pytest.fixture
 def running_worker(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """This process's answering and delivery threads, as `python app.py worker` runs them."""
-    stop = worker.start(app.extensions["db"], app.extensions["settings"])
+    stop = worker.start(app.extensions["wiring"])
     yield
     stop.set()
 
@@ -130,7 +129,7 @@ def test_one_customer_is_answered_one_message_at_a_time_in_order(
     database = app.extensions["db"]
     for number, text in enumerate(["slow first", "second", "third"]):
         intake.store(database, sms(text, f"SM{number}"))
-    stop = worker.start(database, app.extensions["settings"])
+    stop = worker.start(app.extensions["wiring"])
     try:
         wait_until(lambda: slow_bot.busy == 1)
         time.sleep(0.3)  # the other answering threads are free, yet must not take this customer
@@ -159,7 +158,7 @@ def test_an_answer_that_fails_is_retried_after_a_pause(
 
     monkeypatch.setattr(answering, "answer_conversation", flaky)
     monkeypatch.setattr(dispatch, "RETRY_FAILED_SECONDS", 0.3)
-    stop = worker.start(app.extensions["db"], app.extensions["settings"])
+    stop = worker.start(app.extensions["wiring"])
     try:
         post_sms(app, twilio_server, "try again", "+15551230004")
         wait_until(lambda: len(twilio_server.messages) == 1)
@@ -196,15 +195,17 @@ def test_a_message_stored_by_another_process_wakes_the_worker(
 ) -> None:  # type: ignore[no-untyped-def]
     """NOTIFY on PostgreSQL, the named pipe on SQLite."""
     monkeypatch.setattr(dispatch, "POLL_SECONDS", 30)  # only the wake-up can wake it
-    stop = worker.start(app.extensions["db"], app.extensions["settings"])
-    other_process = Database(app.extensions["settings"].database_url)
+    stop = worker.start(app.extensions["wiring"])
+    other_process = bootstrap(app.extensions["settings"])
     try:
         time.sleep(0.5)  # listening, and the dispatcher asleep in its (now long) wait
         # stored with the notification but without this process's in-memory wake-up
-        intake.store(other_process, sms("wake up", "SM9"), wake=wakeup.INBOUND)
+        intake.store(
+            other_process.database, sms("wake up", "SM9"), wake=other_process.wakeups.inbound
+        )
         wait_until(lambda: len(twilio_server.messages) == 1, timeout=5)
     finally:
-        other_process.dispose()
+        other_process.database.dispose()
         stop.set()
     assert twilio_server.messages[0].body == "echo: wake up"
 
@@ -219,7 +220,7 @@ def test_a_conversation_locked_by_another_worker_is_skipped(app, slow_bot) -> No
     )
     first.start()
     wait_until(lambda: slow_bot.busy == 1)
-    other_process = Database(settings.database_url)
+    other_process = bootstrap(settings).database
     try:
         assert answering.answer_conversation(other_process, settings, conversation_id).handled == 0
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import channels
 from app import create_app
 from bot import answering
 from conversations import delivery
@@ -131,7 +132,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
     expect(page.locator("#transcript")).to_contain_text("Casey here")
 
     # The delivery worker sends it; the customer's phone (the Twilio stand-in) gets it.
-    delivery.run_once(db, settings)
+    delivery.run_once(db, settings, channels.senders())
     sms = twilio.wait_for_messages(1)[0]
     assert (sms.to, sms.body) == (PHONE, "Hi Robin, Casey here. What should the order be?")
 
@@ -149,7 +150,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
     expect(page.locator("#transcript")).to_contain_text("Three bags of beans")
     with db.transaction() as s:
         assert s.get(Conversation, conversation_id).mode == "handoff"
-    delivery.run_once(db, settings)
+    delivery.run_once(db, settings, channels.senders())
     assert len(twilio.messages) == 1  # nothing from the bot
 
     order_card = page.locator(f"#order-{order_number}")

@@ -16,6 +16,7 @@ from tests.channels_support import (
     deliver_all,
     inbound_messages,
     outbox,
+    send_once,
     serving,
 )
 from tests.standins.ports import free_port
@@ -248,13 +249,13 @@ def test_rest_delivery_and_status_callback(app_factory, twilio_server, echo_bot)
 
 def test_provider_errors_and_outage_are_retried_then_delivered(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
     queue_reply(app)
-    database, settings = app.extensions["db"], app.extensions["settings"]
+    database = app.extensions["db"]
     twilio_server.fail_next(1, status=503)
-    assert delivery.run_once(database, settings) == 1
+    assert send_once(app) == 1
     [row] = outbox(database)
     assert (row.status, row.attempts) == ("pending", 1) and "503" in row.last_error
     twilio_server.stop()
-    delivery.run_once(database, settings)
+    send_once(app)
     assert outbox(database)[0].status == "pending"
     twilio_server.start()
     deliver_all(app)
@@ -291,9 +292,9 @@ def test_a_send_whose_answer_never_came_is_not_sent_again(
     app, twilio_server, short_send_timeout
 ) -> None:  # type: ignore[no-untyped-def]
     queue_reply(app)
-    database, settings = app.extensions["db"], app.extensions["settings"]
+    database = app.extensions["db"]
     twilio_server.delay_next(1.5)  # Twilio takes the message, then answers too late
-    delivery.run_once(database, settings)
+    send_once(app)
     [row] = outbox(database)
     assert (row.status, row.attempts) == ("pending", 1) and "Timeout" in row.last_error
     deliver_all(app)
@@ -307,10 +308,10 @@ def test_a_retry_never_counts_an_earlier_rows_identical_message_as_its_own(
 ) -> None:  # type: ignore[no-untyped-def]
     queue_reply(app, "Sorry, I didn't catch that.")
     queue_reply(app, "Sorry, I didn't catch that.")
-    database, settings = app.extensions["db"], app.extensions["settings"]
-    assert delivery.run_once(database, settings) == 1  # the second waits for the first
+    database = app.extensions["db"]
+    assert send_once(app) == 1  # the second waits for the first
     twilio_server.fail_next(1, status=503)
-    delivery.run_once(database, settings)
+    send_once(app)
     deliver_all(app)
     first, second = outbox(database)
     assert (first.status, second.status, second.attempts) == ("sent", "sent", 2)

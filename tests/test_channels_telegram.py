@@ -9,11 +9,17 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from channels import telegram
-from conversations import delivery
 from conversations.models import Message
 from entrypoints import worker
 from orders.models import CustomerIdentity
-from tests.channels_support import answer_waiting, count, deliver_all, inbound_messages, outbox
+from tests.channels_support import (
+    answer_waiting,
+    count,
+    deliver_all,
+    inbound_messages,
+    outbox,
+    send_once,
+)
 from tests.standins import telegram_updates as updates
 
 SECRET = "standin-webhook-secret"
@@ -120,13 +126,13 @@ def test_invalid_utf8_is_refused(app) -> None:  # type: ignore[no-untyped-def]
 def test_429_waits_the_retry_after_then_delivers(app, telegram_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
     post_update(app, updates.message_update("hi"))
     telegram_server.fail_next(1, status=429, retry_after=7)
-    database, settings = app.extensions["db"], app.extensions["settings"]
-    delivery.run_once(database, settings)
+    database = app.extensions["db"]
+    send_once(app)
     [row] = outbox(database)
     assert row.status == "pending"
     wait = (row.next_attempt_at - row.created_at).total_seconds()
     assert 6 <= wait <= 9
-    assert delivery.run_once(database, settings) == 0  # not before the retry-after
+    assert send_once(app) == 0  # not before the retry-after
     with database.transaction() as session:
         session.merge(row).next_attempt_at = row.created_at
     deliver_all(app)
@@ -147,11 +153,11 @@ def test_403_blocked_marks_the_identity_unreachable(app, telegram_server, echo_b
 def test_server_errors_and_outage_are_retried(app, telegram_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
     post_update(app, updates.message_update("hi"))
     telegram_server.fail_next(1, status=500)
-    database, settings = app.extensions["db"], app.extensions["settings"]
-    delivery.run_once(database, settings)
+    database = app.extensions["db"]
+    send_once(app)
     assert outbox(database)[0].status == "pending"
     telegram_server.stop()
-    delivery.run_once(database, settings)
+    send_once(app)
     assert outbox(database)[0].status == "pending"
     telegram_server.start()
     deliver_all(app)
@@ -160,7 +166,7 @@ def test_server_errors_and_outage_are_retried(app, telegram_server, echo_bot) ->
 
 def test_long_polling_reads_updates(app, telegram_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
     telegram_server.push_update(updates.message_update("polled hello"))
-    stop = worker.start(app.extensions["db"], app.extensions["settings"])  # as `telegram poll`
+    stop = worker.start(app.extensions["wiring"])  # as `telegram poll`
     thread = threading.Thread(
         target=telegram.poll,
         args=(app.extensions["db"], app.extensions["settings"], stop),

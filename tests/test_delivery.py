@@ -15,7 +15,7 @@ from conversations.outbox import enqueue
 from infra import retry_backoff
 from infra.db import Database, utcnow
 from orders.customers import create_customer
-from tests.channels_support import outbox
+from tests.channels_support import outbox, send_once, senders_with
 
 # The stand-ins and the channel fixtures (until tests/conftest.py loads them for all).
 
@@ -42,29 +42,27 @@ def test_rows_of_one_conversation_go_out_in_order(app) -> None:  # type: ignore[
 
 
 def test_a_dead_workers_lease_expires_and_another_takes_over(app) -> None:  # type: ignore[no-untyped-def]
-    database, settings = app.extensions["db"], app.extensions["settings"]
+    database = app.extensions["db"]
     queue(database, ["hello"])
     with database.transaction() as session:
         assert len(delivery.claim(session, limit=10)) == 1  # this worker is then killed
-    assert delivery.run_once(database, settings) == 0  # leased: nobody else touches it
+    assert send_once(app) == 0  # leased: nobody else touches it
     with database.transaction() as session:
         session.execute(update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1)))
-    assert delivery.run_once(database, settings) == 1
+    assert send_once(app) == 1
     [row] = outbox(database)
     assert (row.status, row.attempts) == ("sent", 2)
 
 
-def test_failures_back_off_then_become_dead_letters(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failures_back_off_then_become_dead_letters(app) -> None:  # type: ignore[no-untyped-def]
     database, settings = app.extensions["db"], app.extensions["settings"]
     queue(database, ["hello"])
 
     def failing(row, settings):  # type: ignore[no-untyped-def]
         raise delivery.DeliveryError("provider down")
 
-    monkeypatch.setitem(delivery.SENDERS, "web", "tests.test_delivery:_failing")
-    monkeypatch.setattr("tests.test_delivery._failing", failing, raising=False)
     for _ in range(5):
-        delivery.run_once(database, settings)
+        delivery.run_once(database, settings, senders_with(web=failing))
     [row] = outbox(database)
     assert (row.status, row.attempts, row.last_error) == ("dead", 3, "provider down")
 

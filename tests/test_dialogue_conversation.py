@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bot.catalog_cache import CatalogCache
 from bot.nlu import parse
 from conversations.texts import load
-from infra.db import Database
+from entrypoints.bootstrap import bootstrap
+from infra.settings import load_settings
 from orders.models import Product
 from tests.dialogue import open_chat
 
@@ -107,7 +108,7 @@ def test_state_survives_a_restart(db, db_url):
     chat = open_chat(db, "Jo Rivera")
     chat.says("2 ethiopian beans for pickup downtown").reply_has("Reply YES")
     db.dispose()
-    chat.database = Database(db_url)  # a new process: nothing kept in memory but the catalog
+    chat.database = bootstrap(load_settings(database_url=db_url)).database  # a new process
     try:
         chat.says("yes").reply_has("placed")
         assert chat.latest_order().lines[0].sku == "ETH-250"

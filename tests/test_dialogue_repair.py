@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from infra.db import Database
+from entrypoints.bootstrap import bootstrap
+from infra.settings import load_settings
 from tests.dialogue import open_chat
 
 
@@ -36,7 +37,8 @@ def test_a_task_started_mid_cart_resumes_the_cart_when_done(db, db_url):
     chat.says("a kettle")
     chat.says("cancel order 10002").reply_has("Cancel #10002")
     db.dispose()
-    chat.database = Database(db_url)  # the stack is in the database, not in a worker
+    # the stack is in the database, not in a worker
+    chat.database = bootstrap(load_settings(database_url=db_url)).database
     try:
         chat.says("yes").reply_has("#10002 is cancelled", "Back to where we were", "PICKUP")
         chat.says("pickup riverside").reply_has("1 x Gooseneck Kettle", "Riverside")

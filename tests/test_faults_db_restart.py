@@ -73,8 +73,8 @@ def deliver_like_telegram(url: str, update: dict, outcomes: list[int]) -> None:
 
 
 def test_postgres_restart_mid_traffic(app, telegram_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
-    database, settings = app.extensions["db"], app.extensions["settings"]
-    stop_worker = worker.start(database, settings)
+    database = app.extensions["db"]
+    stop_worker = worker.start(app.extensions["wiring"])
     outcomes: list[int] = []
     sent: dict[int, list[str]] = {}
     try:

@@ -115,7 +115,7 @@ def test_a_failed_message_waits_out_its_backoff(app_factory, twilio_server, pois
 
 
 def test_a_running_worker_dead_letters_it_and_answers_the_next(app, twilio_server, poison) -> None:  # type: ignore[no-untyped-def]
-    stop = worker.start(app.extensions["db"], app.extensions["settings"])
+    stop = worker.start(app.extensions["wiring"])
     try:
         post_sms(app, twilio_server, "poison pill")
         post_sms(app, twilio_server, "hello")

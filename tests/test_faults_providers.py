@@ -43,7 +43,7 @@ def app(app_factory, twilio_server, telegram_server, smtp_server):  # type: igno
 
 @pytest.fixture
 def running_worker(app: Flask) -> Iterator[None]:
-    stop = worker.start(app.extensions["db"], app.extensions["settings"])
+    stop = worker.start(app.extensions["wiring"])
     yield
     stop.set()
 

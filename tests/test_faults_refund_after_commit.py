@@ -1,13 +1,12 @@
 """Refunds move money only after the decision commits, and exactly once.
 
-A recording payment gateway, installed through `payments.set_gateway` as a shop's
-would be, counts the money it was asked to send back.
+A recording payment gateway, handed to the pay-outs as `bootstrap()` hands a shop's,
+counts the money it was asked to send back.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -40,12 +39,8 @@ class RecordingGateway:
 
 
 @pytest.fixture
-def gateway() -> Iterator[RecordingGateway]:
-    recording = RecordingGateway()
-    before = payments.gateway()
-    payments.set_gateway(recording)
-    yield recording
-    payments.set_gateway(before)
+def gateway() -> RecordingGateway:
+    return RecordingGateway()
 
 
 @pytest.fixture
@@ -80,7 +75,7 @@ def test_a_refund_rolled_back_after_the_decision_moves_no_money(
         assert order.amount_paid == 0  # decided within the transaction...
         raise RuntimeError("a later step of the same transaction failed")
     assert gateway.paid == []  # ...and nothing left before the commit
-    assert refund_payouts.pay_out_due(db) == 0
+    assert refund_payouts.pay_out_due(db, gateway) == 0
     assert gateway.paid == [] and refunds(db) == []
     with db.transaction() as session:
         assert session.get_one(Order, paid_order).status == OrderStatus.PLACED
@@ -93,12 +88,14 @@ def test_a_committed_refund_is_paid_out_once_by_racing_workers(
     assert amount > 0 and gateway.paid == []  # not inside the transaction
     [pending] = refunds(db)
     assert pending.state == "pending"
-    workers = [threading.Thread(target=refund_payouts.pay_out_due, args=(db,)) for _ in range(4)]
+    workers = [
+        threading.Thread(target=refund_payouts.pay_out_due, args=(db, gateway)) for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(30)
-    refund_payouts.pay_out_due(db)
+    refund_payouts.pay_out_due(db, gateway)
     assert gateway.paid == [(paid_order, amount, f"refund-{pending.id}")]
     [done] = refunds(db)
     assert (done.state, done.reference, done.attempts) == ("done", "re_1", 1)
@@ -109,12 +106,12 @@ def test_a_try_without_an_answer_is_repeated_with_the_same_key(
 ) -> None:
     amount = cancel(db, paid_order)
     gateway.fail.append(TimeoutError("the gateway did not answer"))
-    assert refund_payouts.pay_out_due(db) == 1
+    assert refund_payouts.pay_out_due(db, gateway) == 1
     [row] = refunds(db)
     assert (row.state, row.attempts) == ("pending", 1) and "TimeoutError" in row.last_error
-    assert refund_payouts.pay_out_due(db) == 0  # waits out its backoff
+    assert refund_payouts.pay_out_due(db, gateway) == 0  # waits out its backoff
     make_due(db)
-    refund_payouts.pay_out_due(db)
+    refund_payouts.pay_out_due(db, gateway)
     assert gateway.paid == [(paid_order, amount, f"refund-{row.id}")]
     assert refunds(db)[0].state == "done"
 
@@ -125,10 +122,10 @@ def test_a_worker_killed_mid_call_leaves_it_to_another_after_its_lease(
     cancel(db, paid_order)
     with db.transaction() as session:
         [claimed] = refund_payouts.claim(session)  # this worker then dies
-    assert refund_payouts.pay_out_due(db) == 0  # leased: nobody else pays it meanwhile
+    assert refund_payouts.pay_out_due(db, gateway) == 0  # leased: nobody else pays it meanwhile
     with db.transaction() as session:
         session.execute(update(Payment).values(locked_until=utcnow() - timedelta(seconds=1)))
-    assert refund_payouts.pay_out_due(db) == 1
+    assert refund_payouts.pay_out_due(db, gateway) == 1
     assert [key for _, _, key in gateway.paid] == [claimed.key]
 
 
@@ -137,9 +134,9 @@ def test_a_refusal_fails_visibly_and_is_not_retried(
 ) -> None:
     cancel(db, paid_order)
     gateway.fail.append(payments.RefundFailed("card expired"))
-    refund_payouts.pay_out_due(db)
+    refund_payouts.pay_out_due(db, gateway)
     make_due(db)
-    refund_payouts.pay_out_due(db)
+    refund_payouts.pay_out_due(db, gateway)
     [row] = refunds(db)
     assert (row.state, row.last_error, gateway.paid) == ("failed", "card expired", [])
     with db.transaction() as session:
@@ -152,7 +149,7 @@ def test_csrs_see_a_failed_refund(
 ) -> None:
     amount = cancel(db, paid_order)
     gateway.fail.append(payments.RefundFailed("card <expired>"))
-    refund_payouts.pay_out_due(db)
+    refund_payouts.pay_out_due(db, gateway)
     with db.sessions() as session:
         agent(session, "csr@example.com")
         number = session.get_one(Order, paid_order).display_number
@@ -172,7 +169,7 @@ def test_a_returns_refund_is_paid_after_commit(
     returns.refund_return(session, ret, actor=STAFF)
     assert gateway.paid == []
     session.commit()
-    refund_payouts.pay_out_due(db)
+    refund_payouts.pay_out_due(db, gateway)
     [(order_id, amount, key)] = gateway.paid
     assert (order_id, amount, key.startswith("refund-")) == (order.id, Decimal("12.00"), True)
 

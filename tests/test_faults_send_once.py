@@ -10,11 +10,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from conversations import delivery
 from conversations.opening import open_conversation
 from conversations.outbox import enqueue
 from orders.customers import create_customer
-from tests.channels_support import deliver_all, outbox
+from tests.channels_support import deliver_all, outbox, send_once, senders_with
 
 
 @pytest.fixture
@@ -26,10 +25,6 @@ def queue_reply(app: Flask, channel: str, address: str, text: str = "Your order 
     with app.extensions["db"].transaction() as session:
         conversation = open_conversation(session, channel, address, create_customer(session))
         enqueue(session, conversation, text)
-
-
-def send_once(app: Flask) -> None:
-    delivery.run_once(app.extensions["db"], app.extensions["settings"])
 
 
 def test_telegram_taken_then_hung_up_is_a_dead_letter_not_a_second_send(
@@ -96,17 +91,14 @@ def outage_is_retried(app: Flask, standin, *, attempts: int) -> None:  # type: i
     assert outbox(app.extensions["db"])[0].status == "sent"
 
 
-def test_an_unexpected_failure_is_dead_lettered_at_once_with_its_error(
-    app, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_failure_is_dead_lettered_at_once_with_its_error(app_factory) -> None:  # type: ignore[no-untyped-def]
     calls = []
 
     def broken(row, settings):  # type: ignore[no-untyped-def]
         calls.append(row.id)
         raise KeyError("chat_id")  # a bug after the provider may have taken it
 
-    monkeypatch.setitem(delivery.SENDERS, "web", "tests.test_faults_send_once:_broken")
-    monkeypatch.setattr("tests.test_faults_send_once._broken", broken, raising=False)
+    app = app_factory(senders=senders_with(web=broken))
     queue_reply(app, "web", "visitor-1")
     deliver_all(app)
     [row] = outbox(app.extensions["db"])

@@ -65,7 +65,8 @@ def retry_dead_message(message_id: int):  # type: ignore[no-untyped-def]
     response = _retry_dead(
         "Queued to be answered again.", inbound_failures.retry_dead, "message", message_id
     )
-    wakeup.INBOUND.wake()  # this process's answering threads; workers elsewhere poll
+    # this process's answering threads; workers elsewhere poll
+    wakeup.wakeups(database()).inbound.wake()
     return response
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from app import create_app
+from entrypoints.bootstrap import Wiring, bootstrap
 from infra.db import Database
 from infra.settings import Settings, load_settings
 from tests.conversations import checks
@@ -90,28 +91,37 @@ def story_settings(url: str, story: Story, **channels: object) -> Settings:
     )
 
 
+def story_wiring(story: Story, databases: StoryDatabases) -> Wiring:
+    """A process's wiring on a fresh database of the story's catalog (its settings are the
+    story's once `story_settings` has read them), with the run's catalogue cache."""
+    url = databases.fresh(story.catalog)
+    return bootstrap(load_settings(database_url=url), catalog_cache=databases.catalog_cache)
+
+
 def run_story(
     story: Story, databases: StoryDatabases, providers: Providers | None = None
 ) -> StoryResult:
     """Tell the story. With `providers`, its SMS, Telegram and email lines go over the
     wire (see tests/conversations/wire.py); the terminal's and the web chat's as always."""
     result = StoryResult(story)
-    database = Database(databases.fresh(story.catalog))
+    wiring = story_wiring(story, databases)
+    database = wiring.database
     customer: StoryCustomer | WireCustomer | None = None
     try:
+        wiring.settings = story_settings(database.url, story)
         with database.transaction() as session:
             world = build(session, story)
         identity = world.speaker_identity
         if providers is not None and identity is not None and over_the_wire(story, identity):
             providers.reset()
             settings = story_settings(database.url, story, **providers.settings())
-            app = create_app(settings, migrate_on_start=False)
+            over_wire = bootstrap(settings, catalog_cache=databases.catalog_cache)
+            app = create_app(wiring=over_wire, migrate_on_start=False)
             customer = WireCustomer(app, providers, story.channel, identity, world.speaker_name)
             result.over_the_wire = True
         else:
-            settings = story_settings(database.url, story)
             customer = StoryCustomer(
-                database, settings, story.channel, identity, world.speaker_name
+                database, wiring.settings, story.channel, identity, world.speaker_name
             )
         for turn in story.turns:
             result.turns.append(_turn(database, world, customer, turn))

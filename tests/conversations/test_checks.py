@@ -15,6 +15,7 @@ from infra.db import Database
 from orders import ordering, returns
 from orders.models import Customer, Order
 from tests.conversations import checks
+from tests.conversations.runner import story_wiring
 from tests.conversations.stories import State, Story, load_story, split_of
 from tests.conversations.world import SETUP, StoryDatabases, World, build
 
@@ -47,7 +48,7 @@ def story(tmp_path: Path) -> Story:
 @pytest.fixture
 def built(story: Story, story_databases: StoryDatabases) -> Iterator[tuple[Database, World]]:
     """The story's world in a fresh database, as a story starts."""
-    database = Database(story_databases.fresh(story.catalog))
+    database = story_wiring(story, story_databases).database
     with database.transaction() as session:
         world = build(session, story)
     yield database, world

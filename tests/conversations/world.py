@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
+from bot.catalog_cache import CatalogCache
 from conversations.staff_models import Handoff
 from entrypoints import schema
 from infra.db import Database, utcnow
@@ -52,11 +53,13 @@ class StoryDatabases:
     """Fresh databases for stories, from one migrated empty database (`base_url`).
 
     SQLite: one loaded template file per catalog in `workdir`, copied for each story to
-    a file per catalog (the bot caches a catalogue index per database URL; one URL per
-    catalog keeps that cache right). PostgreSQL: the same database for every story,
-    emptied and reloaded, reached under one URL per catalog for the same reason. The
-    first load of a catalog goes through the importers; its rows are kept and put back
-    for the next story, which takes milliseconds where the importers take seconds.
+    a file per catalog (the bot's catalogue cache, `catalog_cache`, shared by every
+    story's wiring, keeps an index per database URL; one URL per catalog keeps it right
+    and spares each story building its catalog's index again). PostgreSQL: the same
+    database for every story, emptied and reloaded, reached under one URL per catalog
+    for the same reason. The first load of a catalog goes through the importers; its
+    rows are kept and put back for the next story, which takes milliseconds where the
+    importers take seconds.
     """
 
     def __init__(self, base_url: str, workdir: Path) -> None:
@@ -65,6 +68,7 @@ class StoryDatabases:
         self.is_sqlite = base_url.startswith("sqlite")
         self._templates: dict[str, Path] = {}
         self._rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self.catalog_cache = CatalogCache()
 
     def fresh(self, catalog: str) -> str:
         """The URL of a database holding only `catalog`, nothing else."""
