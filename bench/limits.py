@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.scratch import on_both_databases  # noqa: E402
-from channels import destinations  # noqa: E402
+from conversations import destinations  # noqa: E402
 from infra import migrate  # noqa: E402
 from infra.db import Database  # noqa: E402
 from infra.rate_limits import Limit, count  # noqa: E402
