@@ -19,9 +19,6 @@ from pydantic_core import ErrorDetails
 
 from api.errors import ApiError
 
-# What a failing built-in check means, after the field's name.
-_PHRASES = {"missing": "is required.", "string_type": "must be text."}
-
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -43,13 +40,13 @@ def problem(error: ErrorDetails) -> ApiError:
     """One pydantic error as the API's 400: the field's name, then what is wrong with it."""
     field = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
+    ours = "url" not in error  # raised in api.inputs: its type is the API's code
     if kind == "missing":
-        code = "missing_field"
-    elif kind in _PHRASES or "url" in error:  # a check of pydantic's own
-        code = "bad_field"
-    else:  # one of ours (api.inputs): its type is the API's code
-        code = kind
-    phrase = _PHRASES.get(kind, error["msg"])
+        code, phrase = "missing_field", "is required."
+    elif ours:
+        code, phrase = kind, error["msg"]
+    else:
+        code, phrase = "bad_field", f"is not valid ({error['msg'].lower()})."
     return ApiError(400, code, f"{field} {phrase}" if field else phrase)
 
 

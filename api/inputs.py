@@ -109,6 +109,17 @@ _LINES_SCHEMA = {
     ],
 }
 Lines = Annotated[dict[str, int], BeforeValidator(_lines), WithJsonSchema(_LINES_SCHEMA)]
+# Optional, but null is not "omitted": `{"lines": null}` is refused, never "the whole order".
+LinesIfGiven = Annotated[
+    dict[str, int] | None, BeforeValidator(_lines), WithJsonSchema(_LINES_SCHEMA)
+]
+
+
+def _omit_only(schema: dict[str, Any]) -> None:
+    """Document an optional field that may be left out but not sent as null."""
+    schema.pop("default", None)
+
+
 SomeLines = Annotated[
     dict[str, int] | None,
     BeforeValidator(_whole_order_if_empty),
@@ -233,14 +244,20 @@ class NewOrder(BaseModel):
 
 
 class OrderChange(BaseModel):
-    lines: Lines | None = Field(None, description="New quantities; 0 removes an item.")
+    lines: LinesIfGiven = Field(
+        None, description="New quantities; 0 removes an item.", json_schema_extra=_omit_only
+    )
     address: Text | None = None
     fulfillment: Fulfillment = Field(default_factory=FulfillmentIn)
 
 
 class Cancellation(BaseModel):
     reason: Text | None = None
-    lines: Lines | None = Field(None, description="Cancel only these; omitted: the whole order.")
+    lines: LinesIfGiven = Field(
+        None,
+        description="Cancel only these; omitted: the whole order.",
+        json_schema_extra=_omit_only,
+    )
 
 
 class Shipment(BaseModel):

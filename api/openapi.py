@@ -15,8 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from werkzeug.routing import Rule
 
 from api.contract import Endpoint, endpoint
-from api.errors import register_error_handlers
-from api.outputs import ErrorOut
+from api.errors import ErrorOut, register_error_handlers
 
 PREFIX = "/api/v1"
 REF = "#/components/schemas/{model}"

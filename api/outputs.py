@@ -504,14 +504,3 @@ class ReportSummary(Answer):
     messages_by_hour: list[int] | None = Field(description="24 counts, from midnight.")
     top_intents: list[IntentCount]
     not_understood: list[NotUnderstood]
-
-
-class ErrorDetail(Answer):
-    code: str = Field(examples=["missing_field"])
-    message: str
-
-
-class ErrorOut(Answer):
-    """Every error: a stable code to branch on and a message for people."""
-
-    error: ErrorDetail

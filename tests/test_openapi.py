@@ -137,3 +137,10 @@ def test_a_wrong_shape_is_a_documented_400_naming_the_field(
         json={"sku": "BEAN", "location": "DT", "quantity": True},
     ).get_json()["error"]
     assert quantity == {"code": "bad_field", "message": "quantity must be a whole number."}
+
+
+def test_lines_null_is_refused_not_read_as_the_whole_order(client: FlaskClient) -> None:
+    for method, path in (("POST", "/orders/10001/cancel"), ("PATCH", "/orders/10001")):
+        response = client.open(f"/api/v1{path}", method=method, headers=ADMIN, json={"lines": None})
+        assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == "bad_lines"
