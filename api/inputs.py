@@ -285,7 +285,6 @@ def _kind(value: object) -> object:
     return value.get("type") if isinstance(value, dict) else None
 
 
-FULFILMENT_KINDS = (Shipment, ReadyForPickup, PickedUp, Delivered)
 NewFulfillment = Annotated[
     Annotated[Shipment, Tag("shipment")]
     | Annotated[ReadyForPickup, Tag("ready_for_pickup")]
