@@ -7,7 +7,6 @@ gunicorn 'app:create_app()'  production, beside `python app.py worker`
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import secrets
@@ -66,7 +65,7 @@ def create_app(
     if not settings.secret_key:
         if _running_in_production():
             raise RuntimeError("SECRET_KEY must be set in production (any long random string).")
-        settings = Settings(**{**settings.__dict__, "secret_key": secrets.token_hex(32)})
+        settings = settings.model_copy(update={"secret_key": secrets.token_hex(32)})
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -118,7 +117,7 @@ def name_the_shop(settings: Settings, database: Database) -> Settings:
         return settings
     with database.reading() as session:
         if demo.installed(session):
-            return dataclasses.replace(settings, store_name=demo.NAME)
+            return settings.model_copy(update={"store_name": demo.NAME})
         if not demo.catalog_is_empty(session):
             log.warning("STORE_NAME is not set: customers are told about 'the shop'.")
     return settings
@@ -209,7 +208,7 @@ def seed(app: Flask) -> bool:
         logins = handoff_demo.seed(session)
     settings = app.extensions["settings"]
     if not settings.store_name:  # unnamed: the demo's name now
-        use_settings(app, dataclasses.replace(settings, store_name=demo.NAME))
+        use_settings(app, settings.model_copy(update={"store_name": demo.NAME}))
     click.echo(f"Seeded the demo store '{app.extensions['settings'].store_name}'.")
     if logins:
         click.echo(handoff_demo.describe(logins, _base_url()))

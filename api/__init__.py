@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import handoffs, reports, store_views, views
+from api import handoffs, openapi, reports, store_views, views
 
 
 def register(app: Flask) -> None:
@@ -12,3 +12,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(store_views.bp)
     app.register_blueprint(handoffs.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(openapi.bp)

@@ -73,6 +73,7 @@ def require_token(view: Callable[P, T]) -> Callable[P, T]:
         g.api_caller = found
         return view(*args, **kwargs)
 
+    wrapper.requires_token = True  # type: ignore[attr-defined]  # api.openapi: "security"
     return wrapper
 
 

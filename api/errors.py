@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException
 
 from orders.errors import DomainError
@@ -14,8 +15,20 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["missing_field"])
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error: a stable code to branch on and a message for people."""
+
+    error: ErrorDetail
+
+
 def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
-    return jsonify({"error": {"code": code, "message": message}}), status
+    answer = ErrorOut(error=ErrorDetail(code=code, message=message))
+    return jsonify(answer.model_dump(mode="json")), status
 
 
 def register_error_handlers(bp: Blueprint) -> None:

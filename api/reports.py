@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response
 
+from api import inputs, outputs
 from api.auth import require_token, require_whole_shop
+from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from conversations import reports
 from infra.db import utcnow
@@ -15,12 +17,10 @@ bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 register_error_handlers(bp)
 
 
-def _report() -> reports.Report:
+def _report(query: inputs.PeriodQuery) -> reports.Report:
     timezone = settings().timezone
     try:
-        period = reports.parse_period(
-            request.args.get("from", ""), request.args.get("to", ""), timezone, utcnow()
-        )
+        period = reports.parse_period(query.start, query.end, timezone, utcnow())
     except ValidationFailed as exc:
         raise ApiError(400, "bad_period", exc.message) from exc
     with database().reading() as session:
@@ -29,15 +29,19 @@ def _report() -> reports.Report:
 
 @bp.get("/summary")
 @require_token
-def summary():  # type: ignore[no-untyped-def]
+@endpoint(outputs.ReportSummary, query=inputs.PeriodQuery)
+def summary(query: inputs.PeriodQuery) -> outputs.ReportSummary:
     """Containment, handoffs by reason, response and resolution times, messages by channel
     and hour, top intents and the messages not understood; `?from=&to=` (YYYY-MM-DD)."""
     require_whole_shop("read the shop's reports")
-    return jsonify(reports.to_json(_report(), settings().timezone))
+    figures = reports.to_json(_report(query), settings().timezone)
+    return outputs.ReportSummary.model_validate(figures)
 
 
 @bp.get("/summary.csv")
 @require_token
-def summary_csv():  # type: ignore[no-untyped-def]
+@endpoint("text/csv", query=inputs.PeriodQuery)
+def summary_csv(query: inputs.PeriodQuery) -> Response:
+    """The same figures, one a row (`section,key,value`), for a spreadsheet."""
     require_whole_shop("read the shop's reports")
-    return Response(reports.to_csv(_report(), settings().timezone), mimetype="text/csv")
+    return Response(reports.to_csv(_report(query), settings().timezone), mimetype="text/csv")

@@ -9,10 +9,10 @@ order: the customer brings the goods and the receipt to the counter.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
 from sqlalchemy import select
 
-from api import serialize
+from api import inputs, outputs
 from api.auth import (
     api_actor,
     caller_locations,
@@ -20,16 +20,8 @@ from api.auth import (
     require_token,
     require_whole_shop,
 )
+from api.contract import endpoint
 from api.errors import register_error_handlers
-from api.parse import (
-    body,
-    conditions_from,
-    items_from,
-    optional_int,
-    optional_text,
-    required_int,
-    required_text,
-)
 from infra.web import database, settings
 from orders import queries, returns, stockops
 from orders.models import Location
@@ -40,144 +32,155 @@ register_error_handlers(bp)
 
 @bp.get("/locations")
 @require_token
-def list_locations():  # type: ignore[no-untyped-def]
+@endpoint(outputs.Locations)
+def list_locations() -> outputs.Locations:
+    """The active stores and warehouses."""
     with database().transaction() as session:
         rows = session.scalars(
             select(Location).where(Location.active.is_(True)).order_by(Location.code)
         )
-        return jsonify({"locations": [serialize.location(loc) for loc in rows]})
+        return outputs.Locations(locations=[outputs.LocationOut.of(loc) for loc in rows])
 
 
 @bp.post("/inventory/receive")
 @require_token
-def receive_stock():  # type: ignore[no-untyped-def]
-    data = body()
-    location = required_text(data, "location")
-    require_location(location)
+@endpoint(outputs.StockLevel, status=201, body=inputs.StockReceipt)
+def receive_stock(body: inputs.StockReceipt) -> outputs.StockLevel:
+    """Goods arrived at a location."""
+    require_location(body.location)
     with database().transaction() as session:
         row = stockops.receive_stock(
             session,
-            required_text(data, "sku"),
-            location,
-            required_int(data, "quantity"),
+            body.sku,
+            body.location,
+            body.quantity,
             actor=api_actor(),
-            note=optional_text(data, "note") or "",
+            note=body.note or "",
         )
-        return jsonify(serialize.stock_level(row)), 201
+        return outputs.StockLevel.of(row)
 
 
 @bp.post("/inventory/adjust")
 @require_token
-def adjust_stock():  # type: ignore[no-untyped-def]
-    data = body()
-    location = required_text(data, "location")
-    require_location(location)
+@endpoint(outputs.StockLevel, body=inputs.StockAdjustment)
+def adjust_stock(body: inputs.StockAdjustment) -> outputs.StockLevel:
+    """Correct the stock of a location: a count, damage, loss..."""
+    require_location(body.location)
     with database().transaction() as session:
         row = stockops.adjust_stock(
             session,
-            required_text(data, "sku"),
-            location,
-            reason=required_text(data, "reason"),
-            delta=optional_int(data, "delta"),
-            counted=optional_int(data, "counted"),
+            body.sku,
+            body.location,
+            reason=body.reason,
+            delta=body.delta,
+            counted=body.counted,
             actor=api_actor(),
-            note=optional_text(data, "note") or "",
+            note=body.note or "",
         )
-        return jsonify(serialize.stock_level(row))
+        return outputs.StockLevel.of(row)
 
 
 @bp.post("/inventory/transfer")
 @require_token
-def transfer_stock():  # type: ignore[no-untyped-def]
-    data = body()
-    source = required_text(data, "from")
-    require_location(source)
+@endpoint(outputs.Transfer, body=inputs.StockTransfer)
+def transfer_stock(body: inputs.StockTransfer) -> outputs.Transfer:
+    """Move stock from one location to another."""
+    require_location(body.source)
     with database().transaction() as session:
         sent, arrived = stockops.transfer_stock(
             session,
-            required_text(data, "sku"),
-            source,
-            required_text(data, "to"),
-            required_int(data, "quantity"),
+            body.sku,
+            body.source,
+            body.to,
+            body.quantity,
             actor=api_actor(),
-            note=optional_text(data, "note") or "",
+            note=body.note or "",
         )
-        return jsonify({"from": serialize.stock_level(sent), "to": serialize.stock_level(arrived)})
+        return outputs.Transfer(
+            source=outputs.StockLevel.of(sent), to=outputs.StockLevel.of(arrived)
+        )
 
 
 @bp.get("/inventory/low-stock")
 @require_token
-def low_stock():  # type: ignore[no-untyped-def]
-    code = request.args.get("location")
+@endpoint(outputs.LowStock, query=inputs.LocationQuery)
+def low_stock(query: inputs.LocationQuery) -> outputs.LowStock:
+    """Stock at or below its product's low-stock threshold."""
+    code = query.location
     if code:
         require_location(code)
     scope = {code} if code else caller_locations()
     with database().transaction() as session:
         rows = stockops.low_stock(session, scope)
-        return jsonify({"low_stock": [serialize.stock_level(row) for row in rows]})
+        return outputs.LowStock(low_stock=[outputs.StockLevel.of(row) for row in rows])
 
 
 @bp.get("/inventory/movements")
 @require_token
-def stock_movements():  # type: ignore[no-untyped-def]
-    code = request.args.get("location")
+@endpoint(outputs.Movements, query=inputs.MovementQuery)
+def stock_movements(query: inputs.MovementQuery) -> outputs.Movements:
+    """The stock ledger: every change, newest first."""
+    code = query.location
     if code:
         require_location(code)
     with database().transaction() as session:
         rows = stockops.movements(
             session,
-            sku=request.args.get("sku"),
+            sku=query.sku,
             location_code=code,
             location_codes=caller_locations(),
         )
-        return jsonify({"movements": [serialize.movement(m) for m in rows]})
+        return outputs.Movements(movements=[outputs.MovementOut.of(m) for m in rows])
 
 
 @bp.patch("/products/<sku>")
 @require_token
-def change_product(sku: str):  # type: ignore[no-untyped-def]
+@endpoint(outputs.ProductOut, body=inputs.ProductChange)
+def change_product(sku: str, body: inputs.ProductChange) -> outputs.ProductOut:
+    """Set a product's low-stock threshold (a whole-shop token)."""
     require_whole_shop("change the catalog")
-    data = body()
     with database().transaction() as session:
-        product = stockops.set_low_stock_threshold(
-            session, sku, required_int(data, "low_stock_threshold")
-        )
-        return jsonify(serialize.product(product))
+        product = stockops.set_low_stock_threshold(session, sku, body.low_stock_threshold)
+        return outputs.ProductOut.of(product)
 
 
 @bp.get("/locations/<code>/pickups")
 @require_token
-def pickups(code: str):  # type: ignore[no-untyped-def]
+@endpoint(outputs.PickupQueueOut)
+def pickups(code: str) -> outputs.PickupQueueOut:
+    """A store's pickups: to prepare, ready, and not collected in time."""
     require_location(code)
     with database().transaction() as session:
         queue = stockops.pickup_queue(session, code, reminder_days=settings().pickup_reminder_days)
-        return jsonify(serialize.pickup_queue(queue))
+        return outputs.PickupQueueOut.of(queue)
 
 
 @bp.get("/locations/<code>/shipments")
 @require_token
-def shipments(code: str):  # type: ignore[no-untyped-def]
+@endpoint(outputs.ShippingQueueOut)
+def shipments(code: str) -> outputs.ShippingQueueOut:
+    """A location's orders to ship, and the pick list for them."""
     require_location(code)
     with database().transaction() as session:
-        return jsonify(serialize.shipping_queue(stockops.shipping_queue(session, code)))
+        return outputs.ShippingQueueOut.of(stockops.shipping_queue(session, code))
 
 
 @bp.post("/returns/walk-in")
 @require_token
-def walk_in_return():  # type: ignore[no-untyped-def]
-    data = body()
-    location = required_text(data, "location")
-    require_location(location)
+@endpoint(outputs.ReturnOut, status=201, body=inputs.WalkInReturn)
+def walk_in_return(body: inputs.WalkInReturn) -> outputs.ReturnOut:
+    """Goods brought back to the counter: the return is received at once."""
+    require_location(body.location)
     with database().transaction() as session:
-        order = queries.get_order(session, required_text(data, "order"))
+        order = queries.get_order(session, body.order)
         ret = returns.walk_in_return(
             session,
             order,
-            items_from(data["lines"]) if data.get("lines") else None,
-            location_code=location,
+            body.lines,
+            location_code=body.location,
             actor=api_actor(),
-            reason=optional_text(data, "reason") or "",
-            conditions=conditions_from(data.get("conditions")),
+            reason=body.reason or "",
+            conditions=body.conditions,
             window_days=settings().return_window_days,
         )
-        return jsonify(serialize.return_(ret)), 201
+        return outputs.ReturnOut.of(ret)

@@ -3,13 +3,11 @@ service functions the bot and the CSR console use."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import serialize
+from api import inputs, outputs
 from api.auth import (
     api_actor,
     caller_locations,
@@ -19,20 +17,11 @@ from api.auth import (
     require_return_access,
     require_token,
 )
+from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
-from api.parse import (
-    body,
-    conditions_from,
-    items_from,
-    optional_int,
-    optional_money,
-    optional_text,
-    query_digits,
-)
 from infra.web import database, settings
 from orders import customers, fulfilment, ordering, queries, returns
 from orders.models import Customer, Location, Product, Stock
-from orders.status import OrderStatus, ReturnStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
@@ -40,91 +29,97 @@ register_error_handlers(bp)
 
 @bp.get("/products")
 @require_token
-def list_products():  # type: ignore[no-untyped-def]
+@endpoint(outputs.Products)
+def list_products() -> outputs.Products:
+    """The catalog, by SKU."""
     with database().transaction() as session:
         rows = session.scalars(select(Product).order_by(Product.sku))
-        return jsonify({"products": [serialize.product(p) for p in rows]})
+        return outputs.Products(products=[outputs.ProductOut.of(p) for p in rows])
 
 
 @bp.get("/inventory")
 @require_token
-def inventory():  # type: ignore[no-untyped-def]
-    query = select(Stock).join(Product).join(Location).order_by(Product.sku, Location.code)
-    if sku := request.args.get("sku"):
-        query = query.where(Product.sku == sku.strip().upper())
-    if code := request.args.get("location"):
+@endpoint(outputs.Inventory, query=inputs.InventoryQuery)
+def inventory(query: inputs.InventoryQuery) -> outputs.Inventory:
+    """Stock per product and location: on hand, reserved, available."""
+    rows = select(Stock).join(Product).join(Location).order_by(Product.sku, Location.code)
+    if sku := query.sku:
+        rows = rows.where(Product.sku == sku.strip().upper())
+    if code := query.location:
         require_location(code)
-        query = query.where(Location.code == code.strip().upper())
+        rows = rows.where(Location.code == code.strip().upper())
     if (scope := caller_locations()) is not None:
-        query = query.where(Location.code.in_(scope))
+        rows = rows.where(Location.code.in_(scope))
     with database().transaction() as session:
-        return jsonify({"inventory": [serialize.stock(row) for row in session.scalars(query)]})
+        return outputs.Inventory(
+            inventory=[outputs.StockOut.of(row) for row in session.scalars(rows)]
+        )
 
 
 @bp.get("/customers")
 @require_token
-def search_customers():  # type: ignore[no-untyped-def]
+@endpoint(outputs.Customers, query=inputs.CustomerQuery)
+def search_customers(query: inputs.CustomerQuery) -> outputs.Customers:
+    """Customers by name, phone, email or address."""
     with database().transaction() as session:
-        found = customers.search_customers(
-            session, request.args.get("q", ""), location_codes=caller_locations()
-        )
-        return jsonify({"customers": [serialize.customer(c) for c in found]})
+        found = customers.search_customers(session, query.q, location_codes=caller_locations())
+        return outputs.Customers(customers=[outputs.CustomerOut.of(c) for c in found])
 
 
 @bp.get("/customers/<int:customer_id>")
 @require_token
-def get_customer(customer_id: int):  # type: ignore[no-untyped-def]
+@endpoint(outputs.CustomerProfile)
+def get_customer(customer_id: int) -> outputs.CustomerProfile:
+    """A customer's profile, identities and purchase history."""
     with database().transaction() as session:
         customer = customers.get_customer(session, customer_id)
         require_customer_access(session, customer_id)
         history = customers.purchase_history(
             session, customer_id, location_codes=caller_locations()
         )
-        return jsonify(serialize.customer(customer, history))
+        return outputs.CustomerProfile.with_history(customer, history)
 
 
 @bp.get("/orders")
 @require_token
-def list_orders():  # type: ignore[no-untyped-def]
-    status = request.args.get("status") or None
-    if status and status not in OrderStatus.__members__.values():
-        raise ApiError(400, "bad_status", f"Unknown order status {status!r}.")
-    customer_id = query_digits("customer")
+@endpoint(outputs.Orders, query=inputs.OrderQuery)
+def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
+    """Orders, newest first, by customer, status, SKU or a search."""
     with database().transaction() as session:
         found = queries.search_orders(
             session,
-            customer_id=customer_id,
-            status=status,
-            sku=request.args.get("sku") or None,
-            q=request.args.get("q") or None,
+            customer_id=query.customer,
+            status=query.status,
+            sku=query.sku,
+            q=query.q,
             location_codes=caller_locations(),
         )
-        return jsonify({"orders": [serialize.order(o) for o in found]})
+        return outputs.Orders(orders=[outputs.OrderOut.of(o) for o in found])
 
 
 @bp.get("/orders/<number>")
 @require_token
-def get_order(number: str):  # type: ignore[no-untyped-def]
+@endpoint(outputs.OrderOut)
+def get_order(number: str) -> outputs.OrderOut:
+    """One order (`10042` or `#10042`)."""
     with database().transaction() as session:
         order = queries.get_order(session, number)
         require_order_access(order)
-        return jsonify(serialize.order(order))
+        return outputs.OrderOut.of(order)
 
 
-def _customer_for_new_order(session: Session, data: dict[str, Any]) -> Customer:
+def _customer_for_new_order(session: Session, data: inputs.NewOrder) -> Customer:
     """The order's customer; a store-limited token may name only customers it has served
     (or a new phone / email), so it cannot adopt another store's customer."""
-    customer_id = optional_int(data, "customer_id")
-    if customer_id is not None:
-        customer = customers.get_customer(session, customer_id)
-        require_customer_access(session, customer_id)
+    if data.customer_id is not None:
+        customer = customers.get_customer(session, data.customer_id)
+        require_customer_access(session, data.customer_id)
         return customer
-    spec = data.get("customer")
-    if not isinstance(spec, dict):
+    spec = data.customer
+    if spec is None:
         raise ApiError(400, "bad_customer", "Give customer_id or customer {name, phone|email}.")
-    name = optional_text(spec, "name") or ""
-    for kind in ("phone", "email"):
-        value = optional_text(spec, kind)
+    name = spec.name or ""
+    for kind, value in (("phone", spec.phone), ("email", spec.email)):
         if value:
             return customers.customer_for_identity(
                 session, kind, value, name, location_codes=caller_locations()
@@ -134,150 +129,147 @@ def _customer_for_new_order(session: Session, data: dict[str, Any]) -> Customer:
 
 @bp.post("/orders")
 @require_token
-def create_order():  # type: ignore[no-untyped-def]
-    data = body()
-    fulfillment = data.get("fulfillment") or {}
-    if not isinstance(fulfillment, dict):
-        raise ApiError(400, "bad_fulfillment", "fulfillment must be an object.")
+@endpoint(outputs.OrderOut, status=201, body=inputs.NewOrder)
+def create_order(body: inputs.NewOrder) -> outputs.OrderOut:
+    """Place an order (stock is reserved at once)."""
+    fulfillment = body.fulfillment
     with database().transaction() as session:
-        customer = _customer_for_new_order(session, data)
+        customer = _customer_for_new_order(session, body)
         order = ordering.place_order(
             session,
             customer,
-            items_from(data.get("lines", [])),
-            method=optional_text(fulfillment, "method") or "",
-            address=optional_text(fulfillment, "address"),
-            pickup_location_code=optional_text(fulfillment, "location"),
+            body.lines,
+            method=fulfillment.method or "",
+            address=fulfillment.address,
+            pickup_location_code=fulfillment.location,
             actor=api_actor(),
             location_codes=caller_locations(),
         )
-        return jsonify(serialize.order(order)), 201
+        return outputs.OrderOut.of(order)
 
 
 @bp.patch("/orders/<number>")
 @require_token
-def change_order(number: str):  # type: ignore[no-untyped-def]
-    data = body()
-    fulfillment = data.get("fulfillment") or {}
-    if not isinstance(fulfillment, dict):
-        raise ApiError(400, "bad_fulfillment", "fulfillment must be an object.")
+@endpoint(outputs.OrderOut, body=inputs.OrderChange)
+def change_order(number: str, body: inputs.OrderChange) -> outputs.OrderOut:
+    """Change quantities, the address, or delivery / pickup."""
+    fulfillment = body.fulfillment
     changes = ordering.OrderChanges(
-        quantities=items_from(data["lines"]) if "lines" in data else {},
-        address=optional_text(data, "address") or optional_text(fulfillment, "address"),
-        fulfillment_method=optional_text(fulfillment, "method"),
-        pickup_location_code=optional_text(fulfillment, "location"),
+        quantities=body.lines or {},
+        address=body.address or fulfillment.address,
+        fulfillment_method=fulfillment.method,
+        pickup_location_code=fulfillment.location,
     )
     with database().transaction() as session:
         order = queries.get_order(session, number)
         require_order_access(order)
         ordering.modify_order(session, order, changes, actor=api_actor())
         require_order_access(order)  # nor move it to another location
-        return jsonify(serialize.order(order))
+        return outputs.OrderOut.of(order)
 
 
 @bp.post("/orders/<number>/cancel")
 @require_token
-def cancel_order(number: str):  # type: ignore[no-untyped-def]
-    data = body()
-    reason = optional_text(data, "reason") or ""
+@endpoint(outputs.OrderOut, body=inputs.Cancellation)
+def cancel_order(number: str, body: inputs.Cancellation) -> outputs.OrderOut:
+    """Cancel the order, or some of its items."""
+    reason = body.reason or ""
     with database().transaction() as session:
         order = queries.get_order(session, number)
         require_order_access(order)
-        if "lines" in data:
-            ordering.cancel_lines(
-                session, order, items_from(data["lines"]), actor=api_actor(), reason=reason
-            )
+        if body.lines is not None:
+            ordering.cancel_lines(session, order, body.lines, actor=api_actor(), reason=reason)
         else:
             ordering.cancel_order(session, order, actor=api_actor(), reason=reason)
-        return jsonify(serialize.order(order))
+        return outputs.OrderOut.of(order)
 
 
 @bp.post("/orders/<number>/fulfillments")
 @require_token
-def add_fulfillment(number: str):  # type: ignore[no-untyped-def]
-    data = body()
-    kind = data.get("type")
+@endpoint(outputs.OrderOut, status=201, body=inputs.NewFulfillment)
+def add_fulfillment(
+    number: str,
+    body: inputs.Shipment | inputs.ReadyForPickup | inputs.PickedUp | inputs.Delivered,
+) -> outputs.OrderOut:
+    """Ship (all or some items), mark ready for pickup, picked up, or delivered."""
     with database().transaction() as session:
         order = queries.get_order(session, number)
         require_order_access(order)
-        if kind == "shipment":
+        if isinstance(body, inputs.Shipment):
             fulfilment.ship(
                 session,
                 order,
-                carrier=optional_text(data, "carrier") or "",
-                tracking_number=optional_text(data, "tracking_number") or "",
-                items=items_from(data["lines"]) if data.get("lines") else None,
+                carrier=body.carrier or "",
+                tracking_number=body.tracking_number or "",
+                items=body.lines,
                 actor=api_actor(),
             )
-        elif kind == "ready_for_pickup":
+        elif isinstance(body, inputs.ReadyForPickup):
             fulfilment.mark_ready_for_pickup(session, order, actor=api_actor())
-        elif kind == "picked_up":
-            fulfilment.mark_picked_up(
-                session, order, optional_text(data, "pickup_code") or "", actor=api_actor()
-            )
-        elif kind == "delivered":
-            fulfilment.mark_delivered(
-                session, order, actor=api_actor(), shipment_id=optional_int(data, "shipment_id")
-            )
+        elif isinstance(body, inputs.PickedUp):
+            fulfilment.mark_picked_up(session, order, body.pickup_code or "", actor=api_actor())
         else:
-            raise ApiError(
-                400, "bad_type", "type must be shipment, ready_for_pickup, picked_up or delivered."
+            fulfilment.mark_delivered(
+                session, order, actor=api_actor(), shipment_id=body.shipment_id
             )
-        return jsonify(serialize.order(order)), 201
+        return outputs.OrderOut.of(order)
 
 
 @bp.get("/returns")
 @require_token
-def list_returns():  # type: ignore[no-untyped-def]
-    status = request.args.get("status") or None
-    if status and status not in ReturnStatus.__members__.values():
-        raise ApiError(400, "bad_status", f"Unknown return status {status!r}.")
+@endpoint(outputs.Returns, query=inputs.ReturnQuery)
+def list_returns(query: inputs.ReturnQuery) -> outputs.Returns:
+    """Returns by status, customer or order."""
     with database().transaction() as session:
         found = returns.find_returns(
             session,
-            status=status,
-            customer_id=query_digits("customer"),
-            order_number=request.args.get("order") or None,
+            status=query.status,
+            customer_id=query.customer,
+            order_number=query.order,
             location_codes=caller_locations(),
         )
-        return jsonify({"returns": [serialize.return_(r) for r in found]})
+        return outputs.Returns(returns=[outputs.ReturnOut.of(r) for r in found])
 
 
 @bp.post("/orders/<number>/returns")
 @require_token
-def create_return(number: str):  # type: ignore[no-untyped-def]
-    data = body()
+@endpoint(outputs.ReturnOut, status=201, body=inputs.NewReturn)
+def create_return(number: str, body: inputs.NewReturn) -> outputs.ReturnOut:
+    """Request a return (by mail, or brought to a store) within the return window."""
     with database().transaction() as session:
         order = queries.get_order(session, number)
         require_order_access(order)
         ret = returns.request_return(
             session,
             order,
-            items_from(data["lines"]) if data.get("lines") else None,
-            method=optional_text(data, "method") or "mail",
-            location_code=optional_text(data, "location"),
-            reason=optional_text(data, "reason") or "",
+            body.lines,
+            method=body.method or "mail",
+            location_code=body.location,
+            reason=body.reason or "",
             actor=api_actor(),
             window_days=settings().return_window_days,
         )
-        return jsonify(serialize.return_(ret)), 201
+        return outputs.ReturnOut.of(ret)
 
 
 @bp.post("/returns/<number>/<action>")
 @require_token
-def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
-    data = body()
+@endpoint(
+    outputs.ReturnOut,
+    body=inputs.ReturnDecision,
+    choices={"action": ("approve", "reject", "receive", "refund")},
+)
+def return_action(number: str, action: str, body: inputs.ReturnDecision) -> outputs.ReturnOut:
+    """Approve, reject, receive (with the items' conditions) or refund a return."""
     with database().transaction() as session:
         ret = returns.get_return(session, number)
         require_return_access(ret)
         if action == "approve":
             returns.approve_return(session, ret, actor=api_actor())
         elif action == "reject":
-            returns.reject_return(
-                session, ret, actor=api_actor(), reason=optional_text(data, "reason") or ""
-            )
+            returns.reject_return(session, ret, actor=api_actor(), reason=body.reason or "")
         elif action == "receive":
-            location = optional_text(data, "location") or (ret.location and ret.location.code)
+            location = body.location or (ret.location and ret.location.code)
             if location:
                 require_location(location)
             returns.receive_return(
@@ -285,14 +277,10 @@ def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
                 ret,
                 actor=api_actor(),
                 location_code=location,
-                conditions=conditions_from(data.get("conditions")),
+                conditions=body.conditions,
             )
-        elif action == "refund":
+        else:  # refund (`endpoint` admits only these four)
             if ret.location is not None:
                 require_location(ret.location.code)
-            returns.refund_return(
-                session, ret, actor=api_actor(), amount=optional_money(data, "amount")
-            )
-        else:
-            raise ApiError(404, "not_found", f"No return action {action!r}.")
-        return jsonify(serialize.return_(ret))
+            returns.refund_return(session, ret, actor=api_actor(), amount=body.amount)
+        return outputs.ReturnOut.of(ret)

@@ -16,6 +16,7 @@ from zxcvbn import zxcvbn
 from conversations.limits import client_key
 from conversations.staff_models import ROLES, CsrSession, CsrUser, LoginFailure
 from infra.db import utcnow
+from orders.customers import normalise_email
 from orders.errors import DomainError, ValidationFailed
 from orders.inventory import get_location
 
@@ -51,13 +52,6 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def normalise_email(email: str) -> str:
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 320:
-        raise ValidationFailed(f"{email!r} is not an email address.")
-    return email
-
-
 def find_user(session: Session, email: str) -> CsrUser | None:
     return session.scalar(select(CsrUser).where(CsrUser.email == email.strip().lower()))
 
@@ -88,7 +82,7 @@ def save_user(
 
     Returns (user, created). Store staff need at least one location; others none.
     """
-    email = normalise_email(email)
+    email = normalise_email(email).lower()  # console logins ignore case
     if role not in ROLES:
         raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.")
     check_password(password, email, name)

@@ -12,7 +12,7 @@
   including the webhooks (no provider sends such a body).
 - Whole numbers in URLs (`<int:...>`): ids and numbers are 32-bit columns, and a bigger
   one overflows the driver (SQLite) or the column; such a URL matches nothing (404).
-  JSON numbers are bounded likewise in api/parse.py.
+  JSON numbers are bounded likewise in api/inputs.py.
 """
 
 from __future__ import annotations

@@ -1,103 +1,142 @@
 """Settings from the environment (and a `.env` file in the working directory).
 
-Every name here is part of the public interface (the README's Configuration lists them);
-read them once into a frozen `Settings` so the rest of the code never touches `os.environ`.
+Every name here is part of the public interface (the README's Configuration lists them):
+each field is read from the variable of its name in capitals (`return_window_days` from
+RETURN_WINDOW_DAYS); an empty variable counts as unset. They are read once into a frozen
+`Settings`, so the rest of the code never touches `os.environ`; a bad value stops the
+start with a message naming the variable.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from babel import Locale
-from dotenv import load_dotenv
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/orders.db"
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+class SettingsError(ValueError):
+    """A variable with a value we cannot use; the message names it."""
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name)
-    return int(raw) if raw else default
+def _listed(raw: object) -> object:
+    """A comma-separated variable as a tuple of its non-empty items (a tuple stays one)."""
+    if isinstance(raw, str):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw
 
 
-def _countries(name: str) -> tuple[str, ...]:
-    """A comma-separated list of ISO 3166 country codes that phone numbers can belong to."""
-    codes = tuple(code.strip().upper() for code in _env(name).split(",") if code.strip())
+def _countries(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """ISO 3166 country codes that phone numbers can belong to."""
+    codes = tuple(code.upper() for code in codes)
     unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
     if unknown:
-        raise ValueError(f"{name}: {', '.join(unknown)} not ISO country codes (e.g. US,CA,GB)")
+        raise ValueError(f"{', '.join(unknown)} not ISO country codes (e.g. US,CA,GB)")
     return codes
 
 
-def _origins(name: str) -> tuple[str, ...]:
-    """A comma-separated list of web origins, each `scheme://host[:port]`."""
+def _origins(raw: tuple[str, ...]) -> tuple[str, ...]:
+    """Web origins, each `scheme://host[:port]`."""
     origins = []
-    for raw in _env(name).split(","):
-        origin = raw.strip().rstrip("/").lower()
-        if not origin:
-            continue
+    for item in raw:
+        origin = item.rstrip("/").lower()
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
-            raise ValueError(f"{name}: {raw.strip()!r} is not an origin like https://shop.example")
+            raise ValueError(f"{item!r} is not an origin like https://shop.example")
         origins.append(origin)
     return tuple(origins)
 
 
-@dataclass(frozen=True)
-class Settings:
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone (e.g. Europe/Paris)") from None
+    return name
+
+
+def _locale(name: str) -> str:
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"{name!r} is not a locale (e.g. en_US, fr_CA)") from None
+    return name
+
+
+Listed = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_listed)]
+Countries = Annotated[Listed, AfterValidator(_countries)]
+Origins = Annotated[Listed, AfterValidator(_origins)]
+BaseUrl = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
+Lower = Annotated[str, AfterValidator(str.lower)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+LocaleName = Annotated[str, AfterValidator(_locale)]
+
+
+class Settings(BaseSettings):
+    """Read from the environment, then `.env`, then these defaults (keyword arguments,
+    as `load_settings` passes its overrides, win over all three)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",  # relative: the working directory's, read at each load
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",  # a .env may hold other programs' variables too
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: str = field(default="", repr=False)
-    public_base_url: str = ""
+    secret_key: str = Field("", repr=False)
+    public_base_url: BaseUrl = ""
     admin_api_token: str = ""
     # The shop's name in replies and pages; unset, the demo's name where the demo is
     # loaded, else "the shop" (see app.name_the_shop).
     store_name: str = ""
     currency: str = "USD"
     # Times and money as the shop's people read them: an IANA zone and a Babel locale.
-    store_timezone: str = "UTC"
-    locale: str = "en_US"
+    store_timezone: TimeZoneName = "UTC"
+    locale: LocaleName = "en_US"
     return_window_days: int = 30
     refund_escalation_amount: Decimal = Decimal("150.00")
     pickup_reminder_days: int = 3
     pickup_expiry_days: int = 7
     handoff_wait_alert_minutes: int = 10
     twilio_account_sid: str = ""
-    twilio_auth_token: str = field(default="", repr=False)
+    twilio_auth_token: str = Field("", repr=False)
     twilio_from_number: str = ""
     twilio_messaging_service_sid: str = ""
-    twilio_api_base_url: str = ""
+    twilio_api_base_url: BaseUrl = ""
     # WhatsApp through Twilio: the business number, and the Content SID of an approved
     # template with one variable ({{1}}) for messages outside the 24-hour window.
     twilio_whatsapp_from: str = ""
     twilio_whatsapp_template_sid: str = ""
-    telegram_bot_token: str = field(default="", repr=False)
-    telegram_webhook_secret: str = field(default="", repr=False)
-    telegram_api_base_url: str = ""
+    telegram_bot_token: str = Field("", repr=False)
+    telegram_webhook_secret: str = Field("", repr=False)
+    telegram_api_base_url: BaseUrl = ""
     imap_host: str = ""
     imap_port: int = 0
     imap_user: str = ""
-    imap_password: str = field(default="", repr=False)
-    imap_security: str = "ssl"
+    imap_password: str = Field("", repr=False)
+    imap_security: Lower = "ssl"
     imap_folder: str = "INBOX"
     smtp_host: str = ""
     smtp_port: int = 0
     smtp_user: str = ""
-    smtp_password: str = field(default="", repr=False)
-    smtp_security: str = "starttls"
+    smtp_password: str = Field("", repr=False)
+    smtp_security: Lower = "starttls"
     email_from: str = ""
     email_poll_seconds: int = 30
-    mailgun_signing_key: str = field(default="", repr=False)
+    mailgun_signing_key: str = Field("", repr=False)
     # The authserv-id our receiving mail server writes in Authentication-Results; a
     # DMARC pass in that header (and only that one) proves an email's sender.
-    email_authserv_id: str = ""
+    email_authserv_id: Lower = ""
     # Outbox delivery: attempts before a message becomes a dead letter, and the first
     # retry delay (doubled per attempt, with jitter, capped at 15 minutes).
     outbox_max_attempts: int = 8
@@ -115,7 +154,7 @@ class Settings:
     worker_nice: int = 10
     # Where outbound SMS may go: ISO country codes, comma-separated. Empty means the
     # country of TWILIO_FROM_NUMBER (US without one); see conversations/destinations.py.
-    sms_allowed_countries: tuple[str, ...] = ()
+    sms_allowed_countries: Countries = ()
     # Abuse limits, counted in the database (infra/rate_limits.py) so they hold across every
     # process and host; conversations/limits.py applies them. 0 turns one off.
     chat_messages_per_minute: int = 20  # per web chat session
@@ -127,7 +166,7 @@ class Settings:
     link_codes_per_shop_per_hour: int = 30
     # Sites (scheme://host[:port]) whose pages may embed the chat widget, besides the
     # app's own origin, which is always allowed (the /chat page).
-    chat_allowed_origins: tuple[str, ...] = ()
+    chat_allowed_origins: Origins = ()
     # How long a chat page's request for new messages waits for one before answering
     # empty, where the web process has threads to wait with (not gunicorn's sync
     # workers, which answer at once). Under a proxy's read timeout; 0: never wait.
@@ -158,87 +197,20 @@ class Settings:
         return bool(self.smtp_host)
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; keyword overrides win (tests use them)."""
-    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
-    values: dict[str, object] = {
-        "database_url": _env("DATABASE_URL", DEFAULT_DATABASE_URL),
-        "secret_key": _env("SECRET_KEY"),
-        "public_base_url": _env("PUBLIC_BASE_URL").rstrip("/"),
-        "admin_api_token": _env("ADMIN_API_TOKEN"),
-        "store_name": _env("STORE_NAME", Settings.store_name),
-        "currency": _env("CURRENCY", Settings.currency),
-        "store_timezone": _env("STORE_TIMEZONE", Settings.store_timezone),
-        "locale": _env("LOCALE", Settings.locale),
-        "return_window_days": _env_int("RETURN_WINDOW_DAYS", Settings.return_window_days),
-        "refund_escalation_amount": Decimal(
-            _env("REFUND_ESCALATION_AMOUNT", str(Settings.refund_escalation_amount))
-        ),
-        "pickup_reminder_days": _env_int("PICKUP_REMINDER_DAYS", Settings.pickup_reminder_days),
-        "pickup_expiry_days": _env_int("PICKUP_EXPIRY_DAYS", Settings.pickup_expiry_days),
-        "handoff_wait_alert_minutes": _env_int(
-            "HANDOFF_WAIT_ALERT_MINUTES", Settings.handoff_wait_alert_minutes
-        ),
-        "twilio_account_sid": _env("TWILIO_ACCOUNT_SID"),
-        "twilio_auth_token": _env("TWILIO_AUTH_TOKEN"),
-        "twilio_from_number": _env("TWILIO_FROM_NUMBER"),
-        "twilio_messaging_service_sid": _env("TWILIO_MESSAGING_SERVICE_SID"),
-        "twilio_api_base_url": _env("TWILIO_API_BASE_URL").rstrip("/"),
-        "twilio_whatsapp_from": _env("TWILIO_WHATSAPP_FROM"),
-        "twilio_whatsapp_template_sid": _env("TWILIO_WHATSAPP_TEMPLATE_SID"),
-        "telegram_bot_token": _env("TELEGRAM_BOT_TOKEN"),
-        "telegram_webhook_secret": _env("TELEGRAM_WEBHOOK_SECRET"),
-        "telegram_api_base_url": _env("TELEGRAM_API_BASE_URL").rstrip("/"),
-        "imap_host": _env("IMAP_HOST"),
-        "imap_port": _env_int("IMAP_PORT", 0),
-        "imap_user": _env("IMAP_USER"),
-        "imap_password": _env("IMAP_PASSWORD"),
-        "imap_security": _env("IMAP_SECURITY", "ssl").lower(),
-        "imap_folder": _env("IMAP_FOLDER", "INBOX"),
-        "smtp_host": _env("SMTP_HOST"),
-        "smtp_port": _env_int("SMTP_PORT", 0),
-        "smtp_user": _env("SMTP_USER"),
-        "smtp_password": _env("SMTP_PASSWORD"),
-        "smtp_security": _env("SMTP_SECURITY", "starttls").lower(),
-        "email_from": _env("EMAIL_FROM"),
-        "email_poll_seconds": _env_int("EMAIL_POLL_SECONDS", 30),
-        "mailgun_signing_key": _env("MAILGUN_SIGNING_KEY"),
-        "email_authserv_id": _env("EMAIL_AUTHSERV_ID").lower(),
-        "outbox_max_attempts": _env_int("OUTBOX_MAX_ATTEMPTS", Settings.outbox_max_attempts),
-        "outbox_backoff_seconds": _env_int(
-            "OUTBOX_BACKOFF_SECONDS", Settings.outbox_backoff_seconds
-        ),
-        "outbox_lease_seconds": _env_int("OUTBOX_LEASE_SECONDS", Settings.outbox_lease_seconds),
-        "inbound_max_attempts": _env_int("INBOUND_MAX_ATTEMPTS", Settings.inbound_max_attempts),
-        "inbound_backoff_seconds": _env_int(
-            "INBOUND_BACKOFF_SECONDS", Settings.inbound_backoff_seconds
-        ),
-        "worker_nice": _env_int("WORKER_NICE", Settings.worker_nice),
-        "sms_allowed_countries": _countries("SMS_ALLOWED_COUNTRIES"),
-        **{
-            limit: _env_int(limit.upper(), getattr(Settings, limit))
-            for limit in (
-                "chat_messages_per_minute",
-                "chat_messages_per_minute_per_ip",
-                "chat_open_handoffs_per_ip",
-                "sender_answers_per_minute",
-                "link_codes_per_hour",
-                "link_codes_per_address_per_hour",
-                "link_codes_per_shop_per_hour",
-            )
-        },
-        "chat_allowed_origins": _origins("CHAT_ALLOWED_ORIGINS"),
-        "chat_long_poll_seconds": _env_int(
-            "CHAT_LONG_POLL_SECONDS", Settings.chat_long_poll_seconds
-        ),
-    }
-    known = {f.name for f in fields(Settings)}
-    unknown = set(overrides) - known
+def _problem(error: Any) -> str:
+    """One refused value, named by its variable: `IMAP_PORT: 'abc' is not valid (...)`."""
+    name = str(error["loc"][0]).upper()
+    if error["type"] == "value_error":
+        return f"{name}: {error['ctx']['error']}"
+    return f"{name}: {error['input']!r} is not valid ({error['msg'].lower()})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and `.env`; keyword overrides win (tests use them)."""
+    unknown = set(overrides) - set(Settings.model_fields)
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
-    values.update(overrides)
-    settings = Settings(**values)  # type: ignore[arg-type]
-    # A mistyped zone or locale fails here, at start, with its name.
-    settings.timezone  # noqa: B018
-    Locale.parse(settings.locale)
-    return settings
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError("; ".join(_problem(e) for e in exc.errors())) from None

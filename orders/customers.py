@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -38,15 +39,22 @@ def normalise_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalise_email(raw: str) -> str:
+    """The one check of an email address (customers' and console users'): email-validator's
+    syntax rules, without a DNS look-up; the domain lower-cased, the local part kept."""
+    value = raw.strip()
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationFailed(f"{value!r} is not an email address.") from exc
+
+
 def normalise_identity(kind: str, value: str) -> str:
     value = value.strip()
     if kind == "phone":
         return normalise_phone(value)
     if kind == "email":
-        local, at, domain = value.rpartition("@")
-        if not at or not local or "." not in domain or len(value) > 320 or " " in value:
-            raise ValidationFailed(f"{value!r} is not an email address.")
-        return f"{local}@{domain.lower()}"
+        return normalise_email(value)
     if kind == "telegram":
         if not value.isdigit():
             raise ValidationFailed(f"{value!r} is not a Telegram user id.")

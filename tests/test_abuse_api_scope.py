@@ -197,7 +197,7 @@ FILTERED = {
     ("POST", "/returns/walk-in"),
 }
 # Shop-wide reference data every token may read.
-PUBLIC = {("GET", "/products"), ("GET", "/locations")}
+PUBLIC = {("GET", "/products"), ("GET", "/locations"), ("GET", "/openapi.json")}
 
 
 def api_routes(app: Flask) -> set[tuple[str, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -18,10 +17,11 @@ def test_sending_on_telegram_logs_no_bot_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
-    settings = replace(
-        app.extensions["settings"],
-        telegram_bot_token=telegram_server.token,
-        telegram_api_base_url=telegram_server.base_url,
+    settings = app.extensions["settings"].model_copy(
+        update={
+            "telegram_bot_token": telegram_server.token,
+            "telegram_api_base_url": telegram_server.base_url,
+        }
     )
     row = OutboxMessage(to_address="4242", body="hello", payload={})
     telegram.send(row, settings)

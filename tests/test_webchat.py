@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -30,8 +29,8 @@ TEMPLATES = Path(webchat.__file__).parent / "templates"
 @pytest.fixture
 def chat_app(app: Flask) -> Flask:
     settings = app.extensions["settings"]
-    app.extensions["settings"] = replace(
-        settings, chat_allowed_origins=(SHOP,), chat_long_poll_seconds=2
+    app.extensions["settings"] = settings.model_copy(
+        update={"chat_allowed_origins": (SHOP,), "chat_long_poll_seconds": 2}
     )
     return app
 
@@ -71,7 +70,7 @@ def test_a_forged_or_foreign_token_is_refused_and_changes_nothing(
     token = say(client, "hi").get_json()["token"]
     payload, stamp, signature = token.split(".")
     forged = f"{payload}.{stamp}.{signature[::-1]}"
-    other_key = replace(chat_app.extensions["settings"], secret_key="another-key")
+    other_key = chat_app.extensions["settings"].model_copy(update={"secret_key": "another-key"})
     with chat_app.test_request_context():
         chat_app.extensions["settings"], real = other_key, chat_app.extensions["settings"]
         foreign = webchat.token_for("someone")
@@ -180,7 +179,7 @@ def test_a_long_poll_answers_when_a_csr_replies_or_empty_when_its_time_is_up(
     assert 2 <= waited < 10  # CHAT_LONG_POLL_SECONDS, then empty
 
     settings = chat_app.extensions["settings"]
-    chat_app.extensions["settings"] = replace(settings, chat_long_poll_seconds=20)
+    chat_app.extensions["settings"] = settings.model_copy(update={"chat_long_poll_seconds": 20})
     replier = _reply_later(chat_app, "Casey here, checking now.", delay=0.7)
     started = time.monotonic()
     live = client.get(

@@ -5,7 +5,7 @@ how many of its turns went right as well as whether it passed."""
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app import create_app
@@ -77,7 +77,7 @@ class StoryResult:
 def story_settings(url: str, story: Story, **channels: object) -> Settings:
     """The product's settings for the story's database, with the story's own changes
     (and `channels`: where the providers are, for a story told over the wire)."""
-    defaults = {f.name: f.default for f in fields(Settings)}
+    defaults = {name: f.default for name, f in Settings.model_fields.items()}
     overrides = {
         key: Decimal(str(value)) if isinstance(defaults.get(key), Decimal) else value
         for key, value in story.given.settings.items()
