@@ -1,5 +1,5 @@
-"""What each reply costs by SMS: every template of conversations/texts.toml, filled in with the
-longest realistic values, within its segment budget (conversations/sms_segments.py).
+"""What each reply costs by SMS: every template of conversations/texts.toml, filled in
+with the longest realistic values, within its segment budget (conversations/sms_segments.py).
 
 The budget: ONE segment (160 GSM-7 characters) for a reply that says one thing; TWO
 for a reply built around a list (the order's lines, the stores, the choices), which
