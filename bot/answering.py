@@ -25,9 +25,10 @@ from conversations import (
     inbound_failures,
     limits,
     linking,
+    sms_pages,
     whatsapp_window,
 )
-from conversations.inbound import AUTO_REPLY, MEDIA_ONLY, OPT_IN, OPT_OUT, InboundMessage
+from conversations.inbound import AUTO_REPLY, MEDIA_ONLY, MORE, OPT_IN, OPT_OUT, InboundMessage
 from conversations.intake import IntakeResult, store
 from conversations.models import Conversation, Message, OutboxMessage
 from conversations.outbox import enqueue
@@ -214,6 +215,8 @@ def _route(
         if command == OPT_OUT:
             return []
         return [enqueue(session, conversation, say("channels.opted_in"), author="system")]
+    if command == MORE and (page := sms_pages.next_page(session, conversation.id)):
+        return [_send_page(session, conversation, *page)]
     if conversation.mode == "handoff":
         # A person owns the conversation (the console shows the message); until one has
         # claimed it the bot still answers questions it can answer, at the sender's pace,
@@ -237,6 +240,16 @@ def _route(
     if linked is not None:
         return [enqueue(session, conversation, line, author="system") for line in linked]
     return _ask_bot(session, settings, conversation, message, text, verified)
+
+
+def _send_page(
+    session: Session, conversation: Conversation, page: str, later: list[str]
+) -> Message:
+    """The next page of a long SMS reply; the pages after it wait on it for the next "more"."""
+    message = enqueue(session, conversation, page, author="bot")
+    if later:
+        message.payload = {**(message.payload or {}), sms_pages.MORE_KEY: later}
+    return message
 
 
 def _answer_while_waiting(

@@ -21,9 +21,9 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.requests_io import signed_url, strict_form
-from conversations import identities, intake
+from conversations import identities, intake, sms_pages
 from conversations.delivery import DeliveryError
-from conversations.inbound import MEDIA_ONLY, OPT_IN, OPT_OUT, BadRequest, InboundMessage
+from conversations.inbound import MEDIA_ONLY, MORE, OPT_IN, OPT_OUT, BadRequest, InboundMessage
 from conversations.models import OutboxMessage
 from infra.settings import Settings
 from infra.web import database, settings
@@ -72,7 +72,10 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
         phone = normalise_phone(sender[len(WHATSAPP_PREFIX) :] if whatsapp else sender)
     except ValidationFailed as exc:
         raise BadRequest(exc.message) from exc
-    text = form.get("Body", "").strip()
+    # A WhatsApp button press carries the button's text (in Body too, as a rule).
+    text = (form.get("Body") or form.get("ButtonText") or "").strip()
+    # A WhatsApp location share has no Body, its place in Latitude/Longitude.
+    shared = "Latitude" in form or "Longitude" in form
     media = [
         {"url": form.get(f"MediaUrl{i}", ""), "type": form.get(f"MediaContentType{i}", "")}
         for i in range(_int(form.get("NumMedia", "0")))
@@ -84,7 +87,9 @@ def parse_inbound(form: dict[str, str]) -> InboundMessage:
         else OPT_IN
         if word in OPT_IN_WORDS
         else MEDIA_ONLY
-        if media and not text
+        if (media or shared) and not text
+        else MORE
+        if not whatsapp and sms_pages.asks_for_more(text)
         else None
     )
     return InboundMessage(
@@ -127,14 +132,14 @@ def status_callback() -> Response:
     with database().transaction() as session:
         row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid))
         if row is not None and row.status in ("sent", "delivered"):
-            if status == "delivered":
+            if status in ("delivered", "read"):  # WhatsApp's "read" may come first
                 row.status = "delivered"
             elif status in ("failed", "undelivered"):
                 row.status = "dead"
                 row.last_error = f"Twilio reports {status} (error {error_code})"
                 mark = _mark_for(error_code)
                 if mark:
-                    identities.mark(session, "sms", row.to_address, mark)
+                    identities.mark(session, row.channel, row.to_address, mark)
     return Response(status=204)
 
 

@@ -26,7 +26,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.requests_io import strict_json
-from conversations import intake
+from conversations import identities, intake
 from conversations.delivery import DeliveryError
 from conversations.inbound import MEDIA_ONLY, BadRequest, InboundMessage
 from conversations.models import OutboxMessage
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# my_chat_member: the customer blocked the bot (or unblocked it), so notices stop (or resume).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 # Commands become words the bot understands; its own texts answer them.
 COMMANDS = {"/start": "hello", "/help": "help"}
 CALLBACK_DATA_BYTES = 64
@@ -105,11 +106,17 @@ def parse_update(update: dict[str, Any]) -> InboundMessage | None:
         raise BadRequest("update_id is missing")
     if "callback_query" in update:
         query = _object(update, "callback_query")
-        message = _object(query, "message")
+        sender = _object(query, "from")
+        # Telegram leaves out a message too old to show: the button was in the private chat.
+        message = (
+            _object(query, "message")
+            if "message" in query
+            else {"chat": {"id": sender.get("id"), "type": "private"}}
+        )
         return _inbound(
             update_id,
             message,
-            _object(query, "from"),
+            sender,
             str(query.get("data", "")),
             {"callback_query_id": str(query.get("id", ""))},
         )
@@ -120,6 +127,30 @@ def parse_update(update: dict[str, Any]) -> InboundMessage | None:
             extra = {"telegram_message_id": message.get("message_id"), "edited": kind != "message"}
             return _inbound(update_id, message, _object(message, "from"), str(text), extra)
     return None
+
+
+def blocked_change(update: dict[str, Any]) -> tuple[str, bool] | None:
+    """(chat id, blocked) when the update says a customer blocked the bot ("kicked") or
+    unblocked it; None for any other update."""
+    if "my_chat_member" not in update:
+        return None
+    change = _object(update, "my_chat_member")
+    chat, status = _object(change, "chat"), _object(change, "new_chat_member").get("status")
+    if chat.get("type") != "private" or status not in ("kicked", "member"):
+        return None
+    return str(chat.get("id")), status == "kicked"
+
+
+def record_blocked(database: Database, update: dict[str, Any]) -> bool:
+    """Mark the customer's Telegram unreachable when they block the bot, reachable when they
+    unblock it; whether the update was such a change."""
+    change = blocked_change(update)
+    if change is None:
+        return False
+    address, blocked = change
+    with database.transaction() as session:
+        identities.mark(session, "telegram", address, "unreachable", blocked)
+    return True
 
 
 def _object(parent: dict[str, Any], key: str) -> dict[str, Any]:
@@ -156,6 +187,7 @@ def process_update(database: Database, settings: Settings, update: dict[str, Any
     """Intake for one Update read by long polling: stored for the answering threads."""
     inbound = parse_update(update)
     if inbound is None:
+        record_blocked(database, update)
         return
     intake.accept(database, inbound)
     _answer_callback(settings, inbound)
@@ -181,8 +213,10 @@ def webhook() -> Response:
     expected = config.telegram_webhook_secret.encode()
     if not expected or not hmac.compare_digest(secret, expected):
         abort(403)
-    inbound = parse_update(strict_json(request))
-    if inbound is None:
+    update = strict_json(request)
+    inbound = parse_update(update)
+    if inbound is None:  # not a customer's message: a block, or nothing for us
+        record_blocked(database(), update)
         return Response(status=200)
     intake.accept(database(), inbound)  # stored before we say 200; a worker answers
     query_id = inbound.extra.get("callback_query_id")

@@ -10,6 +10,7 @@ from typing import Any
 OPT_OUT = "opt_out"  # SMS STOP: no more messages to this number
 OPT_IN = "opt_in"  # SMS START
 MEDIA_ONLY = "media_only"  # a picture with no words: answer politely, the bot cannot read it
+MORE = "more"  # SMS "more": the next page of a long reply (conversations/sms_pages.py)
 AUTO_REPLY = "auto_reply"  # out-of-office, bounce, mailing list: store, never answer
 
 MAX_TEXT = 5000  # characters; longer messages are refused (413), not truncated

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from conversations import whatsapp_window
+from conversations import sms_pages, whatsapp_window
 from conversations.email_thread import thread_headers
 from conversations.models import Conversation, Message, OutboxMessage
 from conversations.text_split import split_text
@@ -27,11 +27,20 @@ def enqueue(
 ) -> Message:
     """Store an outbound message and queue it for delivery, in the caller's transaction.
 
-    An SMS longer than one part becomes several outbox rows of the same message,
-    delivered in order; an email gets the headers that thread it with the
-    customer's latest mail.
+    A long SMS from the bot goes out a page at a time (`conversations.sms_pages`); a
+    person's SMS longer than one part becomes several outbox rows of the same message,
+    delivered in order. An email gets the headers that thread it with the customer's
+    latest mail.
     """
     payload = dict(payload or {})
+    later: list[str] = []
+    if conversation.channel != "sms":
+        parts = [text]
+    elif author == "csr":  # a person's words go as they wrote them
+        parts = split_text(text, SMS_PART_LIMIT)
+    else:
+        first, *later = sms_pages.pages(text)
+        parts = [first]
     message = Message(
         conversation_id=conversation.id,
         direction="out",
@@ -39,7 +48,7 @@ def enqueue(
         author_id=author_id,
         channel=conversation.channel,
         text=text,
-        payload=payload,
+        payload={**payload, sms_pages.MORE_KEY: later} if later else payload,
     )
     session.add(message)
     session.flush()
@@ -47,7 +56,6 @@ def enqueue(
         payload = {**payload, **thread_headers(session, conversation)}
     elif conversation.channel == whatsapp_window.CHANNEL:
         payload = {**payload, **whatsapp_window.outbound_payload(session, conversation)}
-    parts = split_text(text, SMS_PART_LIMIT) if conversation.channel == "sms" else [text]
     for part in parts:
         session.add(
             OutboxMessage(

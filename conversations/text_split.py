@@ -3,50 +3,56 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence end or a line break, captured: a part keeps the line breaks of a list.
+SENTENCE_END = re.compile(r"([ \t]*\n+[ \t]*|(?<=[.!?])[ \t]+)")
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Parts of at most `limit` characters, cut between sentences where possible.
+def split_text(text: str, limit: int, length: Callable[[str], int] = len) -> list[str]:
+    """Parts of at most `limit` (measured by `length`), cut between sentences or lines
+    where possible; a part keeps the line breaks between the lines it holds.
 
     A single sentence longer than `limit` is cut between words, and a single word
     longer than that is cut hard, so every part fits.
     """
     text = text.strip()
-    if len(text) <= limit:
+    if length(text) <= limit:
         return [text] if text else []
+    pieces = SENTENCE_END.split(text)
     parts: list[str] = []
     current = ""
-    for sentence in (s.strip() for s in SENTENCE_END.split(text)):
-        if not sentence:
-            continue
-        for piece in _fit(sentence, limit):
-            candidate = f"{current} {piece}" if current else piece
-            if len(candidate) <= limit:
+    for sentence, gap in zip(pieces[::2], [*pieces[1::2], ""], strict=True):
+        for piece in _fit(sentence.strip(), limit, length):
+            candidate = f"{current}{piece}"
+            if length(candidate) <= limit:
                 current = candidate
             else:
-                parts.append(current)
+                parts.append(current.rstrip())
                 current = piece
-    if current:
-        parts.append(current)
-    return parts
+            current += " "
+        if current and "\n" in gap:
+            current = current.rstrip() + "\n"
+    if current.strip():
+        parts.append(current.rstrip())
+    return [part for part in parts if part]
 
 
-def _fit(sentence: str, limit: int) -> list[str]:
-    if len(sentence) <= limit:
-        return [sentence]
+def _fit(sentence: str, limit: int, length: Callable[[str], int]) -> list[str]:
+    if length(sentence) <= limit:
+        return [sentence] if sentence else []
     pieces: list[str] = []
     current = ""
     for word in sentence.split():
-        while len(word) > limit:
+        while length(word) > limit:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
+            cut = _longest_prefix(word, limit, length)
+            pieces.append(word[:cut])
+            word = word[cut:]
         candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
+        if length(candidate) <= limit:
             current = candidate
         else:
             pieces.append(current)
@@ -54,3 +60,10 @@ def _fit(sentence: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def _longest_prefix(word: str, limit: int, length: Callable[[str], int]) -> int:
+    cut = min(len(word), limit)
+    while cut > 1 and length(word[:cut]) > limit:
+        cut -= 1
+    return cut

@@ -159,6 +159,13 @@ def inbound_messages(database: Database) -> list[Message]:
         )
 
 
+def outbound_messages(database: Database) -> list[Message]:
+    with database.transaction() as session:
+        return list(
+            session.scalars(select(Message).where(Message.direction == "out").order_by(Message.id))
+        )
+
+
 @contextmanager
 def app_processes(
     env: dict[str, str], output: Path | None = None

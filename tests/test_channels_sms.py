@@ -6,15 +6,18 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from conversations import delivery
+from conversations import delivery, sms_segments
 from conversations.handoffs import escalate
 from conversations.models import Conversation, Message, OutboxMessage
+from conversations.texts import say
+from orders import demo
 from orders.models import CustomerIdentity
 from tests.channels_support import (
     answer_waiting,
     count,
     deliver_all,
     inbound_messages,
+    outbound_messages,
     outbox,
     send_once,
     serving,
@@ -153,15 +156,46 @@ def test_picture_without_words_gets_a_polite_text(app, twilio_server, echo_bot) 
     assert echo_bot == []
 
 
-def test_long_reply_is_split_on_sentences_in_order(app_factory, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
-    app = app_factory(twilio_server.settings())
-    post_sms(app.test_client(), twilio_server, "long answer please")
+def test_a_long_bot_reply_goes_in_pages_and_more_sends_the_next(
+    app, twilio_server, echo_bot
+) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    post_sms(client, twilio_server, "long answer please")
+    follows = say("channels.more_follows")
+    pages = sent_texts(app, twilio_server)
+    while pages[-1].endswith(follows):
+        post_sms(client, twilio_server, "More")
+        pages = sent_texts(app, twilio_server)
+    assert len(pages) >= 5 and echo_bot == ["long answer please"]  # "more" is not the bot's
+    assert all(sms_segments.segments(page) <= 2 for page in pages)
+    said = " ".join(page.removesuffix(follows).strip() for page in pages)
+    assert said == " ".join(f"Sentence number {i} is here." for i in range(60))
+    first = next(m for m in outbound_messages(app.extensions["db"]) if m.author == "bot")
+    assert first.text == said  # the conversation keeps the whole reply
+    post_sms(client, twilio_server, "more")  # nothing left: the bot reads it
+    assert echo_bot[-1] == "more" and sent_texts(app, twilio_server)[-1] == "echo: more"
+
+
+def test_a_long_sms_asking_first_and_saying_goodbye_last_gets_its_answer(
+    app, twilio_server
+) -> None:  # type: ignore[no-untyped-def]
+    with app.extensions["db"].transaction() as session:
+        demo.seed(session)
+    story = " My sister and I plan a day in town and would like to stop by after the market."
+    text = "Hi! When do you close on Saturday?" + story * 19 + " Anyway, thanks so much, bye!"
+    assert 1500 < len(text) <= 1600
+    post_sms(app.test_client(), twilio_server, text)
+    replies = "\n".join(sent_texts(app, twilio_server))
+    assert "Downtown Store: Mon-Sat 8:00-19:00" in replies
+    assert say("chat.goodbye") not in replies
+
+
+def test_a_persons_long_reply_goes_whole_in_parts_split_on_sentences(app, twilio_server) -> None:  # type: ignore[no-untyped-def]
+    long_text = " ".join(f"Sentence number {i} is here." for i in range(60))
+    queue_reply(app, long_text)
     parts = sent_texts(app, twilio_server)
-    assert len(parts) >= 2
-    rows = outbox(app.extensions["db"])
-    assert [r.body for r in rows] == parts
-    assert all(len(r.body) <= 640 and r.body.endswith(".") for r in rows)
-    assert " ".join(r.body for r in rows).startswith("Sentence number 0 is here. Sentence number 1")
+    assert len(parts) >= 2 and " ".join(parts) == long_text
+    assert all(len(part) <= 640 and part.endswith(".") for part in parts)
 
 
 def test_conversation_owned_by_a_csr_is_not_answered_by_the_bot(

@@ -192,5 +192,5 @@ def test_set_webhook_command(app_factory, telegram_server) -> None:  # type: ign
     assert telegram_server.webhook == {
         "url": "https://shop.example/webhooks/telegram",
         "secret_token": SECRET,
-        "allowed_updates": ["message", "edited_message", "callback_query"],
+        "allowed_updates": ["message", "edited_message", "callback_query", "my_chat_member"],
     }

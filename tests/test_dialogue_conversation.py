@@ -79,7 +79,7 @@ def test_a_broken_item_gets_an_apology_and_a_return_not_a_queue(db):
     # Issue 14 ("cold handoffs"): a complaint with a clear remedy is not handed straight over.
     chat = open_chat(db, "Jo Rivera")
     chat.says("the mug came broken").reply_has(
-        "sorry", "return of 1 x Ceramic Mug White", "#10001", "mail", "AGENT"
+        "sorry", "Return 1 x Ceramic Mug White", "#10001", "mail", "AGENT"
     )
     assert chat.handoffs() == []
     chat.says("by mail").reply_has("1 x Ceramic Mug White", "up to $12.00", "YES")

@@ -545,3 +545,18 @@ def test_intent_model_is_what_the_training_script_makes():
     examples = train.training_set()
     assert train.known_words(examples) == sorted(known_words())
     assert train.fit(examples) == shipped_model()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("When do you close on Saturday? Thanks, bye!", "store_info"),
+        ("Where is my order 10001? Cheers. Have a nice day!", "track_order"),
+        ("Is the grinder in stock? Thanks so much. Bye now. Take care!", "browse_catalog"),
+        ("thanks, bye", "goodbye"),  # only a closing: it stays one
+        ("Thanks! Bye!", "thanks"),
+        ("ok that's all, thanks", "goodbye"),
+    ],
+)
+def test_a_closing_after_a_question_does_not_hide_it(catalog, text, intent):
+    assert parse(text, catalog).intent == intent

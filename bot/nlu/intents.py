@@ -150,6 +150,31 @@ def _own_words(text: str, entities: list[Entity]) -> int:
     return len(normalise(text).split()) + len(opaque)
 
 
+# Sentences of a message; the sign-off at its end is looked for sentence by sentence.
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+_CLOSING = frozenset({"goodbye", "thanks"})
+_SIGN_OFF_WORDS = 8
+
+
+def without_sign_off(text: str) -> str:
+    """The message without the thanks and goodbyes closing it, when it says more first.
+
+    "What time do you close on Saturday? Thanks, bye!" asks about the hours; the
+    goodbye is manners, and read with the question it outweighed it (the bot said "Bye
+    for now!" to a 1,600-character SMS). A message that is only a closing stays whole.
+    """
+    sentences = list(_SENTENCE.finditer(text))
+    while len(sentences) > 1 and _is_closing(sentences[-1].group()):
+        sentences.pop()
+    return text[: sentences[-1].end()].rstrip() if sentences else text
+
+
+def _is_closing(sentence: str) -> bool:
+    norm = normalise(sentence)
+    scores = rule_scores(norm)
+    return bool(scores) and scores.keys() <= _CLOSING and len(norm.split()) <= _SIGN_OFF_WORDS
+
+
 def classify(
     text: str,
     entities: list[Entity],
@@ -160,6 +185,7 @@ def classify(
     """The intent and its confidence: the rules' reading, weighed against ``model``'s
     (see ``hybrid.combine``); rules alone when ``model`` is None."""
     expecting = context.expecting if context else None
+    text = without_sign_off(text)
     norm = normalise(text)
     kinds = {e.type for e in entities}
     n_words = _own_words(text, entities)

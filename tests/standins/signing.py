@@ -87,6 +87,39 @@ def twilio_inbound_sms(
     return form
 
 
+WHATSAPP_SHAPES: dict[str, dict[str, str]] = {
+    "text": {},
+    # A quick-reply button under our message: Body and ButtonText are its label.
+    "button": {
+        "ButtonText": "Yes",
+        "ButtonPayload": "confirm-yes",
+        "OriginalRepliedMessageSender": "whatsapp:+14155238886",
+        "OriginalRepliedMessageSid": "SM" + "b" * 32,
+    },
+    # A shared place: no Body, no media; the place in Latitude/Longitude.
+    "location": {
+        "Latitude": "51.5072",
+        "Longitude": "-0.1276",
+        "Address": "1 River Street, London",
+        "Label": "Home",
+    },
+}
+
+
+def twilio_inbound_whatsapp(
+    *, account_sid: str, from_: str, to: str, body: str, kind: str = "text"
+) -> dict[str, str]:
+    """The form Twilio posts to the messaging webhook for a WhatsApp message: the SMS
+    form with ``whatsapp:`` addresses, the sender's profile, and the ``kind``'s fields
+    (``WHATSAPP_SHAPES``)."""
+    form = twilio_inbound_sms(
+        account_sid=account_sid, from_="whatsapp:" + from_, to="whatsapp:" + to, body=body
+    )
+    form.update(ProfileName="Jo", WaId=from_.lstrip("+"), MessageType=kind)
+    form.update(WHATSAPP_SHAPES[kind])
+    return form
+
+
 def twilio_status_callback(
     *,
     account_sid: str,

@@ -76,6 +76,15 @@ SHARES: dict[str, dict] = {
     },
     "contact": {"contact": {"phone_number": "+15555550199", "first_name": "Sam", "user_id": 7}},
     "photo": {"photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]},
+    "document": {
+        "document": {
+            "file_id": "d1",
+            "file_unique_id": "u5",
+            "file_name": "receipt.pdf",
+            "mime_type": "application/pdf",
+            "file_size": 48213,
+        }
+    },
     "voice": {"voice": {"file_id": "v1", "file_unique_id": "u2", "duration": 3}},
     "sticker": {
         "sticker": {
@@ -158,3 +167,74 @@ def callback_query_update(
             "data": data,
         },
     }
+
+
+def share_with_caption_update(kind: str, caption: str, *, sender: dict | None = None) -> dict:
+    """A photo (or other media) sent with a caption: the caption is the customer's words."""
+    update = share_update(kind, sender=sender)
+    update["message"]["caption"] = caption
+    return update
+
+
+BOT_USER = {"id": 777000123, "is_bot": True, "first_name": "Shop", "username": "shop_bot"}
+
+
+def my_chat_member_update(old: str, new: str, *, sender: dict | None = None) -> dict:
+    """The bot's membership in a user's private chat changed: ``kicked`` when the user
+    blocked the bot, ``member`` when they unblocked (or restarted) it."""
+    sender = sender or user()
+    now = int(time.time())
+    return {
+        "update_id": next(_update_ids),
+        "my_chat_member": {
+            "chat": private_chat(sender),
+            "from": sender,
+            "date": now,
+            "old_chat_member": {"user": BOT_USER, "status": old},
+            "new_chat_member": {"user": BOT_USER, "status": new}
+            | ({"until_date": 0} if new == "kicked" else {}),
+        },
+    }
+
+
+def channel_post_update(text: str) -> dict:
+    """A post in a channel the bot administers: no customer behind it."""
+    channel = {"id": -1001234567890, "title": "Shop news", "type": "channel"}
+    return {
+        "update_id": next(_update_ids),
+        "channel_post": {
+            "message_id": next(_message_ids),
+            "sender_chat": channel,
+            "chat": channel,
+            "date": int(time.time()),
+            "text": text,
+        },
+    }
+
+
+def group_message_update(text: str, *, sender: dict | None = None) -> dict:
+    """A message in a group the bot was added to."""
+    payload = message(text, sender=sender)
+    payload["chat"] = {"id": -4012345678, "title": "Coffee friends", "type": "group"}
+    return {"update_id": next(_update_ids), "message": payload}
+
+
+def inline_query_update(query: str, *, sender: dict | None = None) -> dict:
+    """The user typed "@shop_bot QUERY" in some chat (inline mode)."""
+    return {
+        "update_id": next(_update_ids),
+        "inline_query": {
+            "id": str(secrets.randbits(63)),
+            "from": sender or user(),
+            "query": query,
+            "offset": "",
+            "chat_type": "sender",
+        },
+    }
+
+
+def callback_query_without_message_update(data: str, *, sender: dict | None = None) -> dict:
+    """A button press under a message too old for Telegram to include it."""
+    update = callback_query_update(data, bot_message={}, sender=sender)
+    del update["callback_query"]["message"]
+    return update
