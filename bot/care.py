@@ -8,7 +8,6 @@ import re
 
 from bot import describe, escalation
 from bot.flows import orders, returns
-from bot.nlu.intents import normalise
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
@@ -31,7 +30,7 @@ _LATE = re.compile(
 
 def complaint(turn: Turn) -> list[Reply]:
     """A problem the bot can put right itself is put right; anything else goes to a person."""
-    norm = normalise(turn.text)
+    norm = turn.parsed.norm
     if _DAMAGED.search(norm):
         replies = _offer_return(turn)
         if replies:

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 
 from .models import LocationEntry, ProductEntry
 from .products import ProductIndex
-from .text import Token, tokenize, wordset
+from .text import Token, tokenize, words, wordset
 from .variants import VariantIndex
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "orders" / "demo"
@@ -104,6 +104,21 @@ class CatalogIndex:
         self.variants = VariantIndex(entries)
         self.products = ProductIndex(entries, self.variants.base)
         self.locations = LocationIndex(locations)
+        self.vocabulary = vocabulary(entries, self.locations.locations)
+
+
+def vocabulary(
+    products: Iterable[ProductEntry], locations: Iterable[LocationEntry]
+) -> frozenset[str]:
+    """The shop's own words (product names, aliases, categories, variant and unit words,
+    store names), which typo correction must keep: "socks" is no misspelt "stock"."""
+    phrases = [
+        phrase
+        for p in products
+        for phrase in (p.name, *p.aliases, p.category or "", p.variant_of, p.size, p.colour, p.unit)
+    ]
+    phrases += [loc.name for loc in locations]
+    return frozenset(w for phrase in phrases for w in words(phrase))
 
 
 def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:

@@ -121,8 +121,10 @@ def correct(word: str) -> str:
     return hit[0] if hit else word
 
 
-def normalise(text: str) -> str:
-    return " ".join(correct(w) for w in words(text))
+def normalise(text: str, known: frozenset[str] = frozenset()) -> str:
+    """The message's words, shorthand expanded and typos corrected; ``known`` words (the
+    shop's catalog vocabulary: "sweater" is no misspelt "weather") are left as written."""
+    return " ".join(w if w in known else correct(w) for w in words(text))
 
 
 def rule_scores(norm: str) -> dict[str, float]:
@@ -142,12 +144,12 @@ def _is_question(text: str, norm: str) -> bool:
     return "?" in text or bool(_QUESTION.search(norm))
 
 
-def _own_words(text: str, entities: list[Entity]) -> int:
+def _own_words(text: str, entities: list[Entity], known: frozenset[str]) -> int:
     """Words the customer wrote around the opaque entities, which count as one word each."""
     opaque = [e for e in entities if e.type in _OPAQUE]
     for e in sorted(opaque, key=lambda e: -e.start):
         text = text[: e.start] + " _ " + text[e.end :]
-    return len(normalise(text).split()) + len(opaque)
+    return len(normalise(text, known).split()) + len(opaque)
 
 
 def classify(
@@ -156,13 +158,15 @@ def classify(
     context: ParseContext | None,
     operation: str | None = None,
     model: IntentModel | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> tuple[str, float]:
     """The intent and its confidence: the rules' reading, weighed against ``model``'s
-    (see ``hybrid.combine``); rules alone when ``model`` is None."""
+    (see ``hybrid.combine``); rules alone when ``model`` is None. ``known`` as in
+    ``normalise``."""
     expecting = context.expecting if context else None
-    norm = normalise(text)
+    norm = normalise(text, known)
     kinds = {e.type for e in entities}
-    n_words = _own_words(text, entities)
+    n_words = _own_words(text, entities, known)
     scores = rule_scores(norm)
     _entity_cues(norm, n_words, kinds, _is_question(text, norm), operation, scores)
     if expecting:
@@ -186,7 +190,7 @@ def grounded(norm: str, entities: list[Entity]) -> bool:
     not; "cancel it" and "cancel the kettle" do. A product matched only loosely ("early"
     for Earl Grey) counts when a quantity goes with it."""
     kinds = {e.type for e in entities}
-    loose = all(e.exact is False for e in entities if e.type == "product")
+    loose = not any(e.spelt for e in entities if e.type == "product")
     if loose and "quantity" not in kinds:
         kinds.discard("product")
     return bool(kinds & _GROUNDING_ENTITIES) or bool(_SHOP_WORDS.search(norm))
@@ -226,7 +230,7 @@ def _entity_cues(
             _bump(scores, "browse_catalog", 0.85)
         elif question and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.8)
-        elif "quantity" in kinds or n_words <= 4:
+        elif "quantity" in kinds or n_words <= 4 or _says_where(norm, kinds):
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
         else:
             _bump(scores, "place_order", 0.6)
@@ -248,6 +252,12 @@ def _entity_cues(
             _bump(scores, "change_fulfillment", 0.8)
         elif _REDIRECT_WORDS.search(norm) and strongest < 0.85:
             _bump(scores, "change_fulfillment", 0.75)
+
+
+def _says_where(norm: str, kinds: set[str]) -> bool:
+    """A product with a store, an address or "pickup"/"deliver": how to get a new order
+    ("black leather gloves in small, pickup high street")."""
+    return bool(kinds & {"location", "address"}) or bool(_FULFILMENT_WORDS.search(norm))
 
 
 def _context_cues(

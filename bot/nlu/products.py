@@ -83,6 +83,7 @@ class ProductMatch:
     end: int  # index after the last token
     candidates: list[str]
     exact: bool = False  # every word of a name or alias said as written (plurals allowed)
+    spelt: bool = False  # every word said as written, of a name or of its family's name
 
 
 @dataclass
@@ -180,7 +181,7 @@ class ProductIndex:
                 used.append(i)
         if len(left) != 1 or not used:
             return None
-        return ProductMatch(left.pop(), 1.0, min(used), max(used) + 1, [])
+        return ProductMatch(left.pop(), 1.0, min(used), max(used) + 1, [], spelt=True)
 
     def lookup(self, token: str) -> list[tuple[str, float]]:
         """Catalogue tokens close to ``token`` with a similarity in 0..1, best first."""
@@ -319,12 +320,8 @@ class ProductIndex:
         doc = self._doc_tokens[best_doc]
         said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]
         span = [u for u in run if u.first >= used[0].first and u.last <= used[-1].last]
-        exact = (
-            best_doc not in self._base_docs
-            and all(sim >= 0.97 for _, sim in said)
-            and {t for t, _ in said} == doc
-            and len(span) == len(used)
-        )
+        spelt = all(sim >= 0.97 for _, sim in said) and len(span) == len(used)
+        exact = spelt and best_doc not in self._base_docs and {t for t, _ in said} == doc
         return [
             ProductMatch(
                 sku=self.products[best_pid].sku,
@@ -333,6 +330,7 @@ class ProductIndex:
                 end=max(u.last for u in used) + 1,
                 candidates=candidates,
                 exact=exact,
+                spelt=spelt,
             )
         ]
 
