@@ -60,7 +60,7 @@ _SLOT_INTENT = {
 _AFFIRM_WORDS = re.compile(
     r"^(?:y|yes|yeah|yea|yep|yup|ya|sure|ok|okay|k|kk|fine|alright|correct|right|confirm|"
     r"go ahead|do it|sounds good|please do|perfect|great|absolutely|definitely|of course|"
-    r"that is right|that is correct|exactly|good|cool|yes please|please)\b"
+    r"that is right|that is correct|exactly|good|cool|yes please|please|all (?:good|clear|set))\b"
 )
 _DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect|do not|never)\b")
 _QUESTION = re.compile(r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from .learned import known_words
 from .models import ProductEntry
 from .numbers import is_measure
 from .text import Token, tokenize, wordset
@@ -194,8 +195,10 @@ class ProductIndex:
         for variant in _inflections(token):
             if variant in self._postings:
                 found.setdefault(variant, 0.97)
-        if not found and len(token) >= 4 and not token.isdigit():
-            cutoff = 86 if len(token) == 4 else 80 if len(token) <= 6 else 78
+        if not found and len(token) >= 4 and not token.isdigit() and token not in known_words():
+            # One letter wrong in five is another word as often as a typo ("short",
+            # "brill"); a real word ("clear", "right") is never a misspelt product.
+            cutoff = 86 if len(token) <= 5 else 80 if len(token) == 6 else 78
             for cand, score, _ in process.extract(
                 token, self._fuzzy_vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
             ):
