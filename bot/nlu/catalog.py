@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from .learned import known_words
 from .models import LocationEntry, ProductEntry
 from .products import ProductIndex
 from .text import Token, tokenize, words, wordset
@@ -76,7 +77,10 @@ class LocationIndex:
             alone = tok.text in self._by_word
             if nxt and not alone and tok.text not in _NOT_JOINED and nxt not in _NOT_JOINED:
                 joined = tok.text + tokens[i + 1].text
-                if len(joined) >= 6 and (code := self._word(joined)):
+                # Two real words join only into a name as written: "make it" is no "market".
+                real = tok.text in known_words() and nxt in known_words()
+                code = self._by_word.get(joined) if real else self._word(joined)
+                if len(joined) >= 6 and code:
                     found.append(LocationMatch(code, i, i + 2))
                     i += 2
                     continue
