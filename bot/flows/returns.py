@@ -73,7 +73,9 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if named_elsewhere and not EVERYTHING.search(turn.text):
         return None  # a product that is not on this order: ask which items, never all
     if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
-        wanted = {sku: qty for sku, (qty, _name) in returnable.items()}
+        # "can I return the other two?" of the one line: that many, not every unit
+        count = bare_quantity(turn) if len(returnable) == 1 else None
+        wanted = {sku: min(count or qty, qty) for sku, (qty, _name) in returnable.items()}
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)

@@ -225,7 +225,7 @@ def _entity_cues(
     if "product" in kinds:
         existing = bool(_EXISTING_ORDER.search(norm)) and not _BROWSING.search(norm)
         if operation in ("remove", "set") or existing:
-            _bump(scores, "modify_order", 0.85)
+            _bump(scores, "modify_order", 0.85 if strongest < 0.85 else 0.6)
         elif _BROWSING.search(norm) and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.85)
         elif question and "quantity" not in kinds:
