@@ -28,6 +28,14 @@ _LATE = re.compile(
 )
 
 
+def return_request(turn: Turn) -> list[Reply]:
+    """A return that says what is wrong ("arrived smashed, can I send it back") is a
+    complaint with its remedy: an apology, the damage taken as the reason."""
+    if _DAMAGED.search(turn.parsed.norm) and (replies := _offer_return(turn)):
+        return replies
+    return returns.start(turn)
+
+
 def complaint(turn: Turn) -> list[Reply]:
     """A problem the bot can put right itself is put right; anything else goes to a person."""
     norm = turn.parsed.norm

@@ -35,6 +35,7 @@ REASON = re.compile(
     r"\b(?:because|cause|since|it s|it is|its|they re|they are|too \w+|by mistake|wrong|"
     r"broken|broke|damaged|doesn t|don t|didn t|does not|do not|did not|not what|leak\w*|"
     r"chip\w*|crack\w*|faulty|defective|fit|fits|unopened|unused|changed my mind|no longer|"
+    r"smashed|shattered|dented|bent|crushed|ruined|only used|did not use|did not need|"
     r"torn|ripped|stain\w*|smell\w*|stopped working|loud|noisy)\b",
     re.I,
 )
