@@ -41,10 +41,7 @@ def swaps(
     adds = any(e.type == "product" and e.operation == "add" for e in parsed.entities)
     if not SWAP_CUE.search(parsed.text) or adds or _ADDS.search(parsed.text):
         return {}
-    tokens = tokenize(parsed.text)
-    opaque = [(e.start, e.end) for e in parsed.entities if e.type in _OPAQUE]
-    free = [i for i, t in enumerate(tokens) if not any(s <= t.start < e for s, e in opaque)]
-    said = said_features(parsed.text, tokens, free)
+    said = _said(parsed)
     index = catalog.variants
     named = {
         sku for e in parsed.entities if e.type == "product" for sku in (str(e.value), *e.candidates)
@@ -59,6 +56,22 @@ def swaps(
     if len(found) > 1 and not named:
         return {last_sku: found[last_sku]} if last_sku in found else {}
     return found
+
+
+def named_sibling(catalog: CatalogIndex, parsed: ParseResult, sku: str) -> str | None:
+    """The variant of ``sku`` that a message naming no product asks for: "and in
+    navy?" after the grey M sweater is the navy M, "that one in large" the L."""
+    if any(e.type == "product" for e in parsed.entities):
+        return None
+    return _sibling(catalog.variants, sku, _said(parsed))
+
+
+def _said(parsed: ParseResult) -> dict[int, frozenset[str]]:
+    """Variant features of the message's words, but for those of a store, an address..."""
+    tokens = tokenize(parsed.text)
+    opaque = [(e.start, e.end) for e in parsed.entities if e.type in _OPAQUE]
+    free = [i for i, t in enumerate(tokens) if not any(s <= t.start < e for s, e in opaque)]
+    return said_features(parsed.text, tokens, free)
 
 
 def _sibling(index: VariantIndex, sku: str, said: dict[int, frozenset[str]]) -> str | None:

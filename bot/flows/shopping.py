@@ -38,9 +38,12 @@ CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all
 
 def browse(turn: Turn) -> list[Reply]:
     mentions = product_mentions(turn)
-    if not mentions and turn.first("location") and turn.state.get("last_sku"):
+    last = turn.state.get("last_sku")
+    if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
+        mentions = [Mention(other, None, [])]  # "and in navy?" after the grey one
+    if not mentions and turn.first("location") and last:
         # "what about the airport one?" after asking about a product: the same product there
-        mentions = [Mention(turn.state["last_sku"], None, [])]
+        mentions = [Mention(last, None, [])]
     if not mentions:
         return _catalog_overview(turn)
     skus = [m.sku for m in mentions]
@@ -131,8 +134,11 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     """
     mentions = mentions_on(turn, cart(turn))
     quantity = bare_quantity(turn)
-    if not mentions and quantity is not None and turn.state.get("last_sku"):
-        mentions = [Mention(turn.state["last_sku"], quantity, [], "set")]
+    last = turn.state.get("last_sku")
+    if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
+        mentions = [Mention(other, quantity, [])]  # "I'll take that one in large"
+    elif not mentions and quantity is not None and last:
+        mentions = [Mention(last, quantity, [], "set")]
     if not mentions:
         return None
     _read_checkout_hints(turn)
