@@ -181,7 +181,17 @@ def classify(
         model.probabilities(text),
         expecting,
         grounded(norm, entities),
+        names_a_product(entities),
     )
+
+
+def names_a_product(entities: list[Entity]) -> bool:
+    """Whether a product of the shop is named for sure: every word as written, with a
+    count ("a padlock please"). The learned model has never seen the shop's catalog, so
+    its "out of scope" says little about such a message; a bare name may still be
+    something else's ("start the vacuum cleaner")."""
+    counted = {e.refers_to for e in entities if e.type == "quantity" and e.refers_to}
+    return any(e.type == "product" and e.spelt and e.value in counted for e in entities)
 
 
 def grounded(norm: str, entities: list[Entity]) -> bool:
@@ -232,6 +242,9 @@ def _entity_cues(
             _bump(scores, "browse_catalog", 0.8)
         elif "quantity" in kinds or n_words <= 4 or _says_where(norm, kinds):
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
+            for where in ("change_address", "change_fulfillment"):
+                if strongest < 0.85 and where in scores:  # "ship it to ...": the new order's
+                    scores[where] *= 0.5
         else:
             _bump(scores, "place_order", 0.6)
     elif "quantity" in kinds and n_words <= 3 and not question:

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from .learned import known_words
 from .models import ProductEntry
 from .numbers import is_measure
-from .text import Token, tokenize, wordset
+from .text import Token, measure_unit, tokenize, wordset
 from .variants import size_code
 
 COLOURS = wordset(
@@ -134,9 +134,10 @@ class ProductIndex:
                 product_df[tok] = product_df.get(tok, 0) + 1
         n = max(len(self.products), 1)
         # Rare words identify a product; a missing variant word ("mug" for "black mug")
-        # costs less than a missing name word, so variants weigh less.
+        # or unit word (the "mm" of "4x40mm") costs less than a missing name word.
         self._weight = {
-            t: (1.0 + math.log(n / df)) * (_VARIANT_WEIGHT if is_variant(t) else 1.0)
+            t: (1.0 + math.log(n / df))
+            * (_VARIANT_WEIGHT if is_variant(t) or measure_unit(t) else 1.0)
             for t, df in product_df.items()
         }
         self._doc_tokens = [frozenset(toks) for toks in docs]
