@@ -79,6 +79,20 @@ def _share(results: list[StoryResult]) -> str:
     return f"{sum(r.passed for r in results)}/{len(results)}"
 
 
+def _latency(results: list[StoryResult]) -> str:
+    """p50 and p99 of whole turns (channel adapter to stored replies), in milliseconds."""
+    times = sorted(turn.seconds * 1000 for r in results for turn in r.turns)
+    if not times:
+        return "no turns"
+
+    def at(share: float) -> float:
+        return times[min(len(times) - 1, int(share * len(times)))]
+
+    return (
+        f"p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms, max {times[-1]:.1f} ms ({len(times)} turns)"
+    )
+
+
 def report(results: list[StoryResult], *, verbose: bool, show_holdout: bool) -> None:
     print(f"conversations: {_share(results)} pass")
     for catalog in CATALOGS:
@@ -101,6 +115,7 @@ def report(results: list[StoryResult], *, verbose: bool, show_holdout: bool) -> 
     turns = sum(r.turns_passed for r in results)
     all_turns = sum(len(r.story.turns) for r in results)
     print(f"turns: {turns}/{all_turns} pass")
+    print(f"turn latency: {_latency(results)}")
     print(f"end states: {sum(r.state_ok for r in results)}/{len(results)} match")
     failing = [r for r in results if not r.passed]
     if failing:

@@ -8,7 +8,6 @@ import re
 
 from bot import describe, escalation
 from bot.flows import orders, returns
-from bot.nlu.intents import normalise
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
@@ -29,9 +28,17 @@ _LATE = re.compile(
 )
 
 
+def return_request(turn: Turn) -> list[Reply]:
+    """A return that says what is wrong ("arrived smashed, can I send it back") is a
+    complaint with its remedy: an apology, the damage taken as the reason."""
+    if _DAMAGED.search(turn.parsed.norm) and (replies := _offer_return(turn)):
+        return replies
+    return returns.start(turn)
+
+
 def complaint(turn: Turn) -> list[Reply]:
     """A problem the bot can put right itself is put right; anything else goes to a person."""
-    norm = normalise(turn.text)
+    norm = turn.parsed.norm
     if _DAMAGED.search(norm):
         replies = _offer_return(turn)
         if replies:

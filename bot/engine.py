@@ -205,7 +205,7 @@ INTENTS: dict[str, Handler] = {
     "cancel_order": orders.cancel,
     "track_order": orders.track,
     "order_history": orders.history,
-    "return_order": returns.start,
+    "return_order": care.return_request,
     "refund_status": returns.refund_status,
     "store_info": info.store_info,
     "complaint": care.complaint,

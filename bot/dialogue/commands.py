@@ -18,7 +18,6 @@ from typing import Any
 from bot.dialogue import scope
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.hybrid import STATE_CHANGING
-from bot.nlu.intents import normalise
 
 START, SET_SLOT, CORRECT, CANCEL, CLARIFY, ASIDE = (
     "start",
@@ -192,7 +191,7 @@ def clauses(
 
 def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     """What one clause asks, given what the bot waits for."""
-    norm = normalise(text)
+    norm = parsed.norm
     confident = parsed.confidence >= CONFIDENCE_THRESHOLD
     intent = parsed.intent
     slots = slots_of(parsed)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot import describe
-from bot.dialogue import scope
+from bot.dialogue import scope, variants
 from bot.flows.common import (
     DELIVERY,
     OTHER_STORE,
@@ -298,10 +298,13 @@ def _changes(turn: Turn, order: Order) -> dict:
             sku = next(iter(current))
         if sku in current:
             quantities[sku] = loose
+    siblings = variants.swaps(turn.catalog, turn.parsed, current, turn.state.get("last_sku"))
+    for old, new in siblings.items():  # "the black one instead": the line in another variant
+        quantities.update({old: 0, new: current.get(new, 0) + current[old]})
     swapped = next((current[m.sku] for m in mentions if m.removes(turn) and m.sku in current), 1)
     for m in mentions:
         have = current.get(m.sku, 0)
-        if m.operation == scope.KEEP:
+        if m.operation == scope.KEEP or m.sku in siblings or m.sku in siblings.values():
             continue
         if m.removes(turn):
             partial = m.quantity is not None and m.quantity < have

@@ -35,6 +35,7 @@ REASON = re.compile(
     r"\b(?:because|cause|since|it s|it is|its|they re|they are|too \w+|by mistake|wrong|"
     r"broken|broke|damaged|doesn t|don t|didn t|does not|do not|did not|not what|leak\w*|"
     r"chip\w*|crack\w*|faulty|defective|fit|fits|unopened|unused|changed my mind|no longer|"
+    r"smashed|shattered|dented|bent|crushed|ruined|only used|did not use|did not need|"
     r"torn|ripped|stain\w*|smell\w*|stopped working|loud|noisy)\b",
     re.I,
 )
@@ -73,7 +74,9 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if named_elsewhere and not EVERYTHING.search(turn.text):
         return None  # a product that is not on this order: ask which items, never all
     if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
-        wanted = {sku: qty for sku, (qty, _name) in returnable.items()}
+        # "can I return the other two?" of the one line: that many, not every unit
+        count = bare_quantity(turn) if len(returnable) == 1 else None
+        wanted = {sku: min(count or qty, qty) for sku, (qty, _name) in returnable.items()}
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)

@@ -11,6 +11,7 @@ import re
 from sqlalchemy import select
 
 from bot import describe
+from bot.dialogue import variants
 from bot.flows.common import (
     DELIVERY,
     OTHER_STORE,
@@ -37,9 +38,12 @@ CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all
 
 def browse(turn: Turn) -> list[Reply]:
     mentions = product_mentions(turn)
-    if not mentions and turn.first("location") and turn.state.get("last_sku"):
+    last = turn.state.get("last_sku")
+    if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
+        mentions = [Mention(other, None, [])]  # "and in navy?" after the grey one
+    if not mentions and turn.first("location") and last:
         # "what about the airport one?" after asking about a product: the same product there
-        mentions = [Mention(turn.state["last_sku"], None, [])]
+        mentions = [Mention(last, None, [])]
     if not mentions:
         return _catalog_overview(turn)
     skus = [m.sku for m in mentions]
@@ -130,8 +134,11 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     """
     mentions = mentions_on(turn, cart(turn))
     quantity = bare_quantity(turn)
-    if not mentions and quantity is not None and turn.state.get("last_sku"):
-        mentions = [Mention(turn.state["last_sku"], quantity, [], "set")]
+    last = turn.state.get("last_sku")
+    if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
+        mentions = [Mention(other, quantity, [])]  # "I'll take that one in large"
+    elif not mentions and quantity is not None and last:
+        mentions = [Mention(last, quantity, [], "set")]
     if not mentions:
         return None
     _read_checkout_hints(turn)
@@ -221,6 +228,17 @@ def choose_product(turn: Turn) -> list[Reply] | None:
     return _ask_which(turn, later) if later else checkout(turn)
 
 
+def _swap_lines(turn: Turn, siblings: dict[str, str]) -> list[Reply]:
+    """ "make it mustard": the line becomes that variant, in the same quantity."""
+    items = cart(turn)
+    for old, new in siblings.items():
+        items[new] = items.get(new, 0) + items.pop(old)
+        turn.state["last_sku"] = new
+    turn.state["cart"] = items
+    _read_checkout_hints(turn)
+    return checkout(turn)
+
+
 def _read_checkout_hints(turn: Turn) -> None:
     """ "... for pickup downtown", "deliver to 5 Oak Lane": fulfilment said in passing."""
     chosen = dict(turn.state.get("checkout") or {})
@@ -236,7 +254,12 @@ def _read_checkout_hints(turn: Turn) -> None:
 
 
 def in_cart(turn: Turn) -> list[Reply] | None:
-    """Any step of the cart flow: more items, a quantity, or the checkout answer."""
+    """Any step of the cart flow: another variant of a line, more items, a quantity, or
+    the checkout answer."""
+    if siblings := variants.swaps(
+        turn.catalog, turn.parsed, cart(turn), turn.state.get("last_sku")
+    ):
+        return _swap_lines(turn, siblings)
     if turn.entities("product") or (bare_quantity(turn) and not turn.entities("location")):
         return add_to_cart(turn)
     said_how = PICKUP.search(turn.text) or DELIVERY.search(turn.text)

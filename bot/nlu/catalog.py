@@ -9,9 +9,10 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from .learned import known_words
 from .models import LocationEntry, ProductEntry
 from .products import ProductIndex
-from .text import Token, tokenize, wordset
+from .text import Token, tokenize, words, wordset
 from .variants import VariantIndex
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "orders" / "demo"
@@ -76,7 +77,10 @@ class LocationIndex:
             alone = tok.text in self._by_word
             if nxt and not alone and tok.text not in _NOT_JOINED and nxt not in _NOT_JOINED:
                 joined = tok.text + tokens[i + 1].text
-                if len(joined) >= 6 and (code := self._word(joined)):
+                # Two real words join only into a name as written: "make it" is no "market".
+                real = tok.text in known_words() and nxt in known_words()
+                code = self._by_word.get(joined) if real else self._word(joined)
+                if len(joined) >= 6 and code:
                     found.append(LocationMatch(code, i, i + 2))
                     i += 2
                     continue
@@ -104,6 +108,21 @@ class CatalogIndex:
         self.variants = VariantIndex(entries)
         self.products = ProductIndex(entries, self.variants.base)
         self.locations = LocationIndex(locations)
+        self.vocabulary = vocabulary(entries, self.locations.locations)
+
+
+def vocabulary(
+    products: Iterable[ProductEntry], locations: Iterable[LocationEntry]
+) -> frozenset[str]:
+    """The shop's own words (product names, aliases, categories, variant and unit words,
+    store names), which typo correction must keep: "socks" is no misspelt "stock"."""
+    phrases = [
+        phrase
+        for p in products
+        for phrase in (p.name, *p.aliases, p.category or "", p.variant_of, p.size, p.colour, p.unit)
+    ]
+    phrases += [loc.name for loc in locations]
+    return frozenset(w for phrase in phrases for w in words(phrase))
 
 
 def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:

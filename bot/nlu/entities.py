@@ -133,7 +133,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     for match in matches:
         start, end = tokens[match.start].start, tokens[match.end - 1].end
         entity = Entity("product", match.sku, start, end, text[start:end], match.candidates)
-        entity.exact = match.exact
+        entity.exact, entity.spelt = match.exact, match.spelt
         entity.operation = operation_for(tokens, operations, match.start, match.end)
         product_entities.append((match.start, match.end, entity))
         entities.append(entity)

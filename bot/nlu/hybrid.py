@@ -61,11 +61,14 @@ def combine(
     probabilities: dict[str, float],
     expecting: str | None,
     grounded: bool,
+    names_a_product: bool = False,
 ) -> tuple[str, float]:
     """The intent and its confidence.
 
     ``has_rule_reading`` is False when no rule or cue matched at all; ``grounded`` is
-    whether the message names something of the shop (see ``intents.grounded``).
+    whether the message names something of the shop (see ``intents.grounded``);
+    ``names_a_product`` whether it names a product for sure, which the model's "out of
+    scope" cannot overrule (see ``intents.names_a_product``).
     """
     top = max(probabilities, key=probabilities.__getitem__)
     p_top = probabilities[top]
@@ -81,7 +84,7 @@ def combine(
         return rule_intent, max(rule_confidence, p_top)
     if rule_intent in STATE_CHANGING:
         veto = VETO_STRONG if rule_confidence >= RULE_CONFIDENT else VETO
-        if top == "out_of_scope" and p_top >= veto:
+        if top == "out_of_scope" and p_top >= veto and not names_a_product:
             return "out_of_scope", NO_READING
         if not grounded and probabilities.get(rule_intent, 0.0) < SUPPORT:
             has_rule_reading = False

@@ -60,7 +60,7 @@ _SLOT_INTENT = {
 _AFFIRM_WORDS = re.compile(
     r"^(?:y|yes|yeah|yea|yep|yup|ya|sure|ok|okay|k|kk|fine|alright|correct|right|confirm|"
     r"go ahead|do it|sounds good|please do|perfect|great|absolutely|definitely|of course|"
-    r"that is right|that is correct|exactly|good|cool|yes please|please)\b"
+    r"that is right|that is correct|exactly|good|cool|yes please|please|all (?:good|clear|set))\b"
 )
 _DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect|do not|never)\b")
 _QUESTION = re.compile(r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")
@@ -121,8 +121,10 @@ def correct(word: str) -> str:
     return hit[0] if hit else word
 
 
-def normalise(text: str) -> str:
-    return " ".join(correct(w) for w in words(text))
+def normalise(text: str, known: frozenset[str] = frozenset()) -> str:
+    """The message's words, shorthand expanded and typos corrected; ``known`` words (the
+    shop's catalog vocabulary: "sweater" is no misspelt "weather") are left as written."""
+    return " ".join(w if w in known else correct(w) for w in words(text))
 
 
 def rule_scores(norm: str) -> dict[str, float]:
@@ -142,12 +144,12 @@ def _is_question(text: str, norm: str) -> bool:
     return "?" in text or bool(_QUESTION.search(norm))
 
 
-def _own_words(text: str, entities: list[Entity]) -> int:
+def _own_words(text: str, entities: list[Entity], known: frozenset[str]) -> int:
     """Words the customer wrote around the opaque entities, which count as one word each."""
     opaque = [e for e in entities if e.type in _OPAQUE]
     for e in sorted(opaque, key=lambda e: -e.start):
         text = text[: e.start] + " _ " + text[e.end :]
-    return len(normalise(text).split()) + len(opaque)
+    return len(normalise(text, known).split()) + len(opaque)
 
 
 # Sentences of a message; the sign-off at its end is looked for sentence by sentence.
@@ -181,14 +183,16 @@ def classify(
     context: ParseContext | None,
     operation: str | None = None,
     model: IntentModel | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> tuple[str, float]:
     """The intent and its confidence: the rules' reading, weighed against ``model``'s
-    (see ``hybrid.combine``); rules alone when ``model`` is None."""
+    (see ``hybrid.combine``); rules alone when ``model`` is None. ``known`` as in
+    ``normalise``."""
     expecting = context.expecting if context else None
     text = without_sign_off(text)
-    norm = normalise(text)
+    norm = normalise(text, known)
     kinds = {e.type for e in entities}
-    n_words = _own_words(text, entities)
+    n_words = _own_words(text, entities, known)
     scores = rule_scores(norm)
     _entity_cues(norm, n_words, kinds, _is_question(text, norm), operation, scores)
     if expecting:
@@ -203,7 +207,17 @@ def classify(
         model.probabilities(text),
         expecting,
         grounded(norm, entities),
+        names_a_product(entities),
     )
+
+
+def names_a_product(entities: list[Entity]) -> bool:
+    """Whether a product of the shop is named for sure: every word as written, with a
+    count ("a padlock please"). The learned model has never seen the shop's catalog, so
+    its "out of scope" says little about such a message; a bare name may still be
+    something else's ("start the vacuum cleaner")."""
+    counted = {e.refers_to for e in entities if e.type == "quantity" and e.refers_to}
+    return any(e.type == "product" and e.spelt and e.value in counted for e in entities)
 
 
 def grounded(norm: str, entities: list[Entity]) -> bool:
@@ -212,7 +226,7 @@ def grounded(norm: str, entities: list[Entity]) -> bool:
     not; "cancel it" and "cancel the kettle" do. A product matched only loosely ("early"
     for Earl Grey) counts when a quantity goes with it."""
     kinds = {e.type for e in entities}
-    loose = all(e.exact is False for e in entities if e.type == "product")
+    loose = not any(e.spelt for e in entities if e.type == "product")
     if loose and "quantity" not in kinds:
         kinds.discard("product")
     return bool(kinds & _GROUNDING_ENTITIES) or bool(_SHOP_WORDS.search(norm))
@@ -247,13 +261,16 @@ def _entity_cues(
     if "product" in kinds:
         existing = bool(_EXISTING_ORDER.search(norm)) and not _BROWSING.search(norm)
         if operation in ("remove", "set") or existing:
-            _bump(scores, "modify_order", 0.85)
+            _bump(scores, "modify_order", 0.85 if strongest < 0.85 else 0.6)
         elif _BROWSING.search(norm) and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.85)
         elif question and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.8)
-        elif "quantity" in kinds or n_words <= 4:
+        elif "quantity" in kinds or n_words <= 4 or _says_where(norm, kinds):
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
+            for where in ("change_address", "change_fulfillment"):
+                if strongest < 0.85 and where in scores:  # "ship it to ...": the new order's
+                    scores[where] *= 0.5
         else:
             _bump(scores, "place_order", 0.6)
     elif "quantity" in kinds and n_words <= 3 and not question:
@@ -274,6 +291,12 @@ def _entity_cues(
             _bump(scores, "change_fulfillment", 0.8)
         elif _REDIRECT_WORDS.search(norm) and strongest < 0.85:
             _bump(scores, "change_fulfillment", 0.75)
+
+
+def _says_where(norm: str, kinds: set[str]) -> bool:
+    """A product with a store, an address or "pickup"/"deliver": how to get a new order
+    ("black leather gloves in small, pickup high street")."""
+    return bool(kinds & {"location", "address"}) or bool(_FULFILMENT_WORDS.search(norm))
 
 
 def _context_cues(

@@ -8,6 +8,7 @@ one?", only the offered products count.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from .catalog import CatalogIndex
 from .models import Entity
@@ -83,7 +84,7 @@ def _repeated_mentions(
         _, used = catalog.variants.narrow(family, said_features(text, tokens, clause))
         if used:
             span = (min(pro, *used), max(pro, *used) + 1)
-            found.append(ProductMatch(match.sku, match.score, *span, family))
+            found.append(ProductMatch(match.sku, match.score, *span, family, spelt=match.spelt))
     return found
 
 
@@ -108,7 +109,7 @@ def _inherit(
             options = [match.sku, *match.candidates]
             shared = {sku: len(catalog.variants.features(sku) & before) for sku in options}
             best = [sku for sku in options if shared[sku] == max(shared.values())]
-            match = ProductMatch(best[0], match.score, match.start, match.end, best[1:])
+            match = replace(match, sku=best[0], candidates=best[1:])
         out.append(match)
     return out
 
@@ -147,7 +148,10 @@ def _join_split_names(
             best = match if match.score >= prev.score else prev
             others = [s for s in (prev.sku, match.sku) if s != best.sku]
             candidates = list(dict.fromkeys([*best.candidates, *others]))
-            out[-1] = ProductMatch(best.sku, best.score, prev.start, match.end, candidates)
+            spelt = prev.spelt and match.spelt
+            out[-1] = ProductMatch(
+                best.sku, best.score, prev.start, match.end, candidates, spelt=spelt
+            )
             continue
         out.append(match)
     return out
@@ -195,7 +199,7 @@ def _pick_variants(
                 (sku, *rest), times = hit
                 measured.append((i, times, sku))
                 break
-        out.append(ProductMatch(sku, match.score, match.start, match.end, rest, match.exact))
+        out.append(replace(match, sku=sku, candidates=rest))
     return out
 
 
@@ -236,9 +240,9 @@ def _among_choices(
     for match in found:
         kept = [c for c in match.candidates if c in offered]
         if match.sku in offered:
-            match = ProductMatch(match.sku, match.score, match.start, match.end, kept, match.exact)
+            match = replace(match, candidates=kept)
         elif kept:
-            match = ProductMatch(kept[0], match.score, match.start, match.end, kept[1:])
+            match = replace(match, sku=kept[0], candidates=kept[1:], exact=False)
         else:
             continue
         out.append(match)
@@ -248,6 +252,6 @@ def _among_choices(
     said = said_features(text, tokens, free_tokens, size_slots=free_tokens)  # "the 32"
     left, used = catalog.variants.narrow(choices, said)
     if used and len(left) < len(choices):
-        return [ProductMatch(left[0], 1.0, min(used), max(used) + 1, left[1:])]
+        return [ProductMatch(left[0], 1.0, min(used), max(used) + 1, left[1:], spelt=True)]
     picked = catalog.products.among(tokens, blocked, choices)
     return [picked] if picked is not None else found

@@ -42,7 +42,10 @@ class Entity:
     On products only: ``exact`` is True when the mention spells out a name or alias word
     for word (plurals allowed), False when it was matched fuzzily or picked from the
     offered choices; ``operation`` is what the customer does with it, "add", "remove" or
-    "set" (the quantity), from the nearest cue word before it, None when there is none.
+    "set" (the quantity), from the nearest cue word before it, None when there is none;
+    ``spelt`` is True when every word was said as written (of a name, an alias or the
+    family's name: "merino sweater"), False when one was matched fuzzily ("early" for
+    Earl Grey).
     """
 
     type: str
@@ -56,6 +59,7 @@ class Entity:
     operation: str | None = None
     unit: str | None = None
     part_of: int | None = None
+    spelt: bool = False
 
     def to_json(self) -> dict:
         out: dict = {
@@ -97,13 +101,15 @@ class ParseContext:
 @dataclass
 class ParseResult:
     """``operation`` is the message's first add/remove/set cue ("make it 3" -> "set"),
-    given only when it mentions a product or a quantity; None otherwise."""
+    given only when it mentions a product or a quantity; None otherwise. ``norm`` is the
+    text as the keyword rules read it (``intents.normalise``, the catalog's words kept)."""
 
     text: str
     intent: str
     confidence: float
     entities: list[Entity]
     operation: str | None = None
+    norm: str = ""
 
     def to_json(self) -> dict:
         out: dict = {

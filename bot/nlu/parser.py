@@ -37,8 +37,11 @@ def parse(
     if any(e.type in ("product", "quantity") for e in entities):
         found = cues(tokenize(text))
         operation = found[0][1] if found else None
-    intent, confidence = classify(text, entities, context, operation, model)
-    return ParseResult(text, intent, confidence, entities, operation)
+    intent, confidence = classify(
+        text, entities, context, operation, model, known=catalog.vocabulary
+    )
+    norm = normalise(text, catalog.vocabulary)
+    return ParseResult(text, intent, confidence, entities, operation, norm)
 
 
 def is_abort(text: str) -> bool:

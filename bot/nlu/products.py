@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from .learned import known_words
 from .models import ProductEntry
 from .numbers import is_measure
-from .text import Token, tokenize, wordset
+from .text import Token, measure_unit, tokenize, wordset
 from .variants import size_code
 
 COLOURS = wordset(
@@ -83,6 +84,7 @@ class ProductMatch:
     end: int  # index after the last token
     candidates: list[str]
     exact: bool = False  # every word of a name or alias said as written (plurals allowed)
+    spelt: bool = False  # every word said as written, of a name or of its family's name
 
 
 @dataclass
@@ -132,9 +134,10 @@ class ProductIndex:
                 product_df[tok] = product_df.get(tok, 0) + 1
         n = max(len(self.products), 1)
         # Rare words identify a product; a missing variant word ("mug" for "black mug")
-        # costs less than a missing name word, so variants weigh less.
+        # or unit word (the "mm" of "4x40mm") costs less than a missing name word.
         self._weight = {
-            t: (1.0 + math.log(n / df)) * (_VARIANT_WEIGHT if is_variant(t) else 1.0)
+            t: (1.0 + math.log(n / df))
+            * (_VARIANT_WEIGHT if is_variant(t) or measure_unit(t) else 1.0)
             for t, df in product_df.items()
         }
         self._doc_tokens = [frozenset(toks) for toks in docs]
@@ -180,7 +183,7 @@ class ProductIndex:
                 used.append(i)
         if len(left) != 1 or not used:
             return None
-        return ProductMatch(left.pop(), 1.0, min(used), max(used) + 1, [])
+        return ProductMatch(left.pop(), 1.0, min(used), max(used) + 1, [], spelt=True)
 
     def lookup(self, token: str) -> list[tuple[str, float]]:
         """Catalogue tokens close to ``token`` with a similarity in 0..1, best first."""
@@ -193,8 +196,10 @@ class ProductIndex:
         for variant in _inflections(token):
             if variant in self._postings:
                 found.setdefault(variant, 0.97)
-        if not found and len(token) >= 4 and not token.isdigit():
-            cutoff = 86 if len(token) == 4 else 80 if len(token) <= 6 else 78
+        if not found and len(token) >= 4 and not token.isdigit() and token not in known_words():
+            # One letter wrong in five is another word as often as a typo ("short",
+            # "brill"); a real word ("clear", "right") is never a misspelt product.
+            cutoff = 86 if len(token) <= 5 else 80 if len(token) == 6 else 78
             for cand, score, _ in process.extract(
                 token, self._fuzzy_vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
             ):
@@ -319,12 +324,8 @@ class ProductIndex:
         doc = self._doc_tokens[best_doc]
         said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]
         span = [u for u in run if u.first >= used[0].first and u.last <= used[-1].last]
-        exact = (
-            best_doc not in self._base_docs
-            and all(sim >= 0.97 for _, sim in said)
-            and {t for t, _ in said} == doc
-            and len(span) == len(used)
-        )
+        spelt = all(sim >= 0.97 for _, sim in said) and len(span) == len(used)
+        exact = spelt and best_doc not in self._base_docs and {t for t, _ in said} == doc
         return [
             ProductMatch(
                 sku=self.products[best_pid].sku,
@@ -333,6 +334,7 @@ class ProductIndex:
                 end=max(u.last for u in used) + 1,
                 candidates=candidates,
                 exact=exact,
+                spelt=spelt,
             )
         ]
 

@@ -498,9 +498,9 @@ RULES: tuple[Rule, ...] = (
     _r(
         "return_order",
         0.88,
-        r"\b(?:return|returning|send (?:\w+ ){0,3}back|sending (?:\w+ ){0,3}back|"
-        r"take (?:it|this|them) back)\b",
-        ("modify_order",),
+        r"\b(?:return|returning|(?:send|sending|post|posting|bring|bringing|mail|ship) "
+        r"(?:\w+ ){0,5}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b",
+        ("modify_order", "complaint"),
     ),
     _r(
         "return_order",

@@ -165,7 +165,7 @@ def fold(text: str) -> str:
 
 def measure_unit(word: str) -> str | None:
     """The short form of a measure word: "metres" -> "m", "kilos" -> "kg"."""
-    return _MEASURES.get(word, word) if word in _MEASURES else None
+    return (_MEASURES[word] or word) if word in _MEASURES else None
 
 
 def tokenize(text: str) -> list[Token]:

@@ -4,6 +4,7 @@ how many of its turns went right as well as whether it passed."""
 
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,7 @@ class TurnResult:
     said: str
     replies: list[str]
     problems: list[str]
+    seconds: float = 0.0  # the whole turn: channel adapter, intake, bot, replies stored
 
     @property
     def passed(self) -> bool:
@@ -150,7 +152,9 @@ def _turn(
 ) -> TurnResult:
     with database.sessions() as session:
         said = checks.expand(turn.say, checks.references(session, world))
+    started = time.perf_counter()
     replies = customer.send(said)
+    seconds = time.perf_counter() - started
     with database.sessions() as session:
         values = checks.references(session, world)
         problems = checks.reply_problems(replies, turn, values)
@@ -158,4 +162,4 @@ def _turn(
             problems += checks.state_problems(
                 session, world, customer.conversation_id, turn.state, final=False
             )
-    return TurnResult(said, replies, problems)
+    return TurnResult(said, replies, problems, seconds)
