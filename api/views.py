@@ -3,9 +3,10 @@ service functions the bot and the CSR console use."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from api.parse import (
 )
 from infra.web import database, settings
 from orders import customers, fulfilment, ordering, queries, returns
-from orders.models import Customer, Location, Product, Stock
+from orders.models import Customer, Location, Order, Product, Stock
 from orders.status import OrderStatus, ReturnStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -83,6 +84,12 @@ def get_customer(customer_id: int):  # type: ignore[no-untyped-def]
         return jsonify(serialize.customer(customer, history))
 
 
+# A page of GET /orders: `limit` orders (this many unless asked for fewer), newest
+# first, and `next`, the URL of the page after it (null on the last page).
+ORDERS_PAGE = 100
+ORDERS_PAGE_MAX = 200
+
+
 @bp.get("/orders")
 @require_token
 def list_orders():  # type: ignore[no-untyped-def]
@@ -90,6 +97,10 @@ def list_orders():  # type: ignore[no-untyped-def]
     if status and status not in OrderStatus.__members__.values():
         raise ApiError(400, "bad_status", f"Unknown order status {status!r}.")
     customer_id = query_digits("customer")
+    limit = query_digits("limit")
+    limit = ORDERS_PAGE if limit is None else limit
+    if not 1 <= limit <= ORDERS_PAGE_MAX:
+        raise ApiError(400, "bad_limit", f"limit must be 1 to {ORDERS_PAGE_MAX}.")
     with database().transaction() as session:
         found = queries.search_orders(
             session,
@@ -98,8 +109,30 @@ def list_orders():  # type: ignore[no-untyped-def]
             sku=request.args.get("sku") or None,
             q=request.args.get("q") or None,
             location_codes=caller_locations(),
+            limit=limit + 1,
+            after=_page_after(session),
         )
-        return jsonify({"orders": [serialize.order(o) for o in found]})
+        page = found[:limit]
+        more = len(found) > limit
+        next_url = (
+            url_for(request.endpoint or "", **{**request.args, "after": page[-1].number})
+            if more
+            else None
+        )
+        return jsonify({"orders": [serialize.order(o) for o in page], "next": next_url})
+
+
+def _page_after(session: Session) -> tuple[datetime, int] | None:
+    """Where a page starts: after the order numbered `after` (the last of the page before)."""
+    number = query_digits("after")
+    if number is None:
+        return None
+    row = session.execute(
+        select(Order.placed_at, Order.id).where(Order.number == number)
+    ).one_or_none()
+    if row is None:
+        raise ApiError(400, "bad_after", f"after must be an order number; there is no {number}.")
+    return row.placed_at, row.id
 
 
 @bp.get("/orders/<number>")

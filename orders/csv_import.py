@@ -89,7 +89,10 @@ def _import(
     required: tuple[str, ...],
     check: Callable[[dict[str, str]], object],
     write: Callable[[object], None],
+    prepare: Callable[[], None] | None = None,
 ) -> int:
+    """Check every row; then `prepare` (once every row is known good) and write each,
+    in a savepoint."""
     rows = _read(data, required)
     checked, errors = [], []
     for line, row in rows:
@@ -99,6 +102,8 @@ def _import(
             errors.append((line, str(exc)))
     if errors:
         raise ImportFailed(errors)
+    if prepare is not None:
+        prepare()
     with session.begin_nested():
         for item in checked:
             write(item)
@@ -123,6 +128,7 @@ def _variant(row: dict[str, str], variants: dict[tuple[str, ...], str], sku: str
 def import_catalog(session: Session, data: bytes) -> int:
     seen: set[str] = set()
     variants: dict[tuple[str, ...], str] = {}
+    existing: dict[str, Product] = {}
 
     def check(row: dict[str, str]) -> dict[str, object]:
         sku = row.get("sku", "").upper()
@@ -148,9 +154,19 @@ def import_catalog(session: Session, data: bytes) -> int:
             **_variant(row, variants, sku),
         }
 
+    def prepare() -> None:
+        """The file's products that exist, a thousand SKUs a query: a query per row (and
+        the flush of every product added before it) took minutes for 100,000 rows."""
+        skus = sorted(seen)
+        for start in range(0, len(skus), 1000):
+            found = session.scalars(
+                select(Product).where(Product.sku.in_(skus[start : start + 1000]))
+            )
+            existing.update((p.sku, p) for p in found)
+
     def write(values: object) -> None:
         assert isinstance(values, dict)
-        product = session.scalar(select(Product).where(Product.sku == values["sku"]))
+        product = existing.get(values["sku"])
         if product is None:
             session.add(Product(active=True, **values))
         else:
@@ -158,7 +174,7 @@ def import_catalog(session: Session, data: bytes) -> int:
                 setattr(product, key, value)
             product.active = True
 
-    return _import(session, data, ("sku", "name", "price"), check, write)
+    return _import(session, data, ("sku", "name", "price"), check, write, prepare)
 
 
 def import_locations(session: Session, data: bytes) -> int:
