@@ -246,7 +246,7 @@ def getter(client: FlaskClient, headers: dict[str, str] | None = None) -> Callab
     return get
 
 
-def measure(app: Flask, big: bool, reps: int) -> list[Row]:
+def measure(app: Flask, big: bool, reps: int, *, catalog_import: bool = True) -> list[Row]:
     shop = shop_values(app, big)
     database = app.extensions["db"]
     rows: list[Row] = []
@@ -307,6 +307,8 @@ def measure(app: Flask, big: bool, reps: int) -> list[Row]:
 
     row("pickup sweep (rolled back)", "", sweep)
     rows.append(Row("web process memory, RSS (MB)", f"<= {MEMORY_MB}", [], rss_mb()))
+    if not catalog_import:
+        return rows
     seconds = import_catalog(app)
     rows.append(
         Row(f"import of {IMPORT_PRODUCTS:,} products (s)", f"<= {IMPORT_SECONDS}", [], seconds)
@@ -377,6 +379,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--url", help="the big shop's database (empty, or a big shop already)")
     parser.add_argument("--server", default=SERVER, help="where scratch databases are made")
+    parser.add_argument("--no-import", action="store_true", help="skip the catalog import")
     parser.add_argument(
         "--generate-only", action="store_true", help="fill --url with the big shop and stop"
     )
@@ -387,12 +390,12 @@ def main() -> None:
 
     with new_database(args.server, "scale_demo") as url:
         print("demo shop")
-        demo = measure(make_app(url), False, args.reps)
+        demo = measure(make_app(url), False, args.reps, catalog_import=not args.no_import)
     with big_database(args.url, args.server) as url:
         app = make_app(url)
         fill_big_shop(app, url, args.scale)
         print("big shop")
-        big = measure(app, True, args.reps)
+        big = measure(app, True, args.reps, catalog_import=not args.no_import)
     print()
     print(table(demo, big, args.scale))
 
