@@ -9,13 +9,14 @@ shop goes into `--url` when given (an empty database; one that already holds a b
 is measured again without generating it, after migrating it to head), else into a new
 database on `--server`, dropped afterwards. The demo shop always goes into a new one.
 
-Measured on each, `--reps` times after a short warm-up, medians and p99 in ms:
+Measured on each, `--reps` times after a short warm-up (the two shops take turns, five
+rounds each, so a shared host's drift weighs on both alike), medians and p99 in ms:
 
-- bot turns through the worker's own path (`intake.store`, then
-  `intake.answer_conversation`): a tracking question and an order change ("make it 2
-  grinders", answered with a preview; a "no" after it, not timed, leaves the order be),
-  from the demo customer Jo Rivera, who has the same orders in both shops, and a
-  tracking question from one of the big shop's customers;
+- bot turns through the worker's own path (`conversations.intake.store`, then
+  `bot.answering.answer_conversation`): a tracking question, and an order change ("make
+  it 2 grinders", answered with a preview) with the "no" that leaves the order be, timed
+  together, from the demo customer Jo Rivera, who has the same orders in both shops;
+  and a tracking question from one of the big shop's customers;
 - `/api/v1` through the Flask test client with a real token: orders by the customer's
   phone, name, order number, SKU, status (and the next page), by customer id; customer
   search by phone and name; a customer with their purchase history;
@@ -45,25 +46,27 @@ sys.path[0] = str(ROOT)  # not bench/: bench/orders.py would shadow the orders p
 import psycopg  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import app as application  # noqa: E402
 from api.auth import create_token  # noqa: E402
 from bench import bigshop  # noqa: E402
-from channels import intake  # noqa: E402
-from channels.inbound import InboundMessage  # noqa: E402
-from handoff import users  # noqa: E402
+from bot.answering import answer_conversation  # noqa: E402
+from conversations import staff  # noqa: E402
+from conversations.inbound import InboundMessage  # noqa: E402
+from conversations.intake import store  # noqa: E402
+from infra.settings import load_settings  # noqa: E402
 from orders import customers  # noqa: E402
 from orders.demo import CUSTOMERS  # noqa: E402
 from orders.models import Customer, Order, Product  # noqa: E402
 from orders.stockops import sweep_uncollected_pickups  # noqa: E402
-from settings import load_settings  # noqa: E402
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 JO_PHONE = CUSTOMERS[0][2]["phone"]
 CSR_EMAIL, CSR_PASSWORD = "bench@example.com", "bench password 17"
 WARM_UP = 3
+ROUNDS = 5
 IMPORT_PRODUCTS = 100_000
 # The issue's targets (#17), per row; turns are judged against the demo instead.
 API_P99_MS = 50
@@ -79,11 +82,13 @@ class Row:
     target: str
     times: list[float]  # seconds, one per repetition
     figure: float | None = None  # or one figure (MB, s) instead
+    statements: int | None = None  # SQL statements one repetition sends
 
     def cells(self) -> str:
         if self.figure is not None:
             return f"{self.figure:,.1f}"
-        return f"{statistics.median(self.times) * 1000:.1f} / {p99(self.times) * 1000:.1f}"
+        ms = f"{statistics.median(self.times) * 1000:.1f} / {p99(self.times) * 1000:.1f}"
+        return ms if self.statements is None else f"{ms} ({self.statements} st.)"
 
 
 @dataclass
@@ -103,11 +108,10 @@ def cycle(values: list) -> Callable[[int], object]:  # type: ignore[type-arg]
     return lambda i: values[i % len(values)]
 
 
-def timed(reps: int, run: Callable[[int], object]) -> list[float]:
-    for i in range(WARM_UP):
-        run(i)
+def timed(reps: int, run: Callable[[int], object], first: int) -> list[float]:
+    """Seconds of each run, repetitions first, first + 1, …"""
     times = []
-    for i in range(reps):
+    for i in range(first, first + reps):
         started = time.perf_counter()
         run(i)
         times.append(time.perf_counter() - started)
@@ -216,16 +220,16 @@ def bot_turn(app: Flask, phone: str) -> Callable[[str], None]:
             provider_id=f"bench-{uuid.uuid4().hex}",
             identity=("phone", phone),
         )
-        _, conversation_id, _ = intake.store(database, inbound)
-        intake.answer_conversation(database, settings, conversation_id)
+        _, conversation_id, _ = store(database, inbound)
+        answer_conversation(database, settings, conversation_id)
 
     return say
 
 
 def logged_in_console(app: Flask) -> FlaskClient:
     with app.extensions["db"].transaction() as session:
-        if users.find_user(session, CSR_EMAIL) is None:
-            users.save_user(session, CSR_EMAIL, CSR_PASSWORD, "admin", name="Bench")
+        if staff.find_user(session, CSR_EMAIL) is None:
+            staff.save_user(session, CSR_EMAIL, CSR_PASSWORD, "admin", name="Bench")
     client = app.test_client()
     page = client.get("/csr/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -246,27 +250,55 @@ def getter(client: FlaskClient, headers: dict[str, str] | None = None) -> Callab
     return get
 
 
-def measure(app: Flask, big: bool, reps: int, *, catalog_import: bool = True) -> list[Row]:
+@dataclass
+class Probe:
+    app: Flask
+    name: str
+    target: str
+    run: Callable[[int], object]  # the i-th repetition
+    share: float = 1.0  # of --reps
+
+
+def statements_sent(app: Flask, run: Callable[..., object]) -> int:
+    """How many SQL statements `run` sends: a figure the host's load does not move."""
+    engine = app.extensions["db"].engine
+    sent = []
+
+    def count(*_: object) -> None:
+        sent.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def probes(app: Flask, big: bool) -> list[Probe]:
+    """Everything timed on one shop, ready to run."""
     shop = shop_values(app, big)
     database = app.extensions["db"]
-    rows: list[Row] = []
-
-    def row(name: str, target: str, run: Callable[[int], object], n: int = reps) -> None:
-        rows.append(Row(name, target, timed(n, run)))
-        print(f"  {name}: p50 {statistics.median(rows[-1].times) * 1000:.1f} ms", flush=True)
-
     jo = bot_turn(app, JO_PHONE)
-    turns = max(reps // 2, 20)
-    row("bot: tracking turn (Jo)", "turn", lambda i: jo("where is my order"), turns)
 
     def change(i: int) -> None:
-        jo("make it 2 grinders")  # a preview and a question; the "no" after it is not timed
+        jo("make it 2 grinders")  # a preview and a question: it changes nothing
+        jo("no")  # (timed too; it only answers "nothing changed")
 
-    row("bot: change turn (Jo)", "turn", change, turns)
+    found = [
+        Probe(app, "bot: tracking turn (Jo)", "turn", lambda i: jo("where is my order"), 0.5),
+        Probe(app, "bot: change turn and 'no' (Jo)", "turn", change, 0.5),
+    ]
     if shop.big_phone:
         other = bot_turn(app, shop.big_phone)
-        row("bot: tracking turn (big-shop customer)", "", lambda i: other("where is my order"))
-
+        found.append(
+            Probe(
+                app,
+                "bot: tracking turn (big-shop customer)",
+                "",
+                lambda i: other("where is my order"),
+            )
+        )
     with database.transaction() as session:
         token = create_token(session, f"bench-{uuid.uuid4().hex[:8]}")
     api = getter(app.test_client(), {"Authorization": f"Bearer {token}"})
@@ -287,9 +319,10 @@ def measure(app: Flask, big: bool, reps: int, *, catalog_import: bool = True) ->
     second = api("/api/v1/orders?status=delivered").get_json().get("next")  # type: ignore[attr-defined]
     if second:
         searches.append(("orders by status delivered, page 2", lambda i: second))
-    for label, path in searches:
-        row(f"api: {label}", f"p99 <= {API_P99_MS}", lambda i, path=path: api(path(i)))
-
+    found += [
+        Probe(app, f"api: {label}", f"p99 <= {API_P99_MS}", lambda i, path=path: api(path(i)))
+        for label, path in searches
+    ]
     console = getter(logged_in_console(app))
     pages: list[tuple[str, Callable[[int], str]]] = [
         ("console: queue page", lambda i: "/csr/queue"),
@@ -297,23 +330,45 @@ def measure(app: Flask, big: bool, reps: int, *, catalog_import: bool = True) ->
         ("console: search by name", lambda i: f"/csr/search?q={name(i)}"),
         ("store: pickup list", lambda i: f"/csr/store/{shop.store}/pickups"),
     ]
-    for label, path in pages:
-        row(label, f"p99 <= {CONSOLE_P99_MS}", lambda i, path=path: console(path(i)))
+    found += [
+        Probe(app, label, f"p99 <= {CONSOLE_P99_MS}", lambda i, path=path: console(path(i)))
+        for label, path in pages
+    ]
 
     def sweep(i: int) -> None:
         with database.sessions() as session:
             sweep_uncollected_pickups(session, reminder_days=3, expiry_days=7)
             session.rollback()
 
-    row("pickup sweep (rolled back)", "", sweep)
-    rows.append(Row("web process memory, RSS (MB)", f"<= {MEMORY_MB}", [], rss_mb()))
-    if not catalog_import:
-        return rows
-    seconds = import_catalog(app)
-    rows.append(
-        Row(f"import of {IMPORT_PRODUCTS:,} products (s)", f"<= {IMPORT_SECONDS}", [], seconds)
-    )
-    return rows
+    return [*found, Probe(app, "pickup sweep (rolled back)", "", sweep)]
+
+
+def measure(demo: Flask, big: Flask, reps: int) -> tuple[list[Row], list[Row]]:
+    """Each probe on the demo and on the big shop in turns (ROUNDS each), so that a
+    shared host's drift weighs on both sides of a comparison alike."""
+    on_demo = {probe.name: probe for probe in probes(demo, False)}
+    demo_rows, big_rows = [], []
+    for probe in probes(big, True):
+        twin = on_demo.get(probe.name)
+        pairs = [(probe, Row(probe.name, probe.target, []), big_rows)]
+        if twin is not None:
+            pairs.append((twin, Row(twin.name, twin.target, []), demo_rows))
+        per_round = max(int(reps * probe.share) // ROUNDS, 1)
+        for one, row, _ in pairs:
+            timed(WARM_UP - 1, one.run, 0)
+            row.statements = statements_sent(one.app, lambda one=one: one.run(WARM_UP - 1))
+        for round_ in range(ROUNDS):
+            for one, row, _ in pairs:
+                row.times += timed(per_round, one.run, WARM_UP + round_ * per_round)
+        for _, row, rows in pairs:
+            rows.append(row)
+        print("  " + " | ".join(f"{row.name}: {row.cells()}" for _, row, _ in pairs), flush=True)
+    return demo_rows, big_rows
+
+
+def import_row(app: Flask) -> Row:
+    label = f"import of {IMPORT_PRODUCTS:,} products (s)"
+    return Row(label, f"<= {IMPORT_SECONDS}", [], import_catalog(app))
 
 
 def rss_mb() -> float:
@@ -388,16 +443,22 @@ def main() -> None:
         fill_big_shop(make_app(args.url), args.url, args.scale)
         return
 
-    with new_database(args.server, "scale_demo") as url:
-        print("demo shop")
-        demo = measure(make_app(url), False, args.reps, catalog_import=not args.no_import)
-    with big_database(args.url, args.server) as url:
-        app = make_app(url)
-        fill_big_shop(app, url, args.scale)
-        print("big shop")
-        big = measure(app, True, args.reps, catalog_import=not args.no_import)
+    with (
+        new_database(args.server, "scale_demo") as demo_url,
+        big_database(args.url, args.server) as big_url,
+    ):
+        demo = make_app(demo_url)
+        big = make_app(big_url)
+        fill_big_shop(big, big_url, args.scale)
+        print("measuring: demo | big shop, p50 / p99 ms")
+        demo_rows, big_rows = measure(demo, big, args.reps)
+        # this process served every request of both shops: a web process's memory at most
+        big_rows.append(Row("web process memory, RSS (MB)", f"<= {MEMORY_MB}", [], rss_mb()))
+        if not args.no_import:
+            demo_rows.append(import_row(demo))
+            big_rows.append(import_row(big))
     print()
-    print(table(demo, big, args.scale))
+    print(table(demo_rows, big_rows, args.scale))
 
 
 if __name__ == "__main__":

@@ -16,10 +16,8 @@ from orders.errors import (
     ValidationFailed,
 )
 from orders.models import Customer, CustomerIdentity, Order
-from orders.phones import DEFAULT_PHONE_REGION, normalise_phone, typed_phone
+from orders.phones import normalise_phone, typed_phone
 from orders.queries import location_ids, name_contains
-
-__all__ = ["DEFAULT_PHONE_REGION", "normalise_phone"]  # where channels import them from
 
 IDENTITY_KINDS = ("phone", "telegram", "email")
 MAX_NAME = 200

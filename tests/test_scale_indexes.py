@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from channels import intake
-from channels.inbound import InboundMessage
-from db import Database
+from bot.answering import receive
+from conversations.inbound import InboundMessage
+from infra.db import Database
+from infra.settings import load_settings
 from orders import customers, queries
 from orders.status import OrderStatus
 from orders.stockops import sweep_uncollected_pickups
-from settings import load_settings
 from tests.factories import make_shop, order_in
 
 FILLER_CUSTOMERS = 20_000
@@ -150,7 +150,7 @@ def test_the_order_a_customer_means_is_found_by_index(big: Database) -> None:
         message = InboundMessage(
             "sms", JO_PHONE, "where is my order", "explain-1", ("phone", JO_PHONE)
         )
-        intake.receive(big, settings, message)
+        receive(big, settings, message)
 
     found = plans(big, ask, "orders.customer_id = ")
     assert_uses("ix_orders_customer_placed", found)
