@@ -56,6 +56,7 @@ STATUSES = (
 LOCATIONS = 50
 PICKUP_STORES = 40  # L01..L40 are pickup stores, L41..L50 warehouses
 STOCK_PER_PRODUCT = 5
+REMINDED_AFTER = 3 * 86400  # PICKUP_REMINDER_DAYS' default
 STATUS_INDEX = {status: index for index, (status, _, _) in enumerate(STATUSES)}
 
 
@@ -231,15 +232,21 @@ class BigShop:
             self.order_placed.append(placed)
             pickup = method == "pickup"
             location = self.rng.choice(self.pickup_ids if pickup else self.location_ids)
-            ready = at(placed + 3600) if status in ("ready_for_pickup", "picked_up") else r"\N"
-            done = at(placed + 86400) if status in ("delivered", "picked_up", "returned") else r"\N"
+            ready = at(placed + 3600) if status in ("ready_for_pickup", "picked_up") else NULL
+            done = at(placed + 86400) if status in ("delivered", "picked_up", "returned") else NULL
+            # the hourly sweep has reminded those ready for REMINDED_AFTER already
+            reminded = (
+                at(placed + 3600 + REMINDED_AFTER)
+                if status == "ready_for_pickup" and age > 3600 + REMINDED_AFTER
+                else NULL
+            )
             address = "" if pickup else f"{i} Order Street, Springfield"
             code = f"{i % 1_000_000:06d}" if pickup else ""
             customer = self.first_customer + self.rng.randrange(self.sizes.customers)
             yield (
                 f"{first + i}\t{ORDER_NUMBER_OFFSET + first + i}\t{customer}\t{status}\t{method}\t"
                 f"{address}\t{location}\t{code}\tsms\t{at(placed)}\t{at(placed + 3600)}\t"
-                f"{ready}\t{done}\t{done if method == 'delivery' else NULL}\t\\N"
+                f"{ready}\t{done}\t{done if method == 'delivery' else NULL}\t{reminded}"
             )
 
     def lines(self, first: int) -> Iterator[str]:

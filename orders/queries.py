@@ -94,10 +94,10 @@ def search_orders(
     """Filters combine with AND; newest first. `q` matches an order number, a customer's
     whole phone number (any format) or part of their name; `location_codes` keeps orders
     fulfilled from those locations (None: all). `after` (an order's placed_at and id)
-    starts after that order: the next page. Lines, shipments, payments and location come
-    loaded, one query each, for the list to be shown without a query per order."""
+    starts after that order: the next page. Lines, shipments, payments, location and
+    customer come loaded, one query each, for a list without a query per order."""
     query = _with_lines(select(Order)).options(
-        selectinload(Order.payments), selectinload(Order.location)
+        selectinload(Order.payments), selectinload(Order.location), selectinload(Order.customer)
     )
     if location_codes is not None:
         query = query.where(Order.location_id.in_(location_ids(location_codes)))
