@@ -422,11 +422,26 @@ class CustomerQuery(BaseModel):
     q: str = Field("", description="Part of a name, phone, email or address.")
 
 
+# A page of GET /orders: `limit` orders (this many unless asked for fewer), newest
+# first, and `next`, the URL of the page after it (null on the last page).
+ORDERS_PAGE = 100
+ORDERS_PAGE_MAX = 200
+
+
 class OrderQuery(BaseModel):
     customer: query_number("customer") = Field(None, description="A customer id.")  # type: ignore[valid-type]
     status: query_status(tuple(s.value for s in OrderStatus)) = None  # type: ignore[valid-type]
     sku: QueryText = None
     q: QueryText = Field(None, description="An order number, a customer's name or contact.")
+    limit: Annotated[
+        int | None,
+        Field(ge=1, le=ORDERS_PAGE_MAX),
+        BeforeValidator(_blank_is_none),
+        coded("bad_limit", f"must be 1 to {ORDERS_PAGE_MAX}."),
+    ] = Field(None, description=f"Orders per page ({ORDERS_PAGE} unless fewer are asked for).")
+    after: query_number("after") = Field(  # type: ignore[valid-type]
+        None, description="The last order number of the page before (from `next`)."
+    )
 
 
 class ReturnQuery(BaseModel):

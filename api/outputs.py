@@ -244,6 +244,9 @@ class OrderOut(Answer):
 
 class Orders(Answer):
     orders: list[OrderOut]
+    next: str | None = Field(
+        description="The URL of the next page of orders; null on the last page."
+    )
 
 
 class IdentityOut(Answer):

@@ -3,7 +3,9 @@ service functions the bot and the CSR console use."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+
+from flask import Blueprint, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,7 @@ from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from infra.web import database, settings
 from orders import customers, fulfilment, ordering, queries, returns
-from orders.models import Customer, Location, Product, Stock
+from orders.models import Customer, Location, Order, Product, Stock
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
@@ -84,7 +86,8 @@ def get_customer(customer_id: int) -> outputs.CustomerProfile:
 @require_token
 @endpoint(outputs.Orders, query=inputs.OrderQuery)
 def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
-    """Orders, newest first, by customer, status, SKU or a search."""
+    """Orders, newest first, by customer, status, SKU or a search; a page at a time."""
+    limit = query.limit or inputs.ORDERS_PAGE
     with database().transaction() as session:
         found = queries.search_orders(
             session,
@@ -93,8 +96,28 @@ def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
             sku=query.sku,
             q=query.q,
             location_codes=caller_locations(),
+            limit=limit + 1,
+            after=_page_after(session, query.after),
         )
-        return outputs.Orders(orders=[outputs.OrderOut.of(o) for o in found])
+        page = found[:limit]
+        next_url = (
+            url_for(request.endpoint or "", **{**request.args, "after": page[-1].number})
+            if len(found) > limit
+            else None
+        )
+        return outputs.Orders(orders=[outputs.OrderOut.of(o) for o in page], next=next_url)
+
+
+def _page_after(session: Session, number: int | None) -> tuple[datetime, int] | None:
+    """Where a page starts: after the order numbered `after` (the last of the page before)."""
+    if number is None:
+        return None
+    row = session.execute(
+        select(Order.placed_at, Order.id).where(Order.number == number)
+    ).one_or_none()
+    if row is None:
+        raise ApiError(400, "bad_after", f"after must be an order number; there is no {number}.")
+    return row.placed_at, row.id
 
 
 @bp.get("/orders/<number>")

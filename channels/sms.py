@@ -27,8 +27,8 @@ from conversations.inbound import MEDIA_ONLY, MORE, OPT_IN, OPT_OUT, BadRequest,
 from conversations.models import OutboxMessage
 from infra.settings import Settings
 from infra.web import database, settings
-from orders.customers import normalise_phone
 from orders.errors import ValidationFailed
+from orders.phones import normalise_phone
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from conversations import identities
 from infra.settings import Settings
-from orders.customers import DEFAULT_PHONE_REGION
+from orders.phones import DEFAULT_PHONE_REGION
 
 # Channels whose messages are billed per message to a phone number.
 GATED_CHANNELS = frozenset({"sms", "whatsapp"})

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Collection
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,24 +17,12 @@ from orders.errors import (
     ValidationFailed,
 )
 from orders.models import Customer, CustomerIdentity, Order
-from orders.queries import location_ids
+from orders.phones import normalise_phone, typed_phone
+from orders.queries import location_ids, name_contains
 
 IDENTITY_KINDS = ("phone", "telegram", "email")
-DEFAULT_PHONE_REGION = "US"
 MAX_NAME = 200
 MAX_ADDRESS = 500
-
-
-@functools.lru_cache(maxsize=10_000)  # every SMS webhook asks, mostly for the same numbers
-def normalise_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
-    """E.164 (`+15551234567`) or ValidationFailed; national numbers use `region`."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationFailed(f"{raw!r} is not a phone number.") from exc
-    if not phonenumbers.is_possible_number(number):
-        raise ValidationFailed(f"{raw!r} is not a phone number.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_email(raw: str) -> str:
@@ -199,27 +185,33 @@ def search_customers(
                 select(Customer).where(*scope).order_by(Customer.id.desc()).limit(limit)
             )
         )
-    conditions = [
-        func.lower(Customer.name).contains(query.lower()),
-        Customer.id.in_(
-            select(CustomerIdentity.customer_id).where(
-                func.lower(CustomerIdentity.value).contains(query.lower())
-            )
+    # One indexed lookup per way of matching, their ids united: an OR of IN-subqueries
+    # reads every customer instead (on PostgreSQL the contains lookups use trigram indexes).
+    matches = [
+        select(Customer.id).where(name_contains(query)),
+        select(CustomerIdentity.customer_id).where(
+            func.lower(CustomerIdentity.value).contains(query.lower())
         ),
     ]
+    phone = typed_phone(query)
     digits = re.sub(r"\D", "", query)
-    if len(digits) >= 4:  # a phone number typed in any format, or the end of one
-        conditions.append(
-            Customer.id.in_(
-                select(CustomerIdentity.customer_id).where(
-                    CustomerIdentity.kind == "phone", CustomerIdentity.value.contains(digits)
-                )
+    if phone is not None:  # a whole number, in any format: its identity, by equality
+        matches.append(
+            select(CustomerIdentity.customer_id).where(
+                CustomerIdentity.kind == "phone", CustomerIdentity.value == phone
+            )
+        )
+    elif len(digits) >= 4:  # the end of a number, or a part of one
+        matches.append(
+            select(CustomerIdentity.customer_id).where(
+                CustomerIdentity.kind == "phone",
+                func.lower(CustomerIdentity.value).contains(digits),
             )
         )
     return list(
         session.scalars(
             select(Customer)
-            .where(or_(*conditions), *scope)
+            .where(Customer.id.in_(union(*matches)), *scope)
             .options(selectinload(Customer.identities))
             .order_by(Customer.id.desc())
             .limit(limit)

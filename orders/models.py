@@ -16,10 +16,12 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -110,8 +112,21 @@ class StockMovement(Base):
     order: Mapped[Order | None] = relationship()
 
 
+def trigram_index(name: str, column: str) -> Index:
+    """A PostgreSQL trigram index on lower(column), for `lower(column) LIKE '%text%'`
+    searches. PostgreSQL only (migration 0005): SQLite has no such index, and Alembic
+    cannot compare expression indexes there, so the model and SQLite still agree."""
+    return Index(
+        name,
+        func.lower(column),
+        postgresql_using="gin",
+        postgresql_ops={"lower": "gin_trgm_ops"},
+    )
+
+
 class Customer(Base):
     __tablename__ = "customers"
+    __table_args__ = (trigram_index("ix_customers_name_trgm", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -127,7 +142,10 @@ class CustomerIdentity(Base):
     """How a customer reaches us: a phone (E.164), a Telegram user id or an email."""
 
     __tablename__ = "customer_identities"
-    __table_args__ = (UniqueConstraint("kind", "value"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "value"),
+        trigram_index("ix_customer_identities_value_trgm", "value"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -143,15 +161,22 @@ class CustomerIdentity(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    # Each serves a list read newest first, or the pickup sweep, straight off the index.
+    __table_args__ = (
+        Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+        Index("ix_orders_status_placed", "status", "placed_at", "id"),
+        Index("ix_orders_status_ready", "status", "ready_at"),
+        Index("ix_orders_location_status", "location_id", "status", "placed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(30), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    status: Mapped[str] = mapped_column(String(30))
     fulfillment_method: Mapped[str] = mapped_column(String(20))  # delivery | pickup
     address: Mapped[str] = mapped_column(Text, default="")
     # Where stock is reserved and the order is fulfilled from (the pickup store for pickup).
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     pickup_code: Mapped[str] = mapped_column(String(12), default="")
     channel: Mapped[str] = mapped_column(String(20), default="")
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -197,7 +222,7 @@ class OrderLine(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    sku: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     quantity: Mapped[int] = mapped_column(Integer)

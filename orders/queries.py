@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from orders.errors import LocationAccessDenied, OrderNotFound
-from orders.models import Customer, Location, Order, OrderLine
+from orders.models import Customer, CustomerIdentity, Location, Order, OrderLine
+from orders.phones import typed_phone
 from orders.status import OPEN
 
 
@@ -34,6 +35,12 @@ def check_location_access(allowed_codes: Collection[str] | None, code: str) -> N
             f"not {code.strip().upper()}.",
             location=code,
         )
+
+
+def name_contains(text: str) -> ColumnElement[bool]:
+    """The customer's name contains `text`, in any case: `lower(name) LIKE '%text%'`, the
+    shape the trigram index on lower(name) serves on PostgreSQL."""
+    return func.lower(Customer.name).contains(text.strip().lower())
 
 
 def _with_lines(query: Select) -> Select:
@@ -82,10 +89,16 @@ def search_orders(
     q: str | None = None,
     location_codes: Collection[str] | None = None,
     limit: int = 100,
+    after: tuple[datetime, int] | None = None,
 ) -> list[Order]:
-    """Filters combine with AND. `q` matches an order number or the customer's name;
-    `location_codes` keeps orders fulfilled from those locations (None: all)."""
-    query = _with_lines(select(Order))
+    """Filters combine with AND; newest first. `q` matches an order number, a customer's
+    whole phone number (any format) or part of their name; `location_codes` keeps orders
+    fulfilled from those locations (None: all). `after` (an order's placed_at and id)
+    starts after that order: the next page. Lines, shipments, payments, location and
+    customer come loaded, one query each, for a list without a query per order."""
+    query = _with_lines(select(Order)).options(
+        selectinload(Order.payments), selectinload(Order.location), selectinload(Order.customer)
+    )
     if location_codes is not None:
         query = query.where(Order.location_id.in_(location_ids(location_codes)))
     if number is not None:
@@ -103,11 +116,24 @@ def search_orders(
             Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku == sku.strip().upper()))
         )
     if q and q.strip():
-        parsed = parse_order_number(q)
-        if parsed is not None:
-            query = query.where(Order.number == parsed)
-        else:
-            query = query.join(Customer).where(Customer.name.ilike(f"%{q.strip()}%"))
+        query = query.where(_matching(q))
+    if after is not None:
+        query = query.where(tuple_(Order.placed_at, Order.id) < tuple_(*after))
     return list(
         session.scalars(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit))
     )
+
+
+def _matching(q: str) -> ColumnElement[bool]:
+    """What a free-text order search means: a number, a phone number, or a name."""
+    number = parse_order_number(q)
+    if number is not None:
+        return Order.number == number
+    phone = typed_phone(q)
+    if phone is not None:
+        return Order.customer_id.in_(
+            select(CustomerIdentity.customer_id).where(
+                CustomerIdentity.kind == "phone", CustomerIdentity.value == phone
+            )
+        )
+    return Order.customer_id.in_(select(Customer.id).where(name_contains(q)))

@@ -98,6 +98,22 @@ def test_customers_search_and_purchase_history(api: FlaskClient) -> None:
     assert error_code(api, "GET", "/customers/999", 404) == "customer_not_found"
 
 
+def test_orders_come_in_pages_newest_first_with_a_link_to_the_next(api: FlaskClient) -> None:
+    numbers = [place(api)["number"] for _ in range(5)]
+    with api.application.extensions["db"].transaction() as session:
+        customers.create_customer(session, "Jo Riverside", "", {"phone": "+15555550177"})
+    seen, path, pages = [], "/orders?q=%2B1%20(555)%20555-0199&limit=2", 0
+    while path:
+        page = call(api, "GET", path.removeprefix("/api/v1"), 200)
+        seen += [o["number"] for o in page["orders"]]
+        path, pages = page["next"], pages + 1
+    assert seen == numbers[::-1] and pages == 3
+    assert call(api, "GET", "/orders", 200)["next"] is None
+    # a phone typed in another format finds its customer's orders, not a namesake's
+    assert len(call(api, "GET", "/orders?q=555-555-0199", 200)["orders"]) == 5
+    assert call(api, "GET", "/orders?q=%2B15555550177", 200)["orders"] == []
+
+
 def test_order_create_get_list_and_search(api: FlaskClient) -> None:
     order = place(api)
     assert order["number"] == "#10001" and order["status"] == "placed"
@@ -319,6 +335,9 @@ def test_returns_flow(app: Flask, api: FlaskClient) -> None:
         ),
         ("GET", "/orders?status=lost", {}, 400, "bad_status"),
         ("GET", "/orders?customer=abc", {}, 400, "bad_customer"),
+        ("GET", "/orders?limit=0", {}, 400, "bad_limit"),
+        ("GET", "/orders?limit=201", {}, 400, "bad_limit"),
+        ("GET", "/orders?after=99999", {}, 400, "bad_after"),
         ("GET", "/nothing-here", {}, 404, "not_found"),
         ("DELETE", "/products", {}, 405, "method_not_allowed"),
     ],

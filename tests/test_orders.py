@@ -282,6 +282,11 @@ def test_customers_identities_and_search(session: Session) -> None:
     assert customers.search_customers(session, "555-0101") == [jo]
     assert customers.search_customers(session, "rivera") == [jo]
     assert customers.search_customers(session, "jo@example") == [jo]
+    # a whole number in any format is the identity it normalises to; a namesake is not it
+    namesake = customers.create_customer(session, "Jo Rivera", "", {"phone": "+15555550102"})
+    for typed in ("(555) 555-0101", "+1 555.555.0101", "15555550101"):
+        assert customers.search_customers(session, typed) == [jo]
+    assert customers.search_customers(session, "rivera") == [namesake, jo]
     other = customers.create_customer(session, "Someone")
     with pytest.raises(Exception, match="another customer"):
         customers.add_identity(session, other, "phone", "+15555550101")
