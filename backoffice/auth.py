@@ -19,6 +19,8 @@ from conversations.texts import shop_name
 from infra.web import database, settings
 from orders import inventory
 from orders.errors import DomainError
+from services.scope import Scope
+from services.uow import UnitOfWork, transaction
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -67,15 +69,34 @@ def current_user(s: Session) -> CsrUser:
 
 
 @contextmanager
-def console_action(done: str) -> Iterator[Session]:
-    """One transaction for a console form; a DomainError is shown to the CSR, not raised."""
+def _flashed(done: str) -> Iterator[None]:
+    """`done` when the block commits; a DomainError is shown to the user, not raised."""
     try:
-        with database().transaction() as s:
-            yield s
+        yield
     except DomainError as exc:
         flash(exc.message, "error")
     else:
         flash(done, "ok")
+
+
+@contextmanager
+def console_action(done: str) -> Iterator[Session]:
+    """One transaction for a console form."""
+    with _flashed(done), database().transaction() as s:
+        yield s
+
+
+@contextmanager
+def console_work(done: str) -> Iterator[UnitOfWork]:
+    """A console form that calls application services: their unit of work, with whatever
+    the console adds to it (its audit row) committed together."""
+    with _flashed(done), transaction(database()) as uow:
+        yield uow
+
+
+def staff_scope() -> Scope:
+    """What the logged-in user may act on (services.scope)."""
+    return Scope.staff(g.csr_user.role, g.csr_user.locations)
 
 
 def _safe_next(target: str | None) -> str:

@@ -34,6 +34,8 @@ from orders import inventory, ordering, queries
 from orders.customers import purchase_history
 from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
+from services import orders as order_service
+from services.uow import within
 
 MAX_CHOICES = 5
 HISTORY_LENGTH = 5
@@ -408,10 +410,11 @@ def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
 
 
 def run_modify(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    before = order_service.find_order(turn.session, turn.scope, action["order"]).total
     changes = ordering.OrderChanges(**action["changes"])
-    before = order.total
-    order = ordering.modify_order(turn.session, order, changes, actor=turn.actor)
+    order = order_service.change_order(
+        within(turn.session), turn.actor, turn.scope, action["order"], changes
+    )
     turn.goto(None, order=order.number)
     where = (
         say("orders.where_pickup", store=order.location.name)
@@ -499,9 +502,10 @@ def _confirm_cancel(turn: Turn, found: Order) -> list[Reply]:
 
 
 def run_cancel(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
-    paid = order.amount_paid
-    ordering.cancel_order(turn.session, order, actor=turn.actor, reason="customer asked")
+    paid = order_service.find_order(turn.session, turn.scope, action["order"]).amount_paid
+    order = order_service.cancel_order(
+        within(turn.session), turn.actor, turn.scope, action["order"], reason="customer asked"
+    )
     turn.goto(None, order=order.number)
     return turn.reply(
         "orders.cancelled", number=order.display_number, refund=turn.money(paid - order.amount_paid)

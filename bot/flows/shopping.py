@@ -26,8 +26,11 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
-from orders import inventory, ordering
+from orders import inventory
 from orders.models import Location, Product
+from services import orders as order_service
+from services.orders import NewOrder
+from services.uow import within
 
 MAX_BROWSE_ITEMS = 6
 CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all|that is all)\b")
@@ -394,15 +397,14 @@ def confirm_order(turn: Turn) -> list[Reply] | None:
 
 def _place(turn: Turn) -> list[Reply]:
     chosen = turn.state.get("checkout") or {}
-    order = ordering.place_order(
-        turn.session,
-        turn.customer,
+    new = NewOrder(
+        turn.customer.id,
         cart(turn),
         method=chosen["method"],
-        actor=turn.actor,
         address=chosen.get("address"),
-        pickup_location_code=chosen.get("store"),
+        pickup_location=chosen.get("store"),
     )
+    order = order_service.place_order(within(turn.session), turn.actor, turn.scope, new)
     turn.state.pop("cart", None)
     turn.state.pop("checkout", None)
     turn.goto(None, order=order.number)
