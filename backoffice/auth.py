@@ -16,6 +16,7 @@ from conversations import handoffs as queue
 from conversations import staff as users
 from conversations.staff_models import CsrUser
 from conversations.texts import shop_name
+from infra.db import utcnow
 from infra.web import database, settings
 from orders import inventory
 from orders.errors import DomainError
@@ -34,9 +35,19 @@ def _console_globals() -> dict[str, str]:
 
 
 def _load_user() -> CsrUser | None:
+    """Who is logged in, read without a write transaction unless a seen mark is due."""
     token = session.get(SESSION_KEY)
     if not isinstance(token, str):
         return None
+    now = utcnow()
+    with database().reading() as s:
+        row = users.live_session(s, token, now)
+        if row is None:
+            return None
+        if not users.seen_mark_due(row, now):
+            user = row.user
+            s.expunge(user)  # keeps what was read when the read transaction ends
+            return user
     with database().transaction() as s:
         return users.user_for_token(s, token)
 
@@ -154,7 +165,7 @@ def logout():  # type: ignore[no-untyped-def]
 def home():  # type: ignore[no-untyped-def]
     if g.csr_user.role in AGENTS:
         return redirect(url_for("csr.queue_page"))
-    with database().transaction() as s:
+    with database().reading() as s:
         locations = [inventory.get_location(s, code) for code in g.csr_user.locations]
     return render_template("csr/store_home.html", locations=locations)
 

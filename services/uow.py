@@ -2,14 +2,14 @@
 
 An adapter chooses one and holds it for the request, because what it adds to the
 same transaction is its own (the console's audit row, the bot's replies and dialogue
-state); the service runs its part in `atomic()`:
+state); the service runs its part in `atomic()`, a SAVEPOINT, so a refusal undoes
+exactly the service's writes whatever the caller then does:
 
 - `transaction(database)` opens a `Database.transaction()` and commits it when the
-  adapter's block ends (the API, the console, the store screens). A refusal raised
-  out of the block rolls all of it back.
+  adapter's block ends (the API, the console, the store screens); a refusal raised out
+  of the block rolls all of it back.
 - `within(session)` runs inside a session the caller already holds and commits (the
-  bot's turn): the service's part is a SAVEPOINT, so a refusal undoes exactly the
-  service's writes and the turn still commits the reply explaining it.
+  bot's turn, which commits the reply explaining a refusal with the rest of the turn).
 
 Reads need no unit of work: they run in `Database.reading()` (no write lock on SQLite).
 """
@@ -25,16 +25,12 @@ from infra.db import Database
 
 
 class UnitOfWork:
-    def __init__(self, session: Session, *, savepoint: bool) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self._savepoint = savepoint
 
     @contextmanager
     def atomic(self) -> Iterator[Session]:
         """A service's writes: all of them, or none of them."""
-        if not self._savepoint:
-            yield self.session  # the whole transaction rolls back on a refusal
-            return
         with self.session.begin_nested():
             yield self.session
 
@@ -43,9 +39,9 @@ class UnitOfWork:
 def transaction(database: Database) -> Iterator[UnitOfWork]:
     """A unit of work of its own: committed when the block ends, rolled back if it raises."""
     with database.transaction() as session:
-        yield UnitOfWork(session, savepoint=False)
+        yield UnitOfWork(session)
 
 
 def within(session: Session) -> UnitOfWork:
     """A unit of work inside the caller's transaction; the caller commits."""
-    return UnitOfWork(session, savepoint=True)
+    return UnitOfWork(session)
