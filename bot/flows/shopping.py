@@ -362,7 +362,10 @@ def checkout(turn: Turn) -> list[Reply]:
                 )
             return turn.reply("shop.ask_address")
         where = say("shop.summary_delivery", address=address)
+    # The preview checks what placing will check (as the phone-order form's does).
+    plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn))
     turn.goto("confirm_order")
+    total = turn.money(plan.total)
     return turn.reply("shop.summary", choices=["Yes", "No"], lines=lines, total=total, where=where)
 
 
@@ -395,15 +398,19 @@ def confirm_order(turn: Turn) -> list[Reply] | None:
     return in_cart(turn)
 
 
-def _place(turn: Turn) -> list[Reply]:
+def _new_order(turn: Turn) -> NewOrder:
     chosen = turn.state.get("checkout") or {}
-    new = NewOrder(
+    return NewOrder(
         turn.customer.id,
         cart(turn),
         method=chosen["method"],
         address=chosen.get("address"),
         pickup_location=chosen.get("store"),
     )
+
+
+def _place(turn: Turn) -> list[Reply]:
+    new = _new_order(turn)
     order = order_service.place_order(within(turn.session), turn.actor, turn.scope, new)
     turn.state.pop("cart", None)
     turn.state.pop("checkout", None)
