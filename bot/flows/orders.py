@@ -30,7 +30,7 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import load, say
-from orders import inventory, ordering, queries
+from orders import inventory, ordering
 from orders.customers import purchase_history
 from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
@@ -62,7 +62,7 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     """
     number = turn.first("order_number") or turn.state.get("chosen_order")
     if number:
-        return queries.get_customer_order(turn.session, number, turn.customer.id)
+        return order_service.find_order(turn.session, turn.scope, number)
     focus_number = turn.state.get("order")
     named = _named_skus(turn, skip_added=purpose == "modify")
     if named:  # "cancel the kettle": the orders that have a kettle on them
@@ -219,7 +219,7 @@ def modify(turn: Turn) -> list[Reply]:
 
 
 def answer_changes(turn: Turn) -> list[Reply] | None:
-    order = queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    order = order_service.find_order(turn.session, turn.scope, turn.state["order"])
     if asked := _which_product(turn, order):
         return asked
     changes = _changes(turn, order)
@@ -339,7 +339,7 @@ def correct(turn: Turn) -> list[Reply] | None:
     nor the order's own; a new quantity or address replaces the one proposed.
     """
     action = turn.state["action"]
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    order = order_service.find_order(turn.session, turn.scope, action["order"])
     previous: dict = dict(action["changes"])
     if OTHER_STORE.search(turn.text) and not turn.entities("location"):
         proposed = previous.get("pickup_location_code")

@@ -21,9 +21,10 @@ from bot.flows.orders import find_order
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say, shop_name
-from orders import inventory, queries
+from orders import inventory
 from orders import returns as service
 from orders.models import Location, Order, Return
+from services import orders as order_service
 from services import returns as return_service
 from services.uow import within
 
@@ -190,7 +191,7 @@ def _confirm(turn: Turn) -> list[Reply]:
 
 
 def _order(turn: Turn) -> Order:
-    return queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    return order_service.find_order(turn.session, turn.scope, turn.state["order"])
 
 
 def run_return(turn: Turn, action: dict) -> list[Reply]:
