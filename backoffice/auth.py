@@ -165,9 +165,9 @@ def logout():  # type: ignore[no-untyped-def]
 def home():  # type: ignore[no-untyped-def]
     if g.csr_user.role in AGENTS:
         return redirect(url_for("csr.queue_page"))
-    with database().reading() as s:
+    with database().reading() as s:  # rendered inside: the read's end expires what it read
         locations = [inventory.get_location(s, code) for code in g.csr_user.locations]
-    return render_template("csr/store_home.html", locations=locations)
+        return render_template("csr/store_home.html", locations=locations)
 
 
 @bp.errorhandler(403)
