@@ -7,19 +7,20 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
 from api.models import ApiToken, digest
 from infra.db import utcnow
 from infra.web import database, settings
-from orders import customers, inventory, queries
+from orders import inventory
 from orders.events import Actor
-from orders.models import Order, Return
+from services.scope import Scope
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,18 +41,27 @@ def create_token(
     return token
 
 
+# When a token was last used is kept to the nearest few minutes: a request whose token
+# was marked recently reads it and writes nothing, so API reads never wait for a writer.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class Caller:
     name: str
     role: str
     locations: set[str] | None  # None: every location
 
+    @property
+    def scope(self) -> Scope:
+        return Scope.stores(self.locations)
+
 
 def _authenticate(token: str) -> Caller | None:
     admin_token = settings().admin_api_token
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Caller("admin-token", "admin", None)
-    with database().transaction() as session:
+    with database().reading() as session:
         row = session.scalar(
             select(ApiToken).where(
                 ApiToken.token_hash == digest(token), ApiToken.revoked.is_(False)
@@ -59,8 +69,23 @@ def _authenticate(token: str) -> Caller | None:
         )
         if row is None:
             return None
-        row.last_used_at = utcnow()
-        return Caller(row.name, row.role, row.location_scope)
+        caller = Caller(row.name, row.role, row.location_scope)
+        marked = row.last_used_at
+    now = utcnow()
+    if marked is None or marked < now - LAST_USED_RESOLUTION:
+        with database().transaction() as session:
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.token_hash == digest(token))
+                .where(
+                    or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at < now - LAST_USED_RESOLUTION,
+                    )
+                )
+                .values(last_used_at=now)
+            )
+    return caller
 
 
 def require_token(view: Callable[P, T]) -> Callable[P, T]:
@@ -77,40 +102,14 @@ def require_token(view: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def require_location(code: str) -> None:
-    """Refuse (403) a location-scoped token acting on another location."""
-    queries.check_location_access(g.api_caller.locations, code)
-
-
-def caller_locations() -> set[str] | None:
-    """The locations the calling token is limited to; None for every location."""
-    return g.api_caller.locations
-
-
-# A location-scoped token sees only orders fulfilled from its locations, returns of
-# those orders or received there, and customers who ordered there. Naming anything
-# else by number or id is refused with 403 location_access_denied (as every other
-# out-of-scope act is); lists leave it out.
-
-
-def require_order_access(order: Order) -> None:
-    require_location(order.location.code)
-
-
-def require_return_access(ret: Return) -> None:
-    scope = caller_locations()
-    if scope is None or (ret.location is not None and ret.location.code in scope):
-        return
-    require_location(ret.order.location.code)
-
-
-def require_customer_access(session: Session, customer_id: int) -> None:
-    customers.check_customer_scope(session, customer_id, caller_locations())
+def api_scope() -> Scope:
+    """What the calling token may act on (services.scope: one rule for every adapter)."""
+    return g.api_caller.scope
 
 
 def require_whole_shop(what: str) -> None:
     """Refuse a location-scoped token what only a whole-shop token may do."""
-    if caller_locations() is not None:
+    if g.api_caller.locations is not None:
         raise ApiError(403, "forbidden", f"A token limited to stores cannot {what}.")
 
 

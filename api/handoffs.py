@@ -55,7 +55,7 @@ def _agent(session: Session, email: str | None) -> CsrUser:
 @endpoint(outputs.Handoffs, query=inputs.HandoffQuery)
 def list_handoffs(query: inputs.HandoffQuery) -> outputs.Handoffs:
     """The queue: waiting (longest first), assigned or closed handoffs."""
-    with database().transaction() as session:
+    with database().reading() as session:
         found = queue.list_handoffs(session, status=query.status)
         return outputs.Handoffs(handoffs=[outputs.HandoffOut.of(h) for h in found])
 
@@ -65,7 +65,7 @@ def list_handoffs(query: inputs.HandoffQuery) -> outputs.Handoffs:
 @endpoint(outputs.HandoffOut)
 def get_handoff(handoff_id: int) -> outputs.HandoffOut:
     """One handoff."""
-    with database().transaction() as session:
+    with database().reading() as session:
         return outputs.HandoffOut.of(queue.get_handoff(session, handoff_id))
 
 

@@ -15,16 +15,17 @@ from sqlalchemy import select
 from api import inputs, outputs
 from api.auth import (
     api_actor,
-    caller_locations,
-    require_location,
+    api_scope,
     require_token,
-    require_whole_shop,
 )
 from api.contract import endpoint
 from api.errors import register_error_handlers
 from infra.web import database, settings
-from orders import queries, returns, stockops
+from orders import stockops
 from orders.models import Location
+from services import returns as return_service
+from services import stock as stock_service
+from services.uow import transaction
 
 bp = Blueprint("api_store", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
@@ -35,7 +36,7 @@ register_error_handlers(bp)
 @endpoint(outputs.Locations)
 def list_locations() -> outputs.Locations:
     """The active stores and warehouses."""
-    with database().transaction() as session:
+    with database().reading() as session:
         rows = session.scalars(
             select(Location).where(Location.active.is_(True)).order_by(Location.code)
         )
@@ -47,14 +48,14 @@ def list_locations() -> outputs.Locations:
 @endpoint(outputs.StockLevel, status=201, body=inputs.StockReceipt)
 def receive_stock(body: inputs.StockReceipt) -> outputs.StockLevel:
     """Goods arrived at a location."""
-    require_location(body.location)
-    with database().transaction() as session:
-        row = stockops.receive_stock(
-            session,
+    with transaction(database()) as uow:
+        row = stock_service.receive(
+            uow,
+            api_actor(),
+            api_scope(),
             body.sku,
             body.location,
             body.quantity,
-            actor=api_actor(),
             note=body.note or "",
         )
         return outputs.StockLevel.of(row)
@@ -65,16 +66,16 @@ def receive_stock(body: inputs.StockReceipt) -> outputs.StockLevel:
 @endpoint(outputs.StockLevel, body=inputs.StockAdjustment)
 def adjust_stock(body: inputs.StockAdjustment) -> outputs.StockLevel:
     """Correct the stock of a location: a count, damage, loss..."""
-    require_location(body.location)
-    with database().transaction() as session:
-        row = stockops.adjust_stock(
-            session,
+    with transaction(database()) as uow:
+        row = stock_service.adjust(
+            uow,
+            api_actor(),
+            api_scope(),
             body.sku,
             body.location,
             reason=body.reason,
             delta=body.delta,
             counted=body.counted,
-            actor=api_actor(),
             note=body.note or "",
         )
         return outputs.StockLevel.of(row)
@@ -85,15 +86,15 @@ def adjust_stock(body: inputs.StockAdjustment) -> outputs.StockLevel:
 @endpoint(outputs.Transfer, body=inputs.StockTransfer)
 def transfer_stock(body: inputs.StockTransfer) -> outputs.Transfer:
     """Move stock from one location to another."""
-    require_location(body.source)
-    with database().transaction() as session:
-        sent, arrived = stockops.transfer_stock(
-            session,
+    with transaction(database()) as uow:
+        sent, arrived = stock_service.transfer(
+            uow,
+            api_actor(),
+            api_scope(),
             body.sku,
             body.source,
             body.to,
             body.quantity,
-            actor=api_actor(),
             note=body.note or "",
         )
         return outputs.Transfer(
@@ -108,10 +109,10 @@ def low_stock(query: inputs.LocationQuery) -> outputs.LowStock:
     """Stock at or below its product's low-stock threshold."""
     code = query.location
     if code:
-        require_location(code)
-    scope = {code} if code else caller_locations()
-    with database().transaction() as session:
-        rows = stockops.low_stock(session, scope)
+        api_scope().check_location(code)
+    codes = {code} if code else api_scope().codes
+    with database().reading() as session:
+        rows = stockops.low_stock(session, codes)
         return outputs.LowStock(low_stock=[outputs.StockLevel.of(row) for row in rows])
 
 
@@ -122,13 +123,13 @@ def stock_movements(query: inputs.MovementQuery) -> outputs.Movements:
     """The stock ledger: every change, newest first."""
     code = query.location
     if code:
-        require_location(code)
-    with database().transaction() as session:
+        api_scope().check_location(code)
+    with database().reading() as session:
         rows = stockops.movements(
             session,
             sku=query.sku,
             location_code=code,
-            location_codes=caller_locations(),
+            location_codes=api_scope().codes,
         )
         return outputs.Movements(movements=[outputs.MovementOut.of(m) for m in rows])
 
@@ -138,9 +139,10 @@ def stock_movements(query: inputs.MovementQuery) -> outputs.Movements:
 @endpoint(outputs.ProductOut, body=inputs.ProductChange)
 def change_product(sku: str, body: inputs.ProductChange) -> outputs.ProductOut:
     """Set a product's low-stock threshold (a whole-shop token)."""
-    require_whole_shop("change the catalog")
-    with database().transaction() as session:
-        product = stockops.set_low_stock_threshold(session, sku, body.low_stock_threshold)
+    with transaction(database()) as uow:
+        product = stock_service.set_low_stock_threshold(
+            uow, api_scope(), sku, body.low_stock_threshold
+        )
         return outputs.ProductOut.of(product)
 
 
@@ -149,8 +151,8 @@ def change_product(sku: str, body: inputs.ProductChange) -> outputs.ProductOut:
 @endpoint(outputs.PickupQueueOut)
 def pickups(code: str) -> outputs.PickupQueueOut:
     """A store's pickups: to prepare, ready, and not collected in time."""
-    require_location(code)
-    with database().transaction() as session:
+    api_scope().check_location(code)
+    with database().reading() as session:
         queue = stockops.pickup_queue(session, code, reminder_days=settings().pickup_reminder_days)
         return outputs.PickupQueueOut.of(queue)
 
@@ -160,8 +162,8 @@ def pickups(code: str) -> outputs.PickupQueueOut:
 @endpoint(outputs.ShippingQueueOut)
 def shipments(code: str) -> outputs.ShippingQueueOut:
     """A location's orders to ship, and the pick list for them."""
-    require_location(code)
-    with database().transaction() as session:
+    api_scope().check_location(code)
+    with database().reading() as session:
         return outputs.ShippingQueueOut.of(stockops.shipping_queue(session, code))
 
 
@@ -170,15 +172,14 @@ def shipments(code: str) -> outputs.ShippingQueueOut:
 @endpoint(outputs.ReturnOut, status=201, body=inputs.WalkInReturn)
 def walk_in_return(body: inputs.WalkInReturn) -> outputs.ReturnOut:
     """Goods brought back to the counter: the return is received at once."""
-    require_location(body.location)
-    with database().transaction() as session:
-        order = queries.get_order(session, body.order)
-        ret = returns.walk_in_return(
-            session,
-            order,
+    with transaction(database()) as uow:
+        ret = return_service.walk_in_return(
+            uow,
+            api_actor(),
+            api_scope(),
+            body.order,
             body.lines,
-            location_code=body.location,
-            actor=api_actor(),
+            location=body.location,
             reason=body.reason or "",
             conditions=body.conditions,
             window_days=settings().return_window_days,

@@ -1,5 +1,6 @@
 """/api/v1: products, inventory, customers, orders and returns, through the same
-service functions the bot and the CSR console use."""
+application services the bot, the console and the store screens call. Reads run in
+read transactions; every change in one unit of work of its own."""
 
 from __future__ import annotations
 
@@ -10,20 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import inputs, outputs
-from api.auth import (
-    api_actor,
-    caller_locations,
-    require_customer_access,
-    require_location,
-    require_order_access,
-    require_return_access,
-    require_token,
-)
+from api.auth import api_actor, api_scope, require_token
 from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from infra.web import database, settings
-from orders import customers, fulfilment, ordering, queries, returns
-from orders.models import Customer, Location, Order, Product, Stock
+from orders import customers, returns
+from orders.models import Location, Order, Product, Stock
+from orders.ordering import OrderChanges
+from services import fulfilment as fulfilment_service
+from services import orders as order_service
+from services import returns as return_service
+from services.orders import NewCustomer, NewOrder
+from services.uow import transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
@@ -34,7 +33,7 @@ register_error_handlers(bp)
 @endpoint(outputs.Products)
 def list_products() -> outputs.Products:
     """The catalog, by SKU."""
-    with database().transaction() as session:
+    with database().reading() as session:
         rows = session.scalars(select(Product).order_by(Product.sku))
         return outputs.Products(products=[outputs.ProductOut.of(p) for p in rows])
 
@@ -47,12 +46,13 @@ def inventory(query: inputs.InventoryQuery) -> outputs.Inventory:
     rows = select(Stock).join(Product).join(Location).order_by(Product.sku, Location.code)
     if sku := query.sku:
         rows = rows.where(Product.sku == sku.strip().upper())
+    scope = api_scope()
     if code := query.location:
-        require_location(code)
+        scope.check_location(code)
         rows = rows.where(Location.code == code.strip().upper())
-    if (scope := caller_locations()) is not None:
-        rows = rows.where(Location.code.in_(scope))
-    with database().transaction() as session:
+    if scope.codes is not None:
+        rows = rows.where(Location.code.in_(scope.codes))
+    with database().reading() as session:
         return outputs.Inventory(
             inventory=[outputs.StockOut.of(row) for row in session.scalars(rows)]
         )
@@ -63,8 +63,8 @@ def inventory(query: inputs.InventoryQuery) -> outputs.Inventory:
 @endpoint(outputs.Customers, query=inputs.CustomerQuery)
 def search_customers(query: inputs.CustomerQuery) -> outputs.Customers:
     """Customers by name, phone, email or address."""
-    with database().transaction() as session:
-        found = customers.search_customers(session, query.q, location_codes=caller_locations())
+    with database().reading() as session:
+        found = customers.search_customers(session, query.q, location_codes=api_scope().codes)
         return outputs.Customers(customers=[outputs.CustomerOut.of(c) for c in found])
 
 
@@ -73,12 +73,10 @@ def search_customers(query: inputs.CustomerQuery) -> outputs.Customers:
 @endpoint(outputs.CustomerProfile)
 def get_customer(customer_id: int) -> outputs.CustomerProfile:
     """A customer's profile, identities and purchase history."""
-    with database().transaction() as session:
+    with database().reading() as session:
         customer = customers.get_customer(session, customer_id)
-        require_customer_access(session, customer_id)
-        history = customers.purchase_history(
-            session, customer_id, location_codes=caller_locations()
-        )
+        api_scope().check_customer(session, customer_id)
+        history = customers.purchase_history(session, customer_id, location_codes=api_scope().codes)
         return outputs.CustomerProfile.with_history(customer, history)
 
 
@@ -88,14 +86,14 @@ def get_customer(customer_id: int) -> outputs.CustomerProfile:
 def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
     """Orders, newest first, by customer, status, SKU or a search; a page at a time."""
     limit = query.limit or inputs.ORDERS_PAGE
-    with database().transaction() as session:
-        found = queries.search_orders(
+    with database().reading() as session:
+        found = order_service.search_orders(
             session,
+            api_scope(),
             customer_id=query.customer,
             status=query.status,
             sku=query.sku,
             q=query.q,
-            location_codes=caller_locations(),
             limit=limit + 1,
             after=_page_after(session, query.after),
         )
@@ -125,28 +123,19 @@ def _page_after(session: Session, number: int | None) -> tuple[datetime, int] | 
 @endpoint(outputs.OrderOut)
 def get_order(number: str) -> outputs.OrderOut:
     """One order (`10042` or `#10042`)."""
-    with database().transaction() as session:
-        order = queries.get_order(session, number)
-        require_order_access(order)
-        return outputs.OrderOut.of(order)
+    with database().reading() as session:
+        return outputs.OrderOut.of(order_service.find_order(session, api_scope(), number))
 
 
-def _customer_for_new_order(session: Session, data: inputs.NewOrder) -> Customer:
-    """The order's customer; a store-limited token may name only customers it has served
-    (or a new phone / email), so it cannot adopt another store's customer."""
+def _customer_for_new_order(data: inputs.NewOrder) -> int | NewCustomer:
     if data.customer_id is not None:
-        customer = customers.get_customer(session, data.customer_id)
-        require_customer_access(session, data.customer_id)
-        return customer
+        return data.customer_id
     spec = data.customer
     if spec is None:
         raise ApiError(400, "bad_customer", "Give customer_id or customer {name, phone|email}.")
-    name = spec.name or ""
     for kind, value in (("phone", spec.phone), ("email", spec.email)):
         if value:
-            return customers.customer_for_identity(
-                session, kind, value, name, location_codes=caller_locations()
-            )
+            return NewCustomer(kind, value, spec.name or "")
     raise ApiError(400, "bad_customer", "A new customer needs a phone or an email.")
 
 
@@ -156,18 +145,15 @@ def _customer_for_new_order(session: Session, data: inputs.NewOrder) -> Customer
 def create_order(body: inputs.NewOrder) -> outputs.OrderOut:
     """Place an order (stock is reserved at once)."""
     fulfillment = body.fulfillment
-    with database().transaction() as session:
-        customer = _customer_for_new_order(session, body)
-        order = ordering.place_order(
-            session,
-            customer,
-            body.lines,
-            method=fulfillment.method or "",
-            address=fulfillment.address,
-            pickup_location_code=fulfillment.location,
-            actor=api_actor(),
-            location_codes=caller_locations(),
-        )
+    new = NewOrder(
+        customer=_customer_for_new_order(body),
+        items=body.lines,
+        method=fulfillment.method or "",
+        address=fulfillment.address,
+        pickup_location=fulfillment.location,
+    )
+    with transaction(database()) as uow:
+        order = order_service.place_order(uow, api_actor(), api_scope(), new)
         return outputs.OrderOut.of(order)
 
 
@@ -177,17 +163,14 @@ def create_order(body: inputs.NewOrder) -> outputs.OrderOut:
 def change_order(number: str, body: inputs.OrderChange) -> outputs.OrderOut:
     """Change quantities, the address, or delivery / pickup."""
     fulfillment = body.fulfillment
-    changes = ordering.OrderChanges(
+    changes = OrderChanges(
         quantities=body.lines or {},
         address=body.address or fulfillment.address,
         fulfillment_method=fulfillment.method,
         pickup_location_code=fulfillment.location,
     )
-    with database().transaction() as session:
-        order = queries.get_order(session, number)
-        require_order_access(order)
-        ordering.modify_order(session, order, changes, actor=api_actor())
-        require_order_access(order)  # nor move it to another location
+    with transaction(database()) as uow:
+        order = order_service.change_order(uow, api_actor(), api_scope(), number, changes)
         return outputs.OrderOut.of(order)
 
 
@@ -197,13 +180,10 @@ def change_order(number: str, body: inputs.OrderChange) -> outputs.OrderOut:
 def cancel_order(number: str, body: inputs.Cancellation) -> outputs.OrderOut:
     """Cancel the order, or some of its items."""
     reason = body.reason or ""
-    with database().transaction() as session:
-        order = queries.get_order(session, number)
-        require_order_access(order)
-        if body.lines is not None:
-            ordering.cancel_lines(session, order, body.lines, actor=api_actor(), reason=reason)
-        else:
-            ordering.cancel_order(session, order, actor=api_actor(), reason=reason)
+    with transaction(database()) as uow:
+        order = order_service.cancel_order(
+            uow, api_actor(), api_scope(), number, reason=reason, items=body.lines
+        )
         return outputs.OrderOut.of(order)
 
 
@@ -215,25 +195,26 @@ def add_fulfillment(
     body: inputs.Shipment | inputs.ReadyForPickup | inputs.PickedUp | inputs.Delivered,
 ) -> outputs.OrderOut:
     """Ship (all or some items), mark ready for pickup, picked up, or delivered."""
-    with database().transaction() as session:
-        order = queries.get_order(session, number)
-        require_order_access(order)
+    actor, scope = api_actor(), api_scope()
+    with transaction(database()) as uow:
         if isinstance(body, inputs.Shipment):
-            fulfilment.ship(
-                session,
-                order,
+            order = fulfilment_service.ship(
+                uow,
+                actor,
+                scope,
+                number,
                 carrier=body.carrier or "",
                 tracking_number=body.tracking_number or "",
                 items=body.lines,
-                actor=api_actor(),
-            )
+            ).order
         elif isinstance(body, inputs.ReadyForPickup):
-            fulfilment.mark_ready_for_pickup(session, order, actor=api_actor())
+            order = fulfilment_service.ready_for_pickup(uow, actor, scope, number)
         elif isinstance(body, inputs.PickedUp):
-            fulfilment.mark_picked_up(session, order, body.pickup_code or "", actor=api_actor())
+            code = body.pickup_code or ""
+            order = fulfilment_service.hand_over(uow, actor, scope, number, code)
         else:
-            fulfilment.mark_delivered(
-                session, order, actor=api_actor(), shipment_id=body.shipment_id
+            order = fulfilment_service.delivered(
+                uow, actor, scope, number, shipment_id=body.shipment_id
             )
         return outputs.OrderOut.of(order)
 
@@ -243,13 +224,13 @@ def add_fulfillment(
 @endpoint(outputs.Returns, query=inputs.ReturnQuery)
 def list_returns(query: inputs.ReturnQuery) -> outputs.Returns:
     """Returns by status, customer or order."""
-    with database().transaction() as session:
+    with database().reading() as session:
         found = returns.find_returns(
             session,
             status=query.status,
             customer_id=query.customer,
             order_number=query.order,
-            location_codes=caller_locations(),
+            location_codes=api_scope().codes,
         )
         return outputs.Returns(returns=[outputs.ReturnOut.of(r) for r in found])
 
@@ -259,17 +240,16 @@ def list_returns(query: inputs.ReturnQuery) -> outputs.Returns:
 @endpoint(outputs.ReturnOut, status=201, body=inputs.NewReturn)
 def create_return(number: str, body: inputs.NewReturn) -> outputs.ReturnOut:
     """Request a return (by mail, or brought to a store) within the return window."""
-    with database().transaction() as session:
-        order = queries.get_order(session, number)
-        require_order_access(order)
-        ret = returns.request_return(
-            session,
-            order,
+    with transaction(database()) as uow:
+        ret = return_service.request_return(
+            uow,
+            api_actor(),
+            api_scope(),
+            number,
             body.lines,
             method=body.method or "mail",
-            location_code=body.location,
+            location=body.location,
             reason=body.reason or "",
-            actor=api_actor(),
             window_days=settings().return_window_days,
         )
         return outputs.ReturnOut.of(ret)
@@ -284,26 +264,17 @@ def create_return(number: str, body: inputs.NewReturn) -> outputs.ReturnOut:
 )
 def return_action(number: str, action: str, body: inputs.ReturnDecision) -> outputs.ReturnOut:
     """Approve, reject, receive (with the items' conditions) or refund a return."""
-    with database().transaction() as session:
-        ret = returns.get_return(session, number)
-        require_return_access(ret)
+    actor, scope = api_actor(), api_scope()
+    with transaction(database()) as uow:
         if action == "approve":
-            returns.approve_return(session, ret, actor=api_actor())
+            ret = return_service.approve_return(uow, actor, scope, number)
         elif action == "reject":
-            returns.reject_return(session, ret, actor=api_actor(), reason=body.reason or "")
+            reason = body.reason or ""
+            ret = return_service.reject_return(uow, actor, scope, number, reason=reason)
         elif action == "receive":
-            location = body.location or (ret.location and ret.location.code)
-            if location:
-                require_location(location)
-            returns.receive_return(
-                session,
-                ret,
-                actor=api_actor(),
-                location_code=location,
-                conditions=body.conditions,
+            ret = return_service.receive_return(
+                uow, actor, scope, number, location=body.location, conditions=body.conditions
             )
         else:  # refund (`endpoint` admits only these four)
-            if ret.location is not None:
-                require_location(ret.location.code)
-            returns.refund_return(session, ret, actor=api_actor(), amount=body.amount)
+            ret = return_service.refund_return(uow, actor, scope, number, amount=body.amount)
         return outputs.ReturnOut.of(ret)

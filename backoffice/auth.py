@@ -16,9 +16,12 @@ from conversations import handoffs as queue
 from conversations import staff as users
 from conversations.staff_models import CsrUser
 from conversations.texts import shop_name
+from infra.db import utcnow
 from infra.web import database, settings
 from orders import inventory
 from orders.errors import DomainError
+from services.scope import Scope
+from services.uow import UnitOfWork, transaction
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,9 +35,19 @@ def _console_globals() -> dict[str, str]:
 
 
 def _load_user() -> CsrUser | None:
+    """Who is logged in, read without a write transaction unless a seen mark is due."""
     token = session.get(SESSION_KEY)
     if not isinstance(token, str):
         return None
+    now = utcnow()
+    with database().reading() as s:
+        row = users.live_session(s, token, now)
+        if row is None:
+            return None
+        if not users.seen_mark_due(row, now):
+            user = row.user
+            s.expunge(user)  # keeps what was read when the read transaction ends
+            return user
     with database().transaction() as s:
         return users.user_for_token(s, token)
 
@@ -67,15 +80,34 @@ def current_user(s: Session) -> CsrUser:
 
 
 @contextmanager
-def console_action(done: str) -> Iterator[Session]:
-    """One transaction for a console form; a DomainError is shown to the CSR, not raised."""
+def _flashed(done: str) -> Iterator[None]:
+    """`done` when the block commits; a DomainError is shown to the user, not raised."""
     try:
-        with database().transaction() as s:
-            yield s
+        yield
     except DomainError as exc:
         flash(exc.message, "error")
     else:
         flash(done, "ok")
+
+
+@contextmanager
+def console_action(done: str) -> Iterator[Session]:
+    """One transaction for a console form."""
+    with _flashed(done), database().transaction() as s:
+        yield s
+
+
+@contextmanager
+def console_work(done: str) -> Iterator[UnitOfWork]:
+    """A console form that calls application services: their unit of work, with whatever
+    the console adds to it (its audit row) committed together."""
+    with _flashed(done), transaction(database()) as uow:
+        yield uow
+
+
+def staff_scope() -> Scope:
+    """What the logged-in user may act on (services.scope)."""
+    return Scope.staff(g.csr_user.role, g.csr_user.locations)
 
 
 def _safe_next(target: str | None) -> str:
@@ -133,9 +165,9 @@ def logout():  # type: ignore[no-untyped-def]
 def home():  # type: ignore[no-untyped-def]
     if g.csr_user.role in AGENTS:
         return redirect(url_for("csr.queue_page"))
-    with database().transaction() as s:
+    with database().reading() as s:  # rendered inside: the read's end expires what it read
         locations = [inventory.get_location(s, code) for code in g.csr_user.locations]
-    return render_template("csr/store_home.html", locations=locations)
+        return render_template("csr/store_home.html", locations=locations)
 
 
 @bp.errorhandler(403)

@@ -11,10 +11,10 @@ from bot.flows import orders, returns
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
-from orders import queries
 from orders.errors import DomainError
 from orders.models import Order
 from orders.status import OPEN
+from services import orders as order_service
 
 SMS_SIZE = 320
 _DAMAGED = re.compile(
@@ -61,7 +61,7 @@ def _offer_return(turn: Turn) -> list[Reply] | None:
     if turn.state.get("step") in ("return_reason", "return_method"):
         replies = returns.answer_reason(turn)  # the complaint is the reason
         number = turn.state["order"]
-        order = queries.get_customer_order(turn.session, number, turn.customer.id)
+        order = order_service.find_order(turn.session, turn.scope, number)
         names = {line.sku: line.name for line in order.lines}
         items = [(q, names[s]) for s, q in turn.state["items"].items()]
         replies = turn.reply(
@@ -109,7 +109,7 @@ def _what_we_know(turn: Turn) -> str:
     number = turn.first("order_number") or turn.state.get("order")
     if number:
         try:
-            order = queries.get_customer_order(turn.session, number, turn.customer.id)
+            order = order_service.find_order(turn.session, turn.scope, number)
         except DomainError:
             return ""
     else:

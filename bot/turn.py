@@ -15,6 +15,7 @@ from conversations.texts import money, say
 from infra.settings import Settings
 from orders.events import Actor
 from orders.models import Customer
+from services.scope import Scope
 
 
 @dataclass
@@ -41,6 +42,11 @@ class Turn:
     @property
     def actor(self) -> Actor:
         return Actor("bot", "", self.conversation.channel, self.message_id)
+
+    @property
+    def scope(self) -> Scope:
+        """A customer acts on their own orders and returns only."""
+        return Scope.customer(self.customer.id)
 
     def entities(self, kind: str) -> list[Entity]:
         return [e for e in self.parsed.entities if e.type == kind]

@@ -163,11 +163,26 @@ def start_session(session: Session, user: CsrUser) -> str:
     return token
 
 
+def live_session(session: Session, token: str, now: datetime) -> CsrSession | None:
+    """The session behind a token; None if unknown, idle too long, or its user is gone."""
+    row = session.scalar(select(CsrSession).where(CsrSession.token_hash == _token_digest(token)))
+    if row is None or not row.user.active or row.last_used_at < now - SESSION_IDLE_LIMIT:
+        return None
+    return row
+
+
+def seen_mark_due(row: CsrSession, now: datetime) -> bool:
+    """Whether `user_for_token` would write: marks are kept to SEEN_RESOLUTION, so most
+    requests can read who is logged in without a write transaction."""
+    seen = row.user.last_seen_at
+    return row.last_used_at < now - SEEN_RESOLUTION or seen is None or seen < now - SEEN_RESOLUTION
+
+
 def user_for_token(session: Session, token: str) -> CsrUser | None:
     """The active user behind a session token, marking them seen; None if expired or gone."""
     now = utcnow()
-    row = session.scalar(select(CsrSession).where(CsrSession.token_hash == _token_digest(token)))
-    if row is None or not row.user.active or row.last_used_at < now - SESSION_IDLE_LIMIT:
+    row = live_session(session, token, now)
+    if row is None:
         return None
     if row.last_used_at < now - SEEN_RESOLUTION:
         row.last_used_at = now

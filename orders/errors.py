@@ -48,6 +48,12 @@ class ReturnNotFound(NotFound):
     code = "return_not_found"
 
 
+class DuplicateItem(ValidationFailed):
+    """The same SKU on two lines of one request: refused, not summed or guessed at."""
+
+    code = "bad_lines"
+
+
 class InvalidQuantity(ValidationFailed):
     code = "invalid_quantity"
 
@@ -75,6 +81,13 @@ class LocationAccessDenied(DomainError):
     """A store user acting on a location they are not assigned to."""
 
     code = "location_access_denied"
+    http_status = 403
+
+
+class Forbidden(DomainError):
+    """Something only the whole shop may do, asked by one store."""
+
+    code = "forbidden"
     http_status = 403
 
 

@@ -13,7 +13,7 @@ from orders.customers import check_text
 from orders.errors import InvalidQuantity, ProductNotFound, ValidationFailed, WrongPickupCode
 from orders.events import Actor
 from orders.models import Order, Shipment, ShipmentLine
-from orders.ordering import atomic, check_quantity, normalise_items
+from orders.ordering import Items, atomic, check_quantity, normalise_items
 from orders.status import OrderStatus, check_order_transition
 
 
@@ -60,7 +60,7 @@ def ship(
     carrier: str,
     tracking_number: str,
     actor: Actor,
-    items: Mapping[str, int] | None = None,
+    items: Items | None = None,
 ) -> Shipment:
     """Ship everything still open, or only `items` (SKU -> quantity) for a partial shipment."""
     _require_method(order, "delivery", "ship it")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ParamSpec, TypeVar
@@ -21,6 +21,7 @@ from infra.row_locks import reread_locked
 from orders import events, inventory, payments
 from orders.customers import MAX_ADDRESS, check_text
 from orders.errors import (
+    DuplicateItem,
     InvalidQuantity,
     OrderNotModifiable,
     OutOfStock,
@@ -74,16 +75,20 @@ def check_quantity(quantity: object, *, allow_zero: bool = False) -> int:
     return quantity
 
 
-def normalise_items(items: Mapping[str, object]) -> dict[str, object]:
-    """SKUs upper-cased and stripped; the same SKU twice (`bean` and `BEAN`) is refused
-    rather than guessed at, since the caller meant one of the two quantities."""
+Items = Mapping[str, object] | Iterable[tuple[str, object]]
+
+
+def normalise_items(items: Items) -> dict[str, object]:
+    """SKUs upper-cased and stripped; the same SKU twice (`bean` and `BEAN`, or two lines
+    of a form or a request) is refused rather than guessed at or summed, since the caller
+    meant one of the two quantities. Every adapter passes its lines as they came."""
     normalised: dict[str, object] = {}
-    for sku, quantity in items.items():
+    for sku, quantity in items.items() if isinstance(items, Mapping) else items:
         if not isinstance(sku, str) or not sku.strip():
             raise ProductNotFound(f"{sku!r} is not a product code.", sku=sku)
         key = sku.strip().upper()
         if key in normalised:
-            raise ValidationFailed(f"{key} appears twice; give each item once.", sku=key)
+            raise DuplicateItem(f"{key} appears twice; give each item once.", sku=key)
         normalised[key] = quantity
     return normalised
 
@@ -125,33 +130,46 @@ def _needs(lines: list[OrderLine]) -> dict[int, int]:
     return needs
 
 
+def _fillable(
+    session: Session,
+    needs: dict[int, int],
+    preferred: Location | None,
+    location_codes: Collection[str] | None,
+) -> Iterator[Location]:
+    """Locations that have all of `needs` available: `preferred` first, then by the shop's
+    priority. A caller limited to `location_codes` is refused at the first one that is not
+    one of them, rather than sent to a location it may not act on."""
+    candidates = inventory.delivery_candidates(session)
+    if preferred is not None:
+        candidates = [preferred] + [c for c in candidates if c.id != preferred.id]
+    for location in candidates:
+        if inventory.can_fill(session, location.id, needs):
+            check_location_access(location_codes, location.code)
+            yield location
+
+
+def _nowhere(session: Session, needs: dict[int, int]) -> OutOfStock:
+    names = session.scalars(select(Product.name).where(Product.id.in_(list(needs))))
+    return OutOfStock(
+        "No single location has all of it in stock right now: " + ", ".join(names) + "."
+    )
+
+
 def _reserve_somewhere(
     session: Session,
     needs: dict[int, int],
     preferred: Location | None,
     location_codes: Collection[str] | None = None,
 ) -> Location:
-    """Reserve the whole order at one location: `preferred` first, then by the shop's priority.
-
-    A caller limited to `location_codes` is refused when that location is not one of them.
-    """
-    candidates = inventory.delivery_candidates(session)
-    if preferred is not None:
-        candidates = [preferred] + [c for c in candidates if c.id != preferred.id]
-    for location in candidates:
-        if not inventory.can_fill(session, location.id, needs):
-            continue
-        check_location_access(location_codes, location.code)
+    """Reserve the whole order at one location (see `_fillable`)."""
+    for location in _fillable(session, needs, preferred, location_codes):
         try:
             with session.begin_nested():
                 inventory.reserve(session, location, needs)
             return location
         except OutOfStock:
             continue  # someone took it between the check and the update; try the next
-    names = session.scalars(select(Product.name).where(Product.id.in_(list(needs))))
-    raise OutOfStock(
-        "No single location has all of it in stock right now: " + ", ".join(names) + "."
-    )
+    raise _nowhere(session, needs)
 
 
 def _new_pickup_code() -> str:
@@ -173,11 +191,87 @@ def _resolve_fulfillment(
     return address, None
 
 
+@dataclass(frozen=True)
+class PlannedLine:
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    product_id: int
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """An order as it would be placed now: its lines at today's prices, how it reaches the
+    customer, and the location that would reserve it. Placing checks exactly the same."""
+
+    method: str
+    address: str
+    store: Location | None  # the pickup store
+    location: Location
+    lines: tuple[PlannedLine, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.unit_price * line.quantity for line in self.lines), Decimal("0.00"))
+
+
+def _checked_request(
+    session: Session,
+    customer: Customer,
+    items: Items,
+    method: str,
+    address: str | None,
+    pickup_location_code: str | None,
+    location_codes: Collection[str] | None,
+) -> tuple[str, Location | None, list[OrderLine]]:
+    """The address, pickup store and new lines of an order request, or its refusal; a
+    store limited to `location_codes` is refused another store's pickup."""
+    items = normalise_items(items)
+    if not items:
+        raise ValidationFailed("An order needs at least one item.")
+    if len(items) > MAX_LINES:
+        raise ValidationFailed(f"At most {MAX_LINES} different items in one order.")
+    address, store = _resolve_fulfillment(session, method, address, pickup_location_code, customer)
+    lines = [_new_line(get_product(session, sku), check_quantity(q)) for sku, q in items.items()]
+    if store is not None:
+        check_location_access(location_codes, store.code)
+    return address or "", store, lines
+
+
+def plan_order(
+    session: Session,
+    customer: Customer,
+    items: Items,
+    *,
+    method: str,
+    address: str | None = None,
+    pickup_location_code: str | None = None,
+    location_codes: Collection[str] | None = None,
+) -> OrderPlan:
+    """What `place_order` would place, reserving and writing nothing (a preview)."""
+    address, store, lines = _checked_request(
+        session, customer, items, method, address, pickup_location_code, location_codes
+    )
+    needs = _needs(lines)
+    if store is not None:
+        short = inventory.shortages(session, store, needs)
+        if short:
+            raise OutOfStock(f"Not enough stock at {store.name}: " + ", ".join(short))
+        location = store
+    else:
+        location = next(_fillable(session, needs, None, location_codes), None)
+        if location is None:
+            raise _nowhere(session, needs)
+    planned = (PlannedLine(x.sku, x.name, x.unit_price, x.quantity, x.product_id) for x in lines)
+    return OrderPlan(method, address, store, location, tuple(planned))
+
+
 @atomic
 def place_order(
     session: Session,
     customer: Customer,
-    items: Mapping[str, int],
+    items: Items,
     *,
     method: str,
     actor: Actor,
@@ -192,16 +286,11 @@ def place_order(
     `location_codes` (a store's API token) may reserve only there: a refusal comes
     before anything is reserved.
     """
-    items = normalise_items(items)
-    if not items:
-        raise ValidationFailed("An order needs at least one item.")
-    if len(items) > MAX_LINES:
-        raise ValidationFailed(f"At most {MAX_LINES} different items in one order.")
-    address, store = _resolve_fulfillment(session, method, address, pickup_location_code, customer)
-    lines = [_new_line(get_product(session, sku), check_quantity(q)) for sku, q in items.items()]
+    address, store, lines = _checked_request(
+        session, customer, items, method, address, pickup_location_code, location_codes
+    )
     needs = _needs(lines)
     if store is not None:
-        check_location_access(location_codes, store.code)
         inventory.reserve(session, store, needs)
         location = store
     else:
@@ -239,7 +328,7 @@ class OrderChanges:
     """What a customer or CSR wants different. `quantities` are new totals per SKU:
     a new SKU adds a line, 0 removes one."""
 
-    quantities: dict[str, int] = field(default_factory=dict)
+    quantities: Items = field(default_factory=dict)
     address: str | None = None
     fulfillment_method: str | None = None
     pickup_location_code: str | None = None
@@ -259,7 +348,7 @@ def _check_modifiable(order: Order) -> None:
         )
 
 
-def _apply_line_changes(session: Session, order: Order, quantities: Mapping[str, int]) -> dict:
+def _apply_line_changes(session: Session, order: Order, quantities: Items) -> dict:
     changed: dict[str, list[int]] = {}
     by_sku = {line.sku: line for line in order.lines}
     for sku, raw in normalise_items(quantities).items():
@@ -308,11 +397,19 @@ def _changed_fulfillment(
 
 
 @atomic
-def modify_order(session: Session, order: Order, changes: OrderChanges, *, actor: Actor) -> Order:
+def modify_order(
+    session: Session,
+    order: Order,
+    changes: OrderChanges,
+    *,
+    actor: Actor,
+    location_codes: Collection[str] | None = None,
+) -> Order:
     """Change lines, address or fulfilment of an order nobody has started on yet.
 
     All reservations are released and taken again for the new order, so a switch
     of store, a bigger quantity or a new line is checked against real availability.
+    A caller limited to `location_codes` may not move the order to another location.
     """
     _check_modifiable(order)
     if changes.is_empty():
@@ -337,10 +434,11 @@ def modify_order(session: Session, order: Order, changes: OrderChanges, *, actor
     needs = _needs(order.lines)
     old_code = order.location.code
     if store is not None:
+        check_location_access(location_codes, store.code)
         inventory.reserve(session, store, needs)
         location = store
     else:
-        location = _reserve_somewhere(session, needs, preferred=order.location)
+        location = _reserve_somewhere(session, needs, order.location, location_codes)
     if location.id != order.location_id:
         details["location"] = [old_code, location.code]
         order.location_id = location.id
@@ -372,7 +470,7 @@ def cancel_order(session: Session, order: Order, *, actor: Actor, reason: str = 
 
 @atomic
 def cancel_lines(
-    session: Session, order: Order, items: Mapping[str, int], *, actor: Actor, reason: str = ""
+    session: Session, order: Order, items: Items, *, actor: Actor, reason: str = ""
 ) -> Order:
     """Cancel some units that have not been fulfilled yet; the rest of the order goes on."""
     if order.status not in CANCELLABLE | {OrderStatus.PARTIALLY_SHIPPED}:

@@ -59,14 +59,6 @@ def get_order(session: Session, number: str | int) -> Order:
     return order
 
 
-def get_customer_order(session: Session, number: str | int, customer_id: int) -> Order:
-    """The customer's own order. Someone else's number gets exactly the not-found answer."""
-    order = get_order(session, number)
-    if order.customer_id != customer_id:
-        raise OrderNotFound(f"There is no order {str(number).strip()}.")
-    return order
-
-
 def open_orders(session: Session, customer_id: int) -> list[Order]:
     return list(
         session.scalars(

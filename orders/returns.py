@@ -27,7 +27,7 @@ from orders.errors import (
 )
 from orders.events import Actor
 from orders.models import Location, Order, Return, ReturnLine
-from orders.ordering import atomic, check_quantity, normalise_items
+from orders.ordering import Items, atomic, check_quantity, normalise_items
 from orders.queries import location_ids, parse_order_number
 from orders.status import (
     LIVE_RETURN,
@@ -122,7 +122,7 @@ def check_eligible(order: Order, window_days: int, now: datetime | None = None) 
 def request_return(
     session: Session,
     order: Order,
-    items: Mapping[str, int] | None,
+    items: Items | None,
     *,
     method: str,
     actor: Actor,
@@ -359,7 +359,7 @@ def refund_return(
 def walk_in_return(
     session: Session,
     order: Order,
-    items: Mapping[str, int] | None,
+    items: Items | None,
     *,
     location_code: str,
     actor: Actor,

@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 from flask import redirect, url_for
-from sqlalchemy.orm import Session
 
 from backoffice import bp
 from backoffice.auth import requires
 from infra.web import database, settings
-from orders import fulfilment, queries, stockops
+from orders import stockops
 from orders.errors import ValidationFailed
-from orders.models import Location, Order
+from orders.models import Order
+from services import fulfilment
+from services.orders import find_order
 from store import reads as store_reads
 from store.views import (
     STAFF,
     VIEWERS,
-    check_order_here,
     desk,
     form_int,
     form_text,
@@ -28,7 +28,7 @@ from store.views import (
 @bp.get("/store/<code>/pickups")
 @requires(*VIEWERS)
 def store_pickups(code: str):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
         queue = stockops.pickup_queue(
             s, location.code, reminder_days=settings().pickup_reminder_days
@@ -41,18 +41,11 @@ def store_pickups(code: str):  # type: ignore[no-untyped-def]
         )
 
 
-def _order_here(s: Session, location: Location, number: int) -> Order:
-    order = queries.get_order(s, number)
-    check_order_here(order, location)
-    return order
-
-
 @bp.post("/store/<code>/orders/<int:number>/prepare")
 @requires(*STAFF)
 def store_prepare(code: str, number: int):  # type: ignore[no-untyped-def]
     with desk(code, f"Order #{number}: being prepared.") as d:
-        order = _order_here(d.session, d.location, number)
-        fulfilment.mark_processing(d.session, order, actor=d.actor)
+        order = fulfilment.prepare(d.uow, d.actor, d.scope, number)
         d.audit("pickup_prepare", "order", order.number)
     return redirect(url_for("csr.store_pickups", code=code))
 
@@ -62,8 +55,7 @@ def store_prepare(code: str, number: int):  # type: ignore[no-untyped-def]
 def store_ready(code: str, number: int):  # type: ignore[no-untyped-def]
     done = f"Order #{number} is ready for pickup; the customer has been told."
     with desk(code, done) as d:
-        order = _order_here(d.session, d.location, number)
-        fulfilment.mark_ready_for_pickup(d.session, order, actor=d.actor)
+        order = fulfilment.ready_for_pickup(d.uow, d.actor, d.scope, number)
         d.audit("pickup_ready", "order", order.number)
     return redirect(url_for("csr.store_pickups", code=code))
 
@@ -72,8 +64,7 @@ def store_ready(code: str, number: int):  # type: ignore[no-untyped-def]
 @requires(*STAFF)
 def store_hand_over(code: str, number: int):  # type: ignore[no-untyped-def]
     with desk(code, f"Order #{number} handed over.") as d:
-        order = _order_here(d.session, d.location, number)
-        fulfilment.mark_picked_up(d.session, order, form_text("pickup_code"), actor=d.actor)
+        order = fulfilment.hand_over(d.uow, d.actor, d.scope, number, form_text("pickup_code"))
         d.audit("pickup_hand_over", "order", order.number)
     return redirect(url_for("csr.store_pickups", code=code))
 
@@ -81,7 +72,7 @@ def store_hand_over(code: str, number: int):  # type: ignore[no-untyped-def]
 @bp.get("/store/<code>/shipping")
 @requires(*VIEWERS)
 def store_shipping(code: str):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
         return render_store_page(
             "csr/store/shipping.html",
@@ -108,14 +99,15 @@ def _shipped_items(order: Order) -> dict[str, int]:
 @requires(*STAFF)
 def store_ship(code: str, number: int):  # type: ignore[no-untyped-def]
     with desk(code, f"Order #{number} shipped; the customer has the tracking number.") as d:
-        order = _order_here(d.session, d.location, number)
+        order = find_order(d.session, d.scope, number)
         items = _shipped_items(order)
         shipment = fulfilment.ship(
-            d.session,
-            order,
+            d.uow,
+            d.actor,
+            d.scope,
+            number,
             carrier=form_text("carrier"),
             tracking_number=form_text("tracking_number"),
-            actor=d.actor,
             items=items,
         )
         d.audit(
@@ -133,8 +125,7 @@ def store_ship(code: str, number: int):  # type: ignore[no-untyped-def]
 @requires(*STAFF)
 def store_delivered(code: str, number: int):  # type: ignore[no-untyped-def]
     with desk(code, f"Order #{number}: delivery recorded.") as d:
-        order = _order_here(d.session, d.location, number)
         shipment_id = form_int("shipment_id", "The shipment")
-        fulfilment.mark_delivered(d.session, order, actor=d.actor, shipment_id=shipment_id)
+        order = fulfilment.delivered(d.uow, d.actor, d.scope, number, shipment_id=shipment_id)
         d.audit("deliver", "order", order.number, shipment_id=shipment_id)
     return redirect(url_for("csr.store_shipping", code=code))

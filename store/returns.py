@@ -10,16 +10,16 @@ from flask import redirect, request, url_for
 from sqlalchemy.orm import Session
 
 from backoffice import bp
-from backoffice.auth import requires
+from backoffice.auth import requires, staff_scope
 from infra.web import database, settings
 from orders import customers, queries, returns
 from orders.errors import DomainError, ValidationFailed
 from orders.models import Location, Order, Return
+from services import returns as return_service
 from store import reads as store_reads
 from store.views import (
     STAFF,
     VIEWERS,
-    check_return_here,
     desk,
     form_int,
     form_text,
@@ -29,7 +29,8 @@ from store.views import (
 
 
 def _here(found: list[Return], location: Location) -> list[Return]:
-    """Only returns this store may handle: another store's are not shown (check_return_here)."""
+    """Only returns this store may handle at its counter (`Scope.check_return`): one bound
+    for another store is not shown."""
     return [r for r in found if r.location_id is None or r.location_id == location.id]
 
 
@@ -57,7 +58,7 @@ def _found(s: Session, query: str, location: Location) -> tuple[list[Return], st
 @requires(*VIEWERS)
 def store_returns(code: str):  # type: ignore[no-untyped-def]
     query = request.args.get("q", "").strip()[:200]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
         found, not_found = _found(s, query, location)
         return render_store_page(
@@ -74,10 +75,10 @@ def store_returns(code: str):  # type: ignore[no-untyped-def]
 @bp.get("/store/<code>/returns/<number>")
 @requires(*VIEWERS)
 def store_return(code: str, number: str):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
-        ret = returns.get_return(s, number)
-        check_return_here(ret, location)
+        here = staff_scope().at(code)
+        ret = return_service.find_return(s, here, number, counter=location.code)
         return render_store_page("csr/store/return.html", location, ret=ret)
 
 
@@ -98,11 +99,10 @@ def _conditions(ret: Return) -> dict[str, dict[str, int]]:
 @requires(*STAFF)
 def store_receive_return(code: str, number: str):  # type: ignore[no-untyped-def]
     with desk(code, f"Return {number} received.") as d:
-        ret = returns.get_return(d.session, number)
-        check_return_here(ret, d.location)
+        ret = return_service.find_return(d.session, d.scope, number, counter=d.code)
         conditions = _conditions(ret)
-        returns.receive_return(
-            d.session, ret, actor=d.actor, location_code=d.location.code, conditions=conditions
+        return_service.receive_return(
+            d.uow, d.actor, d.scope, number, location=d.location.code, conditions=conditions
         )
         d.audit("return_receive", "return", ret.display_number, conditions=conditions)
     return redirect(url_for("csr.store_return", code=code, number=number))
@@ -120,9 +120,7 @@ def _amount() -> Decimal | None:
 @requires(*STAFF)
 def store_refund_return(code: str, number: str):  # type: ignore[no-untyped-def]
     with desk(code, f"Return {number} refunded.") as d:
-        ret = returns.get_return(d.session, number)
-        check_return_here(ret, d.location)
-        returns.refund_return(d.session, ret, actor=d.actor, amount=_amount())
+        ret = return_service.refund_return(d.uow, d.actor, d.scope, number, amount=_amount())
         d.audit("return_refund", "return", ret.display_number, amount=str(ret.refund_amount))
     return redirect(url_for("csr.store_return", code=code, number=number))
 
@@ -131,7 +129,7 @@ def store_refund_return(code: str, number: str):  # type: ignore[no-untyped-def]
 @requires(*VIEWERS)
 def store_walk_in(code: str):  # type: ignore[no-untyped-def]
     number = request.args.get("order", "").strip()[:20]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
         order = queries.get_order(s, number) if number else None
         # Goods may come back to any store, but who bought them is the selling store's to know.
@@ -168,12 +166,13 @@ def store_walk_in_submit(code: str):  # type: ignore[no-untyped-def]
     with desk(code, f"Walk-in return on order {number} received.") as d:
         order = queries.get_order(d.session, number)
         items, conditions = _walk_in_lines(order)
-        ret = returns.walk_in_return(
-            d.session,
-            order,
+        ret = return_service.walk_in_return(
+            d.uow,
+            d.actor,
+            d.scope,
+            number,
             items,
-            location_code=d.location.code,
-            actor=d.actor,
+            location=d.location.code,
             reason=form_text("reason"),
             conditions=conditions,
             window_days=settings().return_window_days,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import g, redirect, request, url_for
 
 from backoffice import bp
-from backoffice.auth import requires
+from backoffice.auth import requires, staff_scope
 from infra.web import database
 from orders import stockops
+from services import stock
 from store import reads as store_reads
 from store.views import (
     STAFF,
@@ -26,7 +27,7 @@ LEDGER_ROWS = 200
 @bp.get("/store/<code>/stock")
 @requires(*VIEWERS)
 def store_stock(code: str):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
         low = {row.product_id for row in stockops.low_stock(s, [location.code])}
         return render_store_page(
@@ -47,9 +48,7 @@ def store_stock_receive(code: str):  # type: ignore[no-untyped-def]
     sku = form_text("sku").upper()
     with desk(code, f"Received {sku}.") as d:
         quantity = form_int("quantity", "The quantity received")
-        row = stockops.receive_stock(
-            d.session, sku, d.location.code, quantity, actor=d.actor, note=form_text("note")
-        )
+        row = stock.receive(d.uow, d.actor, d.scope, sku, d.code, quantity, note=form_text("note"))
         d.audit("stock_receive", "stock", sku, quantity=quantity, on_hand=row.on_hand)
     return redirect(url_for("csr.store_stock", code=code))
 
@@ -69,14 +68,8 @@ def store_stock_adjust(code: str):  # type: ignore[no-untyped-def]
     sku, reason = form_text("sku").upper(), form_text("reason")
     with desk(code, f"Adjusted {sku} ({reason}).") as d:
         change = _adjustment(reason)
-        row = stockops.adjust_stock(
-            d.session,
-            sku,
-            d.location.code,
-            reason=reason,
-            actor=d.actor,
-            note=form_text("note"),
-            **change,
+        row = stock.adjust(
+            d.uow, d.actor, d.scope, sku, d.code, reason=reason, note=form_text("note"), **change
         )
         d.audit("stock_adjust", "stock", sku, reason=reason, on_hand=row.on_hand, **change)
     return redirect(url_for("csr.store_stock", code=code))
@@ -88,8 +81,8 @@ def store_stock_transfer(code: str):  # type: ignore[no-untyped-def]
     sku, target = form_text("sku").upper(), form_text("to").upper()
     with desk(code, f"Sent {sku} to {target}.") as d:
         quantity = form_int("quantity", "The quantity to transfer")
-        stockops.transfer_stock(
-            d.session, sku, d.location.code, target, quantity, actor=d.actor, note=form_text("note")
+        stock.transfer(
+            d.uow, d.actor, d.scope, sku, d.code, target, quantity, note=form_text("note")
         )
         d.audit("stock_transfer", "stock", sku, to=target, quantity=quantity)
     return redirect(url_for("csr.store_stock", code=code))
@@ -102,7 +95,7 @@ def store_stock_threshold(code: str):  # type: ignore[no-untyped-def]
     sku = form_text("sku").upper()
     with desk(code, f"Low-stock threshold of {sku} saved.") as d:
         threshold = form_int("threshold", "The threshold")
-        stockops.set_low_stock_threshold(d.session, sku, threshold)
+        stock.set_low_stock_threshold(d.uow, staff_scope(), sku, threshold)
         d.audit("low_stock_threshold", "product", sku, threshold=threshold)
     return redirect(url_for("csr.store_stock", code=code))
 
@@ -111,7 +104,7 @@ def store_stock_threshold(code: str):  # type: ignore[no-untyped-def]
 @requires(*VIEWERS)
 def store_ledger(code: str):  # type: ignore[no-untyped-def]
     sku = request.args.get("sku", "").strip().upper()[:64]
-    with database().transaction() as s:
+    with database().reading() as s:
         location = visible_location(s, code)
         return render_store_page(
             "csr/store/ledger.html",

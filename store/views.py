@@ -1,9 +1,11 @@
 """Store staff pages: what every store page shares, and the list of stores.
 
 Store users work at the locations on their account; admins at every location; CSRs
-may look at every location but not act. The location check runs on the server for
-every route (`Desk` for forms, `visible_location` for pages), so a link typed by hand
-is refused exactly like a hidden one would be.
+may look at every location but not act. Who may act where is one rule for every
+adapter (`services.scope`): a store page checks it for every route (`Desk` for forms,
+`visible_location` for pages), so a link typed by hand is refused exactly like a hidden
+one would be, and acting at a store's counter is limited to that store's orders and
+returns (`Scope.at`).
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from flask import g, render_template, request
 from sqlalchemy.orm import Session
 
 from backoffice import bp
-from backoffice.auth import console_action, current_user, requires
+from backoffice.auth import console_work, current_user, requires, staff_scope
 from conversations import audit
 from conversations.staff_models import CsrUser
 from infra.input_guard import whole_number
 from infra.web import database
 from orders import inventory
-from orders.errors import LocationAccessDenied, ValidationFailed
+from orders.errors import ValidationFailed
 from orders.events import Actor
-from orders.models import Location, Order, Return
-from orders.queries import check_location_access
+from orders.models import Location
+from services.scope import Scope
+from services.uow import UnitOfWork
 from store import reads as store_reads
 
 # Who may act at a store, and who may look.
@@ -35,43 +38,24 @@ STAFF = ("store", "admin")
 VIEWERS = ("store", "admin", "csr")
 
 
-def scope(user: CsrUser) -> set[str] | None:
-    """The location codes `user` is limited to, or None for all of them."""
-    return {code.upper() for code in user.locations} if user.role == "store" else None
-
-
 def visible_location(s: Session, code: str) -> Location:
     """The location of a store page, refused when the user does not work there."""
-    check_location_access(scope(g.csr_user), code)
+    staff_scope().check_location(code)
     return inventory.get_location(s, code)
-
-
-def check_order_here(order: Order, location: Location) -> None:
-    if order.location_id != location.id:
-        raise LocationAccessDenied(
-            f"Order {order.display_number} is handled by {order.location.name}, "
-            f"not {location.name}.",
-            location=order.location.code,
-        )
-
-
-def check_return_here(ret: Return, location: Location) -> None:
-    """A return bound for (or received at) another store is that store's to handle."""
-    if ret.location_id is not None and ret.location_id != location.id:
-        assert ret.location is not None
-        raise LocationAccessDenied(
-            f"Return {ret.display_number} is handled by {ret.location.name}, not {location.name}.",
-            location=ret.location.code,
-        )
 
 
 @dataclass
 class Desk:
-    """One store action: its transaction, who does it and where."""
+    """One store action: its unit of work, who does it, and the counter they stand at."""
 
-    session: Session
+    uow: UnitOfWork
     user: CsrUser
     code: str
+    scope: Scope
+
+    @property
+    def session(self) -> Session:
+        return self.uow.session
 
     @cached_property
     def location(self) -> Location:
@@ -100,9 +84,9 @@ def desk(code: str, done: str) -> Iterator[Desk]:
     The location check comes first, outside the transaction: acting at a store the
     user does not work at gets the 403 error page and never reaches a service.
     """
-    check_location_access(scope(g.csr_user), code)
-    with console_action(done) as s:
-        yield Desk(s, current_user(s), code)
+    scope = staff_scope().at(code)
+    with console_work(done) as uow:
+        yield Desk(uow, current_user(uow.session), code, scope)
 
 
 def form_int(name: str, what: str, *, default: int | None = None) -> int:
@@ -128,7 +112,7 @@ def render_store_page(template: str, location: Location, **context: Any) -> str:
 @bp.get("/store/")
 @requires(*VIEWERS)
 def stores():  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         return render_template(
-            "csr/store_home.html", locations=store_reads.locations(s, scope(g.csr_user))
+            "csr/store_home.html", locations=store_reads.locations(s, staff_scope().codes)
         )

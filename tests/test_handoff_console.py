@@ -311,7 +311,7 @@ def test_phone_order_refuses_a_product_twice_and_searches_with_stock(
     path = f"/csr/customers/{customer.id}/phone-order"
     twice = {"sku": ["BEAN", "BEAN"], "qty": ["1", "2"], "method": "delivery", "address": "1 Road"}
     page = post(csr, path, {**twice, "step": "place"}, path).get_data(as_text=True)
-    assert "on the order twice" in page
+    assert "BEAN appears twice; give each item once." in page  # the API's words too
     with db.transaction() as s:
         assert s.scalar(select(Order).where(Order.customer_id == customer.id)) is None
     found = csr.get("/csr/products/search?q=bea&location=RV").get_json()["products"]

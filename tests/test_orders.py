@@ -22,6 +22,8 @@ from orders.errors import (
 )
 from orders.models import OrderEvent
 from orders.ordering import OrderChanges
+from services import orders as order_service
+from services.scope import Scope
 from tests.factories import ACTOR, STAFF, customer, ledger_total, make_shop, set_stock, stock
 
 
@@ -264,11 +266,12 @@ def test_search_and_ownership(shop: Session) -> None:
     assert queries.search_orders(shop, q="#10002") == [b]
     assert queries.search_orders(shop, status="placed", placed_from=utcnow() - timedelta(hours=1))
     assert queries.search_orders(shop, placed_to=utcnow() - timedelta(days=1)) == []
-    assert queries.get_customer_order(shop, "#10001", jo.id) is a
+    mine = Scope.customer(jo.id)  # a customer's scope: their own orders (services.scope)
+    assert order_service.find_order(shop, mine, "#10001") is a
     with pytest.raises(OrderNotFound) as theirs:
-        queries.get_customer_order(shop, "10002", jo.id)
+        order_service.find_order(shop, mine, "10002")
     with pytest.raises(OrderNotFound) as missing:
-        queries.get_customer_order(shop, "10003", jo.id)
+        order_service.find_order(shop, mine, "10003")
     assert str(theirs.value).replace("10002", "N") == str(missing.value).replace("10003", "N")
 
 

@@ -30,10 +30,12 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import load, say
-from orders import inventory, ordering, queries
+from orders import inventory, ordering
 from orders.customers import purchase_history
 from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
+from services import orders as order_service
+from services.uow import within
 
 MAX_CHOICES = 5
 HISTORY_LENGTH = 5
@@ -60,7 +62,7 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     """
     number = turn.first("order_number") or turn.state.get("chosen_order")
     if number:
-        return queries.get_customer_order(turn.session, number, turn.customer.id)
+        return order_service.find_order(turn.session, turn.scope, number)
     focus_number = turn.state.get("order")
     named = _named_skus(turn, skip_added=purpose == "modify")
     if named:  # "cancel the kettle": the orders that have a kettle on them
@@ -217,7 +219,7 @@ def modify(turn: Turn) -> list[Reply]:
 
 
 def answer_changes(turn: Turn) -> list[Reply] | None:
-    order = queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    order = order_service.find_order(turn.session, turn.scope, turn.state["order"])
     if asked := _which_product(turn, order):
         return asked
     changes = _changes(turn, order)
@@ -337,7 +339,7 @@ def correct(turn: Turn) -> list[Reply] | None:
     nor the order's own; a new quantity or address replaces the one proposed.
     """
     action = turn.state["action"]
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    order = order_service.find_order(turn.session, turn.scope, action["order"])
     previous: dict = dict(action["changes"])
     if OTHER_STORE.search(turn.text) and not turn.entities("location"):
         proposed = previous.get("pickup_location_code")
@@ -408,10 +410,11 @@ def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
 
 
 def run_modify(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    before = order_service.find_order(turn.session, turn.scope, action["order"]).total
     changes = ordering.OrderChanges(**action["changes"])
-    before = order.total
-    order = ordering.modify_order(turn.session, order, changes, actor=turn.actor)
+    order = order_service.change_order(
+        within(turn.session), turn.actor, turn.scope, action["order"], changes
+    )
     turn.goto(None, order=order.number)
     where = (
         say("orders.where_pickup", store=order.location.name)
@@ -499,9 +502,10 @@ def _confirm_cancel(turn: Turn, found: Order) -> list[Reply]:
 
 
 def run_cancel(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
-    paid = order.amount_paid
-    ordering.cancel_order(turn.session, order, actor=turn.actor, reason="customer asked")
+    paid = order_service.find_order(turn.session, turn.scope, action["order"]).amount_paid
+    order = order_service.cancel_order(
+        within(turn.session), turn.actor, turn.scope, action["order"], reason="customer asked"
+    )
     turn.goto(None, order=order.number)
     return turn.reply(
         "orders.cancelled", number=order.display_number, refund=turn.money(paid - order.amount_paid)

@@ -21,10 +21,12 @@ from bot.flows.orders import find_order
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say, shop_name
-from orders import inventory, queries
+from orders import inventory
 from orders import returns as service
-from orders.errors import ReturnNotFound
 from orders.models import Location, Order, Return
+from services import orders as order_service
+from services import returns as return_service
+from services.uow import within
 
 EVERYTHING = re.compile(r"\b(?:all|everything|whole order|both|all of it)\b", re.I)
 BY_MAIL = re.compile(r"\b(?:mail|post|ship|send|courier|parcel)\b", re.I)
@@ -189,21 +191,23 @@ def _confirm(turn: Turn) -> list[Reply]:
 
 
 def _order(turn: Turn) -> Order:
-    return queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    return order_service.find_order(turn.session, turn.scope, turn.state["order"])
 
 
 def run_return(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
-    ret = service.request_return(
-        turn.session,
-        order,
+    uow = within(turn.session)
+    ret = return_service.request_return(
+        uow,
+        turn.actor,
+        turn.scope,
+        action["order"],
         action["items"],
         method=action["method"],
-        actor=turn.actor,
         reason=action["reason"],
-        location_code=action["store"],
+        location=action["store"],
         window_days=turn.settings.return_window_days,
     )
+    order = ret.order
     turn.goto(None, order=order.number)
     number, value = ret.display_number, turn.money(ret.value)
     if ret.value > turn.settings.refund_escalation_amount:
@@ -216,7 +220,7 @@ def run_return(turn: Turn, action: dict) -> list[Reply]:
         )
         first = turn.reply("returns.needs_review", number=number, value=value)
         return first + escalation.escalate(turn, "policy", summary)
-    service.approve_return(turn.session, ret, actor=turn.actor)
+    return_service.approve_return(uow, turn.actor, turn.scope, ret.number)
     if ret.method == "store":
         return turn.reply(
             "returns.approved_store",
@@ -244,10 +248,7 @@ def _returns_address(turn: Turn) -> str:
 def refund_status(turn: Turn) -> list[Reply]:
     number = turn.first("return_number")
     if number:
-        ret = service.get_return(turn.session, number)
-        if ret.order.customer_id != turn.customer.id:
-            raise ReturnNotFound(f"There is no return {number}.")
-        returns = [ret]
+        returns = [return_service.find_return(turn.session, turn.scope, number)]
     else:
         returns = list(
             turn.session.scalars(

@@ -26,8 +26,11 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
-from orders import inventory, ordering
+from orders import inventory
 from orders.models import Location, Product
+from services import orders as order_service
+from services.orders import NewOrder
+from services.uow import within
 
 MAX_BROWSE_ITEMS = 6
 CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all|that is all)\b")
@@ -359,7 +362,10 @@ def checkout(turn: Turn) -> list[Reply]:
                 )
             return turn.reply("shop.ask_address")
         where = say("shop.summary_delivery", address=address)
+    # The preview checks what placing will check (as the phone-order form's does).
+    plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn))
     turn.goto("confirm_order")
+    total = turn.money(plan.total)
     return turn.reply("shop.summary", choices=["Yes", "No"], lines=lines, total=total, where=where)
 
 
@@ -392,17 +398,20 @@ def confirm_order(turn: Turn) -> list[Reply] | None:
     return in_cart(turn)
 
 
-def _place(turn: Turn) -> list[Reply]:
+def _new_order(turn: Turn) -> NewOrder:
     chosen = turn.state.get("checkout") or {}
-    order = ordering.place_order(
-        turn.session,
-        turn.customer,
+    return NewOrder(
+        turn.customer.id,
         cart(turn),
         method=chosen["method"],
-        actor=turn.actor,
         address=chosen.get("address"),
-        pickup_location_code=chosen.get("store"),
+        pickup_location=chosen.get("store"),
     )
+
+
+def _place(turn: Turn) -> list[Reply]:
+    new = _new_order(turn)
+    order = order_service.place_order(within(turn.session), turn.actor, turn.scope, new)
     turn.state.pop("cart", None)
     turn.state.pop("checkout", None)
     turn.goto(None, order=order.number)

@@ -30,7 +30,7 @@ MAX_CANNED_TEXT = 4000
 @bp.get("/dead-letters")
 @requires(*AGENTS)
 def dead_letters():  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         rows = s.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.status == "dead")
@@ -82,7 +82,7 @@ def _retry_dead(done: str, retry: Callable[[Session, int], object], kind: str, t
 @bp.get("/admin/canned")
 @requires("admin")
 def canned_replies():  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         rows = s.scalars(select(CannedReply).order_by(CannedReply.title)).all()
         return render_template("csr/admin_canned.html", rows=rows)
 
@@ -136,7 +136,7 @@ def delete_canned_reply(reply_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/admin/users")
 @requires("admin")
 def user_list():  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         rows = s.scalars(select(CsrUser).order_by(CsrUser.email)).all()
         return render_template("csr/admin_users.html", rows=rows, roles=ROLES)
 
@@ -188,5 +188,5 @@ def audit_log():  # type: ignore[no-untyped-def]
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)
     if who:
         query = query.where(AuditEntry.actor == who.lower())
-    with database().transaction() as s:
+    with database().reading() as s:
         return render_template("csr/admin_audit.html", rows=s.scalars(query).all(), actor=who)

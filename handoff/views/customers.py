@@ -1,4 +1,4 @@
-"""The customer panel and actions on the customer's behalf, through the orders services.
+"""The customer panel and actions on the customer's behalf, through the application services.
 
 Every change goes through the same service function the bot and the API call, with
 `Actor.csr(email)` (channel "phone" for an order taken over the phone), so the
@@ -15,15 +15,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from backoffice import bp
-from backoffice.auth import AGENTS, console_action, current_user, requires
+from backoffice.auth import (
+    AGENTS,
+    console_work,
+    current_user,
+    requires,
+    staff_scope,
+)
 from conversations import audit
 from conversations.models import Conversation, Message
 from infra.input_guard import whole_number
 from infra.web import database
-from orders import customers, ordering, queries, returns
+from orders import customers, ordering, queries
 from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order, Return
+from services import orders as order_service
+from services import returns as return_service
 
 TRANSCRIPT_LIMIT = 500
 
@@ -117,12 +125,15 @@ def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/orders/<number>/change")
 @requires(*AGENTS)
 def change_order(number: str):  # type: ignore[no-untyped-def]
-    with console_action(f"Order {number} changed.") as s:
-        user = current_user(s)
-        order = queries.get_order(s, number)
-        changes = _changes_from_form(order)
-        ordering.modify_order(s, order, changes, actor=Actor.csr(user.email))
-        audit.record(s, user.email, "order_change", "order", order.number, **changes.__dict__)
+    with console_work(f"Order {number} changed.") as uow:
+        user = current_user(uow.session)
+        changes = _changes_from_form(order_service.find_order(uow.session, staff_scope(), number))
+        order = order_service.change_order(
+            uow, Actor.csr(user.email), staff_scope(), number, changes
+        )
+        audit.record(
+            uow.session, user.email, "order_change", "order", order.number, **changes.__dict__
+        )
     return redirect(_back(url_for("csr.search")))
 
 
@@ -130,11 +141,12 @@ def change_order(number: str):  # type: ignore[no-untyped-def]
 @requires(*AGENTS)
 def cancel_order(number: str):  # type: ignore[no-untyped-def]
     reason = request.form.get("reason", "").strip()
-    with console_action(f"Order {number} cancelled.") as s:
-        user = current_user(s)
-        order = queries.get_order(s, number)
-        ordering.cancel_order(s, order, actor=Actor.csr(user.email), reason=reason)
-        audit.record(s, user.email, "order_cancel", "order", order.number, reason=reason)
+    with console_work(f"Order {number} cancelled.") as uow:
+        user = current_user(uow.session)
+        order = order_service.cancel_order(
+            uow, Actor.csr(user.email), staff_scope(), number, reason=reason
+        )
+        audit.record(uow.session, user.email, "order_cancel", "order", order.number, reason=reason)
     return redirect(_back(url_for("csr.search")))
 
 
@@ -152,21 +164,23 @@ def _amount(raw: str) -> Decimal | None:
 @requires(*AGENTS)
 def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
     form = request.form
-    with console_action(f"Return {number}: {action} done.") as s:
-        user = current_user(s)
-        actor = Actor.csr(user.email)
-        ret = returns.get_return(s, number)
+    with console_work(f"Return {number}: {action} done.") as uow:
+        user = current_user(uow.session)
+        actor, scope = Actor.csr(user.email), staff_scope()
         if action == "approve":
-            returns.approve_return(s, ret, actor=actor)
+            ret = return_service.approve_return(uow, actor, scope, number)
         elif action == "reject":
-            returns.reject_return(s, ret, actor=actor, reason=form.get("reason", ""))
+            reason = form.get("reason", "")
+            ret = return_service.reject_return(uow, actor, scope, number, reason=reason)
         elif action == "receive":
-            returns.receive_return(s, ret, actor=actor, location_code=form.get("location") or None)
+            location = form.get("location") or None
+            ret = return_service.receive_return(uow, actor, scope, number, location=location)
         elif action == "refund":
-            returns.refund_return(s, ret, actor=actor, amount=_amount(form.get("amount", "")))
+            amount = _amount(form.get("amount", ""))
+            ret = return_service.refund_return(uow, actor, scope, number, amount=amount)
         else:
             raise ValidationFailed(f"No return action {action!r}.")
-        audit.record(s, user.email, f"return_{action}", "return", ret.display_number)
+        audit.record(uow.session, user.email, f"return_{action}", "return", ret.display_number)
     return redirect(_back(url_for("csr.search")))
 
 

@@ -2,8 +2,9 @@
 order with a running total, previews it in the very words the bot would use, and places
 it with one click.
 
-The page's script keeps the lines; the server searches, previews and places, so every
-rule is the order core's (`ordering.place_order`) and every word the bot's.
+The page's script keeps the lines; the server searches, previews and places through the
+application services (`services.orders`: the preview checks what placing checks), so
+every rule is the order core's and every word the bot's.
 """
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice import bp, words
-from backoffice.auth import AGENTS, console_action, current_user, requires
+from backoffice.auth import (
+    AGENTS,
+    console_work,
+    current_user,
+    requires,
+    staff_scope,
+)
 from bot import describe
 from conversations import audit
 from conversations.texts import say
 from infra.input_guard import whole_number
 from infra.web import database, settings
-from orders import customers, inventory, ordering
+from orders import customers, inventory
 from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Product
+from orders.ordering import OrderPlan
+from services import orders as order_service
+from services.orders import NewOrder
 
 SEARCH_RESULTS = 15
 MAX_LINES = 50
@@ -81,39 +91,30 @@ def _available(s: Session, product_ids: list[int], code: str) -> dict[int, int]:
     return totals
 
 
-@dataclass(frozen=True)
-class PhoneOrder:
-    """What the form says: the lines and how the customer gets them."""
-
-    items: dict[str, int]
-    method: str
-    address: str
-    location: str
-
-    @classmethod
-    def from_form(cls) -> PhoneOrder:
-        skus = request.form.getlist("sku")[:MAX_LINES]
-        quantities = request.form.getlist("qty")[:MAX_LINES]
-        items: dict[str, int] = {}
-        for sku, raw in zip(skus, quantities, strict=False):
-            sku = sku.strip().upper()
-            quantity = whole_number(raw)
-            if not sku:
-                continue
-            if quantity is None or quantity < 1:
-                raise ValidationFailed(f"The quantity of {sku} must be a whole number above 0.")
-            if sku in items:
-                raise ValidationFailed(f"{sku} is on the order twice; change its quantity instead.")
-            items[sku] = quantity
-        if not items:
-            raise ValidationFailed("Add at least one product.")
-        method = "pickup" if request.form.get("method") == "pickup" else "delivery"
-        return cls(
-            items,
-            method,
-            request.form.get("address", "").strip(),
-            request.form.get("location", "").strip().upper(),
-        )
+def _order_from_form(customer_id: int) -> NewOrder:
+    """The form's lines as they came (a product twice is the order core's to refuse) and
+    how the customer gets them."""
+    skus = request.form.getlist("sku")[:MAX_LINES]
+    quantities = request.form.getlist("qty")[:MAX_LINES]
+    items: list[tuple[str, int]] = []
+    for sku, raw in zip(skus, quantities, strict=False):
+        sku = sku.strip().upper()
+        quantity = whole_number(raw)
+        if not sku:
+            continue
+        if quantity is None or quantity < 1:
+            raise ValidationFailed(f"The quantity of {sku} must be a whole number above 0.")
+        items.append((sku, quantity))
+    if not items:
+        raise ValidationFailed("Add at least one product.")
+    pickup = request.form.get("method") == "pickup"
+    return NewOrder(
+        customer_id,
+        items,
+        method="pickup" if pickup else "delivery",
+        address=request.form.get("address", "").strip() or None,
+        pickup_location=request.form.get("location", "").strip().upper() if pickup else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -124,27 +125,19 @@ class Preview:
     total: str
     where: str
 
-
-def _preview(s: Session, order: PhoneOrder) -> Preview:
-    products = describe.products_by_sku(s, list(order.items))
-    missing = sorted(set(order.items) - set(products))
-    if missing:
-        raise ValidationFailed(f"There is no product {', '.join(missing)}.")
-    needs = describe.needs_of(order.items, products)
-    lines = describe.cart_lines(order.items, products, settings().currency)
-    total = words.money(describe.cart_total(order.items, products), settings())
-    if order.method == "pickup":
-        store = ordering.pickup_location(s, order.location)
-        if not inventory.can_fill(s, store.id, needs):
-            raise ValidationFailed(f"{store.name} does not have all of it right now.")
-        where = say("shop.summary_pickup", store=store.name, address=store.address)
-    else:
-        if not order.address:
-            raise ValidationFailed("Give the delivery address.")
-        if not describe.deliverable(s, needs):
-            raise ValidationFailed(say("shop.cannot_deliver"))
-        where = say("shop.summary_delivery", address=order.address)
-    return Preview(lines, total, where)
+    @classmethod
+    def of(cls, s: Session, plan: OrderPlan) -> Preview:
+        cart = {line.sku: line.quantity for line in plan.lines}
+        products = describe.products_by_sku(s, list(cart))
+        if plan.store is not None:
+            where = say("shop.summary_pickup", store=plan.store.name, address=plan.store.address)
+        else:
+            where = say("shop.summary_delivery", address=plan.address)
+        return cls(
+            describe.cart_lines(cart, products, settings().currency),
+            words.money(plan.total, settings()),
+            where,
+        )
 
 
 @bp.route("/customers/<int:customer_id>/phone-order", methods=["GET", "POST"])
@@ -153,23 +146,17 @@ def phone_order(customer_id: int):  # type: ignore[no-untyped-def]
     preview: Preview | None = None
     if request.method == "POST":
         placing = request.form.get("step") == "place"
-        with console_action(
-            "Order placed." if placing else "Check the order with the customer."
-        ) as s:
-            order = PhoneOrder.from_form()
-            preview = _preview(s, order)
+        done = "Order placed." if placing else "Check the order with the customer."
+        with console_work(done) as uow:
+            order = _order_from_form(customer_id)
+            preview = Preview.of(
+                uow.session, order_service.preview_order(uow.session, staff_scope(), order)
+            )
             if placing:
-                user = current_user(s)
-                placed = ordering.place_order(
-                    s,
-                    customers.get_customer(s, customer_id),
-                    order.items,
-                    method=order.method,
-                    address=order.address or None,
-                    pickup_location_code=order.location if order.method == "pickup" else None,
-                    actor=Actor.csr(user.email, channel="phone"),
-                )
-                audit.record(s, user.email, "phone_order", "order", placed.number)
+                user = current_user(uow.session)
+                actor = Actor.csr(user.email, channel="phone")
+                placed = order_service.place_order(uow, actor, staff_scope(), order)
+                audit.record(uow.session, user.email, "phone_order", "order", placed.number)
                 return redirect(url_for("csr.customer_page", customer_id=customer_id))
     with database().reading() as s:
         return render_template(

@@ -42,7 +42,7 @@ def _queue_filters() -> dict[str, str]:
 @requires(*AGENTS)
 def queue_page():  # type: ignore[no-untyped-def]
     filters = _queue_filters()
-    with database().transaction() as s:
+    with database().reading() as s:
         user = current_user(s)
         handoffs = queue.list_handoffs(
             s,
@@ -82,7 +82,7 @@ def queue_alerts():  # type: ignore[no-untyped-def]
 @bp.get("/handoffs/<int:handoff_id>")
 @requires(*AGENTS)
 def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
-    with database().transaction() as s:
+    with database().reading() as s:
         handoff = queue.get_handoff(s, handoff_id)
         user = current_user(s)
         notes = s.scalars(
@@ -109,7 +109,7 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
 def new_messages(handoff_id: int):  # type: ignore[no-untyped-def]
     """New transcript rows as an HTML fragment, for the page's poll (escaped like the page)."""
     after = request.args.get("after", "0")
-    with database().transaction() as s:
+    with database().reading() as s:
         handoff = queue.get_handoff(s, handoff_id)
         messages = transcript(s, handoff.customer_id, whole_number(after) or 0)
         body = render_template("csr/_messages.html", messages=messages)

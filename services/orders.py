@@ -1,0 +1,154 @@
+"""Orders: find, preview, place, change and cancel, for every adapter alike.
+
+Each use case takes the actor (who, on which channel: the order's event log says it),
+the actor's scope (services.scope) and a unit of work (services.uow). Scope refusals
+come before any write; the domain (`orders.ordering`) checks everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from orders import customers, ordering, queries
+from orders.events import Actor
+from orders.models import Customer, Order
+from orders.ordering import Items, OrderChanges, OrderPlan
+from services.scope import Scope
+from services.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer named by a phone number or an email address: found, or created."""
+
+    kind: str  # phone | email
+    value: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order as someone asks for it: lines as they came (a SKU twice is refused)."""
+
+    customer: int | NewCustomer  # a customer id, or who to find or create
+    items: Items
+    method: str  # delivery | pickup
+    address: str | None = None
+    pickup_location: str | None = None
+
+
+def find_order(session: Session, scope: Scope, number: str | int) -> Order:
+    order = queries.get_order(session, number)
+    scope.check_order(session, order, named=number)
+    return order
+
+
+def search_orders(
+    session: Session,
+    scope: Scope,
+    *,
+    number: str | int | None = None,
+    customer_id: int | None = None,
+    status: str | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
+    sku: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    after: tuple[datetime, int] | None = None,
+) -> list[Order]:
+    """Orders matching the filters that the scope may see (others are left out)."""
+    if scope.customer_id is not None:
+        if customer_id not in (None, scope.customer_id):
+            return []
+        customer_id = scope.customer_id
+    return queries.search_orders(
+        session,
+        number=number,
+        customer_id=customer_id,
+        status=status,
+        placed_from=placed_from,
+        placed_to=placed_to,
+        sku=sku,
+        q=q,
+        location_codes=scope.codes,
+        limit=limit,
+        after=after,
+    )
+
+
+def _customer(session: Session, scope: Scope, who: int | NewCustomer, *, create: bool) -> Customer:
+    """The order's customer. A store may name only customers it has served, or a phone /
+    email nobody has, so it cannot adopt another store's customer."""
+    if isinstance(who, int):
+        customer = customers.get_customer(session, who)
+        scope.check_customer(session, who)
+        return customer
+    if not create:
+        found = customers.find_by_identity(session, who.kind, who.value)
+        if found is None:
+            return Customer(name=who.name, default_address="")  # a preview of a new one
+        scope.check_customer(session, found.customer_id)
+        return found.customer
+    return customers.customer_for_identity(
+        session, who.kind, who.value, who.name, location_codes=scope.codes
+    )
+
+
+def preview_order(session: Session, scope: Scope, new: NewOrder) -> OrderPlan:
+    """What placing `new` would give, checked by the same rules, changing nothing."""
+    return ordering.plan_order(
+        session,
+        _customer(session, scope, new.customer, create=False),
+        new.items,
+        method=new.method,
+        address=new.address,
+        pickup_location_code=new.pickup_location,
+        location_codes=scope.codes,
+    )
+
+
+def place_order(uow: UnitOfWork, actor: Actor, scope: Scope, new: NewOrder) -> Order:
+    with uow.atomic() as session:
+        return ordering.place_order(
+            session,
+            _customer(session, scope, new.customer, create=True),
+            new.items,
+            method=new.method,
+            actor=actor,
+            address=new.address,
+            pickup_location_code=new.pickup_location,
+            location_codes=scope.codes,
+        )
+
+
+def change_order(
+    uow: UnitOfWork, actor: Actor, scope: Scope, number: str | int, changes: OrderChanges
+) -> Order:
+    """New lines or quantities, address, delivery or pickup, pickup store; a store may not
+    move the order to a location outside its scope."""
+    with uow.atomic() as session:
+        order = find_order(session, scope, number)
+        return ordering.modify_order(
+            session, order, changes, actor=actor, location_codes=scope.codes
+        )
+
+
+def cancel_order(
+    uow: UnitOfWork,
+    actor: Actor,
+    scope: Scope,
+    number: str | int,
+    *,
+    reason: str = "",
+    items: Items | None = None,
+) -> Order:
+    """The whole order, or only `items` (units not yet fulfilled) of it."""
+    with uow.atomic() as session:
+        order = find_order(session, scope, number)
+        if items is None:
+            return ordering.cancel_order(session, order, actor=actor, reason=reason)
+        return ordering.cancel_lines(session, order, items, actor=actor, reason=reason)

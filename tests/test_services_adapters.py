@@ -1,0 +1,154 @@
+"""The API, the console (with the store screens) and the bot give the same answer to the
+same request, because each calls the same application service (services/).
+
+The demo shop: Sam's order #10003 has shipped; Priya (#10005) ordered only at Riverside.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from infra.db import Database
+from orders.models import Customer, Order
+from tests.dialogue import Chat, open_chat
+from tests.handoff_support import agent, csrf_token, login
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+@dataclass
+class Doors:
+    db: Database
+    api: FlaskClient
+    dt_token: dict[str, str]
+    csr: FlaskClient  # a CSR at the console
+    dt: FlaskClient  # a store user at Downtown's screens
+
+    def order(self, number: int) -> Order:
+        with self.db.reading() as s:
+            order = s.scalar(select(Order).where(Order.number == number))
+            s.expunge(order)
+            return order
+
+    def customer_id(self, name: str) -> int:
+        with self.db.reading() as s:
+            return s.scalar(select(Customer.id).where(Customer.name == name))
+
+    def count_orders(self) -> int:
+        with self.db.reading() as s:
+            return s.scalar(select(func.count()).select_from(Order))
+
+
+def said(response) -> str:  # type: ignore[no-untyped-def]
+    """The console page's flashed message (or error page), as text."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def console_post(client: FlaskClient, path: str, data: dict[str, object], page: str):  # type: ignore[no-untyped-def]
+    data = {**data, "csrf_token": csrf_token(client, page)}
+    return client.post(path, data=data, follow_redirects=True)
+
+
+def chat_as(db: Database, name: str) -> Chat:
+    return open_chat(db, name)
+
+
+@pytest.fixture
+def doors(app: Flask, db: Database) -> Doors:
+    open_chat(db)  # seeds the demo shop
+    with db.sessions() as s:  # agent() commits
+        agent(s, "csr@example.com")
+        agent(s, "dt@example.com", "store", locations=["DT"])
+    csr, dt = app.test_client(), app.test_client()
+    assert login(csr, "csr@example.com").status_code == 302
+    assert login(dt, "dt@example.com").status_code == 302
+    made = app.test_cli_runner().invoke(args=["create-api-token", "dt-pos", "--location", "DT"])
+    assert made.exit_code == 0, made.output
+    token = {"Authorization": f"Bearer {made.output.strip()}"}
+    return Doors(db, app.test_client(), token, csr, dt)
+
+
+def test_a_product_twice_is_refused_with_the_same_words(doors: Doors) -> None:
+    """The API's two lines and the phone-order form's two rows name ETH-250 twice."""
+    jo = doors.customer_id("Jo Rivera")
+    before = doors.count_orders()
+    api = doors.api.post(
+        "/api/v1/orders",
+        headers=ADMIN,
+        json={
+            "customer_id": jo,
+            "lines": [{"sku": "ETH-250", "quantity": 1}, {"sku": "eth-250", "quantity": 2}],
+            "fulfillment": {"method": "delivery", "address": "1 Road"},
+        },
+    )
+    # The API's schema (api/inputs.py) refuses it before the service, in its field's words.
+    words = "twice; give each item once."
+    assert (api.status_code, api.get_json()["error"]["code"]) == (400, "bad_lines")
+    assert (
+        "ETH-250" in api.get_json()["error"]["message"]
+        and words in api.get_json()["error"]["message"]
+    )
+    page = f"/csr/customers/{jo}/phone-order"
+    form = {"sku": ["ETH-250", "eth-250"], "qty": ["1", "2"], "method": "delivery"}
+    for step in ("preview", "place"):
+        console = console_post(doors.csr, page, {**form, "address": "1 Road", "step": step}, page)
+        assert f"ETH-250 appears {words}" in said(console), step
+    assert doors.count_orders() == before
+
+
+def test_another_stores_order_and_customer_are_refused_alike(doors: Doors) -> None:
+    """Downtown's API token and Downtown's store screen on Riverside's order #10005; the
+    token ordering for Riverside's customer; and Jo, in chat, naming Priya's order."""
+    words = "Order #10005 is handled by Riverside Store, not Downtown Store."
+    api = doors.api.post(
+        "/api/v1/orders/10005/fulfillments",
+        headers=doors.dt_token,
+        json={"type": "picked_up", "pickup_code": "000000"},
+    )
+    assert (api.status_code, api.get_json()["error"]["message"]) == (403, words)
+    page = "/csr/store/DT/pickups"
+    screen = console_post(
+        doors.dt, "/csr/store/DT/orders/10005/hand-over", {"pickup_code": "000000"}, page
+    )
+    assert words in said(screen)
+    adopt = doors.api.post(
+        "/api/v1/orders",
+        headers=doors.dt_token,
+        json={
+            "customer_id": doors.customer_id("Priya Patel"),
+            "lines": [{"sku": "ETH-250", "quantity": 1}],
+            "fulfillment": {"method": "pickup", "location": "DT"},
+        },
+    )
+    assert (adopt.status_code, adopt.get_json()["error"]["code"]) == (
+        403,
+        "location_access_denied",
+    )
+    # A customer's scope is their own orders: someone else's number is simply not there.
+    chat_as(doors.db, "Jo Rivera").says("cancel order 10005").reply_has("no order 10005")
+    assert doors.order(10005).status == "ready_for_pickup"
+
+
+def test_a_shipped_orders_address_cannot_change_anywhere(doors: Doors) -> None:
+    sam = doors.order(10003)
+    assert sam.status == "shipped"
+    words = "Order #10003 is already shipped and can't be changed any more."
+    api = doors.api.patch("/api/v1/orders/10003", headers=ADMIN, json={"address": "9 Elsewhere"})
+    assert (api.status_code, api.get_json()["error"]["message"]) == (409, words)
+    page = f"/csr/customers/{sam.customer_id}"
+    console = console_post(
+        doors.csr,
+        "/csr/orders/10003/change",
+        {"method": "delivery", "address": "9 Elsewhere", "back": page},
+        page,
+    )
+    assert words in said(console)
+    chat = chat_as(doors.db, "Sam Chen").says("change the address of order 10003 to 9 Elsewhere")
+    chat.reply_has("#10003 is already shipped", "can't be changed")
+    assert doors.order(10003).address == sam.address
