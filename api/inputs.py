@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 
 from conversations.handoffs import STATUSES as HANDOFF_STATUSES
 from infra.input_guard import LARGEST_ID
+from orders import ordering
+from orders.errors import DomainError
 from orders.status import OrderStatus, ReturnStatus
 
 
@@ -71,7 +73,6 @@ def _lines(raw: object) -> dict[str, int]:
         pairs = [(x.get("sku"), x.get("quantity")) for x in raw]
     else:
         raise PydanticCustomError("bad_lines", "must be a list of {sku, quantity} or a map.")
-    items: dict[str, int] = {}
     for sku, quantity in pairs:
         if not isinstance(sku, str) or isinstance(quantity, bool) or not isinstance(quantity, int):
             raise PydanticCustomError(
@@ -79,13 +80,10 @@ def _lines(raw: object) -> dict[str, int]:
             )
         if abs(quantity) > LARGEST_ID:
             raise PydanticCustomError("bad_lines", "hold a quantity too big to be one.")
-        key = sku.strip().upper()
-        if key in items:
-            raise PydanticCustomError(
-                "bad_lines", "name {sku} twice; give each item once.", {"sku": key}
-            )
-        items[key] = quantity
-    return items
+    try:  # the domain's rule and words for a SKU twice, as every other door gives them
+        return ordering.normalise_items(pairs)  # type: ignore[return-value]
+    except DomainError as exc:
+        raise PydanticCustomError(exc.code, "{message}", {"message": exc.message}) from None
 
 
 def _whole_order_if_empty(raw: object) -> object:

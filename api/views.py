@@ -15,7 +15,7 @@ from api.auth import api_actor, api_scope, require_token
 from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from infra.web import database, settings
-from orders import customers, returns
+from orders import customers, queries, returns
 from orders.models import Location, Order, Product, Stock
 from orders.ordering import OrderChanges
 from services import fulfilment as fulfilment_service
@@ -95,7 +95,7 @@ def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
             sku=query.sku,
             q=query.q,
             limit=limit + 1,
-            after=_page_after(session, query.after),
+            after=_page_after(session, query.after, api_scope().codes()),
         )
         page = found[:limit]
         next_url = (
@@ -106,13 +106,17 @@ def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
         return outputs.Orders(orders=[outputs.OrderOut.of(o) for o in page], next=next_url)
 
 
-def _page_after(session: Session, number: int | None) -> tuple[datetime, int] | None:
-    """Where a page starts: after the order numbered `after` (the last of the page before)."""
+def _page_after(
+    session: Session, number: int | None, codes: set[str] | None
+) -> tuple[datetime, int] | None:
+    """Where a page starts: after the order numbered `after` (the last of the page before),
+    among the orders the caller may see (`codes`: their locations; None: all)."""
     if number is None:
         return None
-    row = session.execute(
-        select(Order.placed_at, Order.id).where(Order.number == number)
-    ).one_or_none()
+    where = [Order.number == number]
+    if codes is not None:
+        where.append(Order.location_id.in_(queries.location_ids(codes)))
+    row = session.execute(select(Order.placed_at, Order.id).where(*where)).one_or_none()
     if row is None:
         raise ApiError(400, "bad_after", f"after must be an order number; there is no {number}.")
     return row.placed_at, row.id
