@@ -95,7 +95,7 @@ def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
             sku=query.sku,
             q=query.q,
             limit=limit + 1,
-            after=_page_after(session, query.after, api_scope().codes()),
+            after=_page_after(session, query.after, api_scope().codes),
         )
         page = found[:limit]
         next_url = (
