@@ -252,6 +252,9 @@ def test_lists_show_only_its_own_store(client: FlaskClient, shop: Shop) -> None:
     assert [o["number"] for o in get("/orders")["orders"]] == [shop.mine]
     assert get(f"/orders?q={shop.theirs.lstrip('#')}")["orders"] == []
     assert get(f"/orders?customer={shop.their_customer}")["orders"] == []
+    # A page cursor at another store's order is no cursor: nothing learnt from where it is.
+    cursor = call(client, shop.token, "GET", f"/orders?after={shop.theirs.lstrip('#')}")
+    assert (cursor.status_code, cursor.get_json()["error"]["code"]) == (400, "bad_after")
     assert [c["name"] for c in get("/customers")["customers"]] == ["Dee Town"]
     assert get("/customers?q=Riva")["customers"] == []
     assert get("/customers?q=0102")["customers"] == []  # Riva's phone number
