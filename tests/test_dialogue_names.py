@@ -115,6 +115,13 @@ def test_a_question_at_the_name_is_answered_and_the_question_comes_back(db: Data
     assert customer_of(chat).name == "Sam"
 
 
+def test_never_mind_at_the_name_drops_the_cart(db: Database) -> None:
+    chat = stranger(db)
+    chat.says("2 ethiopian beans for pickup downtown").reply_has(ASKS)
+    chat.says("never mind")
+    assert chat.conversation().state.get("cart") is None and chat.orders() == []
+
+
 def test_not_asked_again_after_a_handoff(db: Database) -> None:
     chat = stranger(db)
     chat.says("2 ethiopian beans for pickup downtown").reply_has(ASKS)

@@ -13,11 +13,9 @@ MAX_NAME_WORDS = 4
 MAX_NAME_LENGTH = 60
 
 DECLINE = re.compile(
-    r"^(?:no|nope|nah|none|skip|pass|no name|no thanks?|no thank you|rather not|"
-    r"i d rather not|i would rather not|i ll pass|prefer not|i prefer not|"
-    r"(?:i )?(?:d |would )?(?:rather|prefer) not(?: to)?(?: say| give it| tell)?|"
-    r"not telling|doesn t matter|does not matter|don t need one|no need|leave it(?: blank)?|"
-    r"skip (?:it|that))$"
+    r"^(?:no|nope|nah|none|pass|i ll pass|skip(?: it| that)?|no name|no need|no thanks?|"
+    r"no thank you|(?:i )?(?:d |would )?(?:rather|prefer) not(?: to)?(?: say| give it| tell)?|"
+    r"not telling|(?:it )?(?:doesn t|does not) matter|don t need one|leave it(?: blank)?)$"
 )
 
 
