@@ -1,7 +1,7 @@
 """conversation tags, and when the bot asked a customer for their name
 
 Revision ID: 0006_conversation_tags
-Revises: 0004_variants
+Revises: 0005_scale_indexes
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from infra import db
 
 revision = "0006_conversation_tags"
-down_revision = "0004_variants"
+down_revision = "0005_scale_indexes"
 branch_labels = None
 depends_on = None
 
