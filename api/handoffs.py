@@ -56,7 +56,7 @@ def _agent(session: Session, email: str | None) -> CsrUser:
 def list_handoffs(query: inputs.HandoffQuery) -> outputs.Handoffs:
     """The queue: waiting (longest first), assigned or closed handoffs."""
     with database().reading() as session:
-        found = queue.list_handoffs(session, status=query.status)
+        found = queue.list_handoffs(session, status=query.status, tag=query.tag or None)
         return outputs.Handoffs(handoffs=[outputs.HandoffOut.of(h) for h in found])
 
 

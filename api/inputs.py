@@ -459,6 +459,7 @@ class MovementQuery(BaseModel):
 
 class HandoffQuery(BaseModel):
     status: query_status(HANDOFF_STATUSES) = None  # type: ignore[valid-type]
+    tag: QueryText = Field(None, description="Only conversations with this tag (any case).")
 
 
 class PeriodQuery(BaseModel):

@@ -433,6 +433,7 @@ class HandoffOut(Answer):
     channel: str
     conversation_id: int
     related_orders: list[str]
+    tags: list[str] = Field(description="The conversation's tags, set in the console.")
     assigned_to: str | None = Field(description="The CSR's email.")
     waited_seconds: int
     created_at: When | None
@@ -454,6 +455,7 @@ class HandoffOut(Answer):
             channel=conversation.channel,
             conversation_id=conversation.id,
             related_orders=[f"#{number}" for number in handoff.related_orders],
+            tags=[t.tag for t in handoff.tags],
             assigned_to=handoff.assigned_to.email if handoff.assigned_to else None,
             waited_seconds=int(queue.waited(handoff).total_seconds()),
             created_at=handoff.created_at,

@@ -32,6 +32,8 @@ ACTIONS = {
     "reply": "replied in",
     "note": "added a note to",
     "transfer": "transferred",
+    "tag_add": "tagged",
+    "tag_remove": "took a tag off",
     "auto_assign": "was auto-assigned",
     "order_change": "changed",
     "order_cancel": "cancelled",

@@ -120,6 +120,13 @@ STEPS: dict[str, Step] = {
     "checkout_address": Step(
         shopping.answer_address, "address", ORDER_INTENTS | CONFIRM, hint="chat.hint_address"
     ),
+    "checkout_name": Step(
+        shopping.answer_name,
+        "name",
+        ORDER_INTENTS | CONFIRM | {"out_of_scope"},
+        hint="chat.hint_name",
+        correct=shopping.correct_order,
+    ),
     "confirm_order": Step(
         shopping.confirm_order,
         "confirm",

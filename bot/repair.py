@@ -14,7 +14,14 @@ from bot.turn import Turn
 
 # The steps of taking a new order: the unplaced cart is what they are about.
 CART_STEPS = frozenset(
-    {"cart", "choose_product", "checkout_store", "checkout_address", "confirm_order"}
+    {
+        "cart",
+        "choose_product",
+        "checkout_store",
+        "checkout_address",
+        "checkout_name",
+        "confirm_order",
+    }
 )
 # Words that point past the cart at an order already placed.
 _PLACED = re.compile(

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from conversations import outbox
+from conversations import outbox, tags
 from conversations.handoff_errors import (
     AlreadyClaimed,
     HandoffClosed,
@@ -354,11 +354,14 @@ def list_handoffs(
     reason: str | None = None,
     channel: str | None = None,
     assigned_to_id: int | None = None,
+    tag: str | None = None,
     limit: int = 200,
 ) -> list[Handoff]:
     """Open handoffs in serving order (priority, then age); closed ones newest first."""
     statuses = [status] if isinstance(status, str) else list(status or STATUSES)
-    query = select(Handoff).where(Handoff.status.in_(statuses))
+    query = select(Handoff).where(Handoff.status.in_(statuses)).options(selectinload(Handoff.tags))
+    if tag:
+        query = query.where(Handoff.conversation_id.in_(tags.tagged(tag)))
     if reason:
         query = query.where(Handoff.reason == reason)
     if channel:

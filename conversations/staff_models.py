@@ -1,11 +1,11 @@
-"""CSR users and their sessions, the handoff queue, notes, canned replies and the audit log."""
+"""CSR users and their sessions, the handoff queue and its tags, notes, canned replies, audit."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conversations.models import Conversation
@@ -101,6 +101,25 @@ class Handoff(Base):
     conversation: Mapped[Conversation] = relationship()
     customer: Mapped[Customer] = relationship()
     assigned_to: Mapped[CsrUser | None] = relationship()
+    # The conversation's tags (they outlive the handoff: the next one shows them too).
+    tags: Mapped[list[ConversationTag]] = relationship(
+        primaryjoin="Handoff.conversation_id == foreign(ConversationTag.conversation_id)",
+        order_by="ConversationTag.tag",
+        viewonly=True,
+    )
+
+
+class ConversationTag(Base):
+    """A word a CSR puts on a conversation ("refund", "vip") to find and sort it later."""
+
+    __tablename__ = "conversation_tags"
+    __table_args__ = (UniqueConstraint("conversation_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    tag: Mapped[str] = mapped_column(String(40), index=True)
+    added_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class HandoffNote(Base):

@@ -132,6 +132,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     default_address: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the bot asked this customer for their name (answered or not): it asks once.
+    name_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     identities: Mapped[list[CustomerIdentity]] = relationship(
         back_populates="customer", order_by="CustomerIdentity.id"

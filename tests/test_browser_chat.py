@@ -41,6 +41,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "390px"])
 PLACED = re.compile(r"Order #\d+ placed")
+ASKS_NAME = "Whose name should the order be under?"
 LIVE_MS = 10_000
 # Browsers ask every site for /favicon.ico unasked; no page references it (the app has none).
 BROWSERS_OWN_GUESS = "/favicon.ico"  # a CSR reply or notice shows up well within this
@@ -241,6 +242,10 @@ def test_the_chat_page_orders_picks_a_choice_and_shows_notices_and_a_csr_live(
     page.keyboard.press("Enter")
     expect(log).to_contain_text("Ethiopia Yirgacheffe")
     assert "2 ethiopian beans" not in page.url  # message text never reaches a URL
+    expect(log).to_contain_text(ASKS_NAME)  # a new visitor: asked once, before placing
+    page.fill("#chat-text", "it's sam lee")
+    page.keyboard.press("Enter")
+    expect(log).to_contain_text("Thanks, Sam Lee")
     page.get_by_role("button", name="Yes", exact=True).click()
     expect(log).to_contain_text(PLACED)
     expect(page.locator(".choices button")).to_have_count(0)
@@ -277,6 +282,9 @@ def test_the_widget_on_the_shops_own_site_works_by_keyboard_alone(
     expect(page.locator("#chat-text")).to_be_focused()
 
     page.keyboard.type("2 ethiopian beans for pickup downtown")
+    page.keyboard.press("Enter")
+    expect(page.locator(".log")).to_contain_text(ASKS_NAME)
+    page.keyboard.type("Sam")
     page.keyboard.press("Enter")
     yes = page.get_by_role("button", name="Yes", exact=True)
     expect(yes).to_be_visible()

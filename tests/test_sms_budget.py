@@ -95,6 +95,7 @@ PAGED = {
     "shop.ask_method",
     "orders.confirm_modify",
     "shop.summary",
+    "shop.ask_name",
     "shop.no_pickup_store",
     "shop.category",
     "orders.which",

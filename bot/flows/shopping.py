@@ -1,7 +1,8 @@
 """Browse, build a cart, choose delivery or pickup, see the summary, place the order.
 
 Steps: "cart" (items collected, asking delivery or pickup), "choose_product" (did you
-mean A or B?), "checkout_store", "checkout_address", "confirm_order".
+mean A or B?), "checkout_store", "checkout_address", "checkout_name" (a customer we have
+no name for is asked once, so the order can be handed over), "confirm_order".
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from bot import describe
 from bot.dialogue import variants
+from bot.flows import names
 from bot.flows.common import (
     DELIVERY,
     OTHER_STORE,
@@ -26,7 +28,8 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
-from orders import inventory
+from infra.db import utcnow
+from orders import customers, inventory
 from orders.models import Location, Product
 from services import orders as order_service
 from services.orders import NewOrder
@@ -364,8 +367,10 @@ def checkout(turn: Turn) -> list[Reply]:
         where = say("shop.summary_delivery", address=address)
     # The preview checks what placing will check (as the phone-order form's does).
     plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn))
-    turn.goto("confirm_order")
     total = turn.money(plan.total)
+    if not turn.customer.name and turn.customer.name_asked_at is None:
+        return _ask_name(turn, lines, total, where)
+    turn.goto("confirm_order")
     return turn.reply("shop.summary", choices=["Yes", "No"], lines=lines, total=total, where=where)
 
 
@@ -387,6 +392,35 @@ def _ask_store(
             stores=names,
         )
     return turn.reply("shop.ask_store", choices=[s.name for s in stores], stores=names, total=total)
+
+
+def _ask_name(turn: Turn, lines: str, total: str, where: str) -> list[Reply]:
+    """The order so far and "Whose name should the order be under?": asked once per
+    customer, whatever the answer, so nobody is asked again in a later order or after
+    a handoff."""
+    turn.customer.name_asked_at = utcnow()
+    turn.goto("checkout_name")
+    return turn.reply("shop.ask_name", choices=["Skip"], lines=lines, total=total, where=where)
+
+
+def answer_name(turn: Turn) -> list[Reply] | None:
+    """The name for the order, a "skip", or a change to the order instead; then the yes
+    to the order shown with the question. A plain yes places the order without a name."""
+    said_how = PICKUP.search(turn.text) or DELIVERY.search(turn.text)
+    changes = any(turn.entities(k) for k in ("product", "quantity", "location", "address"))
+    if changes or said_how:
+        return in_cart(turn)
+    if turn.intent == "deny" or names.declines(turn.text):
+        turn.goto("confirm_order")
+        return turn.reply("shop.name_skipped", choices=["Yes", "No"])
+    name = names.read_name(turn.text)
+    if name is None and turn.intent == "affirm":
+        return _place(turn)  # a yes to the order shown with the question: no name then
+    if name is None:
+        return in_cart(turn)
+    turn.customer.name = customers.check_text(name, customers.MAX_NAME, "name")
+    turn.goto("confirm_order")
+    return turn.reply("shop.name_noted", choices=["Yes", "No"], name=name)
 
 
 def confirm_order(turn: Turn) -> list[Reply] | None:

@@ -22,7 +22,7 @@ from backoffice.auth import (
     requires,
     staff_scope,
 )
-from conversations import audit
+from conversations import audit, tags
 from conversations.models import Conversation, Message
 from infra.input_guard import whole_number
 from infra.web import database
@@ -195,6 +195,7 @@ def search():  # type: ignore[no-untyped-def]
             orders=queries.search_orders(s, q=q, limit=50) if q else [],
             found_customers=customers.search_customers(s, q, limit=50) if q else [],
             found_messages=_messages_saying(s, q) if len(q) >= MESSAGE_SEARCH_MIN else [],
+            tagged=tags.conversations_tagged_like(s, q) if q else [],
         )
 
 

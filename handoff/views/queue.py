@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from backoffice import bp
 from backoffice.auth import AGENTS, console_action, current_user, requires
-from conversations import audit
+from conversations import audit, tags
 from conversations import handoffs as queue
 from conversations.staff_models import CannedReply, CsrUser, HandoffNote
 from handoff import alerts
@@ -35,6 +35,7 @@ def _queue_filters() -> dict[str, str]:
         else "",
         "channel": request.args.get("channel", "").strip()[:20],
         "mine": "1" if request.args.get("mine") == "1" else "",
+        "tag": tags.normalise(request.args.get("tag", ""))[: tags.MAX_TAG_LENGTH],
     }
 
 
@@ -50,6 +51,7 @@ def queue_page():  # type: ignore[no-untyped-def]
             reason=filters["reason"] or None,
             channel=filters["channel"] or None,
             assigned_to_id=user.id if filters["mine"] else None,
+            tag=filters["tag"] or None,
         )
         now = utcnow()
         overdue = {h.id for h in handoffs if queue.is_overdue(h, settings(), now)}
@@ -61,6 +63,7 @@ def queue_page():  # type: ignore[no-untyped-def]
             overdue=overdue,
             filters=filters,
             reasons=queue.REASONS,
+            known_tags=tags.in_use(s),
             online=online,
             alert_minutes=settings().handoff_wait_alert_minutes,
         )
@@ -100,6 +103,8 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
             overdue=queue.is_overdue(handoff, settings()),
             place=queue.place_in_line(s, handoff),
             colleagues=queue.colleagues(s, user),
+            known_tags=tags.in_use(s),
+            tag_max=tags.MAX_TAG_LENGTH,
             **customer_panel(s, handoff.customer_id),
         )
 
@@ -192,6 +197,32 @@ def add_note(handoff_id: int):  # type: ignore[no-untyped-def]
         note = queue.add_note(s, handoff, user, request.form.get("text", ""))
         audit.record(s, user.email, "note", "handoff", handoff.id, note_id=note.id)
     return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
+
+
+@bp.post("/handoffs/<int:handoff_id>/tags")
+@requires(*AGENTS)
+def add_tag(handoff_id: int):  # type: ignore[no-untyped-def]
+    with console_action("Tag added.") as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        tag, new = tags.add(s, handoff.conversation, request.form.get("tag", ""), user.email)
+        if new:
+            audit.record(s, user.email, "tag_add", "conversation", handoff.conversation_id, tag=tag)
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id) + "#tags")
+
+
+@bp.post("/handoffs/<int:handoff_id>/tags/remove")
+@requires(*AGENTS)
+def remove_tag(handoff_id: int):  # type: ignore[no-untyped-def]
+    with console_action("Tag removed.") as s:
+        handoff = queue.get_handoff(s, handoff_id)
+        user = current_user(s)
+        tag, gone = tags.remove(s, handoff.conversation, request.form.get("tag", ""))
+        if gone:
+            audit.record(
+                s, user.email, "tag_remove", "conversation", handoff.conversation_id, tag=tag
+            )
+    return redirect(url_for("csr.handoff_page", handoff_id=handoff_id) + "#tags")
 
 
 @bp.post("/availability")
