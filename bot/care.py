@@ -54,7 +54,7 @@ def _offer_return(turn: Turn) -> list[Reply] | None:
     if turn.state.get("step") in ("return_reason", "return_method"):
         replies = returns.answer_reason(turn)  # the complaint is the reason
         number = turn.state["order"]
-        order = queries.get_customer_order(turn.session, number, turn.customer.id)
+        order = queries.get_customer_order(turn.session, number, turn.customer_id)
         names = {line.sku: line.name for line in order.lines}
         items = [(q, names[s]) for s, q in turn.state["items"].items()]
         replies = turn.reply(
@@ -102,7 +102,7 @@ def _what_we_know(turn: Turn) -> str:
     number = turn.first("order_number") or turn.state.get("order")
     if number:
         try:
-            order = queries.get_customer_order(turn.session, number, turn.customer.id)
+            order = queries.get_customer_order(turn.session, number, turn.customer_id)
         except DomainError:
             return ""
     else:

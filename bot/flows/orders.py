@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot import describe
 from bot.dialogue import scope
@@ -60,7 +60,7 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     """
     number = turn.first("order_number") or turn.state.get("chosen_order")
     if number:
-        return queries.get_customer_order(turn.session, number, turn.customer.id)
+        return queries.get_customer_order(turn.session, number, turn.customer_id)
     focus_number = turn.state.get("order")
     named = _named_skus(turn, skip_added=purpose == "modify")
     if named:  # "cancel the kettle": the orders that have a kettle on them
@@ -86,8 +86,8 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        latest = purchase_history(turn.session, turn.customer.id, limit=1)
-        if purpose == "track" and latest:
+        latest = orders_with(turn, None) if purpose == "track" else []
+        if latest:
             return latest[0]  # nothing on its way: the latest order, whatever became of it
         turn.goto(None)
         return turn.reply(f"orders.none_for_{purpose}")
@@ -114,24 +114,34 @@ def _named_skus(turn: Turn, *, skip_added: bool) -> set[str]:
 
 def orders_with(
     turn: Turn,
-    statuses: frozenset[str],
+    statuses: frozenset[str] | None,
     *,
     limit: int = 1,
     number: int | None = None,
     skus: set[str] | None = None,
 ) -> list[Order]:
-    """The customer's orders in `statuses` (with `number`, or a line of `skus`), newest
-    first, searched in the database however many older orders exist."""
-    query = select(Order).where(
-        Order.customer_id == turn.customer.id, Order.status.in_(sorted(statuses))
-    )
+    """The customer's orders in `statuses` (any status with None; with `number`, or a
+    line of `skus`), newest first, searched in the database however many older orders
+    exist. One statement: each order comes with what the replies about it read (its
+    lines, store and shipments), which lazy loads would fetch one statement at a time."""
+    query = select(Order).where(Order.customer_id == turn.customer_id)
+    if statuses is not None:
+        query = query.where(Order.status.in_(sorted(statuses)))
     if number is not None:
         query = query.where(Order.number == number)
     if skus:
         query = query.where(Order.lines.any(OrderLine.sku.in_(sorted(skus))))
-    query = query.options(selectinload(Order.lines))
+    query = query.options(*ORDER_DETAILS)
     query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
-    return list(turn.session.scalars(query))
+    return list(turn.session.scalars(query).unique())
+
+
+# What a reply about an order reads, loaded with it (joined: one statement however many).
+ORDER_DETAILS = (
+    joinedload(Order.lines),
+    joinedload(Order.location),
+    joinedload(Order.shipments),
+)
 
 
 # --- track and history ------------------------------------------------------------------
@@ -178,7 +188,7 @@ def status_text(turn: Turn, order: Order) -> str:
 
 
 def history(turn: Turn) -> list[Reply]:
-    orders = purchase_history(turn.session, turn.customer.id, limit=HISTORY_LENGTH)
+    orders = purchase_history(turn.session, turn.customer_id, limit=HISTORY_LENGTH)
     if not orders:
         return turn.reply("orders.no_history")
     listing = "\n".join(
@@ -217,7 +227,7 @@ def modify(turn: Turn) -> list[Reply]:
 
 
 def answer_changes(turn: Turn) -> list[Reply] | None:
-    order = queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    order = queries.get_customer_order(turn.session, turn.state["order"], turn.customer_id)
     if asked := _which_product(turn, order):
         return asked
     changes = _changes(turn, order)
@@ -334,7 +344,7 @@ def correct(turn: Turn) -> list[Reply] | None:
     nor the order's own; a new quantity or address replaces the one proposed.
     """
     action = turn.state["action"]
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer_id)
     previous: dict = dict(action["changes"])
     if OTHER_STORE.search(turn.text) and not turn.entities("location"):
         proposed = previous.get("pickup_location_code")
@@ -405,7 +415,7 @@ def _preview(turn: Turn, order: Order, changes: dict) -> list[Reply]:
 
 
 def run_modify(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer_id)
     changes = ordering.OrderChanges(**action["changes"])
     before = order.total
     order = ordering.modify_order(turn.session, order, changes, actor=turn.actor)
@@ -496,7 +506,7 @@ def _confirm_cancel(turn: Turn, found: Order) -> list[Reply]:
 
 
 def run_cancel(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer_id)
     paid = order.amount_paid
     ordering.cancel_order(turn.session, order, actor=turn.actor, reason="customer asked")
     turn.goto(None, order=order.number)

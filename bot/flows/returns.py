@@ -186,11 +186,11 @@ def _confirm(turn: Turn) -> list[Reply]:
 
 
 def _order(turn: Turn) -> Order:
-    return queries.get_customer_order(turn.session, turn.state["order"], turn.customer.id)
+    return queries.get_customer_order(turn.session, turn.state["order"], turn.customer_id)
 
 
 def run_return(turn: Turn, action: dict) -> list[Reply]:
-    order = queries.get_customer_order(turn.session, action["order"], turn.customer.id)
+    order = queries.get_customer_order(turn.session, action["order"], turn.customer_id)
     ret = service.request_return(
         turn.session,
         order,
@@ -242,7 +242,7 @@ def refund_status(turn: Turn) -> list[Reply]:
     number = turn.first("return_number")
     if number:
         ret = service.get_return(turn.session, number)
-        if ret.order.customer_id != turn.customer.id:
+        if ret.order.customer_id != turn.customer_id:
             raise ReturnNotFound(f"There is no return {number}.")
         returns = [ret]
     else:
@@ -250,7 +250,7 @@ def refund_status(turn: Turn) -> list[Reply]:
             turn.session.scalars(
                 select(Return)
                 .join(Order)
-                .where(Order.customer_id == turn.customer.id)
+                .where(Order.customer_id == turn.customer_id)
                 .order_by(Return.created_at.desc(), Return.id.desc())
                 .limit(RECENT_RETURNS)
             )
