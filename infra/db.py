@@ -244,8 +244,15 @@ class Database:
                 connection.autocommit = True
                 try:
                     yield connection
+                except self.engine.dialect.loaded_dbapi.Error as exc:
+                    # What SQLAlchemy does for its own statements: a connection the
+                    # server dropped (a restart) is not given back to the pool.
+                    if self.engine.dialect.is_disconnect(exc, connection, None):
+                        pooled.invalidate(exc)
+                    raise
                 finally:
-                    connection.autocommit = False
+                    if pooled.is_valid:
+                        connection.autocommit = False
                 return
             with self._sqlite_writer:
                 connection.execute("BEGIN IMMEDIATE")
