@@ -79,7 +79,7 @@ def _signed_as_sent(auth_token: str, url: str, form: dict[str, str], signature: 
     """
     signed = url + "".join(name + form[name] for name in sorted(form))
     digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
-    return hmac.compare_digest(base64.b64encode(digest).decode(), signature)
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode())
 
 
 def parse_inbound(form: dict[str, str]) -> InboundMessage:
