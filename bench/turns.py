@@ -64,11 +64,11 @@ def run(database_url: str, turns: int, show: bool) -> None:
     from bot.answering import answer_conversation
     from conversations.intake import store
     from conversations.models import Message
-    from infra.db import Database
+    from entrypoints.bootstrap import bootstrap
     from infra.settings import load_settings
 
     settings = load_settings(database_url=database_url, secret_key="bench")
-    database = Database(database_url)
+    database = bootstrap(settings).database
     log = StatementLog(database.engine)
     counts: dict[str, list[int]] = {kind: [] for kind, _ in SCRIPT}
     cpu: dict[str, list[float]] = {kind: [] for kind, _ in SCRIPT}
