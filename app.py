@@ -35,6 +35,7 @@ from entrypoints.cli import register_commands as register_channel_commands
 from infra import cli_logging, heap, input_guard, migrate, security_headers
 from infra.db import Database
 from infra.settings import Settings, load_settings
+from infra.web import NoSessionForWebhooks
 from orders import demo, pickup_sweeper
 from orders.csv_import import IMPORTERS
 from orders.errors import DomainError
@@ -67,6 +68,7 @@ def create_app(
             raise RuntimeError("SECRET_KEY must be set in production (any long random string).")
         settings = settings.model_copy(update={"secret_key": secrets.token_hex(32)})
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    app.session_interface = NoSessionForWebhooks()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

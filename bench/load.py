@@ -33,6 +33,7 @@ import itertools
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,8 +105,9 @@ def scratch_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]
     return make_url(base).set(database=name).render_as_string(hide_password=False), drop
 
 
-def seed(database_url: str) -> None:
-    """Demo store, plenty of stock, customers with a delivered order, and the spike's 50 units."""
+def seed(database_url: str, *, customers: bool = True) -> None:
+    """Demo store, plenty of stock, customers with a delivered order, and the spike's 50
+    units; only the demo store without `customers`."""
     from app import create_app
     from app import seed as seed_demo
     from infra import migrate
@@ -120,6 +122,9 @@ def seed(database_url: str) -> None:
         seed_demo(app)
     database: Database = app.extensions["db"]
     migrate.upgrade(database)
+    if not customers:
+        database.dispose()
+        return
     actor = Actor.system("bench")
     with database.transaction() as session:
         skus = ["COL-250", "MUG-WHT"]
@@ -756,13 +761,38 @@ def run(
         drop()
 
 
+def run_sync(kind: str, args: argparse.Namespace) -> None:
+    """Acknowledgements only, under sync workers with wrk (see bench/ack.py)."""
+    from bench import ack
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    database_url, drop = scratch_database(kind, workdir)
+    try:
+        seed(database_url, customers=False)  # its customers write first in the warm-up
+        totals = ack.measure(kind, database_url, args.seconds, ROUNDS, dict(os.environ))
+        ack.report(kind, totals, "wrk" if shutil.which("wrk") else "Python clients")
+    finally:
+        drop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--spike", type=int, default=1000)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--workers",
+        choices=("gthread", "sync"),
+        default="gthread",
+        help="gthread: the whole bench below; sync: acknowledgements only, the method of "
+        "issue #17 (gunicorn's sync workers, wrk, 8 connections; see bench/ack.py)",
+    )
     args = parser.parse_args()
+    if args.workers == "sync":
+        for kind in args.databases.split(","):
+            run_sync(kind, args)
+        return
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     generator = context.Process(target=client_main, args=(child,))

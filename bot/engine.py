@@ -354,7 +354,7 @@ def respond(
     numbers = any(e.type in probing.NUMBER_ENTITIES for _, p in parts for e in p.entities)
     if not text:
         replies = info.help_(turn)
-    elif numbers and (paused := probing.minutes_paused(session, turn.customer.id)):
+    elif numbers and (paused := probing.minutes_paused(session, turn.customer_id)):
         replies = turn.reply("chat.lookups_paused", minutes=paused)
     else:
         replies = []
@@ -401,8 +401,8 @@ def _answer_clause(turn: Turn, text: str, parsed: ParseResult) -> list[Reply]:
 
 def _count_failed_lookup(turn: Turn) -> list[Reply]:
     """Record a number that was not the customer's; say so when that starts the pause."""
-    probing.record_failure(turn.session, turn.customer.id)
-    paused = probing.minutes_paused(turn.session, turn.customer.id)
+    probing.record_failure(turn.session, turn.customer_id)
+    paused = probing.minutes_paused(turn.session, turn.customer_id)
     return turn.reply("chat.lookups_paused", minutes=paused) if paused else []
 
 

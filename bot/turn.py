@@ -40,6 +40,11 @@ class Turn:
         return self.conversation.customer
 
     @property
+    def customer_id(self) -> int:
+        """The customer's id, without loading the customer (one statement fewer a turn)."""
+        return self.conversation.customer_id
+
+    @property
     def actor(self) -> Actor:
         return Actor("bot", "", self.conversation.channel, self.message_id)
 

@@ -5,8 +5,11 @@ The messaging webhook also takes Twilio's WhatsApp messages (see `channels.whats
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import hashlib
+import hmac
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -56,10 +59,27 @@ def verify(settings: Settings) -> dict[str, str]:
     """The form of a genuine Twilio request, or abort: 403 for a bad signature."""
     form = strict_form(request)
     signature = request.headers.get("X-Twilio-Signature", "")
-    validator = RequestValidator(settings.twilio_auth_token)
-    if not signature or not validator.validate(signed_url(request, settings), form, signature):
+    url = signed_url(request, settings)
+    if not signature or not (
+        _signed_as_sent(settings.twilio_auth_token, url, form, signature)
+        or RequestValidator(settings.twilio_auth_token).validate(url, form, signature)
+    ):
         abort(403)
     return form
+
+
+def _signed_as_sent(auth_token: str, url: str, form: dict[str, str], signature: str) -> bool:
+    """Twilio's signature (base64 HMAC-SHA1 of the URL and the sorted fields' names and
+    values) of exactly this URL: how a genuine request is signed.
+
+    The library's `validate` also tries the URL with the port added and removed, which
+    some of Twilio's requests are signed with, and is left to check what fails here. It
+    costs ten times as much (it signs twice and raises two exceptions a field looking for
+    a multi-dict), which was a fifth of acknowledging a message.
+    """
+    signed = url + "".join(name + form[name] for name in sorted(form))
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode())
 
 
 def parse_inbound(form: dict[str, str]) -> InboundMessage:

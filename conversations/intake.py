@@ -69,40 +69,63 @@ def store(
     `last_message_at` is set when the message is answered), and the answering lock
     (FOR NO KEY UPDATE) lets the message's foreign key be checked.
 
-    On PostgreSQL it runs in autocommit, one round trip (a transaction around it
-    would add BEGIN and COMMIT), and commits, durably, before the webhook acknowledges.
+    That statement is run by the driver itself, without SQLAlchemy's work around it
+    (which cost more than the insert). On PostgreSQL it runs in autocommit, one round
+    trip (a transaction around it would add BEGIN and COMMIT), and commits, durably,
+    before the webhook acknowledges.
     """
     notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
-    if within is None and not database.is_sqlite:
+    tried = within is None  # a returning customer's insert, on its own, first
+    stored = _store_known_directly(database, inbound, notify_channel) if tried else None
+    if stored is None and tried and not database.is_sqlite:
         autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with autocommit as connection:
-            stored = _store_known(connection, inbound, notify_channel)
+            stored = _store_known(connection, inbound, notify_channel, inserted=True)
         if stored is None:
             with database.transaction() as session:
                 stored = _store_first_contact(session, inbound, notify_channel)
-    else:
+    elif stored is None:
         with database.transaction() as session:
             if within is not None:
                 within(session)
-            stored = _store_known(session, inbound, notify_channel) or _store_first_contact(
-                session, inbound, notify_channel
-            )
+            stored = _store_known(
+                session, inbound, notify_channel, inserted=tried
+            ) or _store_first_contact(session, inbound, notify_channel)
     if wake is not None and database.is_sqlite and not stored[2]:
         wakeup.notify_processes(database, wake)
     return stored
 
 
+def _store_known_directly(
+    database: Database, inbound: InboundMessage, notify_channel: str | None
+) -> tuple[int, int, bool] | None:
+    """A returning customer's message: the one insert, run by the driver itself (see
+    `infra.db.DriverStatement`); None when it inserts nothing, for `_store_known`."""
+    identity = _identity(inbound)
+    if identity is None:
+        return None
+    insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
+    values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
+    with database.one_statement() as connection:
+        row = database.driver_statement(insert).first(connection, values)
+    return None if row is None else (row[0], row[1], False)
+
+
 def _store_known(
-    executor: Session | Connection, inbound: InboundMessage, notify_channel: str | None
+    executor: Session | Connection,
+    inbound: InboundMessage,
+    notify_channel: str | None,
+    *,
+    inserted: bool,
 ) -> tuple[int, int, bool] | None:
     """Insert the message of a known sender into their conversation; None for a first contact.
 
-    A returning customer's message is one statement; no row back from it means a
-    first contact, an identity merged into another customer, a duplicate, or no
-    identity at all, which the statements after it sort out.
+    A returning customer's message is one statement (unless `inserted`: it was tried
+    already); no row back from it means a first contact, an identity merged into another
+    customer, a duplicate, or no identity at all, which the statements after it sort out.
     """
     identity = _identity(inbound)
-    if identity is not None:
+    if identity is not None and not inserted:
         insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
         values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
         row = executor.execute(insert, values).first()

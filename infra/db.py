@@ -23,7 +23,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 from infra.sqlite_lock import WriterLock
@@ -142,6 +144,41 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20)
 
 
+class DriverStatement:
+    """A statement compiled once for one engine's driver, run on a driver connection with
+    no SQLAlchemy work per execution (compiled-cache lookup, execution context, result
+    objects). For the one insert a webhook waits for, where that work cost more than the
+    database did; everything else goes through sessions."""
+
+    def __init__(self, statement: ClauseElement, engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        self._order = compiled.positiontup if compiled.positional else None
+        self._processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(engine.dialect).bind_processor(engine.dialect))
+        }
+
+    def parameters(self, values: dict[str, object]) -> dict[str, object] | tuple[object, ...]:
+        """`values` by name, converted by their types (JSON, UTCDateTime) as the driver
+        takes them, in the order of the driver's parameter style."""
+        bound = {
+            name: processor(value) if (processor := self._processors.get(name)) else value
+            for name, value in values.items()
+        }
+        return bound if self._order is None else tuple(bound[name] for name in self._order)
+
+    def first(self, connection: DBAPIConnection, values: dict[str, object]) -> tuple | None:
+        """Execute; the first row it returns, if any."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.sql, self.parameters(values))
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+
 class Database:
     def __init__(self, url: str, *, wiring: dict[str, Any] | None = None) -> None:
         self.url = url
@@ -152,6 +189,7 @@ class Database:
         # SQLite has one writer and every transaction here takes the write lock up front:
         # writers queue on this lock rather than in SQLite's sleeping busy handler.
         self._sqlite_writer = WriterLock(self.engine.url.database) if self.is_sqlite else None
+        self._driver_statements: dict[ClauseElement, DriverStatement] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -186,6 +224,46 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    def driver_statement(self, statement: ClauseElement) -> DriverStatement:
+        """`statement` compiled for this engine's driver (once: statements are constants)."""
+        compiled = self._driver_statements.get(statement)
+        if compiled is None:
+            compiled = self._driver_statements[statement] = DriverStatement(statement, self.engine)
+        return compiled
+
+    @contextmanager
+    def one_statement(self) -> Iterator[DBAPIConnection]:
+        """A driver connection for one write that commits when the block ends: on PostgreSQL
+        in autocommit (one round trip, no BEGIN and COMMIT); on SQLite in a transaction
+        that takes the write lock up front, under the writer lock, as `transaction` does."""
+        pooled = self.engine.raw_connection()
+        connection: Any = pooled.driver_connection
+        try:
+            if self._sqlite_writer is None:
+                connection.autocommit = True
+                try:
+                    yield connection
+                except self.engine.dialect.loaded_dbapi.Error as exc:
+                    # What SQLAlchemy does for its own statements: a connection the
+                    # server dropped (a restart) is not given back to the pool.
+                    if self.engine.dialect.is_disconnect(exc, connection, None):
+                        pooled.invalidate(exc)
+                    raise
+                finally:
+                    if pooled.is_valid:
+                        connection.autocommit = False
+                return
+            with self._sqlite_writer:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.rollback()
+                    raise
+                connection.commit()
+        finally:
+            pooled.close()
 
     def checkpoint(self) -> None:
         """SQLite: copy the WAL into the database without blocking writers (PASSIVE), so

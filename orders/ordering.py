@@ -295,20 +295,22 @@ def place_order(
         location = store
     else:
         location = _reserve_somewhere(session, needs, None, location_codes)
+    # The store and the (empty) payments are set as objects, so neither the charge nor a
+    # reply about the new order loads them again.
     order = Order(
         customer_id=customer.id,
         status=OrderStatus.PLACED,
         fulfillment_method=method,
         address=address,
-        location_id=location.id,
+        location=location,
         pickup_code=_new_pickup_code() if method == "pickup" else "",
         channel=actor.channel,
         lines=lines,
+        payments=[],
     )
     session.add(order)
     session.flush()
-    order.number = ORDER_NUMBER_OFFSET + order.id
-    session.flush()
+    order.number = ORDER_NUMBER_OFFSET + order.id  # written with the event's updated_at
     payments.record_charge(session, order, order.total, reference=f"order {order.number}")
     events.record(
         session,

@@ -48,9 +48,13 @@ class RecordOnlyGateway:
 
 def record_charge(session: Session, order: Order, amount: Decimal, reference: str = "") -> None:
     if amount > 0:
-        session.add(Payment(order_id=order.id, amount=amount, kind="charge", reference=reference))
-        session.flush()
-        session.refresh(order, ["payments"])
+        _add(order, Payment(amount=amount, kind="charge", reference=reference))
+
+
+def _add(order: Order, payment: Payment) -> None:
+    """Add `payment` to `order.payments` (loading them first if they are not), inserted
+    with the next flush: `amount_paid` counts it at once, with no refresh of the order."""
+    order.payments.append(payment)
 
 
 def refund(
@@ -63,16 +67,14 @@ def refund(
     amount = min(amount, order.amount_paid)
     if amount <= 0:
         return Decimal("0.00")
-    session.add(
+    _add(
+        order,
         Payment(
-            order_id=order.id,
             amount=-amount,
             kind="refund",
             state="pending",
             reason=reason[:200],
             return_id=return_.id if return_ else None,
-        )
+        ),
     )
-    session.flush()
-    session.refresh(order, ["payments"])
     return amount

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from conversations.models import Conversation
+from infra.db import utcnow
+from orders import ordering, queries
+from orders.events import Actor
 from tests.dialogue import open_chat
 from tests.factories import stock
 
@@ -141,3 +150,30 @@ def test_too_many_wrong_codes_change_nothing(db):
     chat.reply_has("nothing was changed")
     chat.says(code)
     assert chat.order(10002).status == "placed"
+
+
+def test_an_open_order_behind_many_newer_ones_is_tracked_in_one_statement(db):
+    """The open order is found however many newer ones there are, and the order, its
+    lines, store and shipment come in one statement (no lazy loads for the reply)."""
+    chat = open_chat(db, "Sam Chen")  # #10003 shipped, #10004 placed
+    actor = Actor.system("test")
+    with db.transaction() as session:
+        sam = session.get(Conversation, chat.conversation_id).customer
+        ordering.cancel_order(session, queries.get_order(session, 10004), actor=actor)
+        for minutes in range(60):  # newer, but cancelled: none of them on its way
+            mug = {"MUG-WHT": 1}
+            order = ordering.place_order(session, sam, mug, method="delivery", actor=actor)
+            order.placed_at = utcnow() + timedelta(minutes=minutes)
+            ordering.cancel_order(session, order, actor=actor)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        chat.says("where is my order").reply_has("#10003", "shipped", "USPS")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    reading = [s for s in statements if re.search(r"\b(orders|order_lines|shipments)\b", s)]
+    assert len(reading) == 1, reading

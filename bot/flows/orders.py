@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot import describe
 from bot.dialogue import scope, variants
@@ -88,8 +88,8 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        latest = purchase_history(turn.session, turn.customer.id, limit=1)
-        if purpose == "track" and latest:
+        latest = orders_with(turn, None) if purpose == "track" else []
+        if latest:
             return latest[0]  # nothing on its way: the latest order, whatever became of it
         turn.goto(None)
         return turn.reply(f"orders.none_for_{purpose}")
@@ -116,24 +116,34 @@ def _named_skus(turn: Turn, *, skip_added: bool) -> set[str]:
 
 def orders_with(
     turn: Turn,
-    statuses: frozenset[str],
+    statuses: frozenset[str] | None,
     *,
     limit: int = 1,
     number: int | None = None,
     skus: set[str] | None = None,
 ) -> list[Order]:
-    """The customer's orders in `statuses` (with `number`, or a line of `skus`), newest
-    first, searched in the database however many older orders exist."""
-    query = select(Order).where(
-        Order.customer_id == turn.customer.id, Order.status.in_(sorted(statuses))
-    )
+    """The customer's orders in `statuses` (any status with None; with `number`, or a
+    line of `skus`), newest first, searched in the database however many older orders
+    exist. One statement: each order comes with what the replies about it read (its
+    lines, store and shipments), which lazy loads would fetch one statement at a time."""
+    query = select(Order).where(Order.customer_id == turn.customer_id)
+    if statuses is not None:
+        query = query.where(Order.status.in_(sorted(statuses)))
     if number is not None:
         query = query.where(Order.number == number)
     if skus:
         query = query.where(Order.lines.any(OrderLine.sku.in_(sorted(skus))))
-    query = query.options(selectinload(Order.lines))
+    query = query.options(*ORDER_DETAILS)
     query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
-    return list(turn.session.scalars(query))
+    return list(turn.session.scalars(query).unique())
+
+
+# What a reply about an order reads, loaded with it (joined: one statement however many).
+ORDER_DETAILS = (
+    joinedload(Order.lines),
+    joinedload(Order.location),
+    joinedload(Order.shipments),
+)
 
 
 # --- track and history ------------------------------------------------------------------
@@ -180,7 +190,7 @@ def status_text(turn: Turn, order: Order) -> str:
 
 
 def history(turn: Turn) -> list[Reply]:
-    orders = purchase_history(turn.session, turn.customer.id, limit=HISTORY_LENGTH)
+    orders = purchase_history(turn.session, turn.customer_id, limit=HISTORY_LENGTH)
     if not orders:
         return turn.reply("orders.no_history")
     listing = "\n".join(

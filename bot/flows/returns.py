@@ -254,7 +254,7 @@ def refund_status(turn: Turn) -> list[Reply]:
             turn.session.scalars(
                 select(Return)
                 .join(Order)
-                .where(Order.customer_id == turn.customer.id)
+                .where(Order.customer_id == turn.customer_id)
                 .order_by(Return.created_at.desc(), Return.id.desc())
                 .limit(RECENT_RETURNS)
             )
