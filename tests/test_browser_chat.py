@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -209,9 +210,16 @@ def web_conversation(database: Database) -> Conversation:
 
 
 def reply_as_csr(chat: Chat, text: str) -> None:
-    """Claim the conversation's handoff and answer through the handoff API."""
-    with chat.database.transaction() as session:
-        handoff_id = session.scalars(select(Handoff.id)).one()
+    """Claim the conversation's handoff and answer through the handoff API. The page
+    shows the customer's "Talk to a person" at once; the handoff opens when the app's
+    worker has answered it, so wait for that as a CSR would."""
+    handoff_id = None
+    deadline = time.monotonic() + LIVE_MS / 1000
+    while handoff_id is None and time.monotonic() < deadline:
+        with chat.database.reading() as session:
+            handoff_id = session.scalars(select(Handoff.id)).one_or_none()
+        time.sleep(0.05)
+    assert handoff_id is not None, "no handoff opened"
     client = chat.app.test_client()
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     claimed = client.post(f"/api/v1/handoffs/{handoff_id}/claim", json={"csr": CSR}, headers=auth)
