@@ -381,12 +381,20 @@ def test_a_refused_message_keeps_the_words_and_says_why(chat: Chat, browser) -> 
     has none. Either way the message stays in the box to send again."""
     watched = open_page(browser, DESKTOP, f"{chat.url}/chat")
     page = watched.page
+
+    # Only the send (a POST) is refused; the page's own polling (a GET of the same URL)
+    # goes through, or its "Reconnecting…" would race the send's words.
+    def refuse_sends(answer):  # type: ignore[no-untyped-def]
+        return lambda route: answer(route) if route.request.method == "POST" else route.continue_()
+
     page.route(
         "**/chat/messages?after=*",
-        lambda route: route.fulfill(
-            status=429,
-            content_type="application/json",
-            body='{"error": {"code": "slow_down", "message": "Slow down a little."}}',
+        refuse_sends(
+            lambda route: route.fulfill(
+                status=429,
+                content_type="application/json",
+                body='{"error": {"code": "slow_down", "message": "Slow down a little."}}',
+            )
         ),
     )
     page.fill("#chat-text", "where is my order")
@@ -395,7 +403,7 @@ def test_a_refused_message_keeps_the_words_and_says_why(chat: Chat, browser) -> 
     expect(page.locator("#chat-text")).to_have_value("where is my order")
 
     page.unroute("**/chat/messages?after=*")
-    page.route("**/chat/messages?after=*", lambda route: route.abort())
+    page.route("**/chat/messages?after=*", refuse_sends(lambda route: route.abort()))
     page.keyboard.press("Enter")
     expect(page.locator(".status")).to_have_text("Your message was not sent. Please try again.")
     expect(page.locator("#chat-text")).to_have_value("where is my order")
