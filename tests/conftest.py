@@ -76,11 +76,18 @@ def db_url(database_url: str, tmp_path: Path) -> str:
         shutil.copy(make_url(database_url).database, copy)
         return f"sqlite:///{copy}"
     engine = create_engine(database_url)
-    tables = ", ".join(f'"{t.name}"' for t in schema.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text(_EMPTY_POSTGRESQL))
     engine.dispose()
     return database_url
+
+
+# DELETE, children first, then every sequence back to 1: on tables of a few rows this
+# is several times faster than TRUNCATE, which makes and fsyncs new files per table.
+_EMPTY_POSTGRESQL = (
+    "".join(f'DELETE FROM "{t.name}";' for t in reversed(schema.metadata.sorted_tables))
+    + "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"
+)
 
 
 @pytest.fixture
