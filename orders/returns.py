@@ -291,7 +291,7 @@ def receive_return(
             )
     ret.status = ReturnStatus.RECEIVED
     ret.received_at = utcnow()
-    ret.location_id = location.id
+    ret.location = location
     _settle_order_status(order)
     events.record(
         session,

@@ -62,6 +62,19 @@ def test_partial_return_in_store(session: Session, delivered) -> None:  # type: 
     assert delivered.amount_paid == Decimal("31.00")
 
 
+def test_a_return_announced_for_one_store_and_brought_to_another_says_where_it_is(
+    session: Session, delivered
+) -> None:  # type: ignore[no-untyped-def]
+    ret = returns.request_return(
+        session, delivered, None, method="store", location_code="DT", actor=ACTOR
+    )
+    returns.approve_return(session, ret, actor=STAFF)
+    assert ret.location is not None and ret.location.code == "DT"
+    returns.receive_return(session, ret, actor=STAFF, location_code="WH")
+    assert ret.location is not None and ret.location.code == "WH"  # before any reload
+    assert stock(session, "BEAN", "WH").on_hand == 10
+
+
 def test_cannot_return_more_than_was_shipped_or_is_already_returning(
     session: Session, delivered
 ) -> None:  # type: ignore[no-untyped-def]
