@@ -14,10 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from conversations.staff_models import Handoff
 from infra.db import Database
 from orders.models import Customer, Order
 from tests.dialogue import Chat, open_chat
-from tests.handoff_support import agent, csrf_token, login
+from tests.handoff_support import agent, csrf_token, escalated, login
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -39,6 +40,15 @@ class Doors:
     def customer_id(self, name: str) -> int:
         with self.db.reading() as s:
             return s.scalar(select(Customer.id).where(Customer.name == name))
+
+    def waiting_handoff(self) -> int:
+        with self.db.sessions() as s:  # escalated() commits
+            return escalated(s, phone="+15555550177").id
+
+    def handoff(self, handoff_id: int) -> tuple[str, int | None, str | None]:
+        with self.db.reading() as s:
+            found = s.get(Handoff, handoff_id)
+            return found.status, found.assigned_to_id, found.resolution
 
     def count_orders(self) -> int:
         with self.db.reading() as s:
@@ -149,3 +159,36 @@ def test_a_shipped_orders_address_cannot_change_anywhere(doors: Doors) -> None:
     chat = chat_as(doors.db, "Sam Chen").says("change the address of order 10003 to 9 Elsewhere")
     chat.reply_has("#10003 is already shipped", "can't be changed")
     assert doors.order(10003).address == sam.address
+
+
+def test_the_queue_refuses_alike(app: Flask, doors: Doors) -> None:
+    """Ana holds a conversation: the CSR at the console, and the API naming that CSR, try
+    to claim it and to resolve it; Downtown's store user and Downtown's token try to
+    claim it. Each refusal is one rule (services.handoffs), so the words are the same."""
+    with doors.db.sessions() as s:
+        agent(s, "ana@example.com")
+    ana = app.test_client()
+    assert login(ana, "ana@example.com").status_code == 302
+    handoff = doors.waiting_handoff()
+    claim, resolve = f"/csr/handoffs/{handoff}/claim", f"/csr/handoffs/{handoff}/resolve"
+    console_post(ana, claim, {}, "/csr/queue")
+    held = doors.handoff(handoff)
+    assert held[0] == "assigned"
+    api_base = f"/api/v1/handoffs/{handoff}"
+    as_csr = {"csr": "csr@example.com"}
+    for action, page, status, code, words in (
+        ("claim", claim, 409, "already_claimed", "ana took this conversation already."),
+        ("resolve", resolve, 403, "not_your_handoff", "ana has this conversation."),
+    ):
+        api = doors.api.post(f"{api_base}/{action}", headers=ADMIN, json=as_csr)
+        error = api.get_json()["error"]
+        assert (api.status_code, error["code"], error["message"]) == (status, code, words)
+        assert words in said(console_post(doors.csr, page, {}, "/csr/queue")), action
+    words = "A store cannot work the queue."
+    api = doors.api.post(f"{api_base}/claim", headers=doors.dt_token, json=as_csr)
+    error = api.get_json()["error"]
+    assert (api.status_code, error["code"], error["message"]) == (403, "forbidden", words)
+    assert words in said(console_post(doors.dt, claim, {}, "/csr/"))
+    page = doors.dt.get(f"/csr/handoffs/{handoff}")
+    assert page.status_code == 403 and words in said(page)
+    assert doors.handoff(handoff) == held
