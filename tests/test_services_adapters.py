@@ -192,3 +192,43 @@ def test_the_queue_refuses_alike(app: Flask, doors: Doors) -> None:
     page = doors.dt.get(f"/csr/handoffs/{handoff}")
     assert page.status_code == 403 and words in said(page)
     assert doors.handoff(handoff) == held
+
+
+def test_a_store_sees_its_own_customers_in_the_console_as_in_the_api(doors: Doors) -> None:
+    """Jo ordered a delivery (#10001, from the warehouse) and a Downtown pickup (#10002);
+    Priya only at Riverside (#10005). Downtown sees Jo with #10002 only, and not Priya."""
+    jo, priya = doors.customer_id("Jo Rivera"), doors.customer_id("Priya Patel")
+    words = "You can only see customers who ordered at DT."
+    api = doors.api.get(f"/api/v1/customers/{priya}", headers=doors.dt_token)
+    error = api.get_json()["error"]
+    assert (api.status_code, error["code"], error["message"]) == (
+        403,
+        "location_access_denied",
+        words,
+    )
+    page = doors.dt.get(f"/csr/customers/{priya}")
+    assert page.status_code == 403 and words in said(page) and "Priya" not in said(page)
+
+    profile = doors.api.get(f"/api/v1/customers/{jo}", headers=doors.dt_token).get_json()
+    assert [o["number"] for o in profile["purchase_history"]] == ["#10002"]
+    page = said(doors.dt.get(f"/csr/customers/{jo}"))
+    assert "#10002" in page and "#10001" not in page
+    assert "Messages" not in page and "Cancel order" not in page  # a CSR's tools
+
+    for q, customers, orders in (("Jo", ["Jo Rivera"], ["#10002"]), ("Priya", [], [])):
+        found = doors.api.get(f"/api/v1/customers?q={q}", headers=doors.dt_token).get_json()
+        assert [c["name"] for c in found["customers"]] == customers, q
+        placed = doors.api.get(f"/api/v1/orders?q={q}", headers=doors.dt_token).get_json()
+        assert [o["number"] for o in placed["orders"]] == orders, q
+        page = said(doors.dt.get(f"/csr/search?q={q}"))
+        assert ("Jo Rivera" in page, "#10002" in page) == (bool(customers), bool(orders)), q
+        assert "Priya Patel" not in page and "#10001" not in page and "#10005" not in page, q
+
+
+def test_a_csr_still_sees_every_customer_and_their_conversations(doors: Doors) -> None:
+    jo, priya = doors.customer_id("Jo Rivera"), doors.customer_id("Priya Patel")
+    page = said(doors.csr.get(f"/csr/customers/{jo}"))
+    assert "#10001" in page and "#10002" in page and "Messages" in page
+    assert "#10005" in said(doors.csr.get(f"/csr/customers/{priya}"))
+    search = said(doors.csr.get("/csr/search?q=Priya"))
+    assert "Priya Patel" in search and "#10005" in search and "Conversations" in search

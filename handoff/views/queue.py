@@ -118,7 +118,7 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
             colleagues=queue.colleagues(s, user),
             known_tags=tags.in_use(s),
             tag_max=tags.MAX_TAG_LENGTH,
-            **customer_panel(s, handoff.customer_id),
+            **customer_panel(s, staff_scope(), handoff.customer_id),
         )
 
 
