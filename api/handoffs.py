@@ -2,75 +2,55 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from flask import Blueprint
-from sqlalchemy.orm import Session
 
 from api import inputs, outputs
-from api.auth import api_actor, require_token, require_whole_shop
+from api.auth import api_actor, api_scope, require_token
 from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from conversations import audit
-from conversations import handoffs as queue
-from conversations import staff as users
-from conversations.staff_models import CsrUser
 from infra.web import database
+from orders.events import Actor
+from services import handoffs as queue
+from services.uow import transaction
 
-P = ParamSpec("P")
-T = TypeVar("T")
 bp = Blueprint("handoff_api", __name__, url_prefix="/api/v1/handoffs")
 register_error_handlers(bp)
+# The queue is the whole shop's: services.handoffs refuses a store-scoped token, with the
+# words the console's store users get.
 
 
-def _actor() -> str:
-    return api_actor().id  # "api:TOKEN_NAME"
-
-
-def queue_token(view: Callable[P, T]) -> Callable[P, T]:
-    """A valid bearer token for the whole shop; store-scoped tokens cannot work the queue."""
-
-    @require_token
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        require_whole_shop("work the queue")
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _agent(session: Session, email: str | None) -> CsrUser:
-    if not email or not email.strip():
-        raise ApiError(400, "csr_required", 'Name the CSR who takes it: {"csr": "EMAIL"}.')
-    user = users.find_user(session, email)
-    if user is None or not user.active:
-        raise ApiError(404, "csr_not_found", f"There is no active console user {email!r}.")
-    return user
+def _acting(csr: str | None) -> Actor:
+    """The token itself (it acts for the whole shop), or the CSR it names, who is then
+    refused what the console would refuse them."""
+    return Actor.csr(csr, "api") if csr else api_actor()
 
 
 @bp.get("")
-@queue_token
+@require_token
 @endpoint(outputs.Handoffs, query=inputs.HandoffQuery)
 def list_handoffs(query: inputs.HandoffQuery) -> outputs.Handoffs:
     """The queue: waiting (longest first), assigned or closed handoffs."""
     with database().reading() as session:
-        found = queue.list_handoffs(session, status=query.status, tag=query.tag or None)
+        found = queue.list_handoffs(
+            session, api_scope(), status=query.status, tag=query.tag or None
+        )
         return outputs.Handoffs(handoffs=[outputs.HandoffOut.of(h) for h in found])
 
 
 @bp.get("/<int:handoff_id>")
-@queue_token
+@require_token
 @endpoint(outputs.HandoffOut)
 def get_handoff(handoff_id: int) -> outputs.HandoffOut:
     """One handoff."""
     with database().reading() as session:
-        return outputs.HandoffOut.of(queue.get_handoff(session, handoff_id))
+        return outputs.HandoffOut.of(queue.find_handoff(session, api_scope(), handoff_id))
 
 
 @bp.post("/<int:handoff_id>/<action>")
-@queue_token
+@require_token
 @endpoint(
     outputs.HandoffOut,
     body=inputs.HandoffAction,
@@ -78,30 +58,31 @@ def get_handoff(handoff_id: int) -> outputs.HandoffOut:
 )
 def act(handoff_id: int, action: str, body: inputs.HandoffAction) -> outputs.HandoffOut:
     """Claim for a CSR, release to the queue, resolve, or hand back to the bot."""
-    with database().transaction() as session:
-        handoff = queue.get_handoff(session, handoff_id)
-        details: dict[str, Any] = {}
+    csr = body.csr.strip() if body.csr and body.csr.strip() else None
+    details: dict[str, Any] = {"csr": csr} if csr else {}
+    with transaction(database()) as uow:
+        scope = api_scope()
         if action == "claim":
-            user = _agent(session, body.csr)
-            queue.claim(session, handoff, user)
-            details["csr"] = user.email
-        elif action == "release":
-            queue.release(session, handoff, None)
-        elif action == "resolve":
-            queue.resolve(session, handoff, None)
-        else:  # hand_back (`endpoint` admits only these four)
-            queue.hand_back(session, handoff, None)
-        audit.record(session, _actor(), action, "handoff", handoff.id, **details)
+            if csr is None:
+                raise ApiError(400, "csr_required", 'Name the CSR who takes it: {"csr": "EMAIL"}.')
+            handoff = queue.claim(uow, api_actor(), scope, handoff_id, csr=csr)
+        else:  # `endpoint` admits only these four
+            change = {"release": queue.release, "resolve": queue.resolve}.get(
+                action, queue.hand_back
+            )
+            handoff = change(uow, _acting(csr), scope, handoff_id)
+        audit.record(uow.session, api_actor().id, action, "handoff", handoff.id, **details)
         return outputs.HandoffOut.of(handoff)
 
 
 @bp.post("/<int:handoff_id>/messages")
-@queue_token
+@require_token
 @endpoint(outputs.SentMessage, status=201, body=inputs.HandoffMessage)
 def send_message(handoff_id: int, body: inputs.HandoffMessage) -> outputs.SentMessage:
     """Write to the customer, on their channel."""
-    with database().transaction() as session:
-        handoff = queue.get_handoff(session, handoff_id)
-        message = queue.reply(session, handoff, None, body.text, author_id=_actor())
-        audit.record(session, _actor(), "reply", "handoff", handoff.id, message_id=message.id)
+    with transaction(database()) as uow:
+        message = queue.reply(uow, api_actor(), api_scope(), handoff_id, body.text)
+        audit.record(
+            uow.session, api_actor().id, "reply", "handoff", handoff_id, message_id=message.id
+        )
         return outputs.SentMessage(id=message.id, channel=message.channel, text=message.text)

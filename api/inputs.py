@@ -363,7 +363,10 @@ class ProductChange(BaseModel):
 
 class HandoffAction(BaseModel):
     csr: Annotated[str | None, coded("csr_required", 'names the CSR: {"csr": "EMAIL"}.')] = Field(
-        None, description="claim: the console user who takes it (an email)."
+        None,
+        description="claim: the console user who takes it (an email). release, resolve, "
+        "hand_back: the console user the token acts for, refused what the console would "
+        "refuse them; without it the token acts for the whole shop.",
     )
 
 

@@ -15,9 +15,10 @@ from api.auth import api_actor, api_scope, require_token
 from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from infra.web import database, settings
-from orders import customers, queries, returns
+from orders import queries, returns
 from orders.models import Location, Order, Product, Stock
 from orders.ordering import OrderChanges
+from services import customers as customer_service
 from services import fulfilment as fulfilment_service
 from services import orders as order_service
 from services import returns as return_service
@@ -64,7 +65,7 @@ def inventory(query: inputs.InventoryQuery) -> outputs.Inventory:
 def search_customers(query: inputs.CustomerQuery) -> outputs.Customers:
     """Customers by name, phone, email or address."""
     with database().reading() as session:
-        found = customers.search_customers(session, query.q, location_codes=api_scope().codes)
+        found = customer_service.search_customers(session, api_scope(), query.q)
         return outputs.Customers(customers=[outputs.CustomerOut.of(c) for c in found])
 
 
@@ -74,9 +75,8 @@ def search_customers(query: inputs.CustomerQuery) -> outputs.Customers:
 def get_customer(customer_id: int) -> outputs.CustomerProfile:
     """A customer's profile, identities and purchase history."""
     with database().reading() as session:
-        customer = customers.get_customer(session, customer_id)
-        api_scope().check_customer(session, customer_id)
-        history = customers.purchase_history(session, customer_id, location_codes=api_scope().codes)
+        customer = customer_service.find_customer(session, api_scope(), customer_id)
+        history = customer_service.purchase_history(session, api_scope(), customer_id)
         return outputs.CustomerProfile.with_history(customer, history)
 
 

@@ -297,7 +297,7 @@ def _ask_bot(
             log.exception("the bot failed on message %s; a person is awaited", message.id)
             return []
         log.exception("the bot failed on message %s; handing over to a person", message.id)
-        return _escalate_after_failure(session, settings, conversation, text)
+        return _escalate_after_failure(session, conversation, text)
     message.payload = {**(message.payload or {}), "reading": _reading(replies)}
     return [
         enqueue(session, conversation, reply.text, author="bot", payload={"choices": reply.choices})
@@ -313,11 +313,11 @@ def _reading(replies: list[Reply]) -> dict[str, object]:
 
 
 def _escalate_after_failure(
-    session: Session, settings: Settings, conversation: Conversation, text: str
+    session: Session, conversation: Conversation, text: str
 ) -> list[Message]:
 
     handoff = handoffs.escalate(
         session, conversation, "bot_failed", f"The bot failed on: {text[:300]}"
     )
-    notice = handoffs.customer_notice(session, handoff, settings)
+    notice = handoffs.customer_notice(session, handoff)
     return [enqueue(session, conversation, notice, author="system")]

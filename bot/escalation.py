@@ -41,4 +41,4 @@ def summary(turn: Turn, note: str = "") -> str:
 def escalate(turn: Turn, reason: str, note: str = "") -> list[Reply]:
     """reason: human_agent | complaint | bot_failed | policy (see conversations.handoffs)."""
     handoff = queue.escalate(turn.session, turn.conversation, reason, summary(turn, note))
-    return [Reply(queue.customer_notice(turn.session, handoff, turn.settings))]
+    return [Reply(queue.customer_notice(turn.session, handoff))]

@@ -22,3 +22,7 @@ class HandoffClosed(DomainError):
 class NotYourHandoff(DomainError):
     code = "not_your_handoff"
     http_status = 403
+
+
+class CsrNotFound(NotFound):
+    code = "csr_not_found"

@@ -7,8 +7,10 @@ and on PostgreSQL without locks held across requests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +24,7 @@ from conversations.handoff_errors import (
 )
 from conversations.models import Conversation, Message
 from conversations.staff_models import CsrUser, Handoff, HandoffNote
-from conversations.texts import say, shop_name
+from conversations.texts import say
 from infra.db import utcnow
 from infra.settings import Settings
 from orders.errors import IllegalTransition, ValidationFailed
@@ -41,11 +43,14 @@ MAX_NOTE_LENGTH = 4000
 MAX_RELATED_ORDERS = 5
 
 
-def get_handoff(session: Session, handoff_id: int) -> Handoff:
-    handoff = session.get(Handoff, handoff_id)
+def found(handoff: Handoff | None, handoff_id: int) -> Handoff:
     if handoff is None:
         raise HandoffNotFound(f"There is no handoff {handoff_id}.")
     return handoff
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff:
+    return found(session.get(Handoff, handoff_id), handoff_id)
 
 
 def open_handoff(session: Session, conversation: Conversation) -> Handoff | None:
@@ -167,7 +172,7 @@ def place_in_line(session: Session, handoff: Handoff) -> int:
     return (ahead or 0) + 1
 
 
-def customer_notice(session: Session, handoff: Handoff, settings: Settings) -> str:
+def customer_notice(session: Session, handoff: Handoff) -> str:
     """What the customer is told on escalation: who has it, their place, or after hours."""
     if handoff.status == "assigned" and handoff.assigned_to is not None:
         first_name = handoff.assigned_to.name.split(" ")[0] if handoff.assigned_to.name else ""
@@ -175,29 +180,74 @@ def customer_notice(session: Session, handoff: Handoff, settings: Settings) -> s
     place = place_in_line(session, handoff)
     if online_csrs(session):
         return say("handoff_notice.in_line", place=place)
-    return say("handoff_notice.after_hours", place=place, store=shop_name(settings.store_name))
+    return say("handoff_notice.after_hours", place=place)
 
 
-def _claim(session: Session, handoff: Handoff, user: CsrUser, now: datetime) -> bool:
-    result = session.execute(
-        update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status == "waiting")
-        .values(status="assigned", assigned_to_id=user.id, assigned_at=now)
-        .execution_options(synchronize_session=False)
+class HandoffStore(Protocol):
+    """Where the queue's changes are kept: the database (`SqlHandoffs`), or a test's
+    in-memory stand-in. The rules below decide; the store only reads and writes."""
+
+    def get(self, handoff_id: int) -> Handoff | None: ...
+
+    def user(self, *, email: str = "", user_id: int | None = None) -> CsrUser | None: ...
+
+    def move(self, handoff: Handoff, expected: Collection[str], **values: object) -> bool:
+        """Set `values` if the handoff's status is still one of `expected`; whether it was.
+        Of two people racing, exactly one gets True; `handoff` then shows who won."""
+        ...
+
+    def send(self, handoff: Handoff, text: str, author_id: str) -> Message: ...
+
+
+@dataclass(frozen=True)
+class SqlHandoffs:
+    """The queue in the database: each move one conditional UPDATE, so exactly one of two
+    racing claims or closes wins on SQLite and on PostgreSQL without locks held."""
+
+    session: Session
+
+    def get(self, handoff_id: int) -> Handoff | None:
+        return self.session.get(Handoff, handoff_id)
+
+    def user(self, *, email: str = "", user_id: int | None = None) -> CsrUser | None:
+        if user_id is not None:
+            return self.session.get(CsrUser, user_id)
+        return self.session.scalar(select(CsrUser).where(CsrUser.email == email.strip().lower()))
+
+    def move(self, handoff: Handoff, expected: Collection[str], **values: object) -> bool:
+        result = self.session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff.id, Handoff.status.in_(list(expected)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.refresh(handoff)
+        return result.rowcount == 1
+
+    def send(self, handoff: Handoff, text: str, author_id: str) -> Message:
+        return outbox.enqueue(
+            self.session, handoff.conversation, text, author="csr", author_id=author_id
+        )
+
+
+def _take(store: HandoffStore, handoff: Handoff, user: CsrUser, now: datetime) -> bool:
+    return store.move(
+        handoff, ("waiting",), status="assigned", assigned_to_id=user.id, assigned_at=now
     )
-    session.refresh(handoff)
-    return result.rowcount == 1
 
 
-def claim(session: Session, handoff: Handoff, user: CsrUser) -> Handoff:
+def _holder(handoff: Handoff, nobody: str) -> str:
+    return handoff.assigned_to.display_name if handoff.assigned_to else nobody
+
+
+def claim(store: HandoffStore, handoff: Handoff, user: CsrUser) -> Handoff:
     """Take a waiting handoff. Of two CSRs claiming at once exactly one gets it."""
     if user.role not in AGENT_ROLES or not user.active:
         raise NotYourHandoff("Only CSRs and admins take conversations.")
-    if not _claim(session, handoff, user, utcnow()):
+    if not _take(store, handoff, user, utcnow()):
         if handoff.status == "closed":
             raise HandoffClosed("This conversation was closed already.")
-        owner = handoff.assigned_to.display_name if handoff.assigned_to else "someone else"
-        raise AlreadyClaimed(f"{owner} took this conversation already.")
+        raise AlreadyClaimed(f"{_holder(handoff, 'someone else')} took this conversation already.")
     user.last_assigned_at = handoff.assigned_at
     return handoff
 
@@ -218,7 +268,7 @@ def auto_assign(session: Session, handoff: Handoff, now: datetime | None = None)
     never = datetime.min.replace(tzinfo=now.tzinfo)
     candidates.sort(key=lambda u: (load.get(u.id, 0), u.last_assigned_at or never, u.id))
     chosen = candidates[0]
-    if not _claim(session, handoff, chosen, now):
+    if not _take(SqlHandoffs(session), handoff, chosen, now):
         return None
     chosen.last_assigned_at = now
     return chosen
@@ -230,7 +280,7 @@ def assign_waiting(session: Session) -> int:
     return sum(1 for handoff in waiting if auto_assign(session, handoff) is not None)
 
 
-def _check_may_act(handoff: Handoff, user: CsrUser | None) -> None:
+def check_may_act(handoff: Handoff, user: CsrUser | None) -> None:
     """Only the owner acts on an assigned handoff; admins and API tokens (user None) always."""
     if handoff.status == "closed":
         raise HandoffClosed("This conversation was closed already.")
@@ -239,11 +289,10 @@ def _check_may_act(handoff: Handoff, user: CsrUser | None) -> None:
     if user.role not in AGENT_ROLES:
         raise NotYourHandoff("Only CSRs and admins act on conversations.")
     if handoff.status == "assigned" and handoff.assigned_to_id != user.id:
-        owner = handoff.assigned_to.display_name if handoff.assigned_to else "another CSR"
-        raise NotYourHandoff(f"{owner} has this conversation.")
+        raise NotYourHandoff(f"{_holder(handoff, 'another CSR')} has this conversation.")
 
 
-def transfer(session: Session, handoff: Handoff, to: CsrUser, user: CsrUser | None) -> Handoff:
+def transfer(store: HandoffStore, handoff: Handoff, to: CsrUser, user: CsrUser | None) -> Handoff:
     """Give an open handoff to a colleague: a waiting one by anyone who may work the queue,
     an assigned one by its owner or an admin (or an API token, user None)."""
     if to.role not in AGENT_ROLES or not to.active:
@@ -251,65 +300,51 @@ def transfer(session: Session, handoff: Handoff, to: CsrUser, user: CsrUser | No
     if handoff.status == "waiting":
         if user is not None and user.role not in AGENT_ROLES:
             raise NotYourHandoff("Only CSRs and admins hand out conversations.")
-        return claim(session, handoff, to)
-    _check_may_act(handoff, user)
-    result = session.execute(
-        update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status == "assigned")
-        .values(assigned_to_id=to.id, assigned_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(handoff)
-    if result.rowcount != 1:
+        return claim(store, handoff, to)
+    check_may_act(handoff, user)
+    if not store.move(handoff, ("assigned",), assigned_to_id=to.id, assigned_at=utcnow()):
         raise HandoffClosed("This conversation was closed already.")
     to.last_assigned_at = handoff.assigned_at
     return handoff
 
 
-def release(session: Session, handoff: Handoff, user: CsrUser | None) -> Handoff:
+def release(store: HandoffStore, handoff: Handoff, user: CsrUser | None) -> Handoff:
     """Put an assigned handoff back in the queue; the bot stays silent."""
-    _check_may_act(handoff, user)
+    check_may_act(handoff, user)
     if handoff.status != "assigned":
         raise IllegalTransition("Nobody has claimed this conversation.")
-    session.execute(
-        update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status == "assigned")
-        .values(status="waiting", assigned_to_id=None, assigned_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(handoff)
+    if not store.move(
+        handoff, ("assigned",), status="waiting", assigned_to_id=None, assigned_at=None
+    ):
+        raise HandoffClosed("This conversation was closed already.")
     return handoff
 
 
-def _close(session: Session, handoff: Handoff, user: CsrUser | None, resolution: str) -> None:
-    _check_may_act(handoff, user)
-    result = session.execute(
-        update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status.in_(OPEN_STATUSES))
-        .values(status="closed", closed_at=utcnow(), resolution=resolution)
-        .execution_options(synchronize_session=False)
+def _close(store: HandoffStore, handoff: Handoff, user: CsrUser | None, resolution: str) -> None:
+    check_may_act(handoff, user)
+    closed = store.move(
+        handoff, OPEN_STATUSES, status="closed", closed_at=utcnow(), resolution=resolution
     )
-    session.refresh(handoff)
-    if result.rowcount != 1:
+    if not closed:
         raise HandoffClosed("This conversation was closed already.")
     handoff.conversation.mode = "bot"
 
 
-def hand_back(session: Session, handoff: Handoff, user: CsrUser | None) -> Handoff:
+def hand_back(store: HandoffStore, handoff: Handoff, user: CsrUser | None) -> Handoff:
     """Close the handoff; the bot answers again, resuming from its stored state."""
-    _close(session, handoff, user, "handed_back")
+    _close(store, handoff, user, "handed_back")
     return handoff
 
 
-def resolve(session: Session, handoff: Handoff, user: CsrUser | None) -> Handoff:
+def resolve(store: HandoffStore, handoff: Handoff, user: CsrUser | None) -> Handoff:
     """Close the handoff and reset the bot, so the customer's next message starts afresh."""
-    _close(session, handoff, user, "resolved")
+    _close(store, handoff, user, "resolved")
     handoff.conversation.state = {}
     return handoff
 
 
 def reply(
-    session: Session, handoff: Handoff, user: CsrUser | None, text: str, *, author_id: str = ""
+    store: HandoffStore, handoff: Handoff, user: CsrUser | None, text: str, *, author_id: str = ""
 ) -> Message:
     """Send text to the customer on their channel through the outbox.
 
@@ -322,15 +357,9 @@ def reply(
     if len(text) > MAX_REPLY_LENGTH:
         raise ValidationFailed(f"A reply can be at most {MAX_REPLY_LENGTH} characters.")
     if user is not None and handoff.status == "waiting":
-        claim(session, handoff, user)
-    _check_may_act(handoff, user)
-    return outbox.enqueue(
-        session,
-        handoff.conversation,
-        text,
-        author="csr",
-        author_id=user.email if user is not None else author_id,
-    )
+        claim(store, handoff, user)
+    check_may_act(handoff, user)
+    return store.send(handoff, text, user.email if user is not None else author_id)
 
 
 def add_note(session: Session, handoff: Handoff, user: CsrUser, text: str) -> HandoffNote:

@@ -59,14 +59,16 @@ def get_order(session: Session, number: str | int) -> Order:
     return order
 
 
-def open_orders(session: Session, customer_id: int) -> list[Order]:
-    return list(
-        session.scalars(
-            _with_lines(select(Order))
-            .where(Order.customer_id == customer_id, Order.status.in_(list(OPEN)))
-            .order_by(Order.placed_at.desc(), Order.id.desc())
-        )
+def open_orders(
+    session: Session, customer_id: int, *, location_codes: Collection[str] | None = None
+) -> list[Order]:
+    """The customer's open orders, newest first (only those at `location_codes` when given)."""
+    query = _with_lines(select(Order)).where(
+        Order.customer_id == customer_id, Order.status.in_(list(OPEN))
     )
+    if location_codes is not None:
+        query = query.where(Order.location_id.in_(location_ids(location_codes)))
+    return list(session.scalars(query.order_by(Order.placed_at.desc(), Order.id.desc())))
 
 
 def search_orders(

@@ -21,12 +21,18 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from conversations.handoffs import SqlHandoffs
 from infra.db import Database
 
 
 class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def handoffs(self) -> SqlHandoffs:
+        """The handoff queue's changes, in this transaction (services.handoffs)."""
+        return SqlHandoffs(self.session)
 
     @contextmanager
     def atomic(self) -> Iterator[Session]:

@@ -325,7 +325,7 @@ def test_open_handoffs_are_capped_per_client_address(app_factory, twilio_server)
     assert WebVisitor(app, address="198.51.100.9").say("talk to a person").status_code == 201
     assert open_handoffs(database) == 4  # another client is not held back
     with database.transaction() as session:  # a CSR closes one: room for one more
-        queue.resolve(session, session.scalars(select(Handoff)).first(), None)
+        queue.resolve(queue.SqlHandoffs(session), session.scalars(select(Handoff)).first(), None)
     WebVisitor(app).say("talk to a person")
     assert open_handoffs(database) == 4
 

@@ -17,8 +17,8 @@ PACKAGES = (
     "store",
     "backoffice",
     "bot",
-    "conversations",
     "services",
+    "conversations",
     "orders",
     "infra",
 )

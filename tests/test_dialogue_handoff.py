@@ -44,7 +44,7 @@ def test_the_bot_answers_questions_until_a_person_claims_the_conversation(app): 
         assert session.scalar(select(Handoff.status)) == "waiting"
     with database.sessions() as session:
         csr = agent(session, "kim@shop.example")
-        queue.claim(session, session.scalar(select(Handoff)), csr)
+        queue.claim(queue.SqlHandoffs(session), session.scalar(select(Handoff)), csr)
         session.commit()
     assert _replies_to(app, "what are your opening hours") == []  # the CSR has it now
     with database.transaction() as session:

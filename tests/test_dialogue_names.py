@@ -128,7 +128,7 @@ def test_not_asked_again_after_a_handoff(db: Database) -> None:
     chat.says("I want to talk to a person")
     [handoff] = chat.handoffs()
     with db.transaction() as session:
-        queue.resolve(session, queue.get_handoff(session, handoff.id), None)
+        queue.resolve(queue.SqlHandoffs(session), queue.get_handoff(session, handoff.id), None)
     chat.says("2 ethiopian beans for pickup downtown").reply_lacks(ASKS).reply_has("Reply YES")
     chat.says("yes").reply_has("placed")
     assert customer_of(chat).name == ""

@@ -214,7 +214,7 @@ def test_someone_elses_conversation_is_refused(
     csr: FlaskClient, shop: Session, db: Database
 ) -> None:
     handoff = escalated(shop)
-    queue.claim(shop, handoff, agent(shop, "first@example.com"))
+    queue.claim(queue.SqlHandoffs(shop), handoff, agent(shop, "first@example.com"))
     shop.commit()
     page = f"/csr/handoffs/{handoff.id}"
     response = post(csr, f"{page}/claim", page=page)
@@ -350,7 +350,9 @@ def test_search_finds_orders_and_customers(csr: FlaskClient, shop: Session) -> N
 
 def test_dead_letters_are_listed_and_retried(csr: FlaskClient, shop: Session, db: Database) -> None:
     handoff = escalated(shop)
-    message = queue.reply(shop, handoff, None, "Lost <message>", author_id="api:test")
+    message = queue.reply(
+        queue.SqlHandoffs(shop), handoff, None, "Lost <message>", author_id="api:test"
+    )
     row = shop.scalar(select(OutboxMessage).where(OutboxMessage.message_id == message.id))
     row.status, row.last_error = "dead", "Twilio 400 error 21211"
     shop.commit()

@@ -52,7 +52,7 @@ def test_related_orders_put_the_one_the_bot_was_on_first(shop: Session) -> None:
     someone_elses = factories.order_in(shop, OrderStatus.PLACED)
     conversation.state = {"order": someone_elses.number}
     assert queue.escalate(shop, conversation, "policy").related_orders == [placed.number]
-    queue.resolve(shop, queue.open_handoff(shop, conversation), None)
+    queue.resolve(queue.SqlHandoffs(shop), queue.open_handoff(shop, conversation), None)
     conversation.state = {"order": delivered.number}
     assert queue.escalate(shop, conversation, "policy").related_orders == [
         delivered.number,
@@ -84,7 +84,7 @@ def _claim_race(db: Database, handoff_id: int, user_ids: list[int]) -> list[obje
         try:
             with db.transaction() as s:
                 handoff = s.get(Handoff, handoff_id)
-                queue.claim(s, handoff, s.get(CsrUser, user_id))
+                queue.claim(queue.SqlHandoffs(s), handoff, s.get(CsrUser, user_id))
             results[index] = user_id
         except AlreadyClaimed as exc:
             results[index] = exc
@@ -107,7 +107,7 @@ def test_two_csrs_claiming_at_once_get_one_owner(shop: Session, db: Database) ->
         assert all(isinstance(r, AlreadyClaimed) for r in results if r not in winners)
         shop.expire_all()
         assert shop.get(Handoff, handoff.id).assigned_to_id == winners[0]
-        queue.release(shop, shop.get(Handoff, handoff.id), None)
+        queue.release(queue.SqlHandoffs(shop), shop.get(Handoff, handoff.id), None)
         shop.commit()
 
 
@@ -117,35 +117,35 @@ def test_release_hand_back_and_resolve(shop: Session) -> None:
     handoff = escalated(shop)
     conversation = handoff.conversation
     conversation.state = {"flow": "cancel", "order": 10001}
-    queue.claim(shop, handoff, owner)
+    queue.claim(queue.SqlHandoffs(shop), handoff, owner)
     with pytest.raises(NotYourHandoff):
-        queue.hand_back(shop, handoff, other)
-    queue.release(shop, handoff, owner)
+        queue.hand_back(queue.SqlHandoffs(shop), handoff, other)
+    queue.release(queue.SqlHandoffs(shop), handoff, owner)
     assert (handoff.status, handoff.assigned_to_id) == ("waiting", None)
     assert conversation.mode == "handoff"
     with pytest.raises(IllegalTransition):
-        queue.release(shop, handoff, owner)
+        queue.release(queue.SqlHandoffs(shop), handoff, owner)
 
-    queue.claim(shop, handoff, owner)
-    queue.hand_back(shop, handoff, owner)
+    queue.claim(queue.SqlHandoffs(shop), handoff, owner)
+    queue.hand_back(queue.SqlHandoffs(shop), handoff, owner)
     shop.commit()
     assert (handoff.status, handoff.resolution) == ("closed", "handed_back")
     assert conversation.mode == "bot"
     assert conversation.state == {"flow": "cancel", "order": 10001}  # the bot resumes
     assert queue.bot_may_answer(shop, conversation)
     with pytest.raises(HandoffClosed):
-        queue.resolve(shop, handoff, owner)
+        queue.resolve(queue.SqlHandoffs(shop), handoff, owner)
 
     again = queue.escalate(shop, conversation, "bot_failed")
     assert again.id != handoff.id  # a new handoff: the closed one stays as history
-    queue.resolve(shop, again, None)
+    queue.resolve(queue.SqlHandoffs(shop), again, None)
     shop.commit()
     assert (again.resolution, conversation.mode, conversation.state) == ("resolved", "bot", {})
 
 
 def test_reopen_after_resolve_starts_a_new_case(shop: Session) -> None:
     handoff = escalated(shop)
-    queue.resolve(shop, handoff, None)
+    queue.resolve(queue.SqlHandoffs(shop), handoff, None)
     shop.commit()
     reopened = queue.escalate(shop, handoff.conversation, "complaint")
     shop.commit()
@@ -159,19 +159,19 @@ def test_reply_goes_out_through_the_outbox_and_claims(shop: Session) -> None:
     owner = agent(shop, "owner@example.com")
     other = agent(shop, "other@example.com")
     handoff = escalated(shop)
-    message = queue.reply(shop, handoff, owner, "  Hello, Jo here.  ")
+    message = queue.reply(queue.SqlHandoffs(shop), handoff, owner, "  Hello, Jo here.  ")
     shop.commit()
     assert handoff.status == "assigned" and handoff.assigned_to_id == owner.id
     row = shop.scalar(select(OutboxMessage).where(OutboxMessage.message_id == message.id))
     assert (row.channel, row.to_address, row.body) == ("sms", "+15555550150", "Hello, Jo here.")
     assert (message.author, message.author_id) == ("csr", "owner@example.com")
     with pytest.raises(NotYourHandoff):
-        queue.reply(shop, handoff, other, "Me too")
+        queue.reply(queue.SqlHandoffs(shop), handoff, other, "Me too")
     with pytest.raises(ValidationFailed):
-        queue.reply(shop, handoff, owner, "   ")
-    queue.resolve(shop, handoff, owner)
+        queue.reply(queue.SqlHandoffs(shop), handoff, owner, "   ")
+    queue.resolve(queue.SqlHandoffs(shop), handoff, owner)
     with pytest.raises(HandoffClosed):
-        queue.reply(shop, handoff, owner, "Too late")
+        queue.reply(queue.SqlHandoffs(shop), handoff, owner, "Too late")
 
 
 def test_place_in_line_follows_priority_then_age(shop: Session, db: Database) -> None:
@@ -189,17 +189,17 @@ def test_place_in_line_follows_priority_then_age(shop: Session, db: Database) ->
 def test_customer_notice_in_line_after_hours_and_assigned(shop: Session) -> None:
     escalated(shop, phone="+15555550171")
     handoff = escalated(shop, phone="+15555550172")
-    notice = queue.customer_notice(shop, handoff, SETTINGS)
+    notice = queue.customer_notice(shop, handoff)
     assert "away right now" in notice and "number 2 in line" in notice  # nobody online
 
     agent(shop, "ana@example.com", online=True)
-    assert queue.customer_notice(shop, handoff, SETTINGS) == (
+    assert queue.customer_notice(shop, handoff) == (
         "A person will reply shortly; you are number 2 in line."
     )
     claimer = agent(shop, "bo@example.com")
     claimer.name = "Bo Lind"
-    queue.claim(shop, handoff, claimer)
-    assert queue.customer_notice(shop, handoff, SETTINGS).startswith("Bo from our team")
+    queue.claim(queue.SqlHandoffs(shop), handoff, claimer)
+    assert queue.customer_notice(shop, handoff).startswith("Bo from our team")
 
 
 def test_auto_assignment_is_round_robin_among_online_opted_in(shop: Session) -> None:

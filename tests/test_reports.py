@@ -71,8 +71,8 @@ def scripted_day(app: Flask) -> None:
             conversation = conversations[PHONES[n]]
             handoff = queue.escalate(session, conversation, reason, "Scripted.")
             user = session.get(CsrUser, casey_id)
-            queue.reply(session, handoff, user, f"Hello, Casey here ({n}).")
-            queue.resolve(session, handoff, user)
+            queue.reply(queue.SqlHandoffs(session), handoff, user, f"Hello, Casey here ({n}).")
+            queue.resolve(queue.SqlHandoffs(session), handoff, user)
     _set_the_clock(database, conversations)
 
 

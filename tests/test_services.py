@@ -1,9 +1,11 @@
-"""Application services (services/): scope, units of work, preview = place.
+"""The order core's application services (services/): scope, units of work, preview = place.
 
 They run on the suite's database fixtures (a copied SQLite file, or PostgreSQL), not on
 a fake unit of work: the domain functions they call work on a SQLAlchemy session, so a
-fake would have to imitate SQLAlchemy (see docs/architecture.md). The scope rules that
-need no database are checked without one.
+fake would have to imitate SQLAlchemy (see docs/architecture.md; the handoff services,
+whose rules work on a store that only keeps changes, do use one:
+tests/test_services_handoffs.py). The scope rules that need no database are checked
+without one.
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from conversations.staff_models import Handoff
 from infra.db import Database
 from orders.models import Customer, Order
 from tests.dialogue import Chat, open_chat
-from tests.handoff_support import agent, csrf_token, login
+from tests.handoff_support import agent, csrf_token, escalated, login
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -39,6 +40,15 @@ class Doors:
     def customer_id(self, name: str) -> int:
         with self.db.reading() as s:
             return s.scalar(select(Customer.id).where(Customer.name == name))
+
+    def waiting_handoff(self) -> int:
+        with self.db.sessions() as s:  # escalated() commits
+            return escalated(s, phone="+15555550177").id
+
+    def handoff(self, handoff_id: int) -> tuple[str, int | None, str | None]:
+        with self.db.reading() as s:
+            found = s.get(Handoff, handoff_id)
+            return found.status, found.assigned_to_id, found.resolution
 
     def count_orders(self) -> int:
         with self.db.reading() as s:
@@ -149,3 +159,76 @@ def test_a_shipped_orders_address_cannot_change_anywhere(doors: Doors) -> None:
     chat = chat_as(doors.db, "Sam Chen").says("change the address of order 10003 to 9 Elsewhere")
     chat.reply_has("#10003 is already shipped", "can't be changed")
     assert doors.order(10003).address == sam.address
+
+
+def test_the_queue_refuses_alike(app: Flask, doors: Doors) -> None:
+    """Ana holds a conversation: the CSR at the console, and the API naming that CSR, try
+    to claim it and to resolve it; Downtown's store user and Downtown's token try to
+    claim it. Each refusal is one rule (services.handoffs), so the words are the same."""
+    with doors.db.sessions() as s:
+        agent(s, "ana@example.com")
+    ana = app.test_client()
+    assert login(ana, "ana@example.com").status_code == 302
+    handoff = doors.waiting_handoff()
+    claim, resolve = f"/csr/handoffs/{handoff}/claim", f"/csr/handoffs/{handoff}/resolve"
+    console_post(ana, claim, {}, "/csr/queue")
+    held = doors.handoff(handoff)
+    assert held[0] == "assigned"
+    api_base = f"/api/v1/handoffs/{handoff}"
+    as_csr = {"csr": "csr@example.com"}
+    for action, page, status, code, words in (
+        ("claim", claim, 409, "already_claimed", "ana took this conversation already."),
+        ("resolve", resolve, 403, "not_your_handoff", "ana has this conversation."),
+    ):
+        api = doors.api.post(f"{api_base}/{action}", headers=ADMIN, json=as_csr)
+        error = api.get_json()["error"]
+        assert (api.status_code, error["code"], error["message"]) == (status, code, words)
+        assert words in said(console_post(doors.csr, page, {}, "/csr/queue")), action
+    words = "A store cannot work the queue."
+    api = doors.api.post(f"{api_base}/claim", headers=doors.dt_token, json=as_csr)
+    error = api.get_json()["error"]
+    assert (api.status_code, error["code"], error["message"]) == (403, "forbidden", words)
+    assert words in said(console_post(doors.dt, claim, {}, "/csr/"))
+    page = doors.dt.get(f"/csr/handoffs/{handoff}")
+    assert page.status_code == 403 and words in said(page)
+    assert doors.handoff(handoff) == held
+
+
+def test_a_store_sees_its_own_customers_in_the_console_as_in_the_api(doors: Doors) -> None:
+    """Jo ordered a delivery (#10001, from the warehouse) and a Downtown pickup (#10002);
+    Priya only at Riverside (#10005). Downtown sees Jo with #10002 only, and not Priya."""
+    jo, priya = doors.customer_id("Jo Rivera"), doors.customer_id("Priya Patel")
+    words = "You can only see customers who ordered at DT."
+    api = doors.api.get(f"/api/v1/customers/{priya}", headers=doors.dt_token)
+    error = api.get_json()["error"]
+    assert (api.status_code, error["code"], error["message"]) == (
+        403,
+        "location_access_denied",
+        words,
+    )
+    page = doors.dt.get(f"/csr/customers/{priya}")
+    assert page.status_code == 403 and words in said(page) and "Priya" not in said(page)
+
+    profile = doors.api.get(f"/api/v1/customers/{jo}", headers=doors.dt_token).get_json()
+    assert [o["number"] for o in profile["purchase_history"]] == ["#10002"]
+    page = said(doors.dt.get(f"/csr/customers/{jo}"))
+    assert "#10002" in page and "#10001" not in page
+    assert "Messages" not in page and "Cancel order" not in page  # a CSR's tools
+
+    for q, customers, orders in (("Jo", ["Jo Rivera"], ["#10002"]), ("Priya", [], [])):
+        found = doors.api.get(f"/api/v1/customers?q={q}", headers=doors.dt_token).get_json()
+        assert [c["name"] for c in found["customers"]] == customers, q
+        placed = doors.api.get(f"/api/v1/orders?q={q}", headers=doors.dt_token).get_json()
+        assert [o["number"] for o in placed["orders"]] == orders, q
+        page = said(doors.dt.get(f"/csr/search?q={q}"))
+        assert ("Jo Rivera" in page, "#10002" in page) == (bool(customers), bool(orders)), q
+        assert "Priya Patel" not in page and "#10001" not in page and "#10005" not in page, q
+
+
+def test_a_csr_still_sees_every_customer_and_their_conversations(doors: Doors) -> None:
+    jo, priya = doors.customer_id("Jo Rivera"), doors.customer_id("Priya Patel")
+    page = said(doors.csr.get(f"/csr/customers/{jo}"))
+    assert "#10001" in page and "#10002" in page and "Messages" in page
+    assert "#10005" in said(doors.csr.get(f"/csr/customers/{priya}"))
+    search = said(doors.csr.get("/csr/search?q=Priya"))
+    assert "Priya Patel" in search and "#10005" in search and "Conversations" in search

@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from backoffice import bp
 from backoffice.auth import (
@@ -26,30 +26,33 @@ from conversations import audit, tags
 from conversations.models import Conversation, Message
 from infra.input_guard import whole_number
 from infra.web import database
-from orders import customers, ordering, queries
+from orders import ordering
 from orders.errors import ValidationFailed
 from orders.events import Actor
-from orders.models import Location, Order, Return
+from orders.models import Location, Order
+from services import customers as customer_service
 from services import orders as order_service
 from services import returns as return_service
+from services.scope import Scope
 
 TRANSCRIPT_LIMIT = 500
 
 
-def customer_panel(s: Session, customer_id: int) -> dict[str, Any]:
-    """What the panel shows: profile, identities, open orders, history and returns."""
-    customer = customers.get_customer(s, customer_id)
+def works_conversations() -> bool:
+    """CSRs and admins: the transcript, the conversation search and the forms that act on
+    a customer's behalf. A store user reads its customers' orders and returns there."""
+    return g.csr_user.role in AGENTS
+
+
+def customer_panel(s: Session, scope: Scope, customer_id: int) -> dict[str, Any]:
+    """What the panel shows: profile, identities, open orders, history and returns, as
+    `scope` sees them (services.customers); another store's customer is refused."""
     return {
-        "customer": customer,
-        "open_orders": queries.open_orders(s, customer_id),
-        "history": customers.purchase_history(s, customer_id),
-        "customer_returns": s.scalars(
-            select(Return)
-            .join(Order)
-            .where(Order.customer_id == customer_id)
-            .options(selectinload(Return.lines))
-            .order_by(Return.id.desc())
-        ).all(),
+        "customer": customer_service.find_customer(s, scope, customer_id),
+        "open_orders": customer_service.open_orders(s, scope, customer_id),
+        "history": customer_service.purchase_history(s, scope, customer_id),
+        "customer_returns": customer_service.customer_returns(s, scope, customer_id),
+        "csr_tools": works_conversations(),
         "pickup_locations": s.scalars(
             select(Location)
             .where(Location.pickup.is_(True), Location.active.is_(True))
@@ -112,13 +115,14 @@ def transcript(s: Session, customer_id: int, after: int = 0) -> list[Message]:
 
 
 @bp.get("/customers/<int:customer_id>")
-@requires(*AGENTS)
+@requires()
 def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
     with database().reading() as s:
+        panel = customer_panel(s, staff_scope(), customer_id)  # refuses before reading more
         return render_template(
             "csr/customer.html",
-            messages=transcript(s, customer_id),
-            **customer_panel(s, customer_id),
+            messages=transcript(s, customer_id) if works_conversations() else [],
+            **panel,
         )
 
 
@@ -185,17 +189,20 @@ def return_action(number: str, action: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/search")
-@requires(*AGENTS)
+@requires()
 def search():  # type: ignore[no-untyped-def]
+    """Customers and orders as the user's scope sees them; CSRs also search conversations."""
     q = request.args.get("q", "").strip()[:200]
+    scope, chats = staff_scope(), works_conversations()
     with database().reading() as s:
         return render_template(
             "csr/search.html",
             q=q,
-            orders=queries.search_orders(s, q=q, limit=50) if q else [],
-            found_customers=customers.search_customers(s, q, limit=50) if q else [],
-            found_messages=_messages_saying(s, q) if len(q) >= MESSAGE_SEARCH_MIN else [],
-            tagged=tags.conversations_tagged_like(s, q) if q else [],
+            orders=order_service.search_orders(s, scope, q=q, limit=50) if q else [],
+            found_customers=customer_service.search_customers(s, scope, q) if q else [],
+            conversations=chats,
+            found_messages=_messages_saying(s, q) if chats and len(q) >= MESSAGE_SEARCH_MIN else [],
+            tagged=tags.conversations_tagged_like(s, q) if chats and q else [],
         )
 
 

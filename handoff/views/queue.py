@@ -6,16 +6,24 @@ from flask import g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from backoffice import bp
-from backoffice.auth import AGENTS, console_action, current_user, requires
+from backoffice.auth import (
+    AGENTS,
+    console_action,
+    console_work,
+    current_user,
+    requires,
+    staff_scope,
+)
 from conversations import audit, tags
 from conversations import handoffs as queue
-from conversations.staff_models import CannedReply, CsrUser, HandoffNote
+from conversations.staff_models import CannedReply, HandoffNote
 from handoff import alerts
 from handoff.views.customers import customer_panel, transcript
 from infra.db import utcnow
 from infra.input_guard import whole_number
 from infra.web import database, may_hold_request, settings
-from orders.errors import ValidationFailed
+from orders.events import Actor
+from services import handoffs as handoff_service
 
 STATUS_FILTERS = {
     "open": queue.OPEN_STATUSES,
@@ -39,14 +47,19 @@ def _queue_filters() -> dict[str, str]:
     }
 
 
+# Pages and actions of the queue itself are open to every signed-in user: the service
+# refuses a store's scope (services.handoffs), in the words the API's store tokens get.
+
+
 @bp.get("/queue")
-@requires(*AGENTS)
+@requires()
 def queue_page():  # type: ignore[no-untyped-def]
     filters = _queue_filters()
     with database().reading() as s:
         user = current_user(s)
-        handoffs = queue.list_handoffs(
+        handoffs = handoff_service.list_handoffs(
             s,
+            staff_scope(),
             status=STATUS_FILTERS[filters["status"]],
             reason=filters["reason"] or None,
             channel=filters["channel"] or None,
@@ -83,10 +96,10 @@ def queue_alerts():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/handoffs/<int:handoff_id>")
-@requires(*AGENTS)
+@requires()
 def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
     with database().reading() as s:
-        handoff = queue.get_handoff(s, handoff_id)
+        handoff = handoff_service.find_handoff(s, staff_scope(), handoff_id)
         user = current_user(s)
         notes = s.scalars(
             select(HandoffNote)
@@ -105,7 +118,7 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
             colleagues=queue.colleagues(s, user),
             known_tags=tags.in_use(s),
             tag_max=tags.MAX_TAG_LENGTH,
-            **customer_panel(s, handoff.customer_id),
+            **customer_panel(s, staff_scope(), handoff.customer_id),
         )
 
 
@@ -121,70 +134,71 @@ def new_messages(handoff_id: int):  # type: ignore[no-untyped-def]
         return body, 200, {"X-Handoff-Status": handoff.status}
 
 
+ACTIONS = {
+    "claim": handoff_service.claim,
+    "release": handoff_service.release,
+    "hand_back": handoff_service.hand_back,
+    "resolve": handoff_service.resolve,
+}
+
+
 def _act(handoff_id: int, action: str, done: str) -> None:
-    with console_action(done) as s:
-        handoff = queue.get_handoff(s, handoff_id)
-        user = current_user(s)
-        {
-            "claim": queue.claim,
-            "release": queue.release,
-            "hand_back": queue.hand_back,
-            "resolve": queue.resolve,
-        }[action](s, handoff, user)
-        audit.record(s, user.email, action, "handoff", handoff.id)
+    with console_work(done) as uow:
+        email = current_user(uow.session).email
+        ACTIONS[action](uow, Actor.csr(email), staff_scope(), handoff_id)
+        audit.record(uow.session, email, action, "handoff", handoff_id)
 
 
 @bp.post("/handoffs/<int:handoff_id>/claim")
-@requires(*AGENTS)
+@requires()
 def claim(handoff_id: int):  # type: ignore[no-untyped-def]
     _act(handoff_id, "claim", "It's yours: the customer is waiting for your reply.")
     return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
 
 
 @bp.post("/handoffs/<int:handoff_id>/release")
-@requires(*AGENTS)
+@requires()
 def release(handoff_id: int):  # type: ignore[no-untyped-def]
     _act(handoff_id, "release", "Back in the queue for someone else.")
     return redirect(url_for("csr.queue_page"))
 
 
 @bp.post("/handoffs/<int:handoff_id>/hand-back")
-@requires(*AGENTS)
+@requires()
 def hand_back(handoff_id: int):  # type: ignore[no-untyped-def]
     _act(handoff_id, "hand_back", "Handed back: the bot answers again, where it left off.")
     return redirect(url_for("csr.queue_page"))
 
 
 @bp.post("/handoffs/<int:handoff_id>/resolve")
-@requires(*AGENTS)
+@requires()
 def resolve(handoff_id: int):  # type: ignore[no-untyped-def]
     _act(handoff_id, "resolve", "Resolved: the customer's next message starts afresh.")
     return redirect(url_for("csr.queue_page"))
 
 
 @bp.post("/handoffs/<int:handoff_id>/transfer")
-@requires(*AGENTS)
+@requires()
 def transfer(handoff_id: int):  # type: ignore[no-untyped-def]
-    colleague_id = whole_number(request.form.get("to", "")) or 0
-    with console_action("Handed to your colleague.") as s:
-        handoff = queue.get_handoff(s, handoff_id)
-        user = current_user(s)
-        colleague = s.get(CsrUser, colleague_id)
-        if colleague is None:
-            raise ValidationFailed("Choose a colleague.")
-        queue.transfer(s, handoff, colleague, user)
-        audit.record(s, user.email, "transfer", "handoff", handoff.id, to=colleague.email)
+    colleague_id = whole_number(request.form.get("to", ""))
+    with console_work("Handed to your colleague.") as uow:
+        email = current_user(uow.session).email
+        handoff = handoff_service.reassign(
+            uow, Actor.csr(email), staff_scope(), handoff_id, colleague_id
+        )
+        to = handoff.assigned_to.email if handoff.assigned_to else ""
+        audit.record(uow.session, email, "transfer", "handoff", handoff_id, to=to)
     return redirect(url_for("csr.handoff_page", handoff_id=handoff_id))
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
-@requires(*AGENTS)
+@requires()
 def reply(handoff_id: int):  # type: ignore[no-untyped-def]
-    with console_action("Sent.") as s:
-        handoff = queue.get_handoff(s, handoff_id)
-        user = current_user(s)
-        message = queue.reply(s, handoff, user, request.form.get("text", ""))
-        audit.record(s, user.email, "reply", "handoff", handoff.id, message_id=message.id)
+    text = request.form.get("text", "")
+    with console_work("Sent.") as uow:
+        email = current_user(uow.session).email
+        message = handoff_service.reply(uow, Actor.csr(email), staff_scope(), handoff_id, text)
+        audit.record(uow.session, email, "reply", "handoff", handoff_id, message_id=message.id)
     return redirect(url_for("csr.handoff_page", handoff_id=handoff_id) + "#reply")
 
 
