@@ -285,7 +285,7 @@ RULES: tuple[Rule, ...] = (
         0.8,
         r"\b(?:i want to|i would like to|i d like to|id like to|i wish to|can i|could i|may i|"
         r"let me|i need to|i will|ill|love to|looking to|trying to|try to|how (?:do|can|could) i|"
-        r"help me(?: to)?) (?:buy|order|purchase|get|grab|have|take|shop)\b",
+        r"help me(?: to)?) (?:buy|order|purchase|get(?! to\b)|grab|have|take|shop)\b",
     ),
     _r(
         "place_order",
@@ -296,7 +296,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "modify_order",
         0.9,
-        rf"\bmake (?:it|that|them) (?:{NUMBER}|just|only|a|an|another|one more)\b|"
+        rf"\bmake (?:it|that|them) (?:{NUMBER}|just|only|a(?! (?:little|bit|lot)\b)|an|another|"
+        r"one more)\b|"
         r"\b(?:change (?:it|that) to|(?:change|update|increase|decrease|"
         r"reduce|bump) (?:the )?(?:quantity|qty|amount|number)|only want|up it to)\b",
     ),
@@ -333,7 +334,8 @@ RULES: tuple[Rule, ...] = (
         "change_address",
         0.9,
         r"\b(?:change|changing|update|updating|correct|correcting|edit|editing|modify|modifying|"
-        r"fix|wrong|new|different|another)(?: \w+){0,3} (?:address|addy)\b",
+        r"fix|wrong|new|different|another)(?: \w+){0,3} (?<!email )(?<!mail )(?<!e mail )"
+        r"(?<!ip )(?<!web )(?:address|addy)\b",
     ),
     _r(
         "change_address",
@@ -814,6 +816,17 @@ RULES: tuple[Rule, ...] = (
         r"save|saving|set|setting|register|registering|create|creating|submit|"
         r"submitting)(?: \w+){0,3} (?:shipping|delivery|postal|new) address\b",
         ("change_address", "human_agent"),
+    ),
+    # Operating a device is not buying one: "turn on the vacuum cleaner", "start the robot
+    # cleaner" (a shop that sells cleaner tablets), "play hot 97". A product with a count
+    # still reads as an order (the cue of a product with a quantity is as strong).
+    _r(
+        "out_of_scope",
+        0.85,
+        r"^(?:(?:please|can you|could you|hey|ok|now) )*(?:\w+ )?(?:turn|switch) (?:\w+ ){0,4}?"
+        r"(?:on|off)\b|^(?:(?:please|can you|could you|hey|ok|now) )*(?:\w+ )?(?:start|activate|"
+        r"run|play)\b(?! (?:a |an |the |my |new |another |me )*(?:order|orders|return|refund|"
+        r"purchase|over|again|shopping|out|through|low)\b)",
     ),
     _r(
         "out_of_scope",
