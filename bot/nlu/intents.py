@@ -82,14 +82,15 @@ _STATUS_WORDS = re.compile(
 # Entities whose words do not make a message long ("my email is jane.doe@example.com").
 _OPAQUE = frozenset({"email", "phone", "address", "order_number", "return_number"})
 # Products named against an order that already exists: "add 2 more", "to what i ordered",
-# "i forgot the filters", "3 not 2". These lean to modify_order rather than a new order.
+# "i forgot the filters", "3 not 2", "plus a bag of decaf" (a message that begins by adding
+# to something said before). These lean to modify_order rather than a new order.
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
 _EXISTING_ORDER = re.compile(
     rf"(?<!order )(?<!buy )(?<!purchase )\b(?:more(?! than| info| information| details| about)|"
     rf"forgot|forgotten|forget|missed|left out|(?:my|existing|same|current|previous|last|that) "
     rf"(?:\w+ )?order|order (?:i|we) (?:have )?(?:placed|made)|what (?:i|we) "
     rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
-    rf"(?:not|instead of|rather than) {_NUMBER})\b"
+    rf"(?:not|instead of|rather than) {_NUMBER}|^(?:and )?(?:plus|also))\b"
 )
 _GROUNDING_ENTITIES = frozenset(
     {"product", "order_number", "return_number", "address", "location", "email", "phone"}
@@ -222,7 +223,8 @@ def classify(
 def foreign_words(norm: str, shop_words: frozenset[str], known: frozenset[str]) -> bool:
     """Whether the message has a word that is not of the language customers use with a
     shop: neither one of ``shop_words`` (those of the training messages about a shop's
-    business), nor of ``known`` (the catalog's), nor a rule's keyword, nor a small word. A message
+    business), nor of ``known`` (the catalog's), nor a rule's keyword, nor a small, shop or
+    pointing word ("smth"). A message
     that names nothing of the shop and says "alarm", "volume" or "appointment" asks to
     change something that is not ours ("cancel my 3pm alarm", "turn the volume down to
     5"); "pls cancel" and "add 2 more" have no such word."""
@@ -233,6 +235,8 @@ def foreign_words(norm: str, shop_words: frozenset[str], known: frozenset[str]) 
         and w not in known
         and w not in KEYWORDS
         and w not in STOPWORDS
+        and not _SHOP_WORDS.fullmatch(w)
+        and not _POINTING_WORDS.fullmatch(w)
         for w in norm.split()
     )
 

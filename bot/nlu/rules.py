@@ -501,7 +501,10 @@ RULES: tuple[Rule, ...] = (
         "return_order",
         0.88,
         r"\b(?:return|returning|(?:send|sending|post|posting|bring|bringing|mail|ship) "
-        r"(?:\w+ ){0,5}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b",
+        r"(?:\w+ ){0,5}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b|"
+        # An exchange that does not say for what is a return first: "i'd like to exchange
+        # the black mug" (with "for"/"with" it is a swap in the order, see modify_order).
+        r"\bexchange\b(?!.*\b(?:for|with)\b)",
         ("modify_order", "complaint"),
     ),
     _r(
@@ -624,8 +627,9 @@ RULES: tuple[Rule, ...] = (
         "store_info",
         0.88,
         r"\b(?:shipping|delivery|shipment|postage) (?:options?|methods?|costs?|fees?|times?|"
-        r"period|prices?|charges?|rates?)\b|\b(?:how long|how soon|how many days|how fast|"
-        r"how quickly|when(?! (?:will|is|does|do|should|can|would) (?:my|our|i|we)\b))"
+        r"period|prices?|charges?|rates?)\b|\b(?:shipping|delivery|postage) (?:is |so |that |"
+        r"this )*(?:expensive|pricey|dear|cheap|costly)\b|\b(?:how long|how soon|how many days|"
+        r"how fast|how quickly|when(?! (?:will|is|does|do|should|can|would) (?:my|our|i|we)\b))"
         r"(?: \w+){0,6} (?:arrive|get here|come|take|takes|be delivered|expect|"
         r"delivered|receive)\b|\bfree (?:shipping|delivery)\b",
         ("track_order",),
