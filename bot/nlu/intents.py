@@ -82,15 +82,14 @@ _STATUS_WORDS = re.compile(
 # Entities whose words do not make a message long ("my email is jane.doe@example.com").
 _OPAQUE = frozenset({"email", "phone", "address", "order_number", "return_number"})
 # Products named against an order that already exists: "add 2 more", "to what i ordered",
-# "i forgot the filters", "3 not 2", "plus a bag of decaf" (a message that begins by adding
-# to something said before). These lean to modify_order rather than a new order.
+# "i forgot the filters", "3 not 2". These lean to modify_order rather than a new order.
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
 _EXISTING_ORDER = re.compile(
     rf"(?<!order )(?<!buy )(?<!purchase )\b(?:more(?! than| info| information| details| about)|"
     rf"forgot|forgotten|forget|missed|left out|(?:my|existing|same|current|previous|last|that) "
     rf"(?:\w+ )?order|order (?:i|we) (?:have )?(?:placed|made)|what (?:i|we) "
     rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
-    rf"(?:not|instead of|rather than) {_NUMBER}|^(?:and )?(?:plus|also))\b"
+    rf"(?:not|instead of|rather than) {_NUMBER})\b"
 )
 _GROUNDING_ENTITIES = frozenset(
     {"product", "order_number", "return_number", "address", "location", "email", "phone"}

@@ -404,7 +404,9 @@ RULES: tuple[Rule, ...] = (
         0.9,
         rf"\b(?:is|are|has|have) (?:my|our|the) (?:\w+ )?{ORDER_ISH} (?:(?:been|got|already|"
         rf"still) )?(?:ready|here|there|coming|arriving|arrived|delivered|shipped|dispatched|"
-        rf"posted|out|on (?:the|its) way)\b|\b(?:did|have|has) (?:you|u|they) (?:already )?"
+        rf"posted|out|on (?:the|its) way)\b|\b(?:is|are) (?:it|they|anything|everything|mine) "
+        rf"(?:\w+ )?(?:ready|shipped|dispatched|posted|on (?:the|its) way)\b|"
+        rf"\b(?:did|have|has) (?:you|u|they) (?:already )?"
         rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:(?:my|our|the) "
         rf"(?:\w+ )?{ORDER_ISH}|it|them)\b",
     ),
