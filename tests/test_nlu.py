@@ -560,3 +560,75 @@ def test_intent_model_is_what_the_training_script_makes():
 )
 def test_a_closing_after_a_question_does_not_hide_it(catalog, text, intent):
     assert parse(text, catalog).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Something that is not the shop's is named: an alarm, a volume, a party ...
+        "cancel my 3pm alarm",
+        "Cancel alarm",
+        "decrease the volume to 10",
+        "Cancel Sam's party",
+        "i want the music saved, can you do it for me",
+        # ... an e-mail address is not where an order goes ...
+        "add new email address",
+        # ... and operating a device is not buying one, even one the shop sells.
+        "turn on the vacuum cleaner",
+        "start the robot cleaner",
+    ],
+)
+def test_a_state_change_needs_something_of_the_shop(catalog, text):
+    assert parse(text, catalog).intent not in hybrid.STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Nothing foreign in them: short requests still read as what they ask.
+        ("pls cancel", "cancel_order"),
+        ("add 2 more", "modify_order"),
+        ("cancel it, i changed my mind", "cancel_order"),
+        ("start an order", "place_order"),
+        ("2 cleaning tablets", "place_order"),
+        ("update my delivery address", "change_address"),
+    ],
+)
+def test_requests_in_a_shops_words_still_change_orders(catalog, text, intent):
+    assert parse(text, catalog).intent == intent
+
+
+def test_a_foreign_word_takes_away_a_reading_that_nothing_of_the_shop_supports():
+    agree = _probabilities(cancel_order=0.8)
+    # "cancel alarm": the rules and the model agree, but the message names nothing of ours.
+    assert hybrid.combine("cancel_order", 0.9, True, agree, None, False, foreign=True) == (
+        "out_of_scope",
+        hybrid.NO_READING,
+    )
+    assert hybrid.combine("cancel_order", 0.9, True, agree, None, False)[0] == "cancel_order"
+    # A weak reading with a foreign word and only "it" to go on is no reading either ...
+    unsure = _probabilities(out_of_scope=0.2, place_order=0.1)
+    assert hybrid.combine("place_order", 0.5, True, unsure, None, True, foreign=True)[0] == (
+        "out_of_scope"
+    )
+    # ... and the model alone does not start a change for such a message.
+    sure = _probabilities(modify_order=0.9)
+    assert hybrid.combine("out_of_scope", 0.3, False, sure, None, True, foreign=True)[0] == (
+        "out_of_scope"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # An exchange that does not say for what is a return; with "for" it is a swap.
+        ("i'd like to exchange the black mug", "return_order"),
+        ("exchange the white mug for a black one", "modify_order"),
+        ("why is shipping so expensive", "store_info"),
+        # SMS shorthand, and "is it ready" about what the customer is waiting for.
+        ("wer is my ordr pls", "track_order"),
+        ("is anything ready to collect?", "track_order"),
+    ],
+)
+def test_causes_of_shop_chat_misreadings(catalog, text, intent):
+    assert parse(text, catalog).intent == intent

@@ -42,7 +42,10 @@ VETO = 0.4
 VETO_STRONG = 0.6
 RULE_CONFIDENT = 0.65
 # A state-changing rule reading of a message that names nothing of the shop: a weak one
-# (below RULE_CONFIDENT: "i want to mute the speaker") is no reading at all; a strong one
+# (below RULE_CONFIDENT: "i want to mute the speaker") or one with a word foreign to a
+# shop ("cancel my 3pm alarm") is no reading at all, and neither is a weak one with such a
+# word where only "it" or "the store" ties it to the shop ("i want the music saved, can
+# you do it"); a strong one
 # is at most UNGROUNDED sure, so the bot asks, and needs at least SUPPORT of the model's
 # belief: "cancel my dentist appointment" is not an order cancellation.
 UNGROUNDED = 0.6
@@ -62,27 +65,34 @@ def combine(
     expecting: str | None,
     grounded: bool,
     names_a_product: bool = False,
+    foreign: bool = False,
 ) -> tuple[str, float]:
     """The intent and its confidence.
 
     ``has_rule_reading`` is False when no rule or cue matched at all; ``grounded`` is
     whether the message names something of the shop (see ``intents.grounded``);
     ``names_a_product`` whether it names a product for sure, which the model's "out of
-    scope" cannot overrule (see ``intents.names_a_product``).
+    scope" cannot overrule (see ``intents.names_a_product``); ``foreign`` whether it has
+    a word outside the language customers use with a shop (see ``intents.foreign_words``)
+    and nothing of the shop but a pointing word (see ``intents.firmly_grounded``):
+    "remove it on my calendar" is not about an order.
     """
     top = max(probabilities, key=probabilities.__getitem__)
     p_top = probabilities[top]
     if expecting and rule_confidence >= CONTEXT_ANSWER:
         return rule_intent, rule_confidence
-    if rule_intent in STATE_CHANGING and not grounded:
-        if rule_confidence < RULE_CONFIDENT:
+    if rule_intent in STATE_CHANGING:
+        if not grounded and (rule_confidence < RULE_CONFIDENT or foreign):
             return "out_of_scope", NO_READING
-        rule_confidence = min(rule_confidence, UNGROUNDED)
+        if not grounded:
+            rule_confidence = min(rule_confidence, UNGROUNDED)
     if top == rule_intent == "out_of_scope":
         return rule_intent, rule_confidence
     if top == rule_intent:
         return rule_intent, max(rule_confidence, p_top)
     if rule_intent in STATE_CHANGING:
+        if foreign and rule_confidence < RULE_CONFIDENT:
+            return "out_of_scope", NO_READING
         veto = VETO_STRONG if rule_confidence >= RULE_CONFIDENT else VETO
         if top == "out_of_scope" and p_top >= veto and not names_a_product:
             return "out_of_scope", NO_READING
@@ -90,7 +100,7 @@ def combine(
             has_rule_reading = False
     if not has_rule_reading:
         if top in STATE_CHANGING:
-            taken = grounded and p_top >= TAKE_STATE_CHANGING
+            taken = grounded and not foreign and p_top >= TAKE_STATE_CHANGING
         else:
             taken = top != "out_of_scope" and p_top >= TAKE
         return (top, p_top) if taken else ("out_of_scope", NO_READING)
@@ -99,6 +109,6 @@ def combine(
             return top, NO_READING
         if top not in STATE_CHANGING:
             return top, p_top
-        if grounded and p_top >= TAKE_STATE_CHANGING:
+        if grounded and not foreign and p_top >= TAKE_STATE_CHANGING:
             return top, p_top
     return rule_intent, rule_confidence

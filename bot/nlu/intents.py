@@ -94,11 +94,18 @@ _EXISTING_ORDER = re.compile(
 _GROUNDING_ENTITIES = frozenset(
     {"product", "order_number", "return_number", "address", "location", "email", "phone"}
 )
+# Words of the shop's business: an order, a delivery, money back ...
 _SHOP_WORDS = re.compile(
     r"\b(?:order|orders|ordered|purchase|purchases|purchased|package|parcel|delivery|shipment|"
-    r"item|items|stuff|product|products|goods|basket|cart|refund|money|address|pick ?up|"
-    r"collect|collection|store|shop|it|them|these|those|everything|something|smth|sth|(?:this|that|one)$|bag|bags|"
-    r"pack|packs|packet|box|boxes|bottle|bottles|tin|tins|jar|jars|kg|dozen)\b"
+    r"basket|cart|refund|refunds|money|compensation|reimbursement|rebate|(?<!mail )address|"
+    r"pick ?up|collect|collection)\b"
+)
+# ... and words that point at something without saying what: "it", "the items", "the store"
+# (which store: mine, or the one in the mall?), "2 boxes".
+_POINTING_WORDS = re.compile(
+    r"\b(?:item|items|stuff|product|products|goods|store|shop|it|them|these|those|everything|"
+    r"something|smth|sth|(?:this|that|one)$|bag|bags|pack|packs|packet|box|boxes|bottle|"
+    r"bottles|tin|tins|jar|jars|kg|dozen)\b"
 )
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
@@ -208,6 +215,28 @@ def classify(
         expecting,
         grounded(norm, entities),
         names_a_product(entities),
+        not firmly_grounded(norm, entities) and foreign_words(norm, model.shop_words, known),
+    )
+
+
+def foreign_words(norm: str, shop_words: frozenset[str], known: frozenset[str]) -> bool:
+    """Whether the message has a word that is not of the language customers use with a
+    shop: neither one of ``shop_words`` (those of the training messages about a shop's
+    business), nor of ``known`` (the catalog's), nor a rule's keyword, nor a small, shop or
+    pointing word ("smth"). A message
+    that names nothing of the shop and says "alarm", "volume" or "appointment" asks to
+    change something that is not ours ("cancel my 3pm alarm", "turn the volume down to
+    5"); "pls cancel" and "add 2 more" have no such word."""
+    return any(
+        len(w) >= 3
+        and w.isalpha()
+        and w not in shop_words
+        and w not in known
+        and w not in KEYWORDS
+        and w not in STOPWORDS
+        and not _SHOP_WORDS.fullmatch(w)
+        and not _POINTING_WORDS.fullmatch(w)
+        for w in norm.split()
     )
 
 
@@ -225,6 +254,12 @@ def grounded(norm: str, entities: list[Entity]) -> bool:
     a store, money back, or "it" (what the conversation is about). "cancel my alarm" does
     not; "cancel it" and "cancel the kettle" do. A product matched only loosely ("early"
     for Earl Grey) counts when a quantity goes with it."""
+    return firmly_grounded(norm, entities) or bool(_POINTING_WORDS.search(norm))
+
+
+def firmly_grounded(norm: str, entities: list[Entity]) -> bool:
+    """Whether the message names something of the shop by more than a pointing word ("it",
+    "the items", "the store"): "cancel it on my calendar" may be about anything."""
     kinds = {e.type for e in entities}
     loose = not any(e.spelt for e in entities if e.type == "product")
     if loose and "quantity" not in kinds:

@@ -39,11 +39,16 @@ def features(text: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class IntentModel:
-    """``weights[feature]`` is (idf, ((intent index, weight), ...)); ``bias`` per intent."""
+    """``weights[feature]`` is (idf, ((intent index, weight), ...)); ``bias`` per intent.
+
+    ``shop_words`` are the words of the training messages about a shop's business (every
+    intent but out_of_scope): the language customers use with a shop (see
+    ``intents.foreign_words``)."""
 
     intents: tuple[str, ...]
     bias: tuple[float, ...]
     weights: dict[str, tuple[float, tuple[tuple[int, float], ...]]]
+    shop_words: frozenset[str] = frozenset()
 
     @classmethod
     def from_json(cls, data: dict) -> IntentModel:
@@ -51,12 +56,18 @@ class IntentModel:
             feature: (idf, tuple((int(k), float(w)) for k, w in pairs))
             for feature, (idf, pairs) in data["weights"].items()
         }
-        return cls(tuple(data["intents"]), tuple(data["bias"]), weights)
+        return cls(
+            tuple(data["intents"]),
+            tuple(data["bias"]),
+            weights,
+            frozenset(data.get("shop_words", ())),
+        )
 
     def to_json(self) -> dict:
         return {
             "intents": list(self.intents),
             "bias": list(self.bias),
+            "shop_words": sorted(self.shop_words),
             "weights": {
                 f: [idf, [list(p) for p in pairs]]
                 for f, (idf, pairs) in sorted(self.weights.items())

@@ -285,7 +285,7 @@ RULES: tuple[Rule, ...] = (
         0.8,
         r"\b(?:i want to|i would like to|i d like to|id like to|i wish to|can i|could i|may i|"
         r"let me|i need to|i will|ill|love to|looking to|trying to|try to|how (?:do|can|could) i|"
-        r"help me(?: to)?) (?:buy|order|purchase|get|grab|have|take|shop)\b",
+        r"help me(?: to)?) (?:buy|order|purchase|get(?! to\b)|grab|have|take|shop)\b",
     ),
     _r(
         "place_order",
@@ -296,7 +296,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "modify_order",
         0.9,
-        rf"\bmake (?:it|that|them) (?:{NUMBER}|just|only|a|an|another|one more)\b|"
+        rf"\bmake (?:it|that|them) (?:{NUMBER}|just|only|a(?! (?:little|bit|lot)\b)|an|another|"
+        r"one more)\b|"
         r"\b(?:change (?:it|that) to|(?:change|update|increase|decrease|"
         r"reduce|bump) (?:the )?(?:quantity|qty|amount|number)|only want|up it to)\b",
     ),
@@ -333,7 +334,8 @@ RULES: tuple[Rule, ...] = (
         "change_address",
         0.9,
         r"\b(?:change|changing|update|updating|correct|correcting|edit|editing|modify|modifying|"
-        r"fix|wrong|new|different|another)(?: \w+){0,3} (?:address|addy)\b",
+        r"fix|wrong|new|different|another)(?: \w+){0,3} (?<!email )(?<!mail )(?<!e mail )"
+        r"(?<!ip )(?<!web )(?:address|addy)\b",
     ),
     _r(
         "change_address",
@@ -402,7 +404,9 @@ RULES: tuple[Rule, ...] = (
         0.9,
         rf"\b(?:is|are|has|have) (?:my|our|the) (?:\w+ )?{ORDER_ISH} (?:(?:been|got|already|"
         rf"still) )?(?:ready|here|there|coming|arriving|arrived|delivered|shipped|dispatched|"
-        rf"posted|out|on (?:the|its) way)\b|\b(?:did|have|has) (?:you|u|they) (?:already )?"
+        rf"posted|out|on (?:the|its) way)\b|\b(?:is|are) (?:it|they|anything|everything|mine) "
+        rf"(?:\w+ )?(?:ready|shipped|dispatched|posted|on (?:the|its) way)\b|"
+        rf"\b(?:did|have|has) (?:you|u|they) (?:already )?"
         rf"(?:ship|shipped|send|sent|dispatch|dispatched|post|posted) (?:out )?(?:(?:my|our|the) "
         rf"(?:\w+ )?{ORDER_ISH}|it|them)\b",
     ),
@@ -499,7 +503,10 @@ RULES: tuple[Rule, ...] = (
         "return_order",
         0.88,
         r"\b(?:return|returning|(?:send|sending|post|posting|bring|bringing|mail|ship) "
-        r"(?:\w+ ){0,5}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b",
+        r"(?:\w+ ){0,5}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b|"
+        # An exchange that does not say for what is a return first: "i'd like to exchange
+        # the black mug" (with "for"/"with" it is a swap in the order, see modify_order).
+        r"\bexchange\b(?!.*\b(?:for|with)\b)",
         ("modify_order", "complaint"),
     ),
     _r(
@@ -622,8 +629,9 @@ RULES: tuple[Rule, ...] = (
         "store_info",
         0.88,
         r"\b(?:shipping|delivery|shipment|postage) (?:options?|methods?|costs?|fees?|times?|"
-        r"period|prices?|charges?|rates?)\b|\b(?:how long|how soon|how many days|how fast|"
-        r"how quickly|when(?! (?:will|is|does|do|should|can|would) (?:my|our|i|we)\b))"
+        r"period|prices?|charges?|rates?)\b|\b(?:shipping|delivery|postage) (?:is |so |that |"
+        r"this )*(?:expensive|pricey|dear|cheap|costly)\b|\b(?:how long|how soon|how many days|"
+        r"how fast|how quickly|when(?! (?:will|is|does|do|should|can|would) (?:my|our|i|we)\b))"
         r"(?: \w+){0,6} (?:arrive|get here|come|take|takes|be delivered|expect|"
         r"delivered|receive)\b|\bfree (?:shipping|delivery)\b",
         ("track_order",),
@@ -814,6 +822,17 @@ RULES: tuple[Rule, ...] = (
         r"save|saving|set|setting|register|registering|create|creating|submit|"
         r"submitting)(?: \w+){0,3} (?:shipping|delivery|postal|new) address\b",
         ("change_address", "human_agent"),
+    ),
+    # Operating a device is not buying one: "turn on the vacuum cleaner", "start the robot
+    # cleaner" (a shop that sells cleaner tablets), "play hot 97". A product with a count
+    # still reads as an order (the cue of a product with a quantity is as strong).
+    _r(
+        "out_of_scope",
+        0.85,
+        r"^(?:(?:please|can you|could you|hey|ok|now) )*(?:\w+ )?(?:turn|switch) (?:\w+ ){0,4}?"
+        r"(?:on|off)\b|^(?:(?:please|can you|could you|hey|ok|now) )*(?:\w+ )?(?:start|activate|"
+        r"run|play)\b(?! (?:a |an |the |my |new |another |me )*(?:order|orders|return|refund|"
+        r"purchase|over|again|shopping|out|through|low)\b)",
     ),
     _r(
         "out_of_scope",

@@ -74,6 +74,17 @@ def fit(
         tuple(str(c) for c in classifier.classes_),
         tuple(round(float(b), PRECISION) for b in classifier.intercept_),
         weights,
+        shop_words(examples),
+    )
+
+
+def shop_words(examples: list[corpus.Example]) -> frozenset[str]:
+    """The alphabetic words of the messages about the shop's business (every intent but
+    out_of_scope): what a message that names nothing of the shop may say and still be read
+    as a request to change an order ("pls cancel", "add 2 more"); see
+    ``intents.foreign_words``."""
+    return frozenset(
+        w for ex in examples if ex.intent != "out_of_scope" for w in words(ex.text) if w.isalpha()
     )
 
 
