@@ -231,7 +231,7 @@ def remember_token(token: str) -> Callable[[Session], None]:
 
     def remember(session: Session) -> None:
         now = utcnow()
-        session.execute(_FORGET_TOKENS, {"before": now - TOKEN_LIFETIME})
+        session.execute(FORGET_TOKENS, {"before": now - TOKEN_LIFETIME})
         if session.execute(_REMEMBER_TOKEN, {"token": token, "now": now}).first() is None:
             raise ReplayedToken(token)
 
@@ -239,7 +239,7 @@ def remember_token(token: str) -> Callable[[Session], None]:
 
 
 TOKEN_LIFETIME = 2 * timedelta(seconds=MAILGUN_MAX_AGE_SECONDS)
-_FORGET_TOKENS = text("DELETE FROM webhook_tokens WHERE seen_at < :before").bindparams(
+FORGET_TOKENS = text("DELETE FROM webhook_tokens WHERE seen_at < :before").bindparams(
     bindparam("before", type_=UTCDateTime)
 )
 _REMEMBER_TOKEN = text(
