@@ -33,6 +33,7 @@ import threading
 from dataclasses import dataclass, field
 
 import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from infra.db import Database, wired
@@ -102,7 +103,7 @@ def notify_processes(database: Database, signal: Signal) -> None:
         try:
             with database.one_statement() as connection:
                 connection.execute(signal.postgres_notify)
-        except psycopg.Error as exc:
+        except (psycopg.Error, DBAPIError) as exc:  # DBAPIError: no connection to be had
             log.warning("waking other processes failed (%s)", type(exc).__name__)
         return
     path = _pipe_path(database, signal)
