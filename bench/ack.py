@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psycopg
 from flask import Flask, Response, request
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,12 +68,9 @@ def floor_app() -> Flask:
     """Insert the form into SQLite, answer empty TwiML: nothing else."""
     app = Flask(__name__)
     connection = sqlite3.connect(
-        os.environ["BENCH_FLOOR_DB"], isolation_level=None, check_same_thread=False
+        os.environ["BENCH_FLOOR_DB"], timeout=15, isolation_level=None, check_same_thread=False
     )
-    connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = NORMAL")
-    connection.execute("PRAGMA busy_timeout = 15000")
-    connection.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, form TEXT)")
 
     @app.post("/webhooks/twilio/sms")
     def floor() -> Response:
@@ -80,6 +78,44 @@ def floor_app() -> Flask:
         return Response(EMPTY_TWIML, mimetype="application/xml")
 
     return app
+
+
+def floor_postgres_app() -> Flask:
+    """Insert the form into PostgreSQL (autocommitted, so flushed to disk before the
+    answer: one round trip), answer empty TwiML: the floor where the message must be
+    durable in PostgreSQL before the provider is told so."""
+    app = Flask(__name__)
+    connection = psycopg.connect(_libpq_url(os.environ["DATABASE_URL"]), autocommit=True)
+
+    @app.post("/webhooks/twilio/sms")
+    def floor() -> Response:
+        connection.execute(
+            "INSERT INTO bench_floor (form) VALUES (%s)", (json.dumps(request.form),)
+        )
+        return Response(EMPTY_TWIML, mimetype="application/xml")
+
+    return app
+
+
+def _libpq_url(database_url: str) -> str:
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def make_postgres_floor_table(database_url: str) -> None:
+    with psycopg.connect(_libpq_url(database_url), autocommit=True) as connection:
+        connection.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, form text)")
+
+
+def make_floor_database(path: Path) -> None:
+    """The floor's database, in WAL mode (which persists) with its table, made before its
+    two server processes start: switching the journal mode in both at once fails in one
+    ("database is locked": SQLite does not wait for that lock)."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, form TEXT)")
+    finally:
+        connection.close()
 
 
 # --- the requests ----------------------------------------------------------------------
@@ -294,7 +330,7 @@ def measure(
 
     load = run_wrk if shutil.which("wrk") else run_python
     workdir = Path(tempfile.mkdtemp(prefix="bench-ack-"))
-    ports = [free_port() for _ in range(4)]
+    ports = [free_port() for _ in range(5)]
     app_url = f"http://127.0.0.1:{ports[0]}"
     env = {
         **env,
@@ -312,6 +348,10 @@ def measure(
     sms = sms_requests(app_url, env["TWILIO_AUTH_TOKEN"], env["TWILIO_ACCOUNT_SID"])
     floor_sms = sms_requests(f"http://127.0.0.1:{ports[1]}", "unused", "unused")
     telegram, mail = telegram_requests(), email_requests()
+    make_floor_database(workdir / "floor.db")
+    postgres = not database_url.startswith("sqlite")
+    if postgres:
+        make_postgres_floor_table(database_url)
     with contextlib.ExitStack() as stack:
         app = stack.enter_context(gunicorn("bench.channels:bench_app()", env, ports[0]))
         floor = stack.enter_context(gunicorn("bench.ack:floor_app()", env, ports[1]))
@@ -322,6 +362,14 @@ def measure(
         targets: dict[str, tuple[str, Callable[[], Iterator[Prepared]]]] = {
             "bare (sync)": (bare, bare_requests),
             "floor: insert into SQLite, empty TwiML": (floor, lambda: floor_sms),
+        }
+        if postgres:
+            floor_pg = stack.enter_context(
+                gunicorn("bench.ack:floor_postgres_app()", env, ports[4])
+            )
+            floor_pg_sms = sms_requests(floor_pg, "unused", "unused")
+            targets["floor: insert into PostgreSQL, empty TwiML"] = (floor_pg, lambda: floor_pg_sms)
+        targets |= {
             f"SMS tracking question ({kind})": (app, lambda: sms),
             f"Telegram message ({kind})": (app, lambda: telegram),
             f"email, Mailgun ({kind})": (app, lambda: mail),

@@ -223,12 +223,15 @@ def remember_token(token: str) -> Callable[[Session], None]:
 
     Tokens are kept for twice the signature's lifetime, enough to outlive any
     timestamp that would still pass the freshness check. Two prebuilt statements (the
-    ORM's delete, savepoint and flush cost twice what storing the mail did).
+    ORM's delete, savepoint and flush cost twice what storing the mail did). The delete
+    picks the expired tokens by `seen_at` alone, on its index: with the provider in the
+    condition SQLite read every Mailgun token through the (provider, token) index, 7 ms a
+    mail with the 20,000 a busy half hour keeps (only Mailgun's webhook has tokens).
     """
 
     def remember(session: Session) -> None:
         now = utcnow()
-        session.execute(_FORGET_TOKENS, {"before": now - TOKEN_LIFETIME})
+        session.execute(FORGET_TOKENS, {"before": now - TOKEN_LIFETIME})
         if session.execute(_REMEMBER_TOKEN, {"token": token, "now": now}).first() is None:
             raise ReplayedToken(token)
 
@@ -236,9 +239,9 @@ def remember_token(token: str) -> Callable[[Session], None]:
 
 
 TOKEN_LIFETIME = 2 * timedelta(seconds=MAILGUN_MAX_AGE_SECONDS)
-_FORGET_TOKENS = text(
-    "DELETE FROM webhook_tokens WHERE provider = 'mailgun' AND seen_at < :before"
-).bindparams(bindparam("before", type_=UTCDateTime))
+FORGET_TOKENS = text("DELETE FROM webhook_tokens WHERE seen_at < :before").bindparams(
+    bindparam("before", type_=UTCDateTime)
+)
 _REMEMBER_TOKEN = text(
     "INSERT INTO webhook_tokens (provider, token, seen_at) VALUES ('mailgun', :token, :now)"
     " ON CONFLICT (provider, token) DO NOTHING RETURNING id"

@@ -59,7 +59,8 @@ def store(
     wake: wakeup.Signal | None = None,
 ) -> tuple[int, int, bool]:
     """Save the message; returns (message id, conversation id, was it a duplicate).
-    With `wake`, a new message wakes that signal's listeners in other processes on commit.
+    With `wake`, a new message wakes that signal's listeners in other processes once it
+    is committed.
 
     This is what a webhook waits for before it may acknowledge, so a returning
     customer's message costs one prebuilt statement (insert-or-ignore into the
@@ -72,51 +73,46 @@ def store(
     That statement is run by the driver itself, without SQLAlchemy's work around it
     (which cost more than the insert). On PostgreSQL it runs in autocommit, one round
     trip (a transaction around it would add BEGIN and COMMIT), and commits, durably,
-    before the webhook acknowledges.
+    before the webhook acknowledges. The wake-up is sent after that commit, apart from
+    it (see `wakeup.notify_processes`).
     """
-    notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
     tried = within is None  # a returning customer's insert, on its own, first
-    stored = _store_known_directly(database, inbound, notify_channel) if tried else None
+    stored = _store_known_directly(database, inbound) if tried else None
     if stored is None and tried and not database.is_sqlite:
         autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with autocommit as connection:
-            stored = _store_known(connection, inbound, notify_channel, inserted=True)
+            stored = _store_known(connection, inbound, inserted=True)
         if stored is None:
             with database.transaction() as session:
-                stored = _store_first_contact(session, inbound, notify_channel)
+                stored = _store_first_contact(session, inbound)
     elif stored is None:
         with database.transaction() as session:
             if within is not None:
                 within(session)
-            stored = _store_known(
-                session, inbound, notify_channel, inserted=tried
-            ) or _store_first_contact(session, inbound, notify_channel)
-    if wake is not None and database.is_sqlite and not stored[2]:
+            stored = _store_known(session, inbound, inserted=tried) or _store_first_contact(
+                session, inbound
+            )
+    if wake is not None and not stored[2]:
         wakeup.notify_processes(database, wake)
     return stored
 
 
 def _store_known_directly(
-    database: Database, inbound: InboundMessage, notify_channel: str | None
+    database: Database, inbound: InboundMessage
 ) -> tuple[int, int, bool] | None:
     """A returning customer's message: the one insert, run by the driver itself (see
     `infra.db.DriverStatement`); None when it inserts nothing, for `_store_known`."""
     identity = _identity(inbound)
     if identity is None:
         return None
-    insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
-    values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
+    values = {**_message_values(inbound), **_lookup(inbound, identity)}
     with database.one_statement() as connection:
-        row = database.driver_statement(insert).first(connection, values)
+        row = database.driver_statement(_INSERT_KNOWN).first(connection, values)
     return None if row is None else (row[0], row[1], False)
 
 
 def _store_known(
-    executor: Session | Connection,
-    inbound: InboundMessage,
-    notify_channel: str | None,
-    *,
-    inserted: bool,
+    executor: Session | Connection, inbound: InboundMessage, *, inserted: bool
 ) -> tuple[int, int, bool] | None:
     """Insert the message of a known sender into their conversation; None for a first contact.
 
@@ -126,34 +122,27 @@ def _store_known(
     """
     identity = _identity(inbound)
     if identity is not None and not inserted:
-        insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
-        values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
-        row = executor.execute(insert, values).first()
+        values = {**_message_values(inbound), **_lookup(inbound, identity)}
+        row = executor.execute(_INSERT_KNOWN, values).first()
         if row is not None:
             return row.id, row.conversation_id, False
     conversation_id = _known_conversation(executor, inbound, identity)
     if conversation_id is None:
         return None
-    return _insert(executor, inbound, notify_channel, conversation_id)
+    return _insert(executor, inbound, conversation_id)
 
 
-def _store_first_contact(
-    session: Session, inbound: InboundMessage, notify_channel: str | None
-) -> tuple[int, int, bool]:
+def _store_first_contact(session: Session, inbound: InboundMessage) -> tuple[int, int, bool]:
     """Create the customer, identity and conversation as needed (or find those another
     request has just created), then insert the message."""
-    return _insert(session, inbound, notify_channel, _conversation(session, inbound).id)
+    return _insert(session, inbound, _conversation(session, inbound).id)
 
 
 def _insert(
-    executor: Session | Connection,
-    inbound: InboundMessage,
-    notify_channel: str | None,
-    conversation_id: int,
+    executor: Session | Connection, inbound: InboundMessage, conversation_id: int
 ) -> tuple[int, int, bool]:
-    insert = _INSERT_MESSAGE if notify_channel is None else _INSERT_MESSAGE_AND_NOTIFY
-    values = {**_message_values(inbound, notify_channel), "conversation_id": conversation_id}
-    message_id = executor.execute(insert, values).scalar()
+    values = {**_message_values(inbound), "conversation_id": conversation_id}
+    message_id = executor.execute(_INSERT_MESSAGE, values).scalar()
     if message_id is not None:
         return message_id, conversation_id, False
     # the same provider message, stored before (or concurrently)
@@ -224,11 +213,6 @@ def _message_insert(statement: str) -> TextClause:
 _FIND_CONVERSATION = _find_conversation_statement()
 _INSERT_MESSAGE = _insert_message("id")
 _INSERT_KNOWN = _insert_known_message("id, conversation_id")
-# PostgreSQL: the NOTIFY rides on the insert (no round trip of its own), only when the
-# row is new, and is delivered when the transaction commits.
-_NOTIFY = "pg_notify(:notify_channel, '')"
-_INSERT_MESSAGE_AND_NOTIFY = _insert_message(f"id, {_NOTIFY}")
-_INSERT_KNOWN_AND_NOTIFY = _insert_known_message(f"id, conversation_id, {_NOTIFY}")
 
 
 def _identity(inbound: InboundMessage) -> tuple[str, str] | None:
@@ -273,8 +257,8 @@ def _known_conversation(
     return conversation_id
 
 
-def _message_values(inbound: InboundMessage, notify_channel: str | None) -> dict[str, object]:
-    values: dict[str, object] = {
+def _message_values(inbound: InboundMessage) -> dict[str, object]:
+    return {
         "direction": "in",
         "author": "customer",
         "author_id": inbound.identity[1] if inbound.identity else "",
@@ -289,9 +273,6 @@ def _message_values(inbound: InboundMessage, notify_channel: str | None) -> dict
         },
         "created_at": utcnow(),
     }
-    if notify_channel is not None:
-        values["notify_channel"] = notify_channel
-    return values
 
 
 def _conversation(session: Session, inbound: InboundMessage) -> Conversation:

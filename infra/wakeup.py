@@ -5,13 +5,19 @@ makes a process's `Wakeups` (new inbound messages, outbox rows to send) and wire
 into its database, where intake, the answering threads and the delivery worker find
 them (`wakeups(database or session)`). Across processes:
 
-- PostgreSQL: a transaction that runs `pg_notify(signal.channel, '')` (intake does it
-  in its insert) wakes every process that runs `listen()` when, and only if, it commits.
-- SQLite, whose processes all share one host: after its commit the writer calls
-  `notify_processes()`, which writes a byte to a named pipe beside the database
-  (`<database>.<channel>`); a process that runs `listen()` reads it. A byte reaches one
-  listening process, which is enough: any of them can do the work. Where there are no
-  named pipes (Windows), waiters only poll.
+- After its commit the writer calls `notify_processes()`:
+- PostgreSQL: that sends `NOTIFY` in a transaction of its own, which wakes every process
+  that runs `listen()`. Not in the writer's transaction: a transaction that notifies
+  holds a lock shared by the whole server from its commit until the commit is flushed
+  to disk, so every notifying writer would wait for the others' flushes one after the
+  other instead of sharing one (group commit): two processes storing webhooks
+  acknowledged a third fewer (see docs/capacity.md). Its own transaction commits
+  without waiting for the flush: it writes nothing that needs one (the work it announces
+  is committed durably before it), and a lost wake-up costs only time.
+- SQLite, whose processes all share one host: that writes a byte to a named pipe beside
+  the database (`<database>.<channel>`); a process that runs `listen()` reads it. A
+  byte reaches one listening process, which is enough: any of them can do the work.
+  Where there are no named pipes (Windows), waiters only poll.
 
 A lost wake-up costs only time: waiters also look every few tenths of a second.
 """
@@ -21,11 +27,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import select
 import threading
 from dataclasses import dataclass, field
 
 import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from infra.db import Database, wired
@@ -35,9 +43,18 @@ log = logging.getLogger(__name__)
 LISTEN_RECONNECT_SECONDS = 1.0
 
 
+CHANNEL_NAME = re.compile(r"[a-z_]+")
+
+
 class Signal:
     def __init__(self, channel: str) -> None:
+        if not CHANNEL_NAME.fullmatch(channel):  # written into SQL (NOTIFY) and a file name
+            raise ValueError(f"a wake-up channel is lower-case letters and _, not {channel!r}")
         self.channel = channel
+        # One round trip, in the simple query protocol (no parameters).
+        self.postgres_notify = (
+            f"BEGIN; SET LOCAL synchronous_commit TO OFF; NOTIFY {channel}; COMMIT"
+        )
         self._event = threading.Event()
         self._writers: dict[str, _PipeWriter] = {}  # by pipe path: this signal's SQLite pipes
         self._writers_lock = threading.Lock()
@@ -79,8 +96,16 @@ def wakeups(carrier: Database | Session) -> Wakeups:
 
 
 def notify_processes(database: Database, signal: Signal) -> None:
-    """SQLite, after a commit that made work for `signal`: wake a process listening for it
-    on this host. (On PostgreSQL the transaction's pg_notify does this.)"""
+    """After a commit that made work for `signal`: wake the processes listening for it
+    (PostgreSQL: every one; SQLite: one on this host). Never raises: the work is stored,
+    and a lost wake-up only waits for the listeners' next look."""
+    if not database.is_sqlite:
+        try:
+            with database.one_statement() as connection:
+                connection.execute(signal.postgres_notify)
+        except (psycopg.Error, DBAPIError) as exc:  # DBAPIError: no connection to be had
+            log.warning("waking other processes failed (%s)", type(exc).__name__)
+        return
     path = _pipe_path(database, signal)
     if path is not None:
         signal._writer(path).send()

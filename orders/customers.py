@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
@@ -25,6 +26,7 @@ MAX_NAME = 200
 MAX_ADDRESS = 500
 
 
+@functools.lru_cache(maxsize=10_000)  # every email webhook asks twice, mostly the same senders
 def normalise_email(raw: str) -> str:
     """The one check of an email address (customers' and console users'): email-validator's
     syntax rules, without a DNS look-up; the domain lower-cased, the local part kept."""
