@@ -91,6 +91,7 @@ def ship(
     if complete:
         order.fulfilled_at = clock.now(session)
     shipment = Shipment(
+        shipped_at=clock.now(session),
         location_id=order.location_id,
         carrier=carrier,
         tracking_number=tracking_number,
