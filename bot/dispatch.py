@@ -28,8 +28,8 @@ from sqlalchemy import select
 
 from bot import answering
 from conversations.models import Message
-from infra import wakeup
-from infra.db import Database, utcnow
+from infra import clock, wakeup
+from infra.db import Database
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,10 @@ class Dispatcher:
                 )
                 self.wakeups.outbox.wake()
                 if answered.retry_at is not None:
-                    self._hold(conversation_id, (answered.retry_at - utcnow()).total_seconds())
+                    self._hold(
+                        conversation_id,
+                        (answered.retry_at - clock.now(self.database)).total_seconds(),
+                    )
             except Exception:  # stays unanswered: retried after a pause, never lost
                 log.exception("answering conversation %s failed; retrying", conversation_id)
                 self._hold(conversation_id, RETRY_FAILED_SECONDS)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, select, text, update
 from sqlalchemy.engine import Connection
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session
 from conversations.inbound import InboundMessage
 from conversations.models import Conversation, Message
 from conversations.opening import open_conversation, touch
-from infra import wakeup
-from infra.db import Database, UTCDateTime, utcnow
+from infra import clock, wakeup
+from infra.db import Database, UTCDateTime
 from orders.customers import create_customer, customer_for_identity, normalise_identity
 from orders.errors import ValidationFailed
 from orders.models import CustomerIdentity
@@ -74,30 +75,30 @@ def store(
     trip (a transaction around it would add BEGIN and COMMIT), and commits, durably,
     before the webhook acknowledges.
     """
-    notify_channel = wake.channel if wake is not None and not database.is_sqlite else None
+    notify_channel = wakeup.statement_channel(database, wake)
+    now = clock.now(database)
     tried = within is None  # a returning customer's insert, on its own, first
-    stored = _store_known_directly(database, inbound, notify_channel) if tried else None
-    if stored is None and tried and not database.is_sqlite:
-        autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit as connection:
-            stored = _store_known(connection, inbound, notify_channel, inserted=True)
+    stored = _store_known_directly(database, inbound, notify_channel, now) if tried else None
+    if stored is None and tried:
+        with database.standalone_statements() as connection:
+            stored = _store_known(connection, inbound, notify_channel, now, inserted=True)
         if stored is None:
             with database.transaction() as session:
-                stored = _store_first_contact(session, inbound, notify_channel)
+                stored = _store_first_contact(session, inbound, notify_channel, now)
     elif stored is None:
         with database.transaction() as session:
             if within is not None:
                 within(session)
             stored = _store_known(
-                session, inbound, notify_channel, inserted=tried
-            ) or _store_first_contact(session, inbound, notify_channel)
-    if wake is not None and database.is_sqlite and not stored[2]:
+                session, inbound, notify_channel, now, inserted=tried
+            ) or _store_first_contact(session, inbound, notify_channel, now)
+    if wake is not None and not stored[2]:
         wakeup.notify_processes(database, wake)
     return stored
 
 
 def _store_known_directly(
-    database: Database, inbound: InboundMessage, notify_channel: str | None
+    database: Database, inbound: InboundMessage, notify_channel: str | None, now: datetime
 ) -> tuple[int, int, bool] | None:
     """A returning customer's message: the one insert, run by the driver itself (see
     `infra.db.DriverStatement`); None when it inserts nothing, for `_store_known`."""
@@ -105,7 +106,7 @@ def _store_known_directly(
     if identity is None:
         return None
     insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
-    values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
+    values = {**_message_values(inbound, notify_channel, now), **_lookup(inbound, identity)}
     with database.one_statement() as connection:
         row = database.driver_statement(insert).first(connection, values)
     return None if row is None else (row[0], row[1], False)
@@ -115,6 +116,7 @@ def _store_known(
     executor: Session | Connection,
     inbound: InboundMessage,
     notify_channel: str | None,
+    now: datetime,
     *,
     inserted: bool,
 ) -> tuple[int, int, bool] | None:
@@ -127,22 +129,22 @@ def _store_known(
     identity = _identity(inbound)
     if identity is not None and not inserted:
         insert = _INSERT_KNOWN if notify_channel is None else _INSERT_KNOWN_AND_NOTIFY
-        values = {**_message_values(inbound, notify_channel), **_lookup(inbound, identity)}
+        values = {**_message_values(inbound, notify_channel, now), **_lookup(inbound, identity)}
         row = executor.execute(insert, values).first()
         if row is not None:
             return row.id, row.conversation_id, False
     conversation_id = _known_conversation(executor, inbound, identity)
     if conversation_id is None:
         return None
-    return _insert(executor, inbound, notify_channel, conversation_id)
+    return _insert(executor, inbound, notify_channel, conversation_id, now)
 
 
 def _store_first_contact(
-    session: Session, inbound: InboundMessage, notify_channel: str | None
+    session: Session, inbound: InboundMessage, notify_channel: str | None, now: datetime
 ) -> tuple[int, int, bool]:
     """Create the customer, identity and conversation as needed (or find those another
     request has just created), then insert the message."""
-    return _insert(session, inbound, notify_channel, _conversation(session, inbound).id)
+    return _insert(session, inbound, notify_channel, _conversation(session, inbound).id, now)
 
 
 def _insert(
@@ -150,9 +152,10 @@ def _insert(
     inbound: InboundMessage,
     notify_channel: str | None,
     conversation_id: int,
+    now: datetime,
 ) -> tuple[int, int, bool]:
     insert = _INSERT_MESSAGE if notify_channel is None else _INSERT_MESSAGE_AND_NOTIFY
-    values = {**_message_values(inbound, notify_channel), "conversation_id": conversation_id}
+    values = {**_message_values(inbound, notify_channel, now), "conversation_id": conversation_id}
     message_id = executor.execute(insert, values).scalar()
     if message_id is not None:
         return message_id, conversation_id, False
@@ -273,7 +276,9 @@ def _known_conversation(
     return conversation_id
 
 
-def _message_values(inbound: InboundMessage, notify_channel: str | None) -> dict[str, object]:
+def _message_values(
+    inbound: InboundMessage, notify_channel: str | None, now: datetime
+) -> dict[str, object]:
     values: dict[str, object] = {
         "direction": "in",
         "author": "customer",
@@ -287,7 +292,7 @@ def _message_values(inbound: InboundMessage, notify_channel: str | None) -> dict
             "command": inbound.command,
             "bot_text": inbound.bot_text,
         },
-        "created_at": utcnow(),
+        "created_at": now,
     }
     if notify_channel is not None:
         values["notify_channel"] = notify_channel
@@ -308,5 +313,5 @@ def _conversation(session: Session, inbound: InboundMessage) -> Conversation:
     )
     if customer is not None:
         conversation.customer_id = customer.id  # follows the identity after a merge
-    touch(conversation)
+    touch(session, conversation)
     return conversation

@@ -23,8 +23,8 @@ from bot.catalog_cache import CATALOG_CACHE, CatalogCache
 from bot.notifications import notice_for
 from conversations import notices
 from conversations.delivery import Senders
-from infra import wakeup
 from infra import clock as clocks
+from infra import wakeup
 from infra.db import Database
 from infra.settings import Settings
 from orders import events
@@ -65,20 +65,21 @@ def bootstrap(
     inject their own gateway, senders or clock (`infra.clock.ManualClock`) here, and may
     share one catalogue cache between databases made for the same URL."""
     handlers: list[events.EventHandler] = []
+    clock = clock or clocks.SystemClock()
     database = Database(
         settings.database_url,
         wiring={
             events.HANDLERS: handlers,
             CATALOG_CACHE: catalog_cache or CatalogCache(),
             wakeup.WAKEUPS: wakeup.Wakeups(),
-            clocks.CLOCK: clock or clocks.SystemClock(),
+            clocks.CLOCK: clock,
         },
     )
     wiring = Wiring(
         settings=settings,
         database=database,
         gateway=gateway or RecordOnlyGateway(),
-        senders=senders or channels.senders(),
+        senders=senders or channels.senders(clock),
     )
     handlers.append(functools.partial(_notify_customer, wiring))
     return wiring

@@ -78,9 +78,17 @@ def wakeups(carrier: Database | Session) -> Wakeups:
     return found
 
 
+def statement_channel(database: Database, signal: Signal | None) -> str | None:
+    """The channel a write's own statement names in `pg_notify(channel, '')`, so that its
+    commit wakes `signal` in other processes (PostgreSQL); None where a commit cannot
+    announce itself (SQLite: call `notify_processes` after it) or there is no `signal`."""
+    return signal.channel if signal is not None and not database.is_sqlite else None
+
+
 def notify_processes(database: Database, signal: Signal) -> None:
-    """SQLite, after a commit that made work for `signal`: wake a process listening for it
-    on this host. (On PostgreSQL the transaction's pg_notify does this.)"""
+    """After a commit that made work for `signal`: wake a process listening for it on this
+    host (SQLite's pipes). Nothing to do on PostgreSQL: the statement's pg_notify
+    (`statement_channel`) did it with the commit."""
     path = _pipe_path(database, signal)
     if path is not None:
         signal._writer(path).send()

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-
 from infra import clock
 from orders import events, inventory
 from orders.customers import check_text

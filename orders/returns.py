@@ -16,7 +16,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from infra import clock
-
 from orders import events, inventory, payments
 from orders.customers import check_text
 from orders.errors import (

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-
 from infra import clock
 from orders import events, inventory, ordering, queries
 from orders.customers import check_text
