@@ -108,6 +108,7 @@ def escalate(
     if reason not in REASONS:
         raise ValidationFailed(f"Unknown handoff reason {reason!r}.")
     handoff = Handoff(
+        created_at=clock.now(session),
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
         reason=reason,

@@ -157,8 +157,9 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
 def start_session(session: Session, user: CsrUser) -> str:
     """A new random session token for this login (stored as a digest)."""
     token = secrets.token_urlsafe(32)
-    session.add(CsrSession(token_hash=_token_digest(token), user_id=user.id))
-    user.last_seen_at = clock.now(session)
+    now = clock.now(session)
+    session.add(CsrSession(token_hash=_token_digest(token), user_id=user.id, last_used_at=now))
+    user.last_seen_at = now
     session.flush()
     return token
 
