@@ -195,6 +195,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def concurrent_writers(self) -> bool:
+        """Whether transactions can write at once (PostgreSQL); SQLite has one writer."""
+        return not self.is_sqlite
+
     @contextmanager
     def transaction(self, *, async_commit: bool = False) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back if it raises.
