@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import ApiError
 from api.models import ApiToken, digest
-from infra.db import utcnow
+from infra import clock
 from infra.web import database, settings
 from orders import inventory
 from orders.events import Actor
@@ -71,7 +71,7 @@ def _authenticate(token: str) -> Caller | None:
             return None
         caller = Caller(row.name, row.role, row.location_scope)
         marked = row.last_used_at
-    now = utcnow()
+    now = clock.now(database())
     if marked is None or marked < now - LAST_USED_RESOLUTION:
         with database().transaction() as session:
             session.execute(

@@ -11,6 +11,7 @@ from api.auth import api_actor, api_scope, require_token
 from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from conversations import audit
+from infra import clock
 from infra.web import database
 from orders.events import Actor
 from services import handoffs as queue
@@ -37,7 +38,8 @@ def list_handoffs(query: inputs.HandoffQuery) -> outputs.Handoffs:
         found = queue.list_handoffs(
             session, api_scope(), status=query.status, tag=query.tag or None
         )
-        return outputs.Handoffs(handoffs=[outputs.HandoffOut.of(h) for h in found])
+        now = clock.now(session)
+        return outputs.Handoffs(handoffs=[outputs.HandoffOut.of(h, now) for h in found])
 
 
 @bp.get("/<int:handoff_id>")
@@ -46,7 +48,8 @@ def list_handoffs(query: inputs.HandoffQuery) -> outputs.Handoffs:
 def get_handoff(handoff_id: int) -> outputs.HandoffOut:
     """One handoff."""
     with database().reading() as session:
-        return outputs.HandoffOut.of(queue.find_handoff(session, api_scope(), handoff_id))
+        found = queue.find_handoff(session, api_scope(), handoff_id)
+        return outputs.HandoffOut.of(found, clock.now(session))
 
 
 @bp.post("/<int:handoff_id>/<action>")
@@ -72,7 +75,7 @@ def act(handoff_id: int, action: str, body: inputs.HandoffAction) -> outputs.Han
             )
             handoff = change(uow, _acting(csr), scope, handoff_id)
         audit.record(uow.session, api_actor().id, action, "handoff", handoff.id, **details)
-        return outputs.HandoffOut.of(handoff)
+        return outputs.HandoffOut.of(handoff, clock.now(uow.session))
 
 
 @bp.post("/<int:handoff_id>/messages")

@@ -442,7 +442,7 @@ class HandoffOut(Answer):
     resolution: str | None
 
     @classmethod
-    def of(cls, handoff: Handoff) -> HandoffOut:
+    def of(cls, handoff: Handoff, now: datetime) -> HandoffOut:
         conversation = handoff.conversation
         return cls(
             id=handoff.id,
@@ -457,7 +457,7 @@ class HandoffOut(Answer):
             related_orders=[f"#{number}" for number in handoff.related_orders],
             tags=[t.tag for t in handoff.tags],
             assigned_to=handoff.assigned_to.email if handoff.assigned_to else None,
-            waited_seconds=int(queue.waited(handoff).total_seconds()),
+            waited_seconds=int(queue.waited(handoff, now).total_seconds()),
             created_at=handoff.created_at,
             assigned_at=handoff.assigned_at,
             closed_at=handoff.closed_at,

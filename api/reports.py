@@ -9,7 +9,7 @@ from api.auth import require_token, require_whole_shop
 from api.contract import endpoint
 from api.errors import ApiError, register_error_handlers
 from conversations import reports
-from infra.db import utcnow
+from infra import clock
 from infra.web import database, settings
 from orders.errors import ValidationFailed
 
@@ -20,7 +20,7 @@ register_error_handlers(bp)
 def _report(query: inputs.PeriodQuery) -> reports.Report:
     timezone = settings().timezone
     try:
-        period = reports.parse_period(query.start, query.end, timezone, utcnow())
+        period = reports.parse_period(query.start, query.end, timezone, clock.now(database()))
     except ValidationFailed as exc:
         raise ApiError(400, "bad_period", exc.message) from exc
     with database().reading() as session:

@@ -16,7 +16,7 @@ from conversations import handoffs as queue
 from conversations import staff as users
 from conversations.staff_models import CsrUser
 from conversations.texts import shop_name
-from infra.db import utcnow
+from infra import clock
 from infra.web import database, settings
 from orders import inventory
 from orders.errors import DomainError
@@ -39,7 +39,7 @@ def _load_user() -> CsrUser | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str):
         return None
-    now = utcnow()
+    now = clock.now(database())
     with database().reading() as s:
         row = users.live_session(s, token, now)
         if row is None:

@@ -7,13 +7,14 @@ from datetime import datetime
 from backoffice import bp, words
 from conversations import handoffs as queue
 from conversations.staff_models import Handoff
-from infra.web import settings
+from infra import clock
+from infra.web import database, settings
 from orders.models import Customer
 
 
 @bp.app_template_filter("csr_minutes")
 def minutes_filter(handoff: Handoff) -> str:
-    return words.duration(queue.waited(handoff).total_seconds() // 60)
+    return words.duration(queue.waited(handoff, clock.now(database())).total_seconds() // 60)
 
 
 @bp.app_template_filter("csr_time")

@@ -33,7 +33,8 @@ from conversations.intake import IntakeResult, store
 from conversations.models import Conversation, Message, OutboxMessage
 from conversations.outbox import enqueue
 from conversations.texts import say
-from infra.db import Database, utcnow
+from infra import clock
+from infra.db import Database
 from infra.settings import Settings
 from infra.wakeup import wakeups
 
@@ -100,7 +101,7 @@ def handle(
             return
         for row in rows:
             row.status = "sent"
-            row.sent_at = utcnow()
+            row.sent_at = clock.now(session)
             row.provider_id = "inline"
 
 
@@ -162,7 +163,7 @@ def _answer(
     A message whose routing raises is rolled back alone and counted
     (`inbound_failures`): until its next try, it and the messages after it wait.
     """
-    now = utcnow()
+    now = clock.now(session)
     replies: list[Message] = []
     for message in waiting:
         if not inbound_failures.due(message, now):
@@ -182,7 +183,7 @@ def _answer(
                 break
             continue
         replies += routed
-        message.handled_at = utcnow()
+        message.handled_at = clock.now(session)
     return replies
 
 

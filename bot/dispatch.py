@@ -28,15 +28,16 @@ from sqlalchemy import select
 
 from bot import answering
 from conversations.models import Message
-from infra import wakeup
-from infra.db import Database, utcnow
+from infra import clock, wakeup
+from infra.db import Database
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Answering threads per process. SQLite has one writer: more threads there only queue
-# for it and take turns with the GIL, which shows in the answers' tail latency.
-THREADS = {"sqlite": 1, "postgresql": 4}
+# Answering threads per process, where transactions write at once (PostgreSQL). With one
+# writer (SQLite) more threads only queue for it and take turns with the GIL, which
+# shows in the answers' tail latency: there, one.
+THREADS = 4
 # How often the dispatcher looks without being woken (a read on a partial index that
 # takes no lock): it only catches retries and missed wake-ups.
 POLL_SECONDS = 0.5
@@ -75,7 +76,7 @@ class Dispatcher:
         self._in_hand: set[int] = set()
         self._held_until: dict[int, float] = {}
         self.wakeups = wakeup.wakeups(database)
-        self.threads = THREADS[database.engine.dialect.name]
+        self.threads = THREADS if database.concurrent_writers else 1
 
     def start(self) -> None:
         for number in range(self.threads):
@@ -120,7 +121,10 @@ class Dispatcher:
                 )
                 self.wakeups.outbox.wake()
                 if answered.retry_at is not None:
-                    self._hold(conversation_id, (answered.retry_at - utcnow()).total_seconds())
+                    self._hold(
+                        conversation_id,
+                        (answered.retry_at - clock.now(self.database)).total_seconds(),
+                    )
             except Exception:  # stays unanswered: retried after a pause, never lost
                 log.exception("answering conversation %s failed; retrying", conversation_id)
                 self._hold(conversation_id, RETRY_FAILED_SECONDS)

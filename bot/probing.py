@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.models import LookupFailure
-from infra.db import utcnow
+from infra import clock
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -25,7 +25,7 @@ NOT_FOUND_CODES = frozenset({"order_not_found", "return_not_found"})
 
 def minutes_paused(session: Session, customer_id: int) -> int:
     """0 if the customer may look numbers up now, else the minutes until they may."""
-    since = utcnow() - WINDOW
+    since = clock.now(session) - WINDOW
     recent = list(
         session.scalars(
             select(LookupFailure.created_at)
@@ -37,7 +37,7 @@ def minutes_paused(session: Session, customer_id: int) -> int:
     if len(recent) < MAX_FAILURES:
         return 0
     free_at = recent[-1] + WINDOW
-    return max(1, math.ceil((free_at - utcnow()).total_seconds() / 60))
+    return max(1, math.ceil((free_at - clock.now(session)).total_seconds() / 60))
 
 
 def record_failure(session: Session, customer_id: int) -> None:
@@ -45,8 +45,8 @@ def record_failure(session: Session, customer_id: int) -> None:
     session.execute(
         delete(LookupFailure).where(
             LookupFailure.customer_id == customer_id,
-            LookupFailure.created_at <= utcnow() - WINDOW,
+            LookupFailure.created_at <= clock.now(session) - WINDOW,
         )
     )
-    session.add(LookupFailure(customer_id=customer_id))
+    session.add(LookupFailure(customer_id=customer_id, created_at=clock.now(session)))
     session.flush()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.replies import Reply
 from bot.turn import Turn
-from infra.db import utcnow
+from infra import clock
 
 CODE_MINUTES = 15
 MAX_TRIES = 3
@@ -33,7 +33,7 @@ def require(turn: Turn, action: dict, run: Runner) -> list[Reply]:
     if turn.verified:
         return run(turn, action)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    expires = utcnow() + timedelta(minutes=CODE_MINUTES)
+    expires = clock.now(turn.session) + timedelta(minutes=CODE_MINUTES)
     turn.goto(
         "verify_code",
         action=action,
@@ -49,7 +49,7 @@ def check_code(turn: Turn, run: Runner) -> list[Reply] | None:
     match = _CODE.search(turn.text)
     if match is None:
         return None
-    if utcnow() > datetime.fromisoformat(turn.state["expires"]):
+    if clock.now(turn.session) > datetime.fromisoformat(turn.state["expires"]):
         turn.goto(None)
         return turn.reply("verify.expired")
     if hmac.compare_digest(_digest(turn, match.group(1)), turn.state.get("digest", "")):

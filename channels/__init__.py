@@ -4,11 +4,14 @@ the web chat and the terminal), each turning the provider's requests into an
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, Response
 
 from channels import email_in, email_out, sms, telegram, webchat, whatsapp
 from conversations.delivery import Senders, keep_in_conversation
 from conversations.inbound import BadRequest
+from infra.clock import Clock
 
 
 def register(app: Flask) -> None:
@@ -18,13 +21,14 @@ def register(app: Flask) -> None:
     app.register_error_handler(BadRequest, _bad_request)
 
 
-def senders() -> Senders:
+def senders(clock: Clock) -> Senders:
     """Each channel's sender (the web chat and the terminal show replies from the
-    conversation, so theirs sends nothing); Twilio's can also say what it has sent."""
+    conversation, so theirs sends nothing); Twilio's can also say what it has sent.
+    WhatsApp's reads `clock` to know whether the customer's 24-hour window is open."""
     return Senders(
         send={
             "sms": sms.send,
-            "whatsapp": whatsapp.send,
+            "whatsapp": functools.partial(whatsapp.send, clock=clock),
             "telegram": telegram.send,
             "email": email_out.send,
             "web": keep_in_conversation,

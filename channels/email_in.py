@@ -14,7 +14,6 @@ import hmac
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage, Message
@@ -30,7 +29,8 @@ from channels.requests_io import strict_form
 from conversations import identities, intake
 from conversations.inbound import BadRequest
 from conversations.models import MailboxCheckpoint
-from infra.db import Database, UTCDateTime, utcnow
+from infra import clock
+from infra.db import Database, UTCDateTime
 from infra.settings import Settings
 from infra.web import database, settings
 
@@ -86,7 +86,7 @@ def _advance(key: str, uidvalidity: int, uid: int):  # type: ignore[no-untyped-d
             session.add(checkpoint)
         checkpoint.uidvalidity = uidvalidity
         checkpoint.last_uid = uid
-        checkpoint.updated_at = utcnow()
+        checkpoint.updated_at = clock.now(session)
 
     return advance
 
@@ -230,7 +230,7 @@ def remember_token(token: str) -> Callable[[Session], None]:
     """
 
     def remember(session: Session) -> None:
-        now = utcnow()
+        now = clock.now(session)
         session.execute(FORGET_TOKENS, {"before": now - TOKEN_LIFETIME})
         if session.execute(_REMEMBER_TOKEN, {"token": token, "now": now}).first() is None:
             raise ReplayedToken(token)
@@ -256,7 +256,9 @@ def mailgun_inbound() -> Response:
     request.max_content_length = MAILGUN_MAX_REQUEST_BYTES
     request.max_form_memory_size = MAILGUN_MAX_FIELD_BYTES
     form = strict_form(request)
-    if not mailgun_signature_ok(form, config.mailgun_signing_key, time.time()):
+    if not mailgun_signature_ok(
+        form, config.mailgun_signing_key, clock.now(database()).timestamp()
+    ):
         abort(403)
     remember = remember_token(form.get("token", ""))
     headers = mailgun_headers(form)

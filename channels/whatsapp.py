@@ -20,16 +20,17 @@ from channels.sms import WHATSAPP_PREFIX, delivery_errors, messages_taken, twili
 from conversations import whatsapp_window
 from conversations.delivery import DeliveryError
 from conversations.models import OutboxMessage
+from infra.clock import Clock
 from infra.settings import Settings
 
 
-def send(row: OutboxMessage, settings: Settings) -> str:
+def send(row: OutboxMessage, settings: Settings, *, clock: Clock) -> str:
     """Send one message on WhatsApp; returns Twilio's message SID.
 
     Inside the customer's 24-hour window the text goes as it is; outside it through the
     approved template, or the row is held until the customer writes again.
     """
-    if whatsapp_window.is_open(row):
+    if whatsapp_window.is_open(row, clock.now()):
         content: dict[str, str] = {"body": row.body}
     elif settings.twilio_whatsapp_template_sid:
         content = {

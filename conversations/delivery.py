@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, aliased
 
 from conversations import destinations, identities
 from conversations.models import OutboxMessage
-from infra.db import Database, utcnow
+from infra import clock
+from infra.db import Database
 from infra.retry_backoff import backoff_seconds
 from infra.row_locks import claimable
 from infra.settings import Settings
@@ -88,7 +89,7 @@ def keep_in_conversation(row: OutboxMessage, settings: Settings) -> None:
 
 
 def claim(session: Session, limit: int, lease: timedelta = LEASE) -> list[OutboxMessage]:
-    now = utcnow()
+    now = clock.now(session)
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
         earlier.conversation_id == OutboxMessage.conversation_id,
@@ -183,7 +184,7 @@ def _sent(session: Session, row: OutboxMessage, provider_id: str | None) -> None
         .where(*_ours(row))
         .values(
             status="sent",
-            sent_at=utcnow(),
+            sent_at=clock.now(session),
             provider_id=provider_id,
             locked_until=None,
             last_error="",
@@ -200,7 +201,7 @@ def _outcome(database: Database, row: OutboxMessage, write: Callable[[Session], 
     Committed asynchronously: only a crash of the PostgreSQL server itself could lose
     it, with the same outcome as a worker killed right after sending (a second send).
     """
-    deadline = time.monotonic() + (row.locked_until - utcnow()).total_seconds() / 2
+    deadline = time.monotonic() + (row.locked_until - clock.now(database)).total_seconds() / 2
     while True:
         try:
             with database.transaction(async_commit=True) as session:
@@ -254,7 +255,7 @@ def _record_failure(
         else backoff_seconds(current.attempts, settings.outbox_backoff_seconds)
     )
     current.status = "pending"
-    current.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    current.next_attempt_at = clock.now(session) + timedelta(seconds=delay)
 
 
 def retry_dead(session: Session, outbox_id: int) -> OutboxMessage:
@@ -266,7 +267,7 @@ def retry_dead(session: Session, outbox_id: int) -> OutboxMessage:
         raise ValidationFailed(f"Outbox message {outbox_id} is {row.status}, not dead.")
     row.status = "pending"
     row.attempts = 0
-    row.next_attempt_at = utcnow()
+    row.next_attempt_at = clock.now(session)
     row.locked_until = None
     session.flush()
     wakeups(session).outbox.wake()

@@ -18,7 +18,7 @@ from conversations import handoffs as queue
 from conversations import staff as users
 from conversations.models import Conversation, Message
 from conversations.staff_models import CannedReply, CsrUser
-from infra.db import utcnow
+from infra import clock
 from orders import customers
 
 
@@ -78,7 +78,7 @@ def _conversation(session: Session, spec: tuple, index: int) -> None:  # type: i
     identity = customers.find_by_identity(session, kind, value)
     if identity is None:
         return
-    at = utcnow() - timedelta(minutes=minutes)
+    at = clock.now(session) - timedelta(minutes=minutes)
     conversation = Conversation(
         customer_id=identity.customer_id, channel=channel, address=address, last_message_at=at
     )

@@ -25,7 +25,7 @@ from conversations.handoff_errors import (
 from conversations.models import Conversation, Message
 from conversations.staff_models import CsrUser, Handoff, HandoffNote
 from conversations.texts import say
-from infra.db import utcnow
+from infra import clock
 from infra.settings import Settings
 from orders.errors import IllegalTransition, ValidationFailed
 from orders.models import Order
@@ -108,6 +108,7 @@ def escalate(
     if reason not in REASONS:
         raise ValidationFailed(f"Unknown handoff reason {reason!r}.")
     handoff = Handoff(
+        created_at=clock.now(session),
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
         reason=reason,
@@ -124,7 +125,7 @@ def escalate(
 
 
 def online_csrs(session: Session, now: datetime | None = None) -> list[CsrUser]:
-    since = (now or utcnow()) - ONLINE_WINDOW
+    since = (now or clock.now(session)) - ONLINE_WINDOW
     return list(
         session.scalars(
             select(CsrUser)
@@ -198,6 +199,10 @@ class HandoffStore(Protocol):
 
     def send(self, handoff: Handoff, text: str, author_id: str) -> Message: ...
 
+    def now(self) -> datetime:
+        """The time by the process's clock (`infra.clock`)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SqlHandoffs:
@@ -229,6 +234,9 @@ class SqlHandoffs:
             self.session, handoff.conversation, text, author="csr", author_id=author_id
         )
 
+    def now(self) -> datetime:
+        return clock.now(self.session)
+
 
 def _take(store: HandoffStore, handoff: Handoff, user: CsrUser, now: datetime) -> bool:
     return store.move(
@@ -244,7 +252,7 @@ def claim(store: HandoffStore, handoff: Handoff, user: CsrUser) -> Handoff:
     """Take a waiting handoff. Of two CSRs claiming at once exactly one gets it."""
     if user.role not in AGENT_ROLES or not user.active:
         raise NotYourHandoff("Only CSRs and admins take conversations.")
-    if not _take(store, handoff, user, utcnow()):
+    if not _take(store, handoff, user, store.now()):
         if handoff.status == "closed":
             raise HandoffClosed("This conversation was closed already.")
         raise AlreadyClaimed(f"{_holder(handoff, 'someone else')} took this conversation already.")
@@ -254,7 +262,7 @@ def claim(store: HandoffStore, handoff: Handoff, user: CsrUser) -> Handoff:
 
 def auto_assign(session: Session, handoff: Handoff, now: datetime | None = None) -> CsrUser | None:
     """Round-robin: the online, opted-in CSR with the fewest open chats, longest unassigned."""
-    now = now or utcnow()
+    now = now or clock.now(session)
     candidates = [user for user in online_csrs(session, now) if user.auto_assign]
     if not candidates or handoff.status != "waiting":
         return None
@@ -302,7 +310,7 @@ def transfer(store: HandoffStore, handoff: Handoff, to: CsrUser, user: CsrUser |
             raise NotYourHandoff("Only CSRs and admins hand out conversations.")
         return claim(store, handoff, to)
     check_may_act(handoff, user)
-    if not store.move(handoff, ("assigned",), assigned_to_id=to.id, assigned_at=utcnow()):
+    if not store.move(handoff, ("assigned",), assigned_to_id=to.id, assigned_at=store.now()):
         raise HandoffClosed("This conversation was closed already.")
     to.last_assigned_at = handoff.assigned_at
     return handoff
@@ -323,7 +331,7 @@ def release(store: HandoffStore, handoff: Handoff, user: CsrUser | None) -> Hand
 def _close(store: HandoffStore, handoff: Handoff, user: CsrUser | None, resolution: str) -> None:
     check_may_act(handoff, user)
     closed = store.move(
-        handoff, OPEN_STATUSES, status="closed", closed_at=utcnow(), resolution=resolution
+        handoff, OPEN_STATUSES, status="closed", closed_at=store.now(), resolution=resolution
     )
     if not closed:
         raise HandoffClosed("This conversation was closed already.")
@@ -409,13 +417,13 @@ def list_handoffs(
     return list(session.scalars(query.limit(limit)))
 
 
-def waited(handoff: Handoff, now: datetime | None = None) -> timedelta:
+def waited(handoff: Handoff, now: datetime) -> timedelta:
     """How long the customer waited for a person (so far, if nobody has it yet)."""
-    end = handoff.assigned_at or handoff.closed_at or now or utcnow()
+    end = handoff.assigned_at or handoff.closed_at or now
     return end - handoff.created_at
 
 
-def is_overdue(handoff: Handoff, settings: Settings, now: datetime | None = None) -> bool:
+def is_overdue(handoff: Handoff, settings: Settings, now: datetime) -> bool:
     return handoff.status == "waiting" and waited(handoff, now) >= timedelta(
         minutes=settings.handoff_wait_alert_minutes
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from conversations.models import Conversation, Message
 from conversations.outbox import enqueue
 from conversations.texts import say
-from infra.db import utcnow
+from infra import clock
 from infra.retry_backoff import backoff_seconds
 from infra.settings import Settings
 from orders.errors import NotFound, ValidationFailed
@@ -46,10 +46,10 @@ def record_failure(
     message.last_error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
     if message.attempts < settings.inbound_max_attempts:
         delay = backoff_seconds(message.attempts, settings.inbound_backoff_seconds)
-        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        message.next_attempt_at = clock.now(session) + timedelta(seconds=delay)
         return []
     log.error("inbound message %s is a dead letter after %s tries", message.id, message.attempts)
-    message.handled_at = message.dead_at = utcnow()
+    message.handled_at = message.dead_at = clock.now(session)
     message.next_attempt_at = None
     return _tell_customer_once(session, conversation, message)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import JSON, Integer, Select, Table, TextClause, bindparam, select, text, update
 from sqlalchemy.engine import Connection
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session
 from conversations.inbound import InboundMessage
 from conversations.models import Conversation, Message
 from conversations.opening import open_conversation, touch
-from infra import wakeup
-from infra.db import Database, UTCDateTime, utcnow
+from infra import clock, wakeup
+from infra.db import Database, UTCDateTime
 from orders.customers import create_customer, customer_for_identity, normalise_identity
 from orders.errors import ValidationFailed
 from orders.models import CustomerIdentity
@@ -76,21 +77,21 @@ def store(
     before the webhook acknowledges. The wake-up is sent after that commit, apart from
     it (see `wakeup.notify_processes`).
     """
+    now = clock.now(database)
     tried = within is None  # a returning customer's insert, on its own, first
-    stored = _store_known_directly(database, inbound) if tried else None
-    if stored is None and tried and not database.is_sqlite:
-        autocommit = database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit as connection:
-            stored = _store_known(connection, inbound, inserted=True)
+    stored = _store_known_directly(database, inbound, now) if tried else None
+    if stored is None and tried:
+        with database.standalone_statements() as connection:
+            stored = _store_known(connection, inbound, now, inserted=True)
         if stored is None:
             with database.transaction() as session:
-                stored = _store_first_contact(session, inbound)
+                stored = _store_first_contact(session, inbound, now)
     elif stored is None:
         with database.transaction() as session:
             if within is not None:
                 within(session)
-            stored = _store_known(session, inbound, inserted=tried) or _store_first_contact(
-                session, inbound
+            stored = _store_known(session, inbound, now, inserted=tried) or _store_first_contact(
+                session, inbound, now
             )
     if wake is not None and not stored[2]:
         wakeup.notify_processes(database, wake)
@@ -98,21 +99,21 @@ def store(
 
 
 def _store_known_directly(
-    database: Database, inbound: InboundMessage
+    database: Database, inbound: InboundMessage, now: datetime
 ) -> tuple[int, int, bool] | None:
     """A returning customer's message: the one insert, run by the driver itself (see
     `infra.db.DriverStatement`); None when it inserts nothing, for `_store_known`."""
     identity = _identity(inbound)
     if identity is None:
         return None
-    values = {**_message_values(inbound), **_lookup(inbound, identity)}
+    values = {**_message_values(inbound, now), **_lookup(inbound, identity)}
     with database.one_statement() as connection:
         row = database.driver_statement(_INSERT_KNOWN).first(connection, values)
     return None if row is None else (row[0], row[1], False)
 
 
 def _store_known(
-    executor: Session | Connection, inbound: InboundMessage, *, inserted: bool
+    executor: Session | Connection, inbound: InboundMessage, now: datetime, *, inserted: bool
 ) -> tuple[int, int, bool] | None:
     """Insert the message of a known sender into their conversation; None for a first contact.
 
@@ -122,26 +123,28 @@ def _store_known(
     """
     identity = _identity(inbound)
     if identity is not None and not inserted:
-        values = {**_message_values(inbound), **_lookup(inbound, identity)}
+        values = {**_message_values(inbound, now), **_lookup(inbound, identity)}
         row = executor.execute(_INSERT_KNOWN, values).first()
         if row is not None:
             return row.id, row.conversation_id, False
     conversation_id = _known_conversation(executor, inbound, identity)
     if conversation_id is None:
         return None
-    return _insert(executor, inbound, conversation_id)
+    return _insert(executor, inbound, conversation_id, now)
 
 
-def _store_first_contact(session: Session, inbound: InboundMessage) -> tuple[int, int, bool]:
+def _store_first_contact(
+    session: Session, inbound: InboundMessage, now: datetime
+) -> tuple[int, int, bool]:
     """Create the customer, identity and conversation as needed (or find those another
     request has just created), then insert the message."""
-    return _insert(session, inbound, _conversation(session, inbound).id)
+    return _insert(session, inbound, _conversation(session, inbound).id, now)
 
 
 def _insert(
-    executor: Session | Connection, inbound: InboundMessage, conversation_id: int
+    executor: Session | Connection, inbound: InboundMessage, conversation_id: int, now: datetime
 ) -> tuple[int, int, bool]:
-    values = {**_message_values(inbound), "conversation_id": conversation_id}
+    values = {**_message_values(inbound, now), "conversation_id": conversation_id}
     message_id = executor.execute(_INSERT_MESSAGE, values).scalar()
     if message_id is not None:
         return message_id, conversation_id, False
@@ -257,7 +260,7 @@ def _known_conversation(
     return conversation_id
 
 
-def _message_values(inbound: InboundMessage) -> dict[str, object]:
+def _message_values(inbound: InboundMessage, now: datetime) -> dict[str, object]:
     return {
         "direction": "in",
         "author": "customer",
@@ -271,7 +274,7 @@ def _message_values(inbound: InboundMessage) -> dict[str, object]:
             "command": inbound.command,
             "bot_text": inbound.bot_text,
         },
-        "created_at": utcnow(),
+        "created_at": now,
     }
 
 
@@ -289,5 +292,5 @@ def _conversation(session: Session, inbound: InboundMessage) -> Conversation:
     )
     if customer is not None:
         conversation.customer_id = customer.id  # follows the identity after a merge
-    touch(conversation)
+    touch(session, conversation)
     return conversation

@@ -26,7 +26,7 @@ from conversations.opening import open_conversation
 from conversations.outbox import enqueue
 from conversations.staff_models import Handoff
 from conversations.texts import say
-from infra.db import utcnow
+from infra import clock
 from infra.settings import Settings
 from orders.customers import (
     customer_for_identity,
@@ -111,7 +111,7 @@ def _start(
             kind=kind,
             value=value,
             code_hash=_digest(conversation.id, code),
-            expires_at=utcnow() + CODE_TTL,
+            expires_at=clock.now(session) + CODE_TTL,
         )
     )
     enqueue(
@@ -124,7 +124,7 @@ def _start(
 
 
 def _confirm(session: Session, conversation: Conversation, link: IdentityLink, code: str) -> str:
-    if link.expires_at < utcnow():
+    if link.expires_at < clock.now(session):
         session.delete(link)
         return say("channels.link_expired", kind=link.kind, address=link.value)
     if not hmac.compare_digest(link.code_hash, _digest(conversation.id, code)):

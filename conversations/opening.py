@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conversations.models import Conversation
-from infra.db import utcnow
+from infra import clock
 from orders.models import Customer
 
 
@@ -42,5 +42,5 @@ def open_conversation(
     return conversation
 
 
-def touch(conversation: Conversation) -> None:
-    conversation.last_message_at = utcnow()
+def touch(session: Session, conversation: Conversation) -> None:
+    conversation.last_message_at = clock.now(session)

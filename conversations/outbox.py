@@ -10,6 +10,7 @@ from conversations import sms_pages, whatsapp_window
 from conversations.email_thread import thread_headers
 from conversations.models import Conversation, Message, OutboxMessage
 from conversations.text_split import split_text
+from infra import clock
 
 # Longest single SMS we send; Twilio refuses bodies over 1600 characters, and
 # shorter parts arrive (and are read) sooner on handsets that join segments slowly.
@@ -41,7 +42,9 @@ def enqueue(
     else:
         first, *later = sms_pages.pages(text)
         parts = [first]
+    now = clock.now(session)
     message = Message(
+        created_at=now,
         conversation_id=conversation.id,
         direction="out",
         author=author,
@@ -59,6 +62,7 @@ def enqueue(
     for part in parts:
         session.add(
             OutboxMessage(
+                next_attempt_at=now,
                 message_id=message.id,
                 conversation_id=conversation.id,
                 channel=conversation.channel,

@@ -15,7 +15,7 @@ from zxcvbn import zxcvbn
 
 from conversations.limits import client_key
 from conversations.staff_models import ROLES, CsrSession, CsrUser, LoginFailure
-from infra.db import utcnow
+from infra import clock
 from orders.customers import normalise_email
 from orders.errors import DomainError, ValidationFailed
 from orders.inventory import get_location
@@ -125,7 +125,7 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
     A failure is recorded in the caller's transaction: the caller must commit it
     even though it reports the refusal (see backoffice.auth).
     """
-    now = utcnow()
+    now = clock.now(session)
     email = email.strip().lower()[:320]
     remote_addr = client_key(remote_addr)[:64]  # the column holds 64
     from_here = LoginFailure.remote_addr == remote_addr
@@ -157,8 +157,9 @@ def authenticate(session: Session, email: str, password: str, remote_addr: str) 
 def start_session(session: Session, user: CsrUser) -> str:
     """A new random session token for this login (stored as a digest)."""
     token = secrets.token_urlsafe(32)
-    session.add(CsrSession(token_hash=_token_digest(token), user_id=user.id))
-    user.last_seen_at = utcnow()
+    now = clock.now(session)
+    session.add(CsrSession(token_hash=_token_digest(token), user_id=user.id, last_used_at=now))
+    user.last_seen_at = now
     session.flush()
     return token
 
@@ -180,7 +181,7 @@ def seen_mark_due(row: CsrSession, now: datetime) -> bool:
 
 def user_for_token(session: Session, token: str) -> CsrUser | None:
     """The active user behind a session token, marking them seen; None if expired or gone."""
-    now = utcnow()
+    now = clock.now(session)
     row = live_session(session, token, now)
     if row is None:
         return None
@@ -209,7 +210,7 @@ def end_session(session: Session, token: str) -> None:
 
 def end_stale_sessions(session: Session) -> int:
     """Delete sessions idle past the limit and failures past the window; how many sessions."""
-    now = utcnow()
+    now = clock.now(session)
     session.execute(delete(LoginFailure).where(LoginFailure.at < now - FAILURE_WINDOW))
     result = session.execute(
         delete(CsrSession).where(CsrSession.last_used_at < now - SESSION_IDLE_LIMIT)

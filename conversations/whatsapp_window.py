@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations.models import Conversation, Message, OutboxMessage
-from infra.db import utcnow
+from infra import clock
 from infra.wakeup import wakeups
 
 CHANNEL = "whatsapp"
@@ -33,13 +33,14 @@ def outbound_payload(session: Session, conversation: Conversation) -> dict[str, 
         .order_by(Message.id.desc())
         .limit(1)
     )
-    until = (last_in + WINDOW) if last_in is not None else utcnow()
+    until = (last_in + WINDOW) if last_in is not None else clock.now(session)
     return {WINDOW_KEY: until.isoformat()}
 
 
 def release_held(session: Session, conversation_id: int) -> None:
     """The customer wrote: their window is open again, so held messages may go out now."""
-    until = (utcnow() + WINDOW).isoformat()
+    now = clock.now(session)
+    until = (now + WINDOW).isoformat()
     held = list(
         session.scalars(
             select(OutboxMessage).where(
@@ -49,11 +50,11 @@ def release_held(session: Session, conversation_id: int) -> None:
     )
     for row in held:
         row.payload = {**(row.payload or {}), WINDOW_KEY: until}
-        row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, now
     if held:
         wakeups(session).outbox.wake()
 
 
-def is_open(row: OutboxMessage) -> bool:
+def is_open(row: OutboxMessage, now: datetime) -> bool:
     until = (row.payload or {}).get(WINDOW_KEY)
-    return bool(until) and utcnow() < datetime.fromisoformat(until)
+    return bool(until) and now < datetime.fromisoformat(until)

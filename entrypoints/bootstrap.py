@@ -6,7 +6,7 @@ CSR's cancel queues the customer's notice from the console, from a script and fr
 test alike. Nothing wired is kept in a module global.
 
 What needs it deep inside a use case (the order-event handlers, the catalogue cache, the
-wake-ups) is wired into the `Database`, and every session carries it
+wake-ups, the clock) is wired into the `Database`, and every session carries it
 (`infra.db.wired`); what a worker hands a job (the senders, the payment gateway) is
 passed to it explicitly.
 """
@@ -23,6 +23,7 @@ from bot.catalog_cache import CATALOG_CACHE, CatalogCache
 from bot.notifications import notice_for
 from conversations import notices
 from conversations.delivery import Senders
+from infra import clock as clocks
 from infra import wakeup
 from infra.db import Database
 from infra.settings import Settings
@@ -45,6 +46,10 @@ class Wiring:
     def wakeups(self) -> wakeup.Wakeups:
         return wakeup.wakeups(self.database)
 
+    @property
+    def clock(self) -> clocks.Clock:
+        return clocks.clock(self.database)
+
 
 def bootstrap(
     settings: Settings,
@@ -52,25 +57,29 @@ def bootstrap(
     gateway: PaymentGateway | None = None,
     senders: Senders | None = None,
     catalog_cache: CatalogCache | None = None,
+    clock: clocks.Clock | None = None,
 ) -> Wiring:
     """Wire a process for `settings`: its database with the order-event handlers, the
-    catalogue cache and the wake-ups, the payment gateway (default: refunds recorded, paid
-    by hand) and the channels' senders. Tests inject their own gateway or senders here,
-    and may share one catalogue cache between databases made for the same URL."""
+    catalogue cache, the wake-ups and the clock (default: the system's), the payment
+    gateway (default: refunds recorded, paid by hand) and the channels' senders. Tests
+    inject their own gateway, senders or clock (`infra.clock.ManualClock`) here, and may
+    share one catalogue cache between databases made for the same URL."""
     handlers: list[events.EventHandler] = []
+    clock = clock or clocks.SystemClock()
     database = Database(
         settings.database_url,
         wiring={
             events.HANDLERS: handlers,
             CATALOG_CACHE: catalog_cache or CatalogCache(),
             wakeup.WAKEUPS: wakeup.Wakeups(),
+            clocks.CLOCK: clock,
         },
     )
     wiring = Wiring(
         settings=settings,
         database=database,
         gateway=gateway or RecordOnlyGateway(),
-        senders=senders or channels.senders(),
+        senders=senders or channels.senders(clock),
     )
     handlers.append(functools.partial(_notify_customer, wiring))
     return wiring

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from conversations.staff_models import Handoff
-from infra.db import Database, utcnow
+from infra import clock as wired_clock
+from infra.db import Database
 from infra.settings import Settings
 
 CHECK_EVERY_SECONDS = 1.0
@@ -67,7 +68,7 @@ def wait_for_change(
     """The state as soon as its token differs from `seen`, or when the wait is over."""
     deadline = clock.monotonic() + min(max(wait_seconds, 0.0), LONGEST_WAIT_SECONDS)
     while True:
-        current = state(database, settings, user_id, utcnow())
+        current = state(database, settings, user_id, wired_clock.now(database))
         if current.token != seen or clock.monotonic() >= deadline:
             return current
         clock.sleep(CHECK_EVERY_SECONDS)

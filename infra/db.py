@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.elements import ClauseElement
@@ -195,6 +195,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def concurrent_writers(self) -> bool:
+        """Whether transactions can write at once (PostgreSQL); SQLite has one writer."""
+        return not self.is_sqlite
+
     @contextmanager
     def transaction(self, *, async_commit: bool = False) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back if it raises.
@@ -224,6 +229,20 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def standalone_statements(self) -> Iterator[Connection]:
+        """A connection for writes each of which stands alone, committed at the least cost:
+        on PostgreSQL in autocommit (each statement commits itself: no BEGIN and COMMIT
+        round trips); on SQLite in one transaction under the writer lock, committed when
+        the block ends, as `transaction` does."""
+        if self._sqlite_writer is None:
+            autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit as connection:
+                yield connection
+            return
+        with self._sqlite_writer, self.engine.begin() as connection:
+            yield connection
 
     def driver_statement(self, statement: ClauseElement) -> DriverStatement:
         """`statement` compiled for this engine's driver (once: statements are constants)."""

@@ -10,11 +10,11 @@ up to twice the limit through across a window's edge; that is the price of one r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from time import time as wall_clock
 
 from sqlalchemy import BigInteger, Integer, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from infra import clock
 from infra.db import Base
 
 # Rows are deleted this long after their window ended: by then no open transaction
@@ -59,7 +59,7 @@ def count(session: Session, limit: Limit, subject: str, now: float | None = None
 
     Runs in the caller's transaction: if that rolls back, the event was never counted.
     """
-    now = wall_clock() if now is None else now
+    now = clock.now(session).timestamp() if now is None else now
     start = int(now) // limit.seconds * limit.seconds
     values = {
         "bucket": limit.bucket,

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from infra.db import utcnow, wired
+from infra import clock
+from infra.db import wired
 from orders.models import Order, OrderEvent
 
 
@@ -43,7 +44,7 @@ HANDLERS = "order_event_handlers"  # the database wiring's key: a sequence of Ev
 
 
 def record(session: Session, order: Order, type_: str, actor: Actor, **details: Any) -> OrderEvent:
-    order.updated_at = utcnow()
+    order.updated_at = clock.now(session)
     event = OrderEvent(
         order=order,
         type=type_,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from infra.db import utcnow
+from infra import clock
 from orders import events, inventory
 from orders.customers import check_text
 from orders.errors import InvalidQuantity, ProductNotFound, ValidationFailed, WrongPickupCode
@@ -88,8 +88,9 @@ def ship(
     check_order_transition(order.status, new_status, "ship it")
     order.status = new_status
     if complete:
-        order.fulfilled_at = utcnow()
+        order.fulfilled_at = clock.now(session)
     shipment = Shipment(
+        shipped_at=clock.now(session),
         location_id=order.location_id,
         carrier=carrier,
         tracking_number=tracking_number,
@@ -115,7 +116,7 @@ def mark_ready_for_pickup(session: Session, order: Order, *, actor: Actor) -> Or
     _require_method(order, "pickup", "make it ready for pickup")
     check_order_transition(order.status, OrderStatus.READY_FOR_PICKUP, "make it ready for pickup")
     order.status = OrderStatus.READY_FOR_PICKUP
-    order.ready_at = utcnow()
+    order.ready_at = clock.now(session)
     events.record(session, order, "ready_for_pickup", actor, location=order.location.code)
     return order
 
@@ -128,7 +129,7 @@ def mark_picked_up(session: Session, order: Order, pickup_code: str, *, actor: A
     quantities = {line.id: line.open_quantity for line in order.lines if line.open_quantity}
     _take_out(session, order, quantities, "pickup", actor)
     order.status = OrderStatus.PICKED_UP
-    order.fulfilled_at = order.delivered_at = utcnow()
+    order.fulfilled_at = order.delivered_at = clock.now(session)
     events.record(session, order, "picked_up", actor, location=order.location.code)
     return order
 
@@ -140,7 +141,7 @@ def mark_delivered(
     """Record delivery of one shipment, or all of them; the order is delivered when all are."""
     if order.status not in (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED):
         check_order_transition(order.status, OrderStatus.DELIVERED, "mark it delivered")
-    now = utcnow()
+    now = clock.now(session)
     targets = [s for s in order.shipments if shipment_id in (None, s.id) and s.delivered_at is None]
     if not targets:
         raise ValidationFailed("No shipment of that order is waiting for delivery.")

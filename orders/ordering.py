@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from infra import clock
 from infra.row_locks import reread_locked
 from orders import events, inventory, payments
 from orders.customers import MAX_ADDRESS, check_text
@@ -298,6 +299,7 @@ def place_order(
     # The store and the (empty) payments are set as objects, so neither the charge nor a
     # reply about the new order loads them again.
     order = Order(
+        placed_at=clock.now(session),
         customer_id=customer.id,
         status=OrderStatus.PLACED,
         fulfillment_method=method,

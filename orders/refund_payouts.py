@@ -21,7 +21,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from infra.db import Database, utcnow
+from infra import clock
+from infra.db import Database
 from infra.retry_backoff import backoff_seconds
 from infra.row_locks import claimable
 from orders import events, payments
@@ -61,7 +62,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 def claim(session: Session, limit: int = BATCH, lease: timedelta = LEASE) -> list[Claimed]:
-    now = utcnow()
+    now = clock.now(session)
     query = select(Payment).where(_due(now)).order_by(Payment.id).limit(limit)
     claimed = []
     for row in session.scalars(claimable(session, query)):
@@ -74,7 +75,7 @@ def claim(session: Session, limit: int = BATCH, lease: timedelta = LEASE) -> lis
 def pay_out_due(database: Database, gateway: payments.PaymentGateway) -> int:
     """Claim the refunds that are due and pay them out; how many were tried."""
     with database.reading() as session:  # a look that takes no write lock, every second
-        if not session.scalar(select(exists().where(_due(utcnow())))):
+        if not session.scalar(select(exists().where(_due(clock.now(session))))):
             return 0
     with database.transaction() as session:
         claimed = claim(session)
@@ -123,7 +124,7 @@ def _record_failure(database: Database, refund: Claimed, error: str, *, retry: b
         if retry and row.attempts < MAX_ATTEMPTS:
             row.state = "pending"
             delay = backoff_seconds(row.attempts, BACKOFF_SECONDS)
-            row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            row.next_attempt_at = clock.now(session) + timedelta(seconds=delay)
             return
         row.state = "failed"
         log.error("refund %s of %s failed: %s", row.id, refund.amount, error)

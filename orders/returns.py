@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from infra.db import utcnow
+from infra import clock
 from orders import events, inventory, payments
 from orders.customers import check_text
 from orders.errors import (
@@ -103,7 +103,7 @@ def window_closes(order: Order, window_days: int) -> datetime | None:
     return None if started is None else started + timedelta(days=window_days)
 
 
-def check_eligible(order: Order, window_days: int, now: datetime | None = None) -> None:
+def check_eligible(order: Order, window_days: int, now: datetime) -> None:
     if order.status not in RETURNABLE:
         raise ReturnNotAllowed(
             f"Order {order.display_number} is {order.status.replace('_', ' ')}; "
@@ -111,7 +111,7 @@ def check_eligible(order: Order, window_days: int, now: datetime | None = None) 
             status=order.status,
         )
     closes = window_closes(order, window_days)
-    if closes is not None and (now or utcnow()) > closes:
+    if closes is not None and now > closes:
         raise ReturnNotAllowed(
             f"The {window_days}-day return window for order {order.display_number} "
             f"closed on {closes:%b %d}.",
@@ -131,7 +131,7 @@ def request_return(
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> Return:
     """Open a return for `items` (SKU -> quantity), or for everything still returnable."""
-    check_eligible(order, window_days)
+    check_eligible(order, window_days, clock.now(session))
     if method not in RETURN_METHODS:
         raise ValidationFailed(f"A return goes by mail or to a store, not {method!r}.")
     location: Location | None = None
@@ -185,7 +185,7 @@ def _decide(session: Session, ret: Return, status: ReturnStatus, actor: Actor, n
     verb = "approve" if status == ReturnStatus.APPROVED else "reject"
     check_return_transition(ret.status, status, f"{verb} it")
     ret.status = status
-    ret.decided_at = utcnow()
+    ret.decided_at = clock.now(session)
     events.record(
         session, ret.order, f"return_{status}", actor, return_number=ret.display_number, note=note
     )
@@ -290,7 +290,7 @@ def receive_return(
                 note=ret.display_number,
             )
     ret.status = ReturnStatus.RECEIVED
-    ret.received_at = utcnow()
+    ret.received_at = clock.now(session)
     ret.location = location
     _settle_order_status(order)
     events.record(
@@ -342,7 +342,7 @@ def refund_return(
         )
     refunded = payments.refund(session, ret.order, amount, f"return {ret.display_number}", ret)
     ret.status = ReturnStatus.REFUNDED
-    ret.refunded_at = utcnow()
+    ret.refunded_at = clock.now(session)
     ret.refund_amount = refunded
     events.record(
         session,

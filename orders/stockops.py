@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from infra.db import utcnow
+from infra import clock
 from orders import events, inventory, ordering, queries
 from orders.customers import check_text
 from orders.errors import DomainError, InvalidQuantity, ValidationFailed
@@ -198,7 +198,7 @@ def pickup_queue(
     session: Session, location_code: str, *, reminder_days: int, now: datetime | None = None
 ) -> PickupQueue:
     location = inventory.get_location(session, location_code)
-    overdue_since = (now or utcnow()) - timedelta(days=reminder_days)
+    overdue_since = (now or clock.now(session)) - timedelta(days=reminder_days)
     queue = PickupQueue(location)
     rows = session.scalars(
         _orders_at(location)
@@ -283,7 +283,7 @@ def sweep_uncollected_pickups(
     into a message. Claiming the reminder with a conditional UPDATE makes two sweeps
     running at once (two workers) send it only once.
     """
-    now = now or utcnow()
+    now = now or clock.now(session)
     actor = actor or Actor.system("pickup-sweep")
     result = SweepResult()
     ready = select(Order).where(

@@ -28,6 +28,7 @@ from conversations import delivery
 from conversations.delivery import Sender, Senders
 from conversations.models import Message, OutboxMessage
 from entrypoints.bootstrap import bootstrap
+from infra.clock import Clock, SystemClock
 from infra.db import Database
 from infra.settings import load_settings
 
@@ -66,16 +67,21 @@ def settings_from(env: dict[str, str]) -> dict[str, object]:
 
 
 def make_app(
-    db_url: str, *envs: dict[str, str], senders: Senders | None = None, **overrides: object
+    db_url: str,
+    *envs: dict[str, str],
+    senders: Senders | None = None,
+    clock: Clock | None = None,
+    **overrides: object,
 ) -> Flask:
-    """An app on the stand-ins' settings; with `senders`, those send its outbox."""
+    """An app on the stand-ins' settings; with `senders`, those send its outbox; with
+    `clock`, it runs on that clock."""
     values: dict[str, object] = {}
     for env in envs:
         values.update(settings_from(env))
     values.update(overrides)
     values.setdefault("outbox_backoff_seconds", 0)  # retries due at once, unless a test says
     settings = load_settings(database_url=db_url, secret_key="test-secret", **values)
-    app = create_app(wiring=bootstrap(settings, senders=senders))
+    app = create_app(wiring=bootstrap(settings, senders=senders, clock=clock))
     app.config["TESTING"] = True
     return app
 
@@ -122,8 +128,9 @@ def answer_waiting(app: Flask) -> int:
 
 
 def senders_with(**send: Sender) -> Senders:
-    """The channels' senders, with the given channels' in place of theirs (a broken one)."""
-    registered = channels.senders()
+    """The channels' senders, with the given channels' in place of theirs (a broken one);
+    WhatsApp's on the system clock."""
+    registered = channels.senders(SystemClock())
     return dataclasses.replace(registered, send={**registered.send, **send})
 
 
@@ -219,11 +226,12 @@ def short_send_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def app_factory(db_url: str) -> Iterator[Callable[..., Flask]]:
+def app_factory(db_url: str, clock: Clock) -> Iterator[Callable[..., Flask]]:
+    """Apps on this test's database and clock (the `clock` fixture)."""
     apps: list[Flask] = []
 
     def build(*envs: dict[str, str], **overrides: object) -> Flask:
-        app = make_app(db_url, *envs, **overrides)
+        app = make_app(db_url, *envs, clock=clock, **overrides)
         apps.append(app)
         return app
 

@@ -24,6 +24,7 @@ from app import create_app
 from entrypoints import schema
 from entrypoints.bootstrap import Wiring, bootstrap
 from infra import migrate
+from infra.clock import Clock, SystemClock
 from infra.db import Database
 from infra.settings import load_settings
 
@@ -91,9 +92,16 @@ _EMPTY_POSTGRESQL = (
 
 
 @pytest.fixture
-def wiring(db_url: str) -> Iterator[Wiring]:
+def clock() -> Clock:
+    """The clock the test's wiring runs on: the system's. A module or a test that decides
+    by time overrides this fixture with an `infra.clock.ManualClock` and moves it."""
+    return SystemClock()
+
+
+@pytest.fixture
+def wiring(db_url: str, clock: Clock) -> Iterator[Wiring]:
     """The process's wiring, as `python app.py worker` has it, on this test's database."""
-    wired = bootstrap(load_settings(database_url=db_url))
+    wired = bootstrap(load_settings(database_url=db_url), clock=clock)
     yield wired
     wired.database.dispose()
 
@@ -110,11 +118,11 @@ def session(db: Database) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
+def app(db_url: str, clock: Clock) -> Iterator[Flask]:
     settings = load_settings(
         database_url=db_url, secret_key="test-secret", admin_api_token="test-admin-token"
     )
-    flask_app = create_app(settings)
+    flask_app = create_app(wiring=bootstrap(settings, clock=clock))
     flask_app.config["TESTING"] = True
     yield flask_app
     flask_app.extensions["db"].dispose()

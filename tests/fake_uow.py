@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from conversations.models import Conversation, Message
 from conversations.staff_models import CsrUser, Handoff
+from infra.clock import Clock, ManualClock
 
 
 class FakeHandoffs:
-    def __init__(self, handoffs: Iterable[Handoff], users: Iterable[CsrUser]) -> None:
+    def __init__(
+        self, handoffs: Iterable[Handoff], users: Iterable[CsrUser], clock: Clock | None = None
+    ) -> None:
+        self.clock = clock or ManualClock()
         self.handoffs = {handoff.id: handoff for handoff in handoffs}
         self.users = {user.id: user for user in users}
         self.sent: list[Message] = []
@@ -50,6 +55,9 @@ class FakeHandoffs:
         )
         self.sent.append(message)
         return message
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
 
 class FakeUnitOfWork:

@@ -19,7 +19,7 @@ from conversations.models import Message, OutboxMessage
 from conversations.outbox import enqueue
 from conversations.staff_models import Handoff
 from conversations.texts import say
-from infra import rate_limits
+from infra.clock import ManualClock
 from infra.db import Database
 from infra.rate_limits import Limit, RateCounter, count
 from infra.settings import load_settings
@@ -33,11 +33,12 @@ TARGET = "+14155550100"  # a valid US mobile-range number, the shop's own countr
 SMS_URL = "http://localhost/webhooks/twilio/sms"
 
 
-@pytest.fixture(autouse=True)
-def one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def clock() -> ManualClock:
     """Every count of a test in the same windows: a minute's edge in mid-test would start
-    the counts afresh (the burst fixed windows allow, see rate_limits) and flake."""
-    monkeypatch.setattr(rate_limits, "wall_clock", lambda: 1_800_000_000.0)
+    the counts afresh (the burst fixed windows allow, see rate_limits) and flake. The
+    apps' wiring runs on this clock, which stands still unless a test moves it."""
+    return ManualClock()
 
 
 @pytest.fixture

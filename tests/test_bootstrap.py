@@ -17,13 +17,16 @@ from app import create_app
 from conversations.models import OutboxMessage
 from conversations.opening import open_conversation
 from entrypoints.bootstrap import bootstrap
+from infra import clock as clocks
+from infra.clock import ManualClock, SystemClock
 from infra.db import Database, wired
 from infra.settings import load_settings
-from orders import ordering
+from orders import ordering, returns
+from orders.errors import ReturnNotAllowed
 from orders.events import HANDLERS
 from orders.models import Order
 from orders.status import OrderStatus
-from tests.factories import STAFF, customer, make_shop, order_in
+from tests.factories import ACTOR, STAFF, customer, make_shop, order_in
 
 
 def cancel_as_csr(database: Database, phone: str) -> list[str]:
@@ -79,4 +82,45 @@ def test_a_database_made_without_bootstrap_refuses_an_order_event(db_url: str) -
         with pytest.raises(LookupError, match="bootstrap"), bare.sessions() as session:
             wired(session, HANDLERS)
     finally:
+        bare.dispose()
+
+
+def test_the_return_window_closes_when_only_the_wired_clock_moves(db_url: str) -> None:
+    """Nothing stored is rewritten and nobody sleeps: the wiring's clock moves past the
+    30-day window, and the same request is refused."""
+    clock = ManualClock()
+    wiring = bootstrap(load_settings(database_url=db_url, return_window_days=30), clock=clock)
+    try:
+        assert wiring.clock is clock
+        with wiring.database.sessions() as session:
+            make_shop(session)
+            order_id = order_in(session, OrderStatus.DELIVERED).id  # delivered by the clock
+            session.commit()
+
+        def ask_to_return(sku: str) -> None:
+            with wiring.database.transaction() as session:
+                order = session.get_one(Order, order_id)
+                days = wiring.settings.return_window_days
+                returns.request_return(
+                    session, order, {sku: 1}, method="mail", actor=ACTOR, window_days=days
+                )
+
+        clock.advance(days=30)
+        ask_to_return("MUG")  # the window's last moment
+        clock.advance(seconds=1)
+        with pytest.raises(ReturnNotAllowed, match="30-day"):
+            ask_to_return("BEAN")
+    finally:
+        wiring.database.dispose()
+
+
+def test_a_process_runs_on_the_system_clock_and_a_bare_database_has_none(db_url: str) -> None:
+    wiring = bootstrap(load_settings(database_url=db_url))
+    bare = Database(db_url)
+    try:
+        assert isinstance(wiring.clock, SystemClock)
+        with pytest.raises(LookupError, match="bootstrap"):
+            clocks.now(bare)
+    finally:
+        wiring.database.dispose()
         bare.dispose()

@@ -22,6 +22,7 @@ from conversations import delivery
 from conversations.inbound import InboundMessage
 from conversations.models import Conversation
 from conversations.staff_models import Handoff
+from infra import clock
 from infra.db import Database
 from infra.settings import Settings, load_settings
 from orders.models import Order
@@ -132,7 +133,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
     expect(page.locator("#transcript")).to_contain_text("Casey here")
 
     # The delivery worker sends it; the customer's phone (the Twilio stand-in) gets it.
-    delivery.run_once(db, settings, channels.senders())
+    delivery.run_once(db, settings, channels.senders(clock.clock(db)))
     sms = twilio.wait_for_messages(1)[0]
     assert (sms.to, sms.body) == (PHONE, "Hi Robin, Casey here. What should the order be?")
 
@@ -150,7 +151,7 @@ def test_csr_takes_over_replies_changes_the_order_and_hands_back(
     expect(page.locator("#transcript")).to_contain_text("Three bags of beans")
     with db.transaction() as s:
         assert s.get(Conversation, conversation_id).mode == "handoff"
-    delivery.run_once(db, settings, channels.senders())
+    delivery.run_once(db, settings, channels.senders(clock.clock(db)))
     assert len(twilio.messages) == 1  # nothing from the bot
 
     order_card = page.locator(f"#order-{order_number}")

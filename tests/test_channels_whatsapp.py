@@ -7,14 +7,12 @@ outside the customer's 24-hour window only as an approved template, or be held.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from conversations.models import Conversation, Message, OutboxMessage
+from conversations.models import Conversation, OutboxMessage
 from conversations.outbox import enqueue
-from infra.db import utcnow
+from infra.clock import ManualClock
 from orders.models import CustomerIdentity
 from tests.channels_support import answer_waiting, deliver_all, outbox
 from tests.standins.signing import twilio_headers, twilio_inbound_sms
@@ -23,6 +21,12 @@ CUSTOMER = "+15551230001"
 SHOP_WHATSAPP = "+14155238886"
 TEMPLATE = "HX" + "a" * 32
 URL = "http://localhost/webhooks/twilio/sms"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The apps' clock: the customer's window closes when a test moves it 24 hours on."""
+    return ManualClock()
 
 
 @pytest.fixture
@@ -55,12 +59,6 @@ def notice(app, text: str) -> None:  # type: ignore[no-untyped-def]
         enqueue(session, conversation, text, author="system")
 
 
-def age_the_conversation(app, hours: int) -> None:  # type: ignore[no-untyped-def]
-    """The customer's last message was `hours` ago."""
-    with app.extensions["db"].transaction() as session:
-        session.execute(update(Message).values(created_at=utcnow() - timedelta(hours=hours)))
-
-
 def test_a_whatsapp_message_is_answered_on_whatsapp(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
     assert post(app, twilio_server, "where is my order").status_code == 200
     deliver_all(app)
@@ -85,7 +83,7 @@ def test_one_customer_owns_the_phone_on_sms_and_whatsapp(app, twilio_server, ech
 
 
 def test_outside_the_window_a_notice_uses_the_approved_template(
-    app_factory, twilio_server, echo_bot
+    app_factory, twilio_server, echo_bot, clock
 ) -> None:  # type: ignore[no-untyped-def]
     app = app_factory(
         twilio_server.settings(),
@@ -94,7 +92,7 @@ def test_outside_the_window_a_notice_uses_the_approved_template(
     )
     post(app, twilio_server, "hello")
     deliver_all(app)
-    age_the_conversation(app, hours=25)
+    clock.advance(hours=25)
     notice(app, "Your order #10042 has shipped.")
     deliver_all(app)
     template_send = twilio_server.messages[-1]
@@ -105,11 +103,11 @@ def test_outside_the_window_a_notice_uses_the_approved_template(
 
 
 def test_outside_the_window_without_a_template_a_notice_is_held_never_sent_as_sms(
-    app, twilio_server, echo_bot
+    app, twilio_server, echo_bot, clock
 ) -> None:  # type: ignore[no-untyped-def]
     post(app, twilio_server, "hello")
     deliver_all(app)
-    age_the_conversation(app, hours=25)
+    clock.advance(hours=25)
     notice(app, "Your order #10042 has shipped.")
     deliver_all(app)
     assert len(twilio_server.messages) == 1  # only the answer to "hello"
@@ -124,9 +122,9 @@ def test_outside_the_window_without_a_template_a_notice_is_held_never_sent_as_sm
         assert list(statuses) == ["sent", "sent", "sent"]
 
 
-def test_within_the_window_a_notice_goes_as_text(app, twilio_server, echo_bot) -> None:  # type: ignore[no-untyped-def]
+def test_within_the_window_a_notice_goes_as_text(app, twilio_server, echo_bot, clock) -> None:  # type: ignore[no-untyped-def]
     post(app, twilio_server, "hello")
-    age_the_conversation(app, hours=23)
+    clock.advance(hours=23)
     notice(app, "Your order #10042 is ready for pickup.")
     deliver_all(app)
     assert twilio_server.messages[-1].body == "Your order #10042 is ready for pickup."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,12 +13,13 @@ from conversations import handoffs as queue
 from conversations.handoff_errors import AlreadyClaimed, HandoffClosed, NotYourHandoff
 from conversations.models import OutboxMessage
 from conversations.staff_models import Handoff
+from infra import clock
 from infra.db import Database
 from infra.settings import load_settings
 from orders.errors import IllegalTransition, ValidationFailed
 from orders.status import OrderStatus
 from tests import factories
-from tests.handoff_support import agent, backdate, chatting_customer, escalated
+from tests.handoff_support import agent, chatting_customer, escalated
 
 SETTINGS = load_settings(handoff_wait_alert_minutes=10, store_name="Test Shop")
 
@@ -221,9 +223,8 @@ def test_assign_waiting_hands_out_the_backlog(shop: Session) -> None:
     assert {h.assigned_to_id for h in backlog} == {ana.id}
 
 
-def test_waiting_too_long_stands_out(shop: Session, db: Database) -> None:
+def test_waiting_too_long_stands_out(shop: Session) -> None:
     handoff = escalated(shop)
-    assert not queue.is_overdue(handoff, SETTINGS)
-    backdate(db, handoff.id, 11)
-    shop.expire_all()
-    assert queue.is_overdue(shop.get(Handoff, handoff.id), SETTINGS)
+    now = clock.now(shop)
+    assert not queue.is_overdue(handoff, SETTINGS, now)
+    assert queue.is_overdue(handoff, SETTINGS, now + timedelta(minutes=11))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
-from infra.db import utcnow
+from infra.clock import ManualClock
 from orders import returns
 from orders.errors import (
     IllegalTransition,
@@ -19,6 +18,12 @@ from orders.errors import (
 )
 from orders.status import OrderStatus
 from tests.factories import ACTOR, STAFF, ledger_total, make_shop, order_in, stock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The database's clock: it moves only when a test moves it."""
+    return ManualClock()
 
 
 @pytest.fixture
@@ -102,9 +107,8 @@ def test_nothing_shipped_nothing_to_return(session: Session) -> None:
             returns.request_return(session, order, None, method="mail", actor=ACTOR)
 
 
-def test_return_window(session: Session, delivered) -> None:  # type: ignore[no-untyped-def]
-    delivered.delivered_at = utcnow() - timedelta(days=31)
-    session.commit()
+def test_return_window(session: Session, delivered, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    clock.advance(days=31)
     with pytest.raises(ReturnNotAllowed, match="30-day"):
         returns.request_return(session, delivered, None, method="mail", actor=ACTOR)
     assert returns.request_return(

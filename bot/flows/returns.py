@@ -21,6 +21,7 @@ from bot.flows.orders import find_order
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say, shop_name
+from infra import clock
 from orders import inventory
 from orders import returns as service
 from orders.models import Location, Order, Return
@@ -47,7 +48,7 @@ def start(turn: Turn) -> list[Reply]:
     found = find_order(turn, "return")
     if not isinstance(found, Order):
         return found
-    service.check_eligible(found, turn.settings.return_window_days)
+    service.check_eligible(found, turn.settings.return_window_days, clock.now(turn.session))
     turn.goto("return_items", order=found.number)
     return _take_items(turn, found) or _ask_items(turn, found)
 

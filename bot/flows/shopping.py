@@ -28,7 +28,7 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
-from infra.db import utcnow
+from infra import clock
 from orders import customers, inventory
 from orders.models import Location, Product
 from services import orders as order_service
@@ -398,7 +398,7 @@ def _ask_name(turn: Turn, lines: str, total: str, where: str) -> list[Reply]:
     """The order so far and "Whose name should the order be under?": asked once per
     customer, whatever the answer, so nobody is asked again in a later order or after
     a handoff."""
-    turn.customer.name_asked_at = utcnow()
+    turn.customer.name_asked_at = clock.now(turn.session)
     turn.goto("checkout_name")
     return turn.reply("shop.ask_name", choices=["Skip"], lines=lines, total=total, where=where)
 

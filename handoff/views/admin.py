@@ -14,8 +14,7 @@ from conversations import audit, delivery, inbound_failures
 from conversations import staff as users
 from conversations.models import Message, OutboxMessage
 from conversations.staff_models import ROLES, AuditEntry, CannedReply, CsrUser
-from infra import wakeup
-from infra.db import utcnow
+from infra import clock, wakeup
 from infra.input_guard import whole_number
 from infra.web import database
 from orders.errors import NotFound, ValidationFailed
@@ -113,7 +112,7 @@ def save_canned_reply():  # type: ignore[no-untyped-def]
         clash = s.scalar(select(CannedReply).where(CannedReply.title == title))
         if clash is not None and clash is not row:
             raise ValidationFailed(f"There is a canned reply called {title!r} already.")
-        row.title, row.text, row.updated_at = title, text, utcnow()
+        row.title, row.text, row.updated_at = title, text, clock.now(s)
         s.add(row)
         s.flush()
         audit.record(s, user.email, "canned_save", "canned_reply", row.id, title=title)

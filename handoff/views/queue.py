@@ -19,7 +19,7 @@ from conversations import handoffs as queue
 from conversations.staff_models import CannedReply, HandoffNote
 from handoff import alerts
 from handoff.views.customers import customer_panel, transcript
-from infra.db import utcnow
+from infra import clock
 from infra.input_guard import whole_number
 from infra.web import database, may_hold_request, settings
 from orders.events import Actor
@@ -66,7 +66,7 @@ def queue_page():  # type: ignore[no-untyped-def]
             assigned_to_id=user.id if filters["mine"] else None,
             tag=filters["tag"] or None,
         )
-        now = utcnow()
+        now = clock.now(s)
         overdue = {h.id for h in handoffs if queue.is_overdue(h, settings(), now)}
         online = queue.online_csrs(s, now)
         template = "csr/_queue_table.html" if request.args.get("partial") else "csr/queue.html"
@@ -113,7 +113,7 @@ def handoff_page(handoff_id: int):  # type: ignore[no-untyped-def]
             messages=transcript(s, handoff.customer_id),
             notes=notes,
             canned=s.scalars(select(CannedReply).order_by(CannedReply.title)).all(),
-            overdue=queue.is_overdue(handoff, settings()),
+            overdue=queue.is_overdue(handoff, settings(), clock.now(s)),
             place=queue.place_in_line(s, handoff),
             colleagues=queue.colleagues(s, user),
             known_tags=tags.in_use(s),

@@ -10,7 +10,7 @@ from flask import Response, flash, g, render_template, request
 from backoffice import bp
 from backoffice.auth import AGENTS, requires
 from conversations import reports
-from infra.db import utcnow
+from infra import clock
 from infra.web import database, settings
 from orders.errors import ValidationFailed
 
@@ -20,7 +20,7 @@ def _report() -> tuple[reports.Report | None, dict[str, str]]:
     args = {"from": request.args.get("from", ""), "to": request.args.get("to", "")}
     timezone = settings().timezone
     try:
-        period = reports.parse_period(args["from"], args["to"], timezone, utcnow())
+        period = reports.parse_period(args["from"], args["to"], timezone, clock.now(database()))
     except ValidationFailed as exc:
         flash(exc.message, "error")
         return None, args
