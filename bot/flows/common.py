@@ -115,9 +115,9 @@ def loosely_named(turn: Turn) -> set[str]:
     if not said:
         return set()
     return {
-        p.sku
-        for p in turn.catalog.products.products
-        if any(words <= set(_norm(p.name).split()) for words in said)
+        sku
+        for sku, name in turn.catalog.products.named()
+        if any(words <= set(_norm(name).split()) for words in said)
     }
 
 

@@ -11,7 +11,7 @@ import heapq
 import math
 import re
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -103,7 +103,10 @@ class ProductIndex:
     Sweater - Grey / L"), indexed as one more phrase so a plain "sweater" finds it."""
 
     def __init__(self, products: Iterable[ProductEntry], bases: Mapping[str, str] | None = None):
-        self.products: list[ProductEntry] = list(products)
+        # SKUs and names, not the entries: 100,000 small objects more for every full
+        # garbage collection of a worker to walk.
+        self.skus: list[str] = []
+        self.names: list[str] = []
         bases = bases or {}
         # Compact storage (`Postings`, arrays): a big catalogue stays tens of MB.
         self._docs = Postings()
@@ -112,7 +115,9 @@ class ProductIndex:
         self._product_docs = array("I", [0])  # product p's docs: [p] up to [p + 1]
         self._variants: dict[int, frozenset[str]] = {}  # only the products that have any
         product_df = array("I")  # per token id: how many products have it
-        for pid, product in enumerate(self.products):
+        for pid, product in enumerate(products):
+            self.skus.append(product.sku)
+            self.names.append(product.name)
             phrases = [(product.name, False), *((a, False) for a in product.aliases)]
             base = bases.get(product.sku, product.name)
             if base != product.name:
@@ -138,7 +143,7 @@ class ProductIndex:
             for tok in product_tokens:
                 product_df[tok] += 1
         self._docs.freeze()
-        n = max(len(self.products), 1)
+        n = max(len(self.skus), 1)
         # Rare words identify a product; a missing variant word ("mug" for "black mug")
         # or unit word (the "mm" of "4x40mm") costs less than a missing name word.
         self._weights = array(
@@ -159,7 +164,7 @@ class ProductIndex:
         self._vocab = sorted(self._docs.tokens)
         self._fuzzy_vocab = [t for t in self._vocab if len(t) >= 4 and not t.isdigit()]
         self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
-        self._pid_by_sku = {p.sku: pid for pid, p in enumerate(self.products)}
+        self._pid_by_sku = {sku: pid for pid, sku in enumerate(self.skus)}
 
     def _weight(self, token: str) -> float:
         found = self._docs.id_of(token)
@@ -175,8 +180,9 @@ class ProductIndex:
         pid = self._pid_by_sku.get(sku)
         return pid is not None and word in self._product_tokens(pid)
 
-    def sku_index(self) -> dict[str, ProductEntry]:
-        return {p.sku: p for p in self.products}
+    def named(self) -> Iterator[tuple[str, str]]:
+        """Every product's SKU and name."""
+        return zip(self.skus, self.names, strict=True)
 
     def among(
         self, tokens: Sequence[Token], blocked: set[int], skus: Sequence[str]
@@ -335,7 +341,7 @@ class ProductIndex:
         # no 5x50 screw, though both are "screws".
         said_best = set(covered_units[best_doc])
         candidates = [
-            self.products[pid].sku
+            self.skus[pid]
             for pid, (score, did) in ranked[1:]
             if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
             and said_best <= set(covered_units[did])
@@ -348,7 +354,7 @@ class ProductIndex:
         exact = spelt and not self._base_doc[best_doc] and {t for t, _ in said} == doc
         return [
             ProductMatch(
-                sku=self.products[best_pid].sku,
+                sku=self.skus[best_pid],
                 score=best_score,
                 start=min(u.first for u in used),
                 end=max(u.last for u in used) + 1,
