@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from .learned import known_words
 from .models import ProductEntry
+from .names import NameText
 from .numbers import is_measure
 from .postings import Postings
 from .text import Token, measure_unit, tokenize, wordset
@@ -165,6 +166,7 @@ class ProductIndex:
         self._fuzzy_vocab = [t for t in self._vocab if len(t) >= 4 and not t.isdigit()]
         self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
         self._pid_by_sku = {sku: pid for pid, sku in enumerate(self.skus)}
+        self._name_text = NameText(self.names)
 
     def _weight(self, token: str) -> float:
         found = self._docs.id_of(token)
@@ -180,9 +182,10 @@ class ProductIndex:
         pid = self._pid_by_sku.get(sku)
         return pid is not None and word in self._product_tokens(pid)
 
-    def named(self) -> Iterator[tuple[str, str]]:
-        """Every product's SKU and name."""
-        return zip(self.skus, self.names, strict=True)
+    def named_containing(self, piece: str) -> Iterator[tuple[str, str]]:
+        """The SKU and name of every product whose name contains `piece`, in any case."""
+        for pid in self._name_text.containing(piece):
+            yield self.skus[pid], self.names[pid]
 
     def among(
         self, tokens: Sequence[Token], blocked: set[int], skus: Sequence[str]
