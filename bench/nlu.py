@@ -50,7 +50,6 @@ sys.path.insert(0, str(ROOT))
 from bot.nlu import (  # noqa: E402
     CONFIDENCE_THRESHOLD,
     CatalogIndex,
-    LocationEntry,
     ParseContext,
     ProductEntry,
     corpus,
@@ -58,6 +57,7 @@ from bot.nlu import (  # noqa: E402
     load_demo_catalog,
     parse,
 )
+from bot.nlu.catalog import demo_entries  # noqa: E402
 from bot.nlu.entities import extract  # noqa: E402
 from bot.nlu.intents import classify  # noqa: E402
 from bot.nlu.learned import IntentModel, shipped_model  # noqa: E402
@@ -218,9 +218,8 @@ def synthetic_catalog(n: int) -> CatalogIndex:
         ProductEntry(f"SYN-{i:06d}", f"{a.title()} {m.title()} {o.title()} {s}")
         for i, (a, m, o, s) in zip(range(n), combos, strict=False)
     ]
-    demo = load_demo_catalog()
-    locations = [LocationEntry(loc.code, loc.name, loc.address) for loc in demo.locations.locations]
-    return CatalogIndex([*demo.products.products, *products], locations)
+    demo, locations = demo_entries()
+    return CatalogIndex([*demo, *products], locations)
 
 
 LATENCY_MESSAGES = [

@@ -344,6 +344,57 @@ def probes(app: Flask, big: bool) -> list[Probe]:
     return [*found, Probe(app, "pickup sweep (rolled back)", "", sweep)]
 
 
+BIG_TABLE_ROWS = 10_000  # a sequential scan of a table this size is a finding
+
+
+def scans(app: Flask) -> list[str]:
+    """Every distinct statement one repetition of each probe sends on this shop,
+    EXPLAINed with its parameters: those whose plan reads a table of more than
+    BIG_TABLE_ROWS rows (by the planner's statistics) with a sequential scan."""
+    engine = app.extensions["db"].engine
+    sent: dict[str, tuple[str, object]] = {}
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
+            sent.setdefault(statement, (statement, parameters))
+
+    for probe in probes(app, True):
+        timed(WARM_UP - 1, probe.run, 0)
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            probe.run(WARM_UP)
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+    with engine.connect() as connection:
+        big = {
+            name
+            for (name,) in connection.execute(
+                text("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples > :rows"),
+                {"rows": BIG_TABLE_ROWS},
+            )
+        }
+        found, costs = [], []
+        for statement, parameters in sent.values():
+            explain = f"EXPLAIN (ANALYZE, BUFFERS) {statement}"
+            plan = "\n".join(
+                row[0]
+                for row in connection.exec_driver_sql(explain, parameters)  # type: ignore[arg-type]
+            )
+            scanned = set(re.findall(r"Seq Scan on (\w+)", plan))
+            if scanned & big:
+                found.append(f"{statement}\n{plan}")
+            buffers = re.search(r"Buffers: shared hit=(\d+)(?: read=(\d+))?", plan)
+            spent = re.search(r"Execution Time: ([\d.]+) ms", plan)
+            pages = sum(int(n) for n in buffers.groups() if n) if buffers else 0
+            costs.append((pages, float(spent.group(1)) if spent else 0.0, statement))
+        connection.rollback()
+    print(f"explained {len(sent)} distinct statements; {len(found)} scan a big table")
+    print("the most buffers (8 kB pages) one statement read, and its server time:")
+    for pages, ms, statement in sorted(costs, reverse=True)[:12]:
+        print(f"  {pages:>7} pages {ms:8.2f} ms  {' '.join(statement.split())[:150]}")
+    return found
+
+
 def measure(demo: Flask, big: Flask, reps: int) -> tuple[list[Row], list[Row]]:
     """Each probe on the demo and on the big shop in turns (ROUNDS each), so that a
     shared host's drift weighs on both sides of a comparison alike."""
@@ -462,11 +513,19 @@ def main() -> None:
     parser.add_argument("--no-import", action="store_true", help="skip the catalog import")
     parser.add_argument("--web-memory", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="EXPLAIN every statement the probes send on --url; list sequential scans",
+    )
+    parser.add_argument(
         "--generate-only", action="store_true", help="fill --url with the big shop and stop"
     )
     args = parser.parse_args()
     if args.web_memory:
         print(f"{serve_web(args.url, args.reps):.1f}")
+        return
+    if args.explain:
+        print("\n\n".join(scans(make_app(args.url))))
         return
     if args.generate_only:
         fill_big_shop(make_app(args.url), args.url, args.scale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +14,7 @@ from infra.db import Database
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 # Any constant works; it only has to be the same in every process of this app.
 PG_MIGRATION_LOCK = 72_0417
+LOCK_POLL_SECONDS = 0.2
 
 
 def alembic_config(database_url: str) -> Config:
@@ -25,12 +27,30 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database: Database) -> None:
     """Bring the schema to head. Safe when many processes start at once: on
     PostgreSQL an advisory lock lets one migrate while the others wait; on SQLite
-    the IMMEDIATE transaction does the same."""
+    the IMMEDIATE transaction does the same.
+
+    On PostgreSQL each migration is a transaction of its own and the lock is the
+    session's, so a migration may build an index CONCURRENTLY outside any transaction
+    (`infra.online_ddl`) while the lock still keeps the other processes waiting."""
     config = alembic_config(database.url)
-    with database.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK}
-            )
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    if database.engine.dialect.name != "postgresql":
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return
+    lock = {"key": PG_MIGRATION_LOCK}
+    with database.engine.connect() as connection:
+        # Asked again and again, not waited for in one statement: a process waiting
+        # inside a statement holds a snapshot, which a CONCURRENTLY build waits for in
+        # turn (a deadlock, seen with three processes starting at once).
+        while not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), lock):
+            connection.commit()
+            time.sleep(LOCK_POLL_SECONDS)
+        connection.commit()
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        finally:
+            connection.rollback()  # what a failed migration left open
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+            connection.commit()

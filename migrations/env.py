@@ -19,6 +19,9 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # One transaction per migration where the caller has not begun one (PostgreSQL:
+        # a migration may commit and build indexes CONCURRENTLY, infra.online_ddl).
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -22,7 +22,7 @@ from infra.db import Database
 from infra.settings import load_settings
 from orders import customers, queries
 from orders.status import OrderStatus
-from orders.stockops import sweep_uncollected_pickups
+from orders.stockops import pickup_queue, sweep_uncollected_pickups
 from tests.factories import make_shop, order_in
 
 FILLER_CUSTOMERS = 20_000
@@ -154,3 +154,20 @@ def test_the_order_a_customer_means_is_found_by_index(big: Database) -> None:
 
     found = plans(big, ask, "orders.customer_id = ")
     assert_uses("ix_orders_customer_placed", found)
+
+
+def test_a_customers_history_reads_their_newest_first_index(big: Database) -> None:
+    with big.reading() as session:
+        jo = customers.find_by_identity(session, "phone", JO_PHONE)
+        assert jo is not None
+        jo_id = jo.customer_id
+    found = plans(big, lambda s: customers.purchase_history(s, jo_id), "FROM orders")
+    assert_uses("ix_orders_customer_placed", found[:1])
+
+
+def test_a_stores_pickup_list_reads_location_and_status(big: Database) -> None:
+    """A store's list (the filler orders are all at the first location, not this one)."""
+    with big.reading() as session:
+        code = session.scalar(text("SELECT code FROM locations ORDER BY id DESC LIMIT 1"))
+    found = plans(big, lambda s: pickup_queue(s, code, reminder_days=3), "FROM orders")
+    assert_uses("ix_orders_location_status", found[:1])

@@ -114,10 +114,12 @@ def loosely_named(turn: Turn) -> set[str]:
     said = [words for words in said if words]
     if not said:
         return set()
+    # A name with all the words has the longest of them in it: only those are read.
     return {
-        p.sku
-        for p in turn.catalog.products.products
-        if any(words <= set(_norm(p.name).split()) for words in said)
+        sku
+        for words in said
+        for sku, name in turn.catalog.products.named_containing(max(words, key=len))
+        if words <= set(_norm(name).split())
     }
 
 

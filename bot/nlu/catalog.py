@@ -127,6 +127,11 @@ def vocabulary(
 
 def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:
     """The demo store's catalogue, read from ``orders/demo/*.csv``."""
+    return CatalogIndex(*demo_entries(directory))
+
+
+def demo_entries(directory: Path = DEMO_DIR) -> tuple[list[ProductEntry], list[LocationEntry]]:
+    """The demo store's products and locations, as ``orders/demo/*.csv`` has them."""
     with open(directory / "catalog.csv", newline="", encoding="utf-8") as fh:
         products = [
             ProductEntry(
@@ -148,4 +153,4 @@ def load_demo_catalog(directory: Path = DEMO_DIR) -> CatalogIndex:
             LocationEntry(code=row["code"], name=row["name"], address=row.get("address") or "")
             for row in csv.DictReader(fh)
         ]
-    return CatalogIndex(products, locations)
+    return products, locations

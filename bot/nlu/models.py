@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductEntry:
     """A product as the parser sees it. ``variant_of`` (the base product's name),
     ``size``, ``colour`` and ``unit`` ("box of 100") come from the catalog's optional

@@ -10,14 +10,17 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from .learned import known_words
 from .models import ProductEntry
+from .names import NameText
 from .numbers import is_measure
+from .postings import Postings
 from .text import Token, measure_unit, tokenize, wordset
 from .variants import size_code
 
@@ -101,62 +104,88 @@ class ProductIndex:
     Sweater - Grey / L"), indexed as one more phrase so a plain "sweater" finds it."""
 
     def __init__(self, products: Iterable[ProductEntry], bases: Mapping[str, str] | None = None):
-        self.products: list[ProductEntry] = list(products)
+        # SKUs and names, not the entries: 100,000 small objects more for every full
+        # garbage collection of a worker to walk.
+        self.skus: list[str] = []
+        self.names: list[str] = []
         bases = bases or {}
-        self._doc_product: list[int] = []
-        self._doc_weight: list[float] = []
-        self._postings: dict[str, list[int]] = {}
-        self._variants: list[frozenset[str]] = []
-        self._base_docs: set[int] = set()
-        self._product_tokens: list[frozenset[str]] = []
-        product_df: dict[str, int] = {}
-        docs: list[set[str]] = []
-        for pid, product in enumerate(self.products):
+        # Compact storage (`Postings`, arrays): a big catalogue stays tens of MB.
+        self._docs = Postings()
+        self._doc_product = array("I")
+        self._base_doc = bytearray()  # 1 where the document names the family, not the SKU
+        self._product_docs = array("I", [0])  # product p's docs: [p] up to [p + 1]
+        self._variants: dict[int, frozenset[str]] = {}  # only the products that have any
+        product_df = array("I")  # per token id: how many products have it
+        for pid, product in enumerate(products):
+            self.skus.append(product.sku)
+            self.names.append(product.name)
             phrases = [(product.name, False), *((a, False) for a in product.aliases)]
             base = bases.get(product.sku, product.name)
             if base != product.name:
                 phrases.append((base, True))  # names the family, not the SKU
             if product.category:  # "white matt paint": the name with what kind of thing it is
                 phrases.append((f"{base} {product.category}", True))
-            product_tokens: set[str] = set()
+            product_tokens: set[int] = set()
             for phrase, is_base in phrases:
                 for toks in _phrase_variants(phrase):
-                    if is_base:
-                        self._base_docs.add(len(docs))
-                    docs.append(toks)
+                    ids = [self._docs.token_id(t) for t in toks]
+                    self._docs.add(ids)
+                    self._base_doc.append(is_base)
                     self._doc_product.append(pid)
-                    product_tokens |= toks
-            self._variants.append(
-                frozenset(_variant_key(t) for t in product_tokens if is_variant(t))
+                    product_tokens.update(ids)
+            self._product_docs.append(len(self._doc_product))
+            tokens = self._docs.tokens
+            variants = frozenset(
+                _variant_key(tokens[t]) for t in product_tokens if is_variant(tokens[t])
             )
-            self._product_tokens.append(frozenset(product_tokens))
+            if variants:
+                self._variants[pid] = variants
+            product_df.extend([0] * (len(tokens) - len(product_df)))
             for tok in product_tokens:
-                product_df[tok] = product_df.get(tok, 0) + 1
-        n = max(len(self.products), 1)
+                product_df[tok] += 1
+        self._docs.freeze()
+        n = max(len(self.skus), 1)
         # Rare words identify a product; a missing variant word ("mug" for "black mug")
         # or unit word (the "mm" of "4x40mm") costs less than a missing name word.
-        self._weight = {
-            t: (1.0 + math.log(n / df))
-            * (_VARIANT_WEIGHT if is_variant(t) or measure_unit(t) else 1.0)
-            for t, df in product_df.items()
-        }
-        self._doc_tokens = [frozenset(toks) for toks in docs]
-        for did, toks in enumerate(docs):
-            self._doc_weight.append(sum(self._weight[t] for t in toks))
-            for tok in toks:
-                self._postings.setdefault(tok, []).append(did)
-        self._vocab = sorted(self._postings)
+        self._weights = array(
+            "d",
+            (
+                (1.0 + math.log(n / df))
+                * (_VARIANT_WEIGHT if is_variant(t) or measure_unit(t) else 1.0)
+                for t, df in zip(self._docs.tokens, product_df, strict=True)
+            ),
+        )
+        self._doc_weight = array(
+            "d",
+            (
+                sum(self._weights[t] for t in self._docs.doc_ids(did))
+                for did in range(len(self._docs))
+            ),
+        )
+        self._vocab = sorted(self._docs.tokens)
         self._fuzzy_vocab = [t for t in self._vocab if len(t) >= 4 and not t.isdigit()]
         self._lookup_cache: dict[str, list[tuple[str, float]]] = {}
-        self._pid_by_sku = {p.sku: pid for pid, p in enumerate(self.products)}
+        self._pid_by_sku = {sku: pid for pid, sku in enumerate(self.skus)}
+        self._name_text = NameText(self.names)
+
+    def _weight(self, token: str) -> float:
+        found = self._docs.id_of(token)
+        return 0.0 if found is None else self._weights[found]
+
+    def _product_tokens(self, pid: int) -> frozenset[str]:
+        """Every word of the product's names and aliases."""
+        docs = range(self._product_docs[pid], self._product_docs[pid + 1])
+        return frozenset().union(*(self._docs.doc(did) for did in docs))
 
     def has_word(self, sku: str, word: str) -> bool:
         """Whether the product's name or an alias has ``word`` ("and" in "Twin and Earth")."""
         pid = self._pid_by_sku.get(sku)
-        return pid is not None and word in self._product_tokens[pid]
+        return pid is not None and word in self._product_tokens(pid)
 
-    def sku_index(self) -> dict[str, ProductEntry]:
-        return {p.sku: p for p in self.products}
+    def named_containing(self, piece: str) -> Iterator[tuple[str, str]]:
+        """The SKU and name of every product whose name contains `piece`, in any case."""
+        for pid in self._name_text.containing(piece):
+            yield self.skus[pid], self.names[pid]
 
     def among(
         self, tokens: Sequence[Token], blocked: set[int], skus: Sequence[str]
@@ -167,7 +196,7 @@ class ProductIndex:
         choice; a single product left is the answer.
         """
         offered = [
-            (sku, self._product_tokens[self._pid_by_sku[sku]])
+            (sku, self._product_tokens(self._pid_by_sku[sku]))
             for sku in skus
             if sku in self._pid_by_sku
         ]
@@ -191,10 +220,10 @@ class ProductIndex:
         if cached is not None:
             return cached
         found: dict[str, float] = {}
-        if token in self._postings:
+        if token in self._docs:
             found[token] = 1.0
         for variant in _inflections(token):
-            if variant in self._postings:
+            if variant in self._docs:
                 found.setdefault(variant, 0.97)
         if not found and len(token) >= 4 and not token.isdigit() and token not in known_words():
             # One letter wrong in five is another word as often as a typo ("short",
@@ -233,12 +262,12 @@ class ProductIndex:
                 continue
             if i + 1 < len(tokens) and i + 1 not in blocked:
                 joined = tokens[i].text + tokens[i + 1].text
-                if joined in self._postings:
+                if joined in self._docs:
                     units.append(_Unit(i, i + 1, [(joined, 1.0)]))
                     i += 2
                     continue
             text = tokens[i].text
-            if text not in STOPWORDS and (len(text) >= 2 or text in self._postings):
+            if text not in STOPWORDS and (len(text) >= 2 or text in self._docs):
                 found = self.lookup(text)
                 if found:
                     units.append(_Unit(i, i, found))
@@ -252,13 +281,13 @@ class ProductIndex:
         thousands of products; when still too many, the shortest names are kept, as
         they are the ones a bare word describes best.
         """
-        order = sorted(run, key=lambda u: sum(len(self._postings[t]) for t, _ in u.matches))
-        cands = list(dict.fromkeys(d for t, _ in order[0].matches for d in self._postings[t]))
+        order = sorted(run, key=lambda u: sum(self._docs.count(t) for t, _ in u.matches))
+        cands = list(dict.fromkeys(d for t, _ in order[0].matches for d in self._docs.docs(t)))
         for unit in order[1:]:
             if len(cands) <= _MAX_SCORED:
                 break
-            toks = {t for t, _ in unit.matches}
-            narrowed = [d for d in cands if not toks.isdisjoint(self._doc_tokens[d])]
+            having = {d for t, _ in unit.matches for d in self._docs.docs(t)}
+            narrowed = [d for d in cands if d in having]
             if narrowed:
                 cands = narrowed
         if len(cands) > _MAX_SCORED:
@@ -266,7 +295,7 @@ class ProductIndex:
         if len(order) > 1 and len(cands) <= _MAX_SCORED:
             # Units skipped above may still point at other docs worth a look (a typo'd word).
             for unit in order[1:]:
-                extra = [d for t, _ in unit.matches for d in self._postings[t]]
+                extra = [d for t, _ in unit.matches for d in self._docs.docs(t)]
                 if len(extra) <= _MAX_SCORED:
                     cands.extend(extra)
         return list(dict.fromkeys(cands))
@@ -274,14 +303,14 @@ class ProductIndex:
     def _match_run(self, run: list[_Unit]) -> list[ProductMatch]:
         credit: dict[int, float] = {}
         covered_units: dict[int, list[int]] = {}
-        run_weight = sum(self._weight[u.matches[0][0]] * u.matches[0][1] for u in run)
+        run_weight = sum(self._weight(u.matches[0][0]) * u.matches[0][1] for u in run)
         for did in self._candidates(run):
-            toks = self._doc_tokens[did]
+            toks = self._docs.doc(did)
             got = 0.0
             units = []
             for ui, unit in enumerate(run):
                 best = max(
-                    (self._weight[t] * sim for t, sim in unit.matches if t in toks), default=0.0
+                    (self._weight(t) * sim for t, sim in unit.matches if t in toks), default=0.0
                 )
                 if best:
                     got += best
@@ -297,7 +326,7 @@ class ProductIndex:
             if not self._plausible(did, run, covered_units[did], precision):
                 continue
             pid = self._doc_product[did]
-            variants = self._variants[pid]
+            variants = self._variants.get(pid)
             if run_variants and variants and not (variants & run_variants):
                 continue
             if self._better(score, did, best_by_product.get(pid)):
@@ -306,7 +335,7 @@ class ProductIndex:
             return []
         ranked = sorted(
             best_by_product.items(),
-            key=lambda kv: (-kv[1][0], kv[1][1] in self._base_docs, kv[0]),
+            key=lambda kv: (-kv[1][0], self._base_doc[kv[1][1]], kv[0]),
         )
         best_pid, (best_score, best_doc) = ranked[0]
         if best_score < _MIN_SCORE:
@@ -315,20 +344,20 @@ class ProductIndex:
         # no 5x50 screw, though both are "screws".
         said_best = set(covered_units[best_doc])
         candidates = [
-            self.products[pid].sku
+            self.skus[pid]
             for pid, (score, did) in ranked[1:]
             if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
             and said_best <= set(covered_units[did])
         ][:_MAX_CANDIDATES]
         used = [run[ui] for ui in covered_units[best_doc]]
-        doc = self._doc_tokens[best_doc]
+        doc = self._docs.doc(best_doc)
         said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]
         span = [u for u in run if u.first >= used[0].first and u.last <= used[-1].last]
         spelt = all(sim >= 0.97 for _, sim in said) and len(span) == len(used)
-        exact = spelt and best_doc not in self._base_docs and {t for t, _ in said} == doc
+        exact = spelt and not self._base_doc[best_doc] and {t for t, _ in said} == doc
         return [
             ProductMatch(
-                sku=self.products[best_pid].sku,
+                sku=self.skus[best_pid],
                 score=best_score,
                 start=min(u.first for u in used),
                 end=max(u.last for u in used) + 1,
@@ -343,7 +372,7 @@ class ProductIndex:
         alias beats its family's name ("french press" is the alias of the 1 L one)."""
         if best is None or score > best[0]:
             return True
-        return score == best[0] and best[1] in self._base_docs and did not in self._base_docs
+        return score == best[0] and self._base_doc[best[1]] == 1 and not self._base_doc[did]
 
     def _plausible(self, did: int, run: list[_Unit], units: list[int], precision: float) -> bool:
         """A mention needs a distinctive word, or must spell out a whole multi-word phrase."""

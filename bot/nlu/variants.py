@@ -56,6 +56,10 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
 _FAMILY_OF = {word: family for family, members in _FAMILIES.items() for word in members}
 # "Name - Grey / L", "Name (Large)", "Name, Grey, L": the parts after the base name.
 _PART_SPLIT_RE = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*[(),/]\s*")
+# Name parts and units read while indexing a catalogue: a shop's size, colour and pack
+# words repeat, but a big catalogue's other name parts do not, and a cache of 65,536
+# of them held ~35 MB in every bot worker after it was built.
+_PART_CACHE = 4096
 
 
 def size_code(value: str) -> str:
@@ -70,7 +74,7 @@ def _is_size(value: str) -> bool:
     return key in _SIZE_CODES or bool(re.fullmatch(r"(?:size|sz)\w+", key))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_PART_CACHE)
 def _colour_words(value: str) -> tuple[str, ...]:
     return tuple(_SPELLING.get(t.text, t.text) for t in tokenize(value))
 
@@ -89,7 +93,7 @@ def _is_unit(value: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Variant:
     """A product's base name and variant attributes, given or inferred."""
 
@@ -99,7 +103,7 @@ class Variant:
     unit: str = ""
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_PART_CACHE)
 def _kind(part: str) -> str | None:
     if _is_size(part):
         return "size"
@@ -165,7 +169,7 @@ def variant_of(entry: ProductEntry) -> tuple[Variant, bool]:
     return inferred, certain
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_PART_CACHE)
 def _unit_features(unit: str) -> frozenset[str]:
     out = set()
     for tok in tokenize(re.sub(r"(\d)\s+m\b", r"\1m", unit.replace("-", " "), flags=re.I)):
@@ -230,14 +234,18 @@ class VariantIndex:
             key = _base_key(variant.base)
             shared[key] = shared.get(key, 0) + 1
         self.base: dict[str, str] = {}  # sku -> base name, when it differs from the name
-        self._features: dict[str, frozenset[str]] = {}
+        self._features: dict[str, tuple[str, ...]] = {}  # a tuple is a third of a set
         self._family: dict[str, list[str]] = {}
+        # One copy of each base name and feature set: a family's SKUs share them.
+        names: dict[str, str] = {}
+        sets: dict[tuple[str, ...], tuple[str, ...]] = {}
         for sku, variant, certain in guesses:
             key = _base_key(variant.base)
             if not certain and shared[key] < 2 and not variant.unit:
                 continue  # "Earl Grey" alone is not an Earl in grey
-            self.base[sku] = variant.base
-            self._features[sku] = features(variant)
+            self.base[sku] = names.setdefault(variant.base, variant.base)
+            found = tuple(sorted(features(variant)))
+            self._features[sku] = sets.setdefault(found, found)
             self._family.setdefault(key, []).append(sku)
         self._family_of = {sku: fam for fam in self._family.values() for sku in fam}
 
@@ -245,7 +253,7 @@ class VariantIndex:
         return self._family_of.get(sku, [sku])
 
     def features(self, sku: str) -> frozenset[str]:
-        return self._features.get(sku, frozenset())
+        return frozenset(self._features.get(sku, ()))
 
     def narrow(
         self, skus: Sequence[str], said: dict[int, frozenset[str]]

@@ -6,6 +6,9 @@ ready time for the pickup sweep; order lines by SKU. On PostgreSQL, trigram inde
 the `lower(…) LIKE '%text%'` searches of customer names and identities (pg_trgm; a
 trusted extension since PostgreSQL 13, so the database owner may create it).
 
+On PostgreSQL every index here is built CONCURRENTLY (`infra.online_ddl`), so a live
+shop keeps taking orders and messages while this migration runs.
+
 Revision ID: 0005_scale_indexes
 Revises: 0004_variants
 """
@@ -13,6 +16,8 @@ Revises: 0004_variants
 from __future__ import annotations
 
 from alembic import op
+
+from infra.online_ddl import create_indexes, on_postgresql
 
 revision = "0005_scale_indexes"
 down_revision = "0004_variants"
@@ -44,18 +49,18 @@ _TRIGRAM = (
 
 
 def upgrade() -> None:
-    for name, table, columns, replaces in _INDEXES:
-        op.create_index(name, table, columns)
-        if replaces:
-            op.drop_index(replaces, table_name=table)
-    if op.get_bind().dialect.name == "postgresql":
+    indexes = [(name, table, f"({', '.join(columns)})") for name, table, columns, _ in _INDEXES]
+    if on_postgresql():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for name, table, column in _TRIGRAM:
-            op.execute(f"CREATE INDEX {name} ON {table} USING gin (lower({column}) gin_trgm_ops)")
+        indexes += [
+            (name, table, f"USING gin (lower({column}) gin_trgm_ops)")
+            for name, table, column in _TRIGRAM
+        ]
+    create_indexes(indexes, replacing=[replaces for *_, replaces in _INDEXES if replaces])
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         for name, table, _ in _TRIGRAM:
             op.drop_index(name, table_name=table)
     for name, table, columns, replaces in reversed(_INDEXES):
