@@ -4,9 +4,9 @@ pyproject.toml pass, and no module hides an import inside a function to dodge a 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
-
-from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
@@ -29,8 +29,23 @@ LOCAL_IMPORTS_ALLOWED = {
 }
 
 
+LINT_IMPORTS = (
+    "import sys; from importlinter.cli import lint_imports; "
+    "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True))"
+)
+
+
 def test_the_import_contracts_pass() -> None:
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+    # In a child process: import-linter reconfigures logging, which would silence the
+    # app's loggers for every test after this one.
+    result = subprocess.run(
+        [sys.executable, "-c", LINT_IMPORTS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _function_level_imports() -> list[tuple[str, str]]:
