@@ -24,5 +24,13 @@ class NotYourHandoff(DomainError):
     http_status = 403
 
 
+class CustomerUnreachable(DomainError):
+    """The customer said STOP, blocked the bot, or their address bounces: a message would
+    not reach them (and an SMS to a number that opted out is not ours to send)."""
+
+    code = "customer_unreachable"
+    http_status = 409
+
+
 class CsrNotFound(NotFound):
     code = "csr_not_found"

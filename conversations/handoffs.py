@@ -15,9 +15,10 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from conversations import outbox, tags
+from conversations import identities, outbox, tags
 from conversations.handoff_errors import (
     AlreadyClaimed,
+    CustomerUnreachable,
     HandoffClosed,
     HandoffNotFound,
     NotYourHandoff,
@@ -199,6 +200,10 @@ class HandoffStore(Protocol):
 
     def send(self, handoff: Handoff, text: str, author_id: str) -> Message: ...
 
+    def reachable(self, handoff: Handoff) -> bool:
+        """False once the customer opted out or cannot be reached on this channel."""
+        ...
+
     def now(self) -> datetime:
         """The time by the process's clock (`infra.clock`)."""
         ...
@@ -233,6 +238,10 @@ class SqlHandoffs:
         return outbox.enqueue(
             self.session, handoff.conversation, text, author="csr", author_id=author_id
         )
+
+    def reachable(self, handoff: Handoff) -> bool:
+        conversation = handoff.conversation
+        return identities.reachable(self.session, conversation.channel, conversation.address)
 
     def now(self) -> datetime:
         return clock.now(self.session)
@@ -367,6 +376,11 @@ def reply(
     if user is not None and handoff.status == "waiting":
         claim(store, handoff, user)
     check_may_act(handoff, user)
+    if not store.reachable(handoff):
+        raise CustomerUnreachable(
+            "This customer cannot be reached here: they opted out or blocked us, or the"
+            " address bounces. Nothing was sent."
+        )
     return store.send(handoff, text, user.email if user is not None else author_id)
 
 

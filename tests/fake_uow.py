@@ -27,6 +27,7 @@ class FakeHandoffs:
         self.handoffs = {handoff.id: handoff for handoff in handoffs}
         self.users = {user.id: user for user in users}
         self.sent: list[Message] = []
+        self.unreachable: set[int] = set()  # ids of conversations a send would not reach
         self.reads = 0  # how often the store was asked for anything
 
     def get(self, handoff_id: int) -> Handoff | None:
@@ -55,6 +56,9 @@ class FakeHandoffs:
         )
         self.sent.append(message)
         return message
+
+    def reachable(self, handoff: Handoff) -> bool:
+        return handoff.conversation_id not in self.unreachable
 
     def now(self) -> datetime:
         return self.clock.now()

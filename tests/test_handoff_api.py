@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import create_token
+from conversations import identities
 from conversations.models import OutboxMessage
 from conversations.staff_models import AuditEntry, Handoff
 from infra.db import Database
@@ -55,6 +56,22 @@ def test_list_by_status(client: FlaskClient, shop: Session) -> None:
     assert client.get("/api/v1/handoffs?status=closed", headers=AUTH).get_json() == {"handoffs": []}
     bad = client.get("/api/v1/handoffs?status=open", headers=AUTH)
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_status"
+
+
+def test_a_reply_to_a_customer_who_texted_stop_is_refused(
+    client: FlaskClient, shop: Session, db: Database
+) -> None:
+    handoff = escalated(shop)
+    conversation = handoff.conversation
+    identities.mark(shop, conversation.channel, conversation.address, "opted_out")
+    shop.commit()
+    sent = client.post(
+        f"/api/v1/handoffs/{handoff.id}/messages", headers=AUTH, json={"text": "Hi there"}
+    )
+    assert sent.status_code == 409
+    assert sent.get_json()["error"]["code"] == "customer_unreachable"
+    with db.transaction() as s:
+        assert s.scalar(select(OutboxMessage)) is None
 
 
 def test_claim_release_message_resolve(client: FlaskClient, shop: Session, db: Database) -> None:

@@ -18,6 +18,7 @@ import pytest
 from conversations.handoff_errors import (
     AlreadyClaimed,
     CsrNotFound,
+    CustomerUnreachable,
     HandoffClosed,
     HandoffNotFound,
     NotYourHandoff,
@@ -124,6 +125,15 @@ def test_a_reply_claims_a_waiting_one_and_is_refused_on_anothers(uow: FakeUnitOf
     token = service.reply(uow, TOKEN, SHOP, 2, "From the till")
     assert (token.author_id, state(uow, 2)) == ("api:pos", ("waiting", None, None))
     assert [m.text for m in uow.handoffs.sent] == ["Hello, Ana here.", "From the till"]
+
+
+def test_a_reply_to_a_customer_who_cannot_be_reached_is_refused_and_not_sent(
+    uow: FakeUnitOfWork,
+) -> None:
+    uow.handoffs.unreachable.add(1)
+    with pytest.raises(CustomerUnreachable, match="Nothing was sent"):
+        service.reply(uow, ANA, SHOP, 1, "Hello?")
+    assert uow.handoffs.sent == []
 
 
 def test_reassign_by_the_holder_to_a_colleague_who_takes_conversations(
