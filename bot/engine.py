@@ -179,6 +179,8 @@ def _order_request(turn: Turn) -> list[Reply] | None:
 
     A line taken off or kept, or sent elsewhere, that is not in the cart is on an order:
     "drop the filters" with beans in the cart changes the order that has the filters.
+    Products that no order of the customer holds, said without pointing at an order
+    ("drill bit set for pickup at market"), are a new order.
     """
     if turn.state.get("cart") and repair.points_past_the_cart(turn):
         return orders.modify(turn)
@@ -187,7 +189,7 @@ def _order_request(turn: Turn) -> list[Reply] | None:
         and not turn.entities("order_number")
         and not turn.state.get("order")
     )
-    if turn.intent == "place_order" or shopping_now:
+    if turn.intent == "place_order" or shopping_now or orders.new_to_every_order(turn):
         replies = shopping.add_to_cart(turn)
         if replies is not None:
             return replies

@@ -39,6 +39,7 @@ TASKS = STATE_CHANGING | {"complaint"}
 CHANGE_INTENTS = frozenset(
     {"place_order", "modify_order", "change_address", "change_fulfillment", "affirm", "deny"}
 )
+CONFIRM = frozenset({"affirm", "deny"})
 # Pseudo-tasks the generator recognises from context, not from the intent classifier.
 CART_STATUS = "cart_status"
 
@@ -76,11 +77,19 @@ _SPLIT = re.compile(
 MAX_CLAUSES = 3
 # About an order already talked of: "is it ready yet", "what was the collection code".
 _STATUS_FOLLOW_UP = re.compile(
-    r"\b(?:is it|are they|is my order|is the order|is my stuff|did it) (?:\w+ )?(?:ready|here|"
-    r"there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|gone out)|"
+    r"\b(?:is it|is this|is that|are they|are these|is my order|is the order|is my stuff|did it) "
+    r"(?:\w+ )?(?:ready|here|there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|"
+    r"gone out|due)|"
+    r"\b(?:is (?:any|anything|something|everything)|are (?:any|all)|anything|whats|what s|"
+    r"what is) (?:\w+ )?(?:ready|shipped|on (?:its|the) way|coming|arrived|due)\b|"
     r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b|"
     r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
     r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
+)
+# When a store opens or closes ("what time does the harbour store close on sunday?").
+_HOURS = re.compile(
+    r"\b(?:what time|when|till when|until when|how late|how early)\b.*\b(?:open|opens|close|"
+    r"closes|closing|opening|shut|shuts)\b|\b(?:opening|closing) (?:hours|times?)\b"
 )
 # A short answer naming a product while a choice is pending is the choice ("the grinder one").
 _SHORT_ANSWER = 5
@@ -223,6 +232,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         not confident or intent in waiting.hears or (choosing and short)
     ):
         changes = any(k in slots for k in ("products", "location", "address", "quantity"))
+        if at_preview and confident and intent in CONFIRM and not correcting:
+            changes = any(k in slots for k in ("products", "location", "address"))  # "ten four"
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     asks = not confident or text.rstrip().endswith("?")
     if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
@@ -235,6 +246,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(
             ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
         )
+    if _HOURS.search(norm) and (not confident or intent == "out_of_scope"):
+        return command(ASIDE if waiting.step != "idle" else START, "store_info")
     if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
         return command(ASIDE if waiting.step != "idle" else START, "track_order")
     return interpret(text, parsed, waiting)

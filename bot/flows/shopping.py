@@ -39,6 +39,10 @@ MAX_BROWSE_ITEMS = 6
 CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all|that is all)\b")
 
 
+# The product just talked about: "how much is it?", "is that one in stock?".
+THAT_ONE = re.compile(r"\b(?:it|that|this|that one|this one|them|those|these|they)\b", re.I)
+
+
 # --- browsing ---------------------------------------------------------------------------
 
 
@@ -47,8 +51,8 @@ def browse(turn: Turn) -> list[Reply]:
     last = turn.state.get("last_sku")
     if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
         mentions = [Mention(other, None, [])]  # "and in navy?" after the grey one
-    if not mentions and turn.first("location") and last:
-        # "what about the airport one?" after asking about a product: the same product there
+    if not mentions and last and (turn.first("location") or THAT_ONE.search(turn.text)):
+        # "what about the airport one?", "how much is it?" after asking about a product
         mentions = [Mention(last, None, [])]
     if not mentions:
         return _catalog_overview(turn)
