@@ -222,6 +222,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(ASIDE, "browse_catalog")  # "does the garden centre have it?"
     if _asks_about_a_product(text, norm, slots, waiting):
         return command(ASIDE, "browse_catalog")  # "is the grinder in stock downtown?"
+    if _HOURS.search(norm) and (not confident or intent == "out_of_scope"):
+        return command(ASIDE if waiting.step != "idle" else START, "store_info")
     correcting = bool(_CORRECTION.search(norm))
     at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
     if at_preview and intent in CHANGE_INTENTS and correcting:
@@ -246,8 +248,6 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(
             ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
         )
-    if _HOURS.search(norm) and (not confident or intent == "out_of_scope"):
-        return command(ASIDE if waiting.step != "idle" else START, "store_info")
     if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
         return command(ASIDE if waiting.step != "idle" else START, "track_order")
     return interpret(text, parsed, waiting)
