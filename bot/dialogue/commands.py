@@ -48,6 +48,11 @@ _REPEAT = re.compile(
     r"(?: message)?)*|say (?:that|it) again|can you repeat(?: that)?|could you repeat(?: that)?|"
     r"what did you (?:just )?say|come again|pardon|say again)(?: please)?$"
 )
+# "sorry can you say that again?", "could you repeat the last bit": short and about a repeat.
+_ASK_REPEAT = re.compile(
+    r"\b(?:say (?:that|it|this) again|repeat (?:that|it|this|the last|yourself)|come again)\b"
+)
+_SHORT_REPEAT = 8
 _CORRECTION = re.compile(
     r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|make (?:it|that)|"
     r"change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|the other|"
@@ -210,7 +215,7 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
 
     if is_abort(text):
         return command(CANCEL)
-    if _REPEAT.match(norm):
+    if _REPEAT.match(norm) or (_ASK_REPEAT.search(norm) and len(norm.split()) <= _SHORT_REPEAT):
         return command(REPEAT)
     if waiting.free_text and not _interrupts_free_text(parsed, waiting):
         return command(SET_SLOT)

@@ -353,8 +353,8 @@ def _changes(turn: Turn, order: Order) -> dict:
         sku = turn.state.get("last_sku")
         if sku not in current and len(current) == 1:
             sku = next(iter(current))
-        if sku in current:
-            quantities[sku] = loose
+        if sku in current:  # "make it 2"; "one less" takes units off
+            quantities[sku] = max(current[sku] - loose, 0) if scope.FEWER.search(turn.text) else loose
     siblings = variants.swaps(turn.catalog, turn.parsed, current, turn.state.get("last_sku"))
     for old, new in siblings.items():  # "the black one instead": the line in another variant
         quantities.update({old: 0, new: current.get(new, 0) + current[old]})

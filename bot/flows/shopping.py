@@ -12,7 +12,7 @@ import re
 from sqlalchemy import select
 
 from bot import describe
-from bot.dialogue import variants
+from bot.dialogue import scope, variants
 from bot.flows import names
 from bot.flows.common import (
     DELIVERY,
@@ -41,6 +41,14 @@ CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all
 
 # The product just talked about: "how much is it?", "is that one in stock?".
 THAT_ONE = re.compile(r"\b(?:it|that|this|that one|this one|them|those|these|they)\b", re.I)
+
+
+# The customer's own address on file: "to my address", "send it home", "the usual address".
+MY_ADDRESS = re.compile(
+    r"\b(?:my|the usual|my usual|my home|the same|our) (?:address|place|house|flat|home)\b|"
+    r"\b(?:to me|home)\b",
+    re.I,
+)
 
 
 # --- browsing ---------------------------------------------------------------------------
@@ -147,8 +155,9 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     last = turn.state.get("last_sku")
     if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
         mentions = [Mention(other, quantity, [])]  # "I'll take that one in large"
-    elif not mentions and quantity is not None and last:
-        mentions = [Mention(last, quantity, [], "set")]
+    elif not mentions and quantity is not None and last:  # "make it 2", "one less"
+        fewer = scope.FEWER.search(turn.text)
+        mentions = [Mention(last, quantity, [], scope.REMOVE if fewer else "set")]
     if not mentions:
         return None
     _read_checkout_hints(turn)
@@ -259,6 +268,8 @@ def _read_checkout_hints(turn: Turn) -> None:
     if code or PICKUP.search(turn.text):
         chosen = {"method": "pickup", "store": code or chosen.get("store")}
     elif address or DELIVERY.search(turn.text):
+        if not address and MY_ADDRESS.search(turn.text):  # "deliver it to my address"
+            address = turn.customer.default_address or None
         chosen = {"method": "delivery", "address": address or chosen.get("address")}
     turn.state["checkout"] = chosen
 
