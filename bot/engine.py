@@ -359,9 +359,10 @@ def respond(
     elif numbers and (paused := probing.minutes_paused(session, turn.customer_id)):
         replies = turn.reply("chat.lookups_paused", minutes=paused)
     else:
-        replies = []
-        for clause_text, parsed in parts:
-            replies += _answer_clause(turn, clause_text, parsed)
+        answers = [_answer_clause(turn, clause_text, parsed) for clause_text, parsed in parts]
+        if commands.corrects_itself(parts) and all(r.understood for r in answers[-1]):
+            answers = answers[-1:]  # "S, no sorry M": only the corrected request is shown
+        replies = [reply for answer in answers for reply in answer]
     if replies and not all(r.text in turn.state.get("last_replies", []) for r in replies):
         turn.state["last_replies"] = [r.text for r in replies]
     if questions_only:  # nothing of the task waiting for the person changes

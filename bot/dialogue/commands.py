@@ -54,9 +54,9 @@ _ASK_REPEAT = re.compile(
 )
 _SHORT_REPEAT = 8
 _CORRECTION = re.compile(
-    r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|make (?:it|that)|"
-    r"change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|the other|"
-    r"(?:another|a different) (?:store|shop|one)|not (?:the|that)|switch (?:it|to))\b"
+    r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|no sorry|"
+    r"make (?:it|that)|change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|"
+    r"the other|(?:another|a different) (?:store|shop|one)|not (?:the|that)|switch (?:it|to))\b"
 )
 _CART_QUESTION = re.compile(
     r"\b(?:(?:what is|what s|whats) (?:the|my) (?:total|cart|basket)|how much (?:is|does|will) "
@@ -191,6 +191,8 @@ def clauses(
     the parts ask different things; otherwise the message stays whole.
     """
     whole = parse(text, catalog, context)
+    if fixed := _self_corrected(text, whole, catalog, context):
+        return fixed
     pieces = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
     if len(pieces) < 2 or len(pieces) > MAX_CLAUSES:
         return [(text, whole)]
@@ -201,6 +203,39 @@ def clauses(
     )
     different = len({parsed.intent for _, parsed in parts}) == len(parts)
     return parts if sure and different else [(text, whole)]
+
+
+# "2 black tees size S, no sorry M": the customer corrects themself within the message.
+_SELF_CORRECTION = re.compile(
+    r"[,.;]?\s+(?=(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b[,\s]+\S)", re.I
+)
+
+
+def _self_corrected(
+    text: str, whole: ParseResult, catalog: CatalogIndex, context: ParseContext | None
+) -> list[tuple[str, ParseResult]] | None:
+    """The request up to a correction, then the correction as an answer to it: read in
+    that order, the later words replace the earlier ones as a correction at a preview
+    would. None when the message holds no such correction of a product it names."""
+    if not any(e.type == "product" for e in whole.entities):
+        return None
+    found = _SELF_CORRECTION.search(text)
+    if found is None or len(text[: found.start()].split()) < 2:
+        return None
+    first, then = text[: found.start()].strip(" ,"), text[found.end() :].strip(" ,")
+    if not then:
+        return None
+    return [(first, parse(first, catalog, context)), (then, parse(then, catalog))]
+
+
+_CORRECTION_START = re.compile(
+    r"^(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b", re.I
+)
+
+
+def corrects_itself(parts: list[tuple[str, ParseResult]]) -> bool:
+    """Whether the message's second request corrects its first ("S, no sorry M")."""
+    return len(parts) == 2 and bool(_CORRECTION_START.match(parts[1][0]))
 
 
 def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:

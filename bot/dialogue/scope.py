@@ -15,6 +15,7 @@ KEEP = "keep"
 REMOVE = "remove"
 # "one less", "2 fewer": units taken off, said after the product or with none named.
 FEWER = re.compile(r"\b(?:less|fewer)\b(?! than)", re.I)
+_FEWER_BEFORE = re.compile(r"\b(?:less|fewer)\W+(?:\w+\W+){0,3}$", re.I)
 _FEWER_AFTER = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:less|fewer)\b(?! than)", re.I)
 _KEEP_WORDS = re.compile(
     r"\b(?:keep|keeping|leave|leaving|except|apart from|but not|not the|hold on to|save|"
@@ -39,6 +40,8 @@ def operation(text: str, entities: list[Entity], entity: Entity) -> str | None:
     between = text[previous.end if previous else 0 : entity.start]
     if _KEEP_WORDS.search(between):
         return KEEP
+    if _FEWER_BEFORE.search(between):
+        return REMOVE  # "one fewer pair of socks"
     if previous is not None and _JOINED.match(between):
         return operation(text, entities, previous)
     return entity.operation

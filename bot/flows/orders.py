@@ -353,8 +353,9 @@ def _changes(turn: Turn, order: Order) -> dict:
         sku = turn.state.get("last_sku")
         if sku not in current and len(current) == 1:
             sku = next(iter(current))
+        fewer = scope.FEWER.search(turn.text)
         if sku in current:  # "make it 2"; "one less" takes units off
-            quantities[sku] = max(current[sku] - loose, 0) if scope.FEWER.search(turn.text) else loose
+            quantities[sku] = max(current[sku] - loose, 0) if fewer else loose
     siblings = variants.swaps(turn.catalog, turn.parsed, current, turn.state.get("last_sku"))
     for old, new in siblings.items():  # "the black one instead": the line in another variant
         quantities.update({old: 0, new: current.get(new, 0) + current[old]})

@@ -84,14 +84,11 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)
+    lines = describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()])
     if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
-        return answer_method(turn) or _ask_method(turn)
-    return turn.reply(
-        "returns.ask_reason",
-        number=order.display_number,
-        lines=describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()]),
-    )
+        return answer_method(turn) or _ask_method(turn, lines, order.display_number)
+    return turn.reply("returns.ask_reason", number=order.display_number, lines=lines)
 
 
 def answer_items(turn: Turn) -> list[Reply] | None:
@@ -113,12 +110,16 @@ def answer_reason(turn: Turn) -> list[Reply]:
     return _ask_method(turn)
 
 
-def _ask_method(turn: Turn) -> list[Reply]:
+def _ask_method(turn: Turn, lines: str = "", number: str = "") -> list[Reply]:
+    """How the items come back; with `lines`, which items of which order as well (when
+    the reason came with the request, this is the first the customer hears of them)."""
     stores = describe.pickup_stores(turn.session)
     return turn.reply(
-        "returns.ask_method",
+        "returns.ask_method_for" if lines else "returns.ask_method",
         choices=["Mail", *[s.name for s in stores]],
         stores=describe.store_names(stores),
+        lines=lines,
+        number=number,
     )
 
 
