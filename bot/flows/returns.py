@@ -114,12 +114,11 @@ def _ask_method(turn: Turn, lines: str = "", number: str = "") -> list[Reply]:
     """How the items come back; with `lines`, which items of which order as well (when
     the reason came with the request, this is the first the customer hears of them)."""
     stores = describe.pickup_stores(turn.session)
-    return turn.reply(
-        "returns.ask_method_for" if lines else "returns.ask_method",
+    first = turn.reply("returns.returning", lines=lines, number=number) if lines else []
+    return first + turn.reply(
+        "returns.ask_method",
         choices=["Mail", *[s.name for s in stores]],
         stores=describe.store_names(stores),
-        lines=lines,
-        number=number,
     )
 
 
