@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogue import scope
+from bot.dialogue import scope, trouble
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.hybrid import STATE_CHANGING
 
@@ -288,6 +288,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(
             ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
         )
+    if not confident and _trouble_with_an_order(parsed, norm):
+        return command(START, "complaint")  # "my kettle still hasnt arrived, been a week"
     if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
         return command(ASIDE if waiting.step != "idle" else START, "track_order")
     return interpret(text, parsed, waiting)
@@ -327,6 +329,14 @@ def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]
     if _WHERE.search(norm):
         return "track_order", _TRACK_OK
     return None
+
+
+def _trouble_with_an_order(parsed: ParseResult, norm: str) -> bool:
+    """Something of the customer's is late or arrived damaged: a complaint to remedy."""
+    if not (trouble.LATE.search(norm) or trouble.DAMAGED.search(norm)):
+        return False
+    named = any(e.type in ("product", "order_number") for e in parsed.entities)
+    return named or bool(trouble.ABOUT_AN_ORDER.search(norm))
 
 
 def _where_is_the(parsed: ParseResult, norm: str) -> bool:

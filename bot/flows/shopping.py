@@ -158,6 +158,14 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     elif not mentions and quantity is not None and last:  # "make it 2", "one less"
         fewer = scope.FEWER.search(turn.text)
         mentions = [Mention(last, quantity, [], scope.REMOVE if fewer else "set")]
+    elif (
+        not (mentions or cart(turn))
+        and last
+        and turn.intent == "place_order"
+        and THAT_ONE.search(turn.text)
+    ):
+        mentions = [Mention(last, None, [])]  # "great, I'll take it" after its price
+        _pickup_where_asked(turn)
     if not mentions:
         return None
     _read_checkout_hints(turn)
@@ -179,6 +187,14 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     turn.state["cart"] = items
     unsure = [m for m in mentions if m.options]
     return _ask_which(turn, unsure) if unsure else checkout(turn)
+
+
+def _pickup_where_asked(turn: Turn) -> None:
+    """ "I'll take it" after asking whether a store has it: proposed for pickup there
+    (the summary shows it and waits for a yes), unless the message says otherwise."""
+    store = turn.state.get("last_location")
+    if store and not turn.state.get("checkout"):
+        turn.state["checkout"] = {"method": "pickup", "store": store}
 
 
 def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
