@@ -232,6 +232,8 @@ def _apply(turn: Turn, command: commands.Command) -> list[Reply] | None:
     if kind == commands.HANDOFF:
         return care.handoff(turn, "human_agent")
     if kind in (commands.SET_SLOT, commands.CORRECT):
+        if command.task in CONFIRM and command.task != turn.intent:  # 👍: a yes by its sign
+            turn.parsed = dataclasses.replace(turn.parsed, intent=command.task, confidence=1.0)
         if turn.state.get("cart") and repair.points_past_the_cart(turn):
             return _start(turn, "modify_order")  # lines of a placed order, not the cart's
         step = _step(turn.state)

@@ -207,7 +207,9 @@ def clauses(
 
 # "2 black tees size S, no sorry M": the customer corrects themself within the message.
 _SELF_CORRECTION = re.compile(
-    r"[,.;]?\s+(?=(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b[,\s]+\S)", re.I
+    r"[,.;]?\s+(?=(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b[,\s]+\S|"
+    r"(?:no|nope)[,\s]+[^,.;]{1,15}\bsorry\b)",
+    re.I,
 )
 
 
@@ -229,8 +231,25 @@ def _self_corrected(
 
 
 _CORRECTION_START = re.compile(
-    r"^(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b", re.I
+    r"^(?:(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b|"
+    r"(?:no|nope)[,\s]+[^,.;]{1,15}\bsorry\b)",
+    re.I,
 )
+
+
+# A yes or no said with emoji alone, at a question that waits for one.
+_YES_EMOJI = frozenset("👍👌✅✔☑🆗🙂😀😊👏🙌💯")
+_NO_EMOJI = frozenset("👎❌✖🚫")
+
+
+def _emoji_answer(text: str) -> str | None:
+    signs = {c for c in text if not c.isspace() and c not in "\ufe0f\u200d"}
+    signs = {c for c in signs if not ("\U0001f3fb" <= c <= "\U0001f3ff")}  # skin tones
+    if signs and signs <= _YES_EMOJI:
+        return "affirm"
+    if signs and signs <= _NO_EMOJI:
+        return "deny"
+    return None
 
 
 def corrects_itself(parts: list[tuple[str, ParseResult]]) -> bool:
@@ -250,6 +269,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
 
     if is_abort(text):
         return command(CANCEL)
+    if waiting.expecting == "confirm" and (answer := _emoji_answer(text)):
+        return command(SET_SLOT, answer)  # 👍 at "Reply YES to place it"
     if _REPEAT.match(norm) or (_ASK_REPEAT.search(norm) and len(norm.split()) <= _SHORT_REPEAT):
         return command(REPEAT)
     if waiting.free_text and not _interrupts_free_text(parsed, waiting):
