@@ -4,9 +4,8 @@ offer; a handoff says sorry, what the bot already knows, and what happens next."
 
 from __future__ import annotations
 
-import re
-
 from bot import describe, escalation
+from bot.dialogue import trouble
 from bot.flows import orders, returns
 from bot.replies import Reply
 from bot.turn import Turn
@@ -17,15 +16,8 @@ from orders.status import OPEN
 from services import orders as order_service
 
 SMS_SIZE = 320
-_DAMAGED = re.compile(
-    r"\b(?:broken|broke|damaged|cracked|smashed|chipped|defective|faulty|leaking|leaks|torn|"
-    r"dented|ripped|shattered|bent|crushed|ruined|stale|spoiled|wrong (?:item|size|colou?r|one|"
-    r"product)|not working|does not work|stopped working|doesnt work)\b"
-)
-_LATE = re.compile(
-    r"\b(?:late|never (?:arrived|came|got)|not (?:arrived|here|come|received)|has not (?:arrived|"
-    r"come)|still (?:waiting|not)|where is|lost|delayed|overdue|taking (?:so|too) long)\b"
-)
+_DAMAGED = trouble.DAMAGED
+_LATE = trouble.LATE
 
 
 def return_request(turn: Turn) -> list[Reply]:

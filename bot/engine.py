@@ -179,6 +179,8 @@ def _order_request(turn: Turn) -> list[Reply] | None:
 
     A line taken off or kept, or sent elsewhere, that is not in the cart is on an order:
     "drop the filters" with beans in the cart changes the order that has the filters.
+    Products that no order of the customer holds, said without pointing at an order
+    ("drill bit set for pickup at market"), are a new order.
     """
     if turn.state.get("cart") and repair.points_past_the_cart(turn):
         return orders.modify(turn)
@@ -187,7 +189,7 @@ def _order_request(turn: Turn) -> list[Reply] | None:
         and not turn.entities("order_number")
         and not turn.state.get("order")
     )
-    if turn.intent == "place_order" or shopping_now:
+    if turn.intent == "place_order" or shopping_now or orders.new_to_every_order(turn):
         replies = shopping.add_to_cart(turn)
         if replies is not None:
             return replies
@@ -230,6 +232,8 @@ def _apply(turn: Turn, command: commands.Command) -> list[Reply] | None:
     if kind == commands.HANDOFF:
         return care.handoff(turn, "human_agent")
     if kind in (commands.SET_SLOT, commands.CORRECT):
+        if command.task in CONFIRM and command.task != turn.intent:  # 👍: a yes by its sign
+            turn.parsed = dataclasses.replace(turn.parsed, intent=command.task, confidence=1.0)
         if turn.state.get("cart") and repair.points_past_the_cart(turn):
             return _start(turn, "modify_order")  # lines of a placed order, not the cart's
         step = _step(turn.state)
@@ -357,9 +361,10 @@ def respond(
     elif numbers and (paused := probing.minutes_paused(session, turn.customer_id)):
         replies = turn.reply("chat.lookups_paused", minutes=paused)
     else:
-        replies = []
-        for clause_text, parsed in parts:
-            replies += _answer_clause(turn, clause_text, parsed)
+        answers = [_answer_clause(turn, clause_text, parsed) for clause_text, parsed in parts]
+        if commands.corrects_itself(parts) and all(r.understood for r in answers[-1]):
+            answers = answers[-1:]  # "S, no sorry M": only the corrected request is shown
+        replies = [reply for answer in answers for reply in answer]
     if replies and not all(r.text in turn.state.get("last_replies", []) for r in replies):
         turn.state["last_replies"] = [r.text for r in replies]
     if questions_only:  # nothing of the task waiting for the person changes

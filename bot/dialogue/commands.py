@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogue import scope
+from bot.dialogue import scope, trouble
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.hybrid import STATE_CHANGING
 
@@ -39,6 +39,7 @@ TASKS = STATE_CHANGING | {"complaint"}
 CHANGE_INTENTS = frozenset(
     {"place_order", "modify_order", "change_address", "change_fulfillment", "affirm", "deny"}
 )
+CONFIRM = frozenset({"affirm", "deny"})
 # Pseudo-tasks the generator recognises from context, not from the intent classifier.
 CART_STATUS = "cart_status"
 
@@ -47,10 +48,15 @@ _REPEAT = re.compile(
     r"(?: message)?)*|say (?:that|it) again|can you repeat(?: that)?|could you repeat(?: that)?|"
     r"what did you (?:just )?say|come again|pardon|say again)(?: please)?$"
 )
+# "sorry can you say that again?", "could you repeat the last bit": short and about a repeat.
+_ASK_REPEAT = re.compile(
+    r"\b(?:say (?:that|it|this) again|repeat (?:that|it|this|the last|yourself)|come again)\b"
+)
+_SHORT_REPEAT = 8
 _CORRECTION = re.compile(
-    r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|make (?:it|that)|"
-    r"change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|the other|"
-    r"(?:another|a different) (?:store|shop|one)|not (?:the|that)|switch (?:it|to))\b"
+    r"\b(?:actually|instead|rather|i meant|i mean|no wait|wait|sorry i meant|no sorry|"
+    r"make (?:it|that)|change (?:it|that) to|(?:the )?other (?:one|store|shop|location|branch)|"
+    r"the other|(?:another|a different) (?:store|shop|one)|not (?:the|that)|switch (?:it|to))\b"
 )
 _CART_QUESTION = re.compile(
     r"\b(?:(?:what is|what s|whats) (?:the|my) (?:total|cart|basket)|how much (?:is|does|will) "
@@ -76,11 +82,19 @@ _SPLIT = re.compile(
 MAX_CLAUSES = 3
 # About an order already talked of: "is it ready yet", "what was the collection code".
 _STATUS_FOLLOW_UP = re.compile(
-    r"\b(?:is it|are they|is my order|is the order|is my stuff|did it) (?:\w+ )?(?:ready|here|"
-    r"there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|gone out)|"
+    r"\b(?:is it|is this|is that|are they|are these|is my order|is the order|is my stuff|did it) "
+    r"(?:\w+ )?(?:ready|here|there|shipped|out|on (?:its|the) way|coming|arrive|arrived|go out|"
+    r"gone out|due)|"
+    r"\b(?:is (?:any|anything|something|everything)|are (?:any|all)|anything|whats|what s|"
+    r"what is) (?:\w+ )?(?:ready|shipped|on (?:its|the) way|coming|arrived|due)\b|"
     r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b|"
     r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
     r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
+)
+# When a store opens or closes ("what time does the harbour store close on sunday?").
+_HOURS = re.compile(
+    r"\b(?:what time|when|till when|until when|how late|how early)\b.*\b(?:open|opens|close|"
+    r"closes|closing|opening|shut|shuts)\b|\b(?:opening|closing) (?:hours|times?)\b"
 )
 # A short answer naming a product while a choice is pending is the choice ("the grinder one").
 _SHORT_ANSWER = 5
@@ -177,6 +191,8 @@ def clauses(
     the parts ask different things; otherwise the message stays whole.
     """
     whole = parse(text, catalog, context)
+    if fixed := _self_corrected(text, whole, catalog, context):
+        return fixed
     pieces = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
     if len(pieces) < 2 or len(pieces) > MAX_CLAUSES:
         return [(text, whole)]
@@ -187,6 +203,58 @@ def clauses(
     )
     different = len({parsed.intent for _, parsed in parts}) == len(parts)
     return parts if sure and different else [(text, whole)]
+
+
+# "2 black tees size S, no sorry M": the customer corrects themself within the message.
+_SELF_CORRECTION = re.compile(
+    r"[,.;]?\s+(?=(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b[,\s]+\S|"
+    r"(?:no|nope)[,\s]+[^,.;]{1,15}\bsorry\b)",
+    re.I,
+)
+
+
+def _self_corrected(
+    text: str, whole: ParseResult, catalog: CatalogIndex, context: ParseContext | None
+) -> list[tuple[str, ParseResult]] | None:
+    """The request up to a correction, then the correction as an answer to it: read in
+    that order, the later words replace the earlier ones as a correction at a preview
+    would. None when the message holds no such correction of a product it names."""
+    if not any(e.type == "product" for e in whole.entities):
+        return None
+    found = _SELF_CORRECTION.search(text)
+    if found is None or len(text[: found.start()].split()) < 2:
+        return None
+    first, then = text[: found.start()].strip(" ,"), text[found.end() :].strip(" ,")
+    if not then:
+        return None
+    return [(first, parse(first, catalog, context)), (then, parse(then, catalog))]
+
+
+_CORRECTION_START = re.compile(
+    r"^(?:(?:no|nope|oops|err|erm)?[,\s]*(?:sorry|wait|i mean|i meant)\b|"
+    r"(?:no|nope)[,\s]+[^,.;]{1,15}\bsorry\b)",
+    re.I,
+)
+
+
+# A yes or no said with emoji alone, at a question that waits for one.
+_YES_EMOJI = frozenset("👍👌✅✔☑🆗🙂😀😊👏🙌💯")
+_NO_EMOJI = frozenset("👎❌✖🚫")
+
+
+def _emoji_answer(text: str) -> str | None:
+    signs = {c for c in text if not c.isspace() and c not in "\ufe0f\u200d"}
+    signs = {c for c in signs if not ("\U0001f3fb" <= c <= "\U0001f3ff")}  # skin tones
+    if signs and signs <= _YES_EMOJI:
+        return "affirm"
+    if signs and signs <= _NO_EMOJI:
+        return "deny"
+    return None
+
+
+def corrects_itself(parts: list[tuple[str, ParseResult]]) -> bool:
+    """Whether the message's second request corrects its first ("S, no sorry M")."""
+    return len(parts) == 2 and bool(_CORRECTION_START.match(parts[1][0]))
 
 
 def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
@@ -201,7 +269,9 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
 
     if is_abort(text):
         return command(CANCEL)
-    if _REPEAT.match(norm):
+    if waiting.expecting == "confirm" and (answer := _emoji_answer(text)):
+        return command(SET_SLOT, answer)  # 👍 at "Reply YES to place it"
+    if _REPEAT.match(norm) or (_ASK_REPEAT.search(norm) and len(norm.split()) <= _SHORT_REPEAT):
         return command(REPEAT)
     if waiting.free_text and not _interrupts_free_text(parsed, waiting):
         return command(SET_SLOT)
@@ -213,6 +283,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(ASIDE, "browse_catalog")  # "does the garden centre have it?"
     if _asks_about_a_product(text, norm, slots, waiting):
         return command(ASIDE, "browse_catalog")  # "is the grinder in stock downtown?"
+    if _HOURS.search(norm) and (not confident or intent == "out_of_scope"):
+        return command(ASIDE if waiting.step != "idle" else START, "store_info")
     correcting = bool(_CORRECTION.search(norm))
     at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
     if at_preview and intent in CHANGE_INTENTS and correcting:
@@ -223,6 +295,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         not confident or intent in waiting.hears or (choosing and short)
     ):
         changes = any(k in slots for k in ("products", "location", "address", "quantity"))
+        if at_preview and confident and intent in CONFIRM and not correcting:
+            changes = any(k in slots for k in ("products", "location", "address"))  # "ten four"
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     asks = not confident or text.rstrip().endswith("?")
     if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
@@ -235,6 +309,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(
             ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
         )
+    if not confident and _trouble_with_an_order(parsed, norm):
+        return command(START, "complaint")  # "my kettle still hasnt arrived, been a week"
     if _STATUS_FOLLOW_UP.search(norm) and (not confident or intent == "out_of_scope"):
         return command(ASIDE if waiting.step != "idle" else START, "track_order")
     return interpret(text, parsed, waiting)
@@ -274,6 +350,14 @@ def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]
     if _WHERE.search(norm):
         return "track_order", _TRACK_OK
     return None
+
+
+def _trouble_with_an_order(parsed: ParseResult, norm: str) -> bool:
+    """Something of the customer's is late or arrived damaged: a complaint to remedy."""
+    if not (trouble.LATE.search(norm) or trouble.DAMAGED.search(norm)):
+        return False
+    named = any(e.type in ("product", "order_number") for e in parsed.entities)
+    return named or bool(trouble.ABOUT_AN_ORDER.search(norm))
 
 
 def _where_is_the(parsed: ParseResult, norm: str) -> bool:

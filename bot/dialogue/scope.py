@@ -12,6 +12,11 @@ import re
 from bot.nlu import Entity
 
 KEEP = "keep"
+REMOVE = "remove"
+# "one less", "2 fewer": units taken off, said after the product or with none named.
+FEWER = re.compile(r"\b(?:less|fewer)\b(?! than)", re.I)
+_FEWER_BEFORE = re.compile(r"\b(?:less|fewer)\W+(?:\w+\W+){0,3}$", re.I)
+_FEWER_AFTER = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:less|fewer)\b(?! than)", re.I)
 _KEEP_WORDS = re.compile(
     r"\b(?:keep|keeping|leave|leaving|except|apart from|but not|not the|hold on to|save|"
     r"still (?:want|need|like)|want to keep)\b",
@@ -28,11 +33,20 @@ def operation(text: str, entities: list[Entity], entity: Entity) -> str | None:
 
     "keep the kettle and the dripper": the dripper is kept too, like the kettle.
     """
+    if _FEWER_AFTER.match(text[entity.end : _next_product_start(text, entities, entity)]):
+        return REMOVE  # "one padlock less", "2 boxes fewer"
     before = [e for e in entities if e.type == "product" and e.end <= entity.start]
     previous = max(before, key=lambda e: e.end, default=None)
     between = text[previous.end if previous else 0 : entity.start]
     if _KEEP_WORDS.search(between):
         return KEEP
+    if _FEWER_BEFORE.search(between):
+        return REMOVE  # "one fewer pair of socks"
     if previous is not None and _JOINED.match(between):
         return operation(text, entities, previous)
     return entity.operation
+
+
+def _next_product_start(text: str, entities: list[Entity], entity: Entity) -> int:
+    after = [e.start for e in entities if e.type == "product" and e.start >= entity.end]
+    return min(after, default=len(text))

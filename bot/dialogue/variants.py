@@ -25,6 +25,18 @@ SWAP_CUE = re.compile(
 )
 # Words that add a line: "actually add a black mug too" keeps the white one.
 _ADDS = re.compile(r"\b(?:add|another|also|too|as well|plus|extra|more)\b", re.I)
+# "size up", "a size bigger", "one size down": the next size of the same line.
+_SIZE_UP = re.compile(
+    r"\b(?:size (?:it |them )?up|(?:one|a) size (?:up|bigger|larger)|(?:a |one )?(?:bigger|"
+    r"larger) size|next size up)\b",
+    re.I,
+)
+_SIZE_DOWN = re.compile(
+    r"\b(?:size (?:it |them )?down|(?:one|a) size (?:down|smaller)|(?:a |one )?smaller size|"
+    r"next size down)\b",
+    re.I,
+)
+_SIZE_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
 # Entities whose words are no variant words ("deliver to 4 Large Street").
 _OPAQUE = frozenset({"location", "address", "email", "phone", "order_number", "return_number"})
 
@@ -39,7 +51,8 @@ def swaps(
     and no product is named, the one talked about last is meant, else none.
     """
     adds = any(e.type == "product" and e.operation == "add" for e in parsed.entities)
-    if not SWAP_CUE.search(parsed.text) or adds or _ADDS.search(parsed.text):
+    step = _size_step(parsed.text)
+    if not (SWAP_CUE.search(parsed.text) or step) or adds or _ADDS.search(parsed.text):
         return {}
     said = _said(parsed)
     index = catalog.variants
@@ -47,11 +60,17 @@ def swaps(
         sku for e in parsed.entities if e.type == "product" for sku in (str(e.value), *e.candidates)
     }
     found: dict[str, str] = {}
+    if named and not any(named & set(index.family(sku)) for sku in lines):
+        # "the shirt" read as another shirt-like product: the line whose name has the word
+        said_words = {w for e in parsed.entities if e.type == "product" for w in e.text.split()}
+        if any(said_words & set(index.base.get(sku, "").lower().split()) for sku in lines):
+            named = set()
     for sku in lines:
         family = index.family(sku)
         if len(family) < 2 or (named and not named & set(family)):
             continue
-        if (sibling := _sibling(index, sku, said)) is not None:
+        sibling = _next_size(index, sku, step) if step else _sibling(index, sku, said)
+        if sibling is not None:
             found[sku] = sibling
     if len(found) > 1 and not named:
         return {last_sku: found[last_sku]} if last_sku in found else {}
@@ -84,3 +103,45 @@ def _sibling(index: VariantIndex, sku: str, said: dict[int, frozenset[str]]) -> 
     if not used or sku in left:
         return None
     return max(left, key=lambda other: len(index.features(other) & have))
+
+
+def _besides_size(features: frozenset[str]) -> frozenset[str]:
+    """What a variant is apart from its size (a size letter may also read as a measure:
+    "M" as a metre, so measures are left out as well)."""
+    return frozenset(f for f in features if not f.startswith(("size:", "unit:")))
+
+
+def _size_step(text: str) -> int:
+    """+1 for "size up", -1 for "size down", 0 when the message asks neither."""
+    return 1 if _SIZE_UP.search(text) else -1 if _SIZE_DOWN.search(text) else 0
+
+
+def _size_rank(size: str) -> float:
+    if size in _SIZE_ORDER:
+        return _SIZE_ORDER.index(size)
+    return float(size) if size.replace(".", "", 1).isdigit() else -1
+
+
+def _next_size(index: VariantIndex, sku: str, step: int) -> str | None:
+    """The sibling one size up (or down) that keeps everything else of ``sku``: the blue
+    M shirt sized up is the blue L; None when there is no such size."""
+    have = index.features(sku)
+    size = next((f for f in have if f.startswith("size:")), None)
+    if size is None:
+        return None
+    sized = {
+        other: next(f for f in index.features(other) if f.startswith("size:"))
+        for other in index.family(sku)
+        if other != sku
+        and any(f.startswith("size:") for f in index.features(other))
+        and _besides_size(index.features(other)) == _besides_size(have)
+    }
+    mine = _size_rank(size.removeprefix("size:"))
+    ahead = [
+        (_size_rank(f.removeprefix("size:")), other)
+        for other, f in sized.items()
+        if (_size_rank(f.removeprefix("size:")) - mine) * step > 0
+    ]
+    if mine < 0 or not ahead:
+        return None
+    return min(ahead, key=lambda pair: abs(pair[0] - mine))[1]

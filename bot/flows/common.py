@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.describe import products_by_sku
 from bot.dialogue import scope
 from bot.turn import Turn
+from orders.models import Product
 
 # How the customer changes a quantity; the NLU gives products and numbers, not the verb.
 REMOVE = re.compile(
@@ -78,11 +79,24 @@ def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[M
         said = _norm(entity.text)
         exact = said in {_norm(product.name), *(_norm(a) for a in product.alias_list)}
         quantity = quantities.get(str(entity.value))
-        options = [] if exact else skus[1:]
+        options = [] if exact else _as_close(said, product, [known[s] for s in skus[1:]])
         op = scope.operation(turn.text, turn.parsed.entities, entity)
         amount = int(quantity) if quantity else None
         mentions.append(Mention(product.sku, amount, options, op, entity.start))
     return mentions
+
+
+def _as_close(said: str, chosen: Product, others: list[Product]) -> list[str]:
+    """The alternatives that match the words said as well as the product chosen does:
+    "200 wood screws" leaves out the box of 100, "100 screws" keeps both boxes of 100."""
+    words = set(said.split())
+
+    def matched(product: Product) -> int:
+        names = " ".join([product.name, *product.alias_list])
+        return len(words & set(_norm(names).split()))
+
+    best = matched(chosen)
+    return [p.sku for p in others if matched(p) >= best]
 
 
 def mentions_on(turn: Turn, skus: Collection[str], *, adds: bool = True) -> list[Mention]:

@@ -23,6 +23,8 @@ def store_info(turn: Turn) -> list[Reply]:
     topic = next((name for name, pattern in TOPICS if pattern.search(turn.text)), "locations")
     if topic in ("hours", "locations"):
         stores = describe.pickup_stores(turn.session)
+        named = [s for s in stores if s.code == turn.first("location")]
+        stores = named or stores  # "when does the harbour store close?": that store
         key = "info.store_hours" if topic == "hours" else "info.store_location"
         text = "\n".join(
             say(key, name=s.name, address=s.address, hours=s.hours or "-") for s in stores

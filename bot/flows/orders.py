@@ -96,6 +96,27 @@ def find_order(turn: Turn, purpose: str) -> Order | list[Reply]:
     return _ask_which_order(turn, candidates, purpose)
 
 
+# Words that point at an order already placed: "my order", "on the order", "my kettle".
+POINTS_AT_AN_ORDER = re.compile(
+    r"\b(?:my|the|this|that|our|existing|last|placed) (?:\w+ )?(?:order|orders|parcel|delivery)\b"
+    r"|\b(?:my|our) \w+|\border\b",
+    re.I,
+)
+
+
+def new_to_every_order(turn: Turn) -> bool:
+    """Whether the message names products to have that no open order of the customer
+    holds, and points at no order: a new order, not a change to one."""
+    if turn.entities("order_number") or turn.state.get("order"):
+        return False
+    if POINTS_AT_AN_ORDER.search(turn.text):
+        return False
+    named = {sku for m in product_mentions(turn) for sku in (m.sku, *m.options)}
+    if not named or wants_removal(turn):
+        return False
+    return not orders_with(turn, OPEN, skus=named)
+
+
 def _ask_which_order(turn: Turn, candidates: list[Order], purpose: str) -> list[Reply]:
     shown = candidates[:MAX_CHOICES]
     turn.goto("choose_order", options=[o.number for o in shown], purpose=purpose, asked=turn.text)
@@ -159,11 +180,35 @@ def track(turn: Turn) -> list[Reply]:
     if focus and OTHER_ORDER.search(turn.text) and not turn.first("order_number"):
         others = [o for o in orders_with(turn, OPEN, limit=MAX_CHOICES + 1) if o.number != focus]
         found = others[0] if len(others) == 1 else None
-    found = found or find_order(turn, "track")
+    found = found or _in_asked_status(turn) or find_order(turn, "track")
     if not isinstance(found, Order):
         return found
     turn.goto(None, order=found.number)
     return [Reply(status_text(turn, found))]
+
+
+# "is anything ready to collect?", "has anything shipped?": the orders in that status.
+ASKED_STATUS = (
+    (re.compile(r"\bready\b|\bcollect", re.I), frozenset({"ready_for_pickup"})),
+    (
+        re.compile(r"\bshipped\b|\bon (?:its|the) way\b|\bdispatched\b|\bgone out\b", re.I),
+        frozenset({"shipped"}),
+    ),
+)
+
+
+def _in_asked_status(turn: Turn) -> Order | list[Reply] | None:
+    """With no order named, a question about a status is about the orders in it: the one
+    such order, or a list of them; None when no order is in that status."""
+    if turn.first("order_number") or turn.entities("product"):
+        return None
+    statuses = next((s for pattern, s in ASKED_STATUS if pattern.search(turn.text)), None)
+    if statuses is None:
+        return None
+    matching = orders_with(turn, statuses, limit=MAX_CHOICES + 1)
+    if len(matching) > 1:
+        return _ask_which_order(turn, matching, "track")
+    return matching[0] if matching else None
 
 
 def status_text(turn: Turn, order: Order) -> str:
@@ -308,8 +353,9 @@ def _changes(turn: Turn, order: Order) -> dict:
         sku = turn.state.get("last_sku")
         if sku not in current and len(current) == 1:
             sku = next(iter(current))
-        if sku in current:
-            quantities[sku] = loose
+        fewer = scope.FEWER.search(turn.text)
+        if sku in current:  # "make it 2"; "one less" takes units off
+            quantities[sku] = max(current[sku] - loose, 0) if fewer else loose
     siblings = variants.swaps(turn.catalog, turn.parsed, current, turn.state.get("last_sku"))
     for old, new in siblings.items():  # "the black one instead": the line in another variant
         quantities.update({old: 0, new: current.get(new, 0) + current[old]})

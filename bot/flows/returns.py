@@ -39,7 +39,8 @@ REASON = re.compile(
     r"broken|broke|damaged|doesn t|don t|didn t|does not|do not|did not|not what|leak\w*|"
     r"chip\w*|crack\w*|faulty|defective|fit|fits|unopened|unused|changed my mind|no longer|"
     r"smashed|shattered|dented|bent|crushed|ruined|only used|did not use|did not need|"
-    r"torn|ripped|stain\w*|smell\w*|stopped working|loud|noisy)\b",
+    r"torn|ripped|stain\w*|smell\w*|stopped working|loud|noisy|only (?:needed|wanted|need|want)|"
+    r"too many|spare|extra|not needed|surplus)\b",
     re.I,
 )
 
@@ -83,28 +84,38 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)
+    lines = describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()])
     if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
-        return answer_method(turn) or _ask_method(turn)
-    return turn.reply(
-        "returns.ask_reason",
-        number=order.display_number,
-        lines=describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()]),
-    )
+        return answer_method(turn) or _ask_method(turn, lines, order.display_number)
+    return turn.reply("returns.ask_reason", number=order.display_number, lines=lines)
 
 
 def answer_items(turn: Turn) -> list[Reply] | None:
     return _take_items(turn, _order(turn))
 
 
+# An answer to "what's the reason?" that only says how it comes back ("by post").
+METHOD_ONLY = 4
+
+
 def answer_reason(turn: Turn) -> list[Reply]:
+    """The reason; an answer that only says how the items come back ("by post", "the
+    bridge store") is that answer, and the return goes on without a reason."""
+    says_how = turn.first("location") or BY_MAIL.search(turn.text)
+    if says_how and len(turn.text.split()) <= METHOD_ONLY and not REASON.search(turn.text):
+        turn.state.update(step="return_method", reason="")
+        return answer_method(turn) or _ask_method(turn)
     turn.state.update(step="return_method", reason=turn.text.strip()[:500])
     return _ask_method(turn)
 
 
-def _ask_method(turn: Turn) -> list[Reply]:
+def _ask_method(turn: Turn, lines: str = "", number: str = "") -> list[Reply]:
+    """How the items come back; with `lines`, which items of which order as well (when
+    the reason came with the request, this is the first the customer hears of them)."""
     stores = describe.pickup_stores(turn.session)
-    return turn.reply(
+    first = turn.reply("returns.returning", lines=lines, number=number) if lines else []
+    return first + turn.reply(
         "returns.ask_method",
         choices=["Mail", *[s.name for s in stores]],
         stores=describe.store_names(stores),

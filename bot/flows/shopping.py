@@ -12,7 +12,7 @@ import re
 from sqlalchemy import select
 
 from bot import describe
-from bot.dialogue import variants
+from bot.dialogue import scope, variants
 from bot.flows import names
 from bot.flows.common import (
     DELIVERY,
@@ -39,6 +39,18 @@ MAX_BROWSE_ITEMS = 6
 CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all|that is all)\b")
 
 
+# The product just talked about: "how much is it?", "is that one in stock?".
+THAT_ONE = re.compile(r"\b(?:it|that|this|that one|this one|them|those|these|they)\b", re.I)
+
+
+# The customer's own address on file: "to my address", "send it home", "the usual address".
+MY_ADDRESS = re.compile(
+    r"\b(?:my|the usual|my usual|my home|the same|our) (?:address|place|house|flat|home)\b|"
+    r"\b(?:to me|home)\b",
+    re.I,
+)
+
+
 # --- browsing ---------------------------------------------------------------------------
 
 
@@ -47,8 +59,8 @@ def browse(turn: Turn) -> list[Reply]:
     last = turn.state.get("last_sku")
     if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
         mentions = [Mention(other, None, [])]  # "and in navy?" after the grey one
-    if not mentions and turn.first("location") and last:
-        # "what about the airport one?" after asking about a product: the same product there
+    if not mentions and last and (turn.first("location") or THAT_ONE.search(turn.text)):
+        # "what about the airport one?", "how much is it?" after asking about a product
         mentions = [Mention(last, None, [])]
     if not mentions:
         return _catalog_overview(turn)
@@ -143,8 +155,17 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     last = turn.state.get("last_sku")
     if not mentions and last and (other := variants.named_sibling(turn.catalog, turn.parsed, last)):
         mentions = [Mention(other, quantity, [])]  # "I'll take that one in large"
-    elif not mentions and quantity is not None and last:
-        mentions = [Mention(last, quantity, [], "set")]
+    elif not mentions and quantity is not None and last:  # "make it 2", "one less"
+        fewer = scope.FEWER.search(turn.text)
+        mentions = [Mention(last, quantity, [], scope.REMOVE if fewer else "set")]
+    elif (
+        not (mentions or cart(turn))
+        and last
+        and turn.intent == "place_order"
+        and THAT_ONE.search(turn.text)
+    ):
+        mentions = [Mention(last, None, [])]  # "great, I'll take it" after its price
+        _pickup_where_asked(turn)
     if not mentions:
         return None
     _read_checkout_hints(turn)
@@ -166,6 +187,14 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     turn.state["cart"] = items
     unsure = [m for m in mentions if m.options]
     return _ask_which(turn, unsure) if unsure else checkout(turn)
+
+
+def _pickup_where_asked(turn: Turn) -> None:
+    """ "I'll take it" after asking whether a store has it: proposed for pickup there
+    (the summary shows it and waits for a yes), unless the message says otherwise."""
+    store = turn.state.get("last_location")
+    if store and not turn.state.get("checkout"):
+        turn.state["checkout"] = {"method": "pickup", "store": store}
 
 
 def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
@@ -255,6 +284,8 @@ def _read_checkout_hints(turn: Turn) -> None:
     if code or PICKUP.search(turn.text):
         chosen = {"method": "pickup", "store": code or chosen.get("store")}
     elif address or DELIVERY.search(turn.text):
+        if not address and MY_ADDRESS.search(turn.text):  # "deliver it to my address"
+            address = turn.customer.default_address or None
         chosen = {"method": "delivery", "address": address or chosen.get("address")}
     turn.state["checkout"] = chosen
 
