@@ -170,7 +170,7 @@ def main() -> None:
             base_database(args.postgres, Path(workdir)) as url,
         ):
             databases = StoryDatabases(url, Path(workdir))
-            results = [run_story(story, databases, providers) for story in stories]
+            results = [run_story(story, databases, providers, timed=True) for story in stories]
     finally:
         if providers is not None:
             providers.stop()
