@@ -665,6 +665,9 @@ def test_causes_of_shop_chat_misreadings(catalog, text, intent):
         # What was ordered against what came.
         ("i ordered the white mug and got a blue one", None, "complaint"),
         ("the grinder i bought is faulty", None, "complaint"),
+        # A request in a question's words is an order, not a question about the product.
+        ("could i have the gooseneck kettle", None, "place_order"),
+        ("i will collect it", None, "change_fulfillment"),
         ("hola", None, "greet"),
         ("i need a live person", None, "human_agent"),
         # A question in a product's shape about something that is not the shop's.

@@ -64,6 +64,8 @@ _AFFIRM_WORDS = re.compile(
     r"that is (?:all )?(?:great|fine|good|perfect|lovely|correct|right))\b"
 )
 _DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect|do not|never)\b")
+# A request in a question's words: "can i get ...", "could we have ...".
+_ASKS_FOR = re.compile(r"^(?:can|could|may) (?:i|we) (?:get|have|order|buy|grab)\b")
 _COURTESY = re.compile(r"\b(?:thank you|thanks|please|cheers|mate)\b")
 _QUESTION = re.compile(
     r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b|"
@@ -181,7 +183,8 @@ def rule_scores(norm: str) -> dict[str, float]:
 
 
 def _is_question(text: str, norm: str) -> bool:
-    return "?" in text or bool(_QUESTION.search(norm))
+    """Whether the message asks something; "can i get the grey sweater?" asks for it."""
+    return ("?" in text or bool(_QUESTION.search(norm))) and not _ASKS_FOR.search(norm)
 
 
 def _own_words(text: str, entities: list[Entity], known: frozenset[str]) -> int:
@@ -379,12 +382,12 @@ def _context_cues(
     expecting: str, norm: str, n_words: int, kinds: set[str], scores: dict[str, float]
 ) -> None:
     short = n_words <= 4
-    # "yes that's all correct, thank you": the courtesy does not make the answer long.
-    n_words -= len(_COURTESY.findall(norm))
-    if _DENY_WORDS.search(norm) and n_words <= 6:
+    # "yes that's all correct, thank you": the courtesy does not make a yes or a no long.
+    yes_no_words = n_words - len(_COURTESY.findall(norm))
+    if _DENY_WORDS.search(norm) and yes_no_words <= 6:
         _bump(scores, "deny", 0.97)
         return
-    if expecting in ("confirm", "choice") and _AFFIRM_WORDS.search(norm) and n_words <= 6:
+    if expecting in ("confirm", "choice") and _AFFIRM_WORDS.search(norm) and yes_no_words <= 6:
         _bump(scores, "affirm", 0.97)
         return
     slot = _SLOT_INTENT.get(expecting)

@@ -419,7 +419,11 @@ RULES: tuple[Rule, ...] = (
         "change_fulfillment",
         0.85,
         r"\b(?:can|could) (?:i|we) (?:pick|collect) (?:it|them|my order|the order) (?:up )?(?:at|"
-        r"from|in)\b|\bcollect (?:it )?(?:myself|in store|in person)\b",
+        r"from|in)\b|\bcollect (?:it )?(?:myself|in store|in person)\b|"
+        # The customer's own way of getting it, said plainly: "i'll pick it up".
+        r"^(?:(?:ok|okay|actually|then|no|fine) )*(?:i will|i ll|ill|we will|we ll|i can|let me) "
+        r"(?:come (?:and |to )?)?(?:pick (?:it |them )?up|collect|come (?:and )?get (?:it|them))"
+        r"(?: it| them)?(?: myself| instead| please| thanks)*$",
     ),
     # --- after-sales --------------------------------------------------------------------
     _r(
