@@ -8,7 +8,7 @@ never trained or tuned on ("heldout"):
 - HWU64 home-assistant messages (``data/nlu/hwu64.csv``, CC BY 4.0), mapped onto our
   intents by :data:`HWU64_INTENTS`; split by :func:`split_of`.
 - Our own shop-chat phrasings in ``tests/``: ``nlu_realistic.csv``,
-  ``nlu_dev_phrasings.csv`` and ``nlu_dev_phrasings_2.csv`` and ``_3.csv`` were written
+  ``nlu_dev_phrasings.csv`` and ``nlu_dev_phrasings_2.csv``, ``_3.csv`` and ``_4.csv`` were written
   to tune the rules and the hybrid ("tune");
   ``nlu_other_phrasings.csv`` is held out and never tuned on ("heldout").
 
@@ -33,6 +33,7 @@ SHOP_TUNE = (
     ROOT / "tests" / "nlu_dev_phrasings.csv",
     ROOT / "tests" / "nlu_dev_phrasings_2.csv",
     ROOT / "tests" / "nlu_dev_phrasings_3.csv",
+    ROOT / "tests" / "nlu_dev_phrasings_4.csv",
 )
 SHOP_HELDOUT = (ROOT / "tests" / "nlu_other_phrasings.csv",)
 

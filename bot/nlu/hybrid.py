@@ -99,10 +99,16 @@ def combine(
         if not grounded and probabilities.get(rule_intent, 0.0) < SUPPORT:
             has_rule_reading = False
     if not has_rule_reading:
+        # The model alone reads a question about a thing as one about the shop's products
+        # ("what is the deepest point on earth"): not when the thing is foreign to a shop.
         if top in STATE_CHANGING:
             taken = grounded and not foreign and p_top >= TAKE_STATE_CHANGING
         else:
-            taken = top != "out_of_scope" and p_top >= TAKE
+            taken = (
+                top != "out_of_scope"
+                and p_top >= TAKE
+                and not (top == "browse_catalog" and foreign)
+            )
         return (top, p_top) if taken else ("out_of_scope", NO_READING)
     if rule_confidence < WEAK_RULE and p_top >= OVERRIDE:
         if top == "out_of_scope":

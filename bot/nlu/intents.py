@@ -17,7 +17,7 @@ from .hybrid import combine
 from .learned import IntentModel, known_words
 from .models import Entity, ParseContext
 from .products import STOPWORDS
-from .rules import KEYWORDS, RULES
+from .rules import KEYWORDS, PACK, RULES
 from .text import words, wordset
 
 _KEYWORD_LIST = sorted(KEYWORDS)
@@ -60,15 +60,32 @@ _SLOT_INTENT = {
 _AFFIRM_WORDS = re.compile(
     r"^(?:y|yes|yeah|yea|yep|yup|ya|sure|ok|okay|k|kk|fine|alright|correct|right|confirm|"
     r"go ahead|do it|sounds good|please do|perfect|great|absolutely|definitely|of course|"
-    r"that is right|that is correct|exactly|good|cool|yes please|please|all (?:good|clear|set))\b"
+    r"that is right|that is correct|exactly|good|cool|yes please|please|all (?:good|clear|set)|"
+    r"that is (?:all )?(?:great|fine|good|perfect|lovely|correct|right))\b"
 )
 _DENY_WORDS = re.compile(r"^(?:n|no|nope|nah|not really|negative|wrong|incorrect|do not|never)\b")
-_QUESTION = re.compile(r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b")
+# A request in a question's words: "can i get ...", "could we have ...".
+_ASKS_FOR = re.compile(r"^(?:can|could|may) (?:i|we) (?:get|have|order|buy|grab)\b")
+_COURTESY = re.compile(r"\b(?:thank you|thanks|please|cheers|mate)\b")
+_QUESTION = re.compile(
+    r"^(?:do|does|is|are|can|could|have|has|any|what|which|how)\b|"
+    r"^(?:would|will|should) (?:the|it|this|that|these|those|they|a|an)\b"
+)
 # Asking about products rather than ordering them: "show me your mugs", "got any decaf".
 _BROWSING = re.compile(
     r"^(?:show|list|see|view|browse)\b|\b(?:info|information|details|specs|tell me (?:more )?about|"
+    r"looking for|searching for|recommend|suggest|"
     r"any good|show me|let me see|have you got|you got|got any|"
-    r"do you (?:have|sell|stock|carry|do)|is there|are there|in stock|available)\b"
+    r"(?:do|if|whether) you (?:have|sell|stock|carry|do)|is there|are there|in stock|available)\b"
+)
+# A product of the shop said to be on its way, or asked when it comes: what was ordered
+# ("when will the beans arrive", "has the kettle left the warehouse"), not a question about
+# delivery in general ("when do you deliver") or about the product ("is the kettle good").
+_ON_ITS_WAY = re.compile(
+    r"\bwhen (?:will|does|do|is|are|should|would) (?:my|the|our) (?:\w+ ){1,3}(?:arrive|arriving|"
+    r"come|coming|get here|be here|be delivered|turn up|show up|ship|be shipped|be dispatched|"
+    r"be sent)\b|\b(?:has|have|did|is|are) (?:my|the|our) (?:\w+ ){1,3}(?:been )?(?:shipped|"
+    r"dispatched|sent out|left|gone out|on (?:the|its|their) way|out for delivery)\b"
 )
 # Words that send an order somewhere: "my order should go to riverside".
 _REDIRECT_WORDS = re.compile(
@@ -89,6 +106,7 @@ _EXISTING_ORDER = re.compile(
     rf"forgot|forgotten|forget|missed|left out|(?:my|existing|same|current|previous|last|that) "
     rf"(?:\w+ )?order|order (?:i|we) (?:have )?(?:placed|made)|what (?:i|we) "
     rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
+    rf"(?:to|on|onto|into|from|off) the order|"
     rf"(?:not|instead of|rather than) {_NUMBER})\b"
 )
 _GROUNDING_ENTITIES = frozenset(
@@ -96,7 +114,8 @@ _GROUNDING_ENTITIES = frozenset(
 )
 # Words of the shop's business: an order, a delivery, money back ...
 _SHOP_WORDS = re.compile(
-    r"\b(?:order|orders|ordered|purchase|purchases|purchased|package|parcel|delivery|shipment|"
+    r"\b(?:order|orders|ordered|purchase|purchases|purchased|buy|buying|package|parcel|delivery|"
+    r"shipment|"
     r"basket|cart|refund|refunds|money|compensation|reimbursement|rebate|(?<!mail )address|"
     r"pick ?up|collect|collection)\b"
 )
@@ -104,8 +123,7 @@ _SHOP_WORDS = re.compile(
 # (which store: mine, or the one in the mall?), "2 boxes".
 _POINTING_WORDS = re.compile(
     r"\b(?:item|items|stuff|product|products|goods|store|shop|it|them|these|those|everything|"
-    r"something|smth|sth|(?:this|that|one)$|bag|bags|pack|packs|packet|box|boxes|bottle|"
-    r"bottles|tin|tins|jar|jars|kg|dozen)\b"
+    rf"something|smth|sth|(?:this|that|one)$|{PACK}|kg)\b"
 )
 _FULFILMENT_WORDS = re.compile(
     r"\b(?:pick ?up|collect|collection|delivery|deliver|ship|shipping)\b"
@@ -125,7 +143,24 @@ def correct(word: str) -> str:
         return word
     cutoff = 88 if len(word) == 4 else 80
     hit = process.extractOne(word, _KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff)
-    return hit[0] if hit else word
+    return hit[0] if hit and _plausible_typo(word, hit[0]) else word
+
+
+# Words typed onto the next one without a space: "iwant", "uneed", "mynewsletter".
+_GLUED = ("i", "u", "uu", "a", "my", "is", "to", "the", "your", "need")
+
+
+def _plausible_typo(word: str, keyword: str) -> bool:
+    """Whether ``word`` can be ``keyword`` mistyped. People rarely get a word's first letter
+    wrong, so a word that starts differently is a real word of its own ("leather" is not
+    "weather", "weight" not "eight", "turning" not "returning") unless its first two
+    letters are swapped ("rtack", "esrvice") or a short word is glued onto it ("iwant")."""
+    if word[0] == keyword[0]:
+        return True
+    swapped = word[1] + word[0] + word[2:]
+    if swapped[:2] == keyword[:2] and fuzz.ratio(swapped, keyword) >= 80:
+        return True
+    return any(word == glue + keyword for glue in _GLUED)
 
 
 def normalise(text: str, known: frozenset[str] = frozenset()) -> str:
@@ -148,7 +183,8 @@ def rule_scores(norm: str) -> dict[str, float]:
 
 
 def _is_question(text: str, norm: str) -> bool:
-    return "?" in text or bool(_QUESTION.search(norm))
+    """Whether the message asks something; "can i get the grey sweater?" asks for it."""
+    return ("?" in text or bool(_QUESTION.search(norm))) and not _ASKS_FOR.search(norm)
 
 
 def _own_words(text: str, entities: list[Entity], known: frozenset[str]) -> int:
@@ -293,8 +329,16 @@ def _entity_cues(
     scores: dict[str, float],
 ) -> None:
     strongest = max(scores.values(), default=0.0)
-    if "product" in kinds:
-        existing = bool(_EXISTING_ORDER.search(norm)) and not _BROWSING.search(norm)
+    if "product" in kinds and _ON_ITS_WAY.search(norm):
+        _bump(scores, "track_order", 0.9)
+        for other in ("store_info", "browse_catalog"):
+            if other in scores:
+                scores[other] *= 0.5
+    elif "product" in kinds:
+        # A product with an order's number is for that order: "another mug on order 10042".
+        existing = (
+            bool(_EXISTING_ORDER.search(norm)) or "order_number" in kinds
+        ) and not _BROWSING.search(norm)
         if operation in ("remove", "set") or existing:
             _bump(scores, "modify_order", 0.85 if strongest < 0.85 else 0.6)
         elif _BROWSING.search(norm) and "quantity" not in kinds:
@@ -338,10 +382,12 @@ def _context_cues(
     expecting: str, norm: str, n_words: int, kinds: set[str], scores: dict[str, float]
 ) -> None:
     short = n_words <= 4
-    if _DENY_WORDS.search(norm) and n_words <= 6:
+    # "yes that's all correct, thank you": the courtesy does not make a yes or a no long.
+    yes_no_words = n_words - len(_COURTESY.findall(norm))
+    if _DENY_WORDS.search(norm) and yes_no_words <= 6:
         _bump(scores, "deny", 0.97)
         return
-    if expecting in ("confirm", "choice") and _AFFIRM_WORDS.search(norm) and n_words <= 6:
+    if expecting in ("confirm", "choice") and _AFFIRM_WORDS.search(norm) and yes_no_words <= 6:
         _bump(scores, "affirm", 0.97)
         return
     slot = _SLOT_INTENT.get(expecting)

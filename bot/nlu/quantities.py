@@ -24,6 +24,8 @@ _NOT_AFTER_ONE = wordset(
 )
 _REMAINDER = wordset("other remaining")
 _KEPT = wordset("keep kept keeping used use opened")
+# Words before a price limit, not a count: "a grinder under 50", "budget 30".
+_PRICE_LIMIT = wordset("under below max maximum budget")
 _AFTER_SMS_FOR = wordset("pickup pick collection delivery me you u us my")
 # Words between "one of" and the whole: "one of the three", "two of my 4 mugs".
 _PART_FILLER = wordset("the my those these them our")
@@ -196,7 +198,9 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
     tok = tokens[i]
     before = text[tok.start - 1] if tok.start else ""
     after = text[tok.end] if tok.end < len(text) else ""
-    if (before and before in ":/.") or (after and after in ":/%"):
+    if (before and before in ":/.$\u00a3\u20ac") or (after and after in ":/%"):
+        return False  # a time, a date, a share or a price ("\u00a350")
+    if i and tokens[i - 1].text in _PRICE_LIMIT:
         return False
     nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
     if nxt in _TIME_UNITS or (tok.text == "4" and nxt in _AFTER_SMS_FOR):

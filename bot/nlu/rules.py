@@ -52,8 +52,18 @@ SENT_BACK = (
     r"(?:sent (?:\w+ ){0,3}back|posted (?:\w+ ){0,3}back|returned|my return|the return|"
     r"return label|dropped (?:\w+ ){0,3}off)"
 )
+# What things are sold by: "a tin of", "2 pairs of" (see also intents._POINTING_WORDS).
+PACK = (
+    r"(?:pairs?|box|boxes|bags?|tins?|packs?|packets?|rolls?|sacks?|bottles?|jars?|dozen|cans|"
+    r"tubs?|lengths?)"
+)
+# Words for where a delivery goes.
+ADDRESS = r"(?:address|addy|postcode|post code|zip|zip code|zipcode)"
 NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple|a few)"
-GREETING = r"(?:hi+|hello+|helo|hey+|heya|hiya|hey ya|hei|yo|howdy|greetings|sup|hallo|hullo)"
+GREETING = (
+    r"(?:hi+|hello+|helo|hey+|heya|hiya|hey ya|hei|yo|howdy|greetings|sup|hallo|hullo|hola|"
+    r"bonjour|aloha)"
+)
 ACCOUNT = r"(?:account|accounts|acount|profile|user|premium|freemium|pro|gold|platinum|standard)"
 SORRY_STATE = (
     r"(?:broken|broke|damaged|cracked|smashed|stale|torn|leaking|leaks|defective|faulty|dented|"
@@ -75,7 +85,8 @@ RULES: tuple[Rule, ...] = (
         "greet",
         0.85,
         r"\b(?:is )?(?:anyone|anybody) (?:there|here|around|home|about)\b|^(?:\w+ )?(?:how are|"
-        r"how r) (?:you|ya)(?: doing| today)?$|^(?:\w+ )?(?:hope you are|hope all is) "
+        r"how r) (?:you|ya)(?: doing| today)?$|^(?:\w+ )?(?:what is up|wassup|wazzup|how is it "
+        r"going|how are things)(?: with you)?$|^(?:\w+ )?(?:hope you are|hope all is) "
         r"(?:well|good)",
     ),
     _r(
@@ -145,6 +156,7 @@ RULES: tuple[Rule, ...] = (
         r"okie dokie|"
         r"okey dokey|sure thing|you bet|deal|agreed|i agree|count me in|go for it|spot on|"
         r"precisely|sounds like a plan|by all means|why not|go on(?: then)?|let us do (?:it|that)|"
+        r"(?:yes )?indeed|certainly|mhm+|uh huh|uhuh|quite right|"
         r"(?:fine|ok|good) (?:by|with) me|that works(?: for me)?|you got it(?: right)?|"
         r"that is (?:it|the one|right|correct|perfect)|"
         r"(?:you|we) (?:got|have got|have|understood) (?:it|that|me) (?:right|exactly|perfectly|"
@@ -172,7 +184,9 @@ RULES: tuple[Rule, ...] = (
         r"^(?:(?:hmm|um|uh|er|oh|well|ah|actually) )+(?:no|nope|nah)\b|^(?:i would |i d |i'd )?"
         r"rather not\b|^not (?:that|this|those|these) (?:one|ones)\b|"
         r"^(?:no )?(?:i will|i ll) pass\b|"
-        r"^no (?:chance|can do)\b|^(?:no )?(?:not for me|i am good|i am fine)(?: thanks)?$",
+        r"^no (?:chance|can do)\b|^(?:no )?(?:not for me|i am good|i am fine)(?: thanks)?$|"
+        r"^(?:no )?(?:hold off|hang fire|not (?:just |right )?(?:now|yet)|maybe later|not today)"
+        r"(?: for now| please| thanks)*$",
         ("affirm",),
     ),
     # No to what the bot said or did: "that's not what i said", "you got it wrong".
@@ -257,6 +271,14 @@ RULES: tuple[Rule, ...] = (
     _r(
         "browse_catalog",
         0.85,
+        r"\b(?:info|information|details|more) (?:on|about) (?:your |the |a |an )?(?:\w+ )?"
+        r"(?:coffee|coffees|beans|teas?|mugs|grinders|kettles|equipment|products|gifts|range)\b|"
+        r"\b(?:looking for|after|searching for|hunting for|need|want) (?:a |an |some )?(?:\w+ )?"
+        r"(?:present|gift|gift idea|gift ideas|recommendation|suggestion)s? for\b",
+    ),
+    _r(
+        "browse_catalog",
+        0.85,
         r"\b(?:how much (?:is|are|does|do|for)|what is the price|price of|cost of|"
         r"how much it costs?)\b",
     ),
@@ -287,6 +309,15 @@ RULES: tuple[Rule, ...] = (
         r"let me|i need to|i will|ill|love to|looking to|trying to|try to|how (?:do|can|could) i|"
         r"help me(?: to)?) (?:buy|order|purchase|get(?! to\b)|grab|have|take|shop)\b",
     ),
+    # A count of something sold by the pack, tin or pair, whatever the catalog calls it:
+    # "one tin of white exterior paint please", "add a pair of leather gloves".
+    _r(
+        "place_order",
+        0.8,
+        rf"^(?:(?:please|pls|hi|hello|ok|and|also|can i (?:get|have)|could i (?:get|have)|"
+        rf"i will take|i ll take|i would like|i d like|id like|i want|i need|give me|get me|"
+        rf"send me|add) )*(?:a|an|{NUMBER}) {PACK} of\b",
+    ),
     _r(
         "place_order",
         0.5,
@@ -312,10 +343,22 @@ RULES: tuple[Rule, ...] = (
         "modify_order",
         0.88,
         r"\b(?:change|changing|modify|modifying|modification|edit|editing|update|updating|correct|"
-        r"correcting|fix|fixing|switch|switching|adjust|adjusting|alter)(?: \w+){0,3} (?:order|"
+        r"correcting|fix|fixing|switch|switching|adjust|adjusting|alter)(?: \w+){0,4} (?:order|"
         r"purchase)\b(?! \w* ?status)",
     ),
     _r("modify_order", 0.85, r"\b(?:swap|replace|exchange) (?:the |my |a )?\w+.* (?:for|with) "),
+    # Part of an order off, the rest kept: "take the hose off my order", "drop the scarf but
+    # keep the gloves" (not a cancellation of the whole order).
+    _r(
+        "modify_order",
+        0.9,
+        r"\b(?:take|knock|leave) (?:\w+ ){1,4}(?:off|out of) (?:my |the |this |that |our )?"
+        r"(?:order|purchase|basket|cart)\b|\b(?:drop|remove|cancel|lose|ditch|scrap|take off|"
+        r"take out|leave out|forget) (?:\w+ ){1,4}(?:but|and|yet) (?:still )?keep\b|\bkeep "
+        r"(?:\w+ ){1,4}but (?:drop|remove|cancel|lose|ditch|scrap|take off|take out|leave out|"
+        r"forget)\b",
+        ("cancel_order",),
+    ),
     _r(
         "modify_order",
         0.86,
@@ -335,19 +378,21 @@ RULES: tuple[Rule, ...] = (
         0.9,
         r"\b(?:change|changing|update|updating|correct|correcting|edit|editing|modify|modifying|"
         r"fix|wrong|new|different|another)(?: \w+){0,3} (?<!email )(?<!mail )(?<!e mail )"
-        r"(?<!ip )(?<!web )(?:address|addy)\b",
+        rf"(?<!ip )(?<!web ){ADDRESS}\b",
     ),
     _r(
         "change_address",
         0.88,
-        r"\baddress (?:change|correction|modification|update|is wrong|was wrong)\b|\baddress\b"
-        r"(?: \w+){0,4} (?:is|was) (?:wrong|incorrect|out of date|outdated|old|not right)\b",
+        rf"\b{ADDRESS} (?:change|correction|modification|update|is wrong|was wrong)\b|\b{ADDRESS}\b"
+        rf"(?: \w+){{0,4}} (?:is|was) (?:wrong|incorrect|out of date|outdated|old|not right)\b",
         ("complaint",),
     ),
     _r(
         "change_address",
         0.75,
-        r"\b(?:send|ship|deliver) (?:it|them|my order|the order|the package) to\b",
+        r"\b(?:send|ship|deliver) (?:it|them|my order|the order|the package) to\b|"
+        r"\b(?:send|ship|deliver|post) (?:\w+ ){0,3}to (?:my|our) (?:\w+ )?(?:work|office|home|"
+        r"house|flat|apartment|place|address|parents|neighbour|neighbor)\b",
     ),
     _r(
         "change_fulfillment",
@@ -374,7 +419,11 @@ RULES: tuple[Rule, ...] = (
         "change_fulfillment",
         0.85,
         r"\b(?:can|could) (?:i|we) (?:pick|collect) (?:it|them|my order|the order) (?:up )?(?:at|"
-        r"from|in)\b|\bcollect (?:it )?(?:myself|in store|in person)\b",
+        r"from|in)\b|\bcollect (?:it )?(?:myself|in store|in person)\b|"
+        # The customer's own way of getting it, said plainly: "i'll pick it up".
+        r"^(?:(?:ok|okay|actually|then|no|fine) )*(?:i will|i ll|ill|we will|we ll|i can|let me) "
+        r"(?:come (?:and |to )?)?(?:pick (?:it |them )?up|collect|come (?:and )?get (?:it|them))"
+        r"(?: it| them)?(?: myself| instead| please| thanks)*$",
     ),
     # --- after-sales --------------------------------------------------------------------
     _r(
@@ -544,6 +593,8 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:{REFUND}|return)\b(?: \w+){{0,4}} (?:yet|gone through|go through|went through|"
         rf"come through|processed|done|approved|accepted|arrived|has not arrived|not arrived|"
         rf"not back|still not|appeared|not appeared|"
+        rf"(?:still )?(?:has not|have not|had not|did not) (?:come|arrived|landed|appeared|"
+        rf"shown up|showed up|come through|gone through|gone in|been paid)|"
         rf"hit|land|landed|show up|shown up|showed up|showing|been paid|been sent|been issued|"
         rf"on (?:its|the) way)\b|"
         rf"\b(?:has|have|did|was|were|is) (?:\w+ ){{0,3}}(?:refunded|reimbursed|credited|"
@@ -618,9 +669,10 @@ RULES: tuple[Rule, ...] = (
     _r(
         "store_info",
         0.9,
-        r"\b(?:do|can) (?:you|u) (?:ship|deliver|send) (?:to|overseas|internationally|abroad|"
-        r"worldwide)\b|\b(?:do|does) (?:you|the (?:store|shop)) (?:ship|deliver|post|"
-        r"do (?:delivery|deliveries|shipping)|offer (?:delivery|shipping))\b(?! (?:it|them|my)\b)|"
+        r"\b(?:do|can) (?:you|u) (?:ship|deliver|send) (?:to(?! (?:my|our|me|us)\b)|overseas|"
+        r"internationally|abroad|worldwide)\b|\b(?:do|does) (?:you|the (?:store|shop)) "
+        r"(?:ship|deliver|post|do (?:delivery|deliveries|shipping)|offer (?:delivery|shipping))"
+        r"\b(?! (?:it|them|my)\b)|"
         r"\b(?:ship|shipping|shipments?|deliver|delivery|deliveries|order|orders|buy) (?:to|"
         r"from) (?!(?:a|an|the|my|me|it|be|you|us|do|get|make|change)\b)(?:[a-z]+)\b"
         r"(?!.*\b(?:address|instead)\b)",
@@ -646,7 +698,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "store_info",
         0.85,
-        r"\b(?:where (?:is|are) (?:the |your )?(?:\w+ )?(?:store|stores|shop|shops|location|"
+        r"\bhow (?:late|early) (?:\w+ ){0,5}(?:open|opens|close|closes|shut|shuts)\b|"
+        r"\b(?:where (?:is|are) (?:the |your )?(?:\w+ ){0,3}(?:store|stores|shop|shops|location|"
         r"locations|branch)|address of|your address|store address|locations?|directions|parking|"
         r"where (?:are|r) (?:you|u)(?: guys)? (?:located|based)|"
         r"where (?:can|do) i find (?:you|u))\b",
@@ -662,7 +715,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "human_agent",
         0.92,
-        r"\b(?:human|humans|real person|a person|live agent|an agent|agent|operator|"
+        r"\b(?:human|humans|(?:real|actual|live|proper) (?:person|people)|a person|live agent|"
+        r"an agent|agent|operator|"
         r"representative|rep|somebody|someone|real people|staff member|manager|supervisor|"
         r"assistant)\b",
         ("help",),
@@ -691,7 +745,12 @@ RULES: tuple[Rule, ...] = (
         r"can not|is not|are not|would not) (?!want|need|like|mind|care)(?:\w+ ){0,2}(?:properly|"
         r"anymore|any more|at all|correctly)\b|\b(?:sent|gave|delivered) (?:me |us )?(?:\w+ ){1,3}"
         r"(?:but |and |when |though |while |yet )?(?:i|we) (?:ordered|asked for|wanted|paid for)\b|"
-        r"\b(?:came|arrived) (?:open|opened|burst|unsealed)\b|\b(?:spilled|spilt|leaked) "
+        r"\b(?:got|received|sent|gave|delivered|came with|arrived with) (?:me |us )?(?:\w+ ){1,4}"
+        r"instead of\b|"
+        r"\b(?:(?:i|we) )?(?:ordered|asked for|paid for)\b(?: \w+){1,6} (?:and|but) (?:i |we )?"
+        r"(?:only |just )?(?:got|received|came|arrived|was sent|were sent|you sent|they sent|it "
+        r"came)\b|"
+        r"\b(?:came|arrived) (?:\w+ )?(?:open|opened|burst|unsealed)\b|\b(?:spilled|spilt|leaked) "
         r"(?:everywhere|all over|out)\b|\bon the floor\b",
         ("place_order", "modify_order", "browse_catalog"),
     ),
@@ -706,7 +765,9 @@ RULES: tuple[Rule, ...] = (
         0.85,
         rf"\b(?:came|arrived|is|was|are|were|got|received|its|it is|looks|"
         rf"been) (?:\w+ )?{SORRY_STATE}\b|\b{SORRY_STATE} (?:item|product|order|mug|package|"
-        rf"box)\b|\bsent (?:me )?(?:the )?wrong\b",
+        rf"box)\b|\bsent (?:me )?(?:the )?wrong\b|\b(?:i|we) (?:bought|ordered|got|received|"
+        rf"purchased)(?: \w+){{0,4}} (?:is |are |was |were |has |have )?(?:already )?"
+        rf"{SORRY_STATE}\b",
     ),
     _r(
         "complaint",

@@ -149,7 +149,21 @@ SHORTHAND: dict[str, str] = {
     "kk": "ok",
     "okay": "ok",
     "okey": "ok",
+    "okie": "ok",
+    "yh": "yeah",
+    "yas": "yes",
+    "yass": "yes",
+    "g'day": "good day",
+    "gday": "good day",
 }
+
+# Emoji that say a word: a thumbs-up answers "shall I place it?" as "ok" does.
+EMOJI_WORDS: dict[str, str] = {
+    **dict.fromkeys("\U0001f44d\U0001f44c\u2705\u2714\u2611", "ok"),
+    **dict.fromkeys("\U0001f44e\u274c\u2716", "no"),
+    **dict.fromkeys("\U0001f64f", "thanks"),
+}
+_EMOJI_RE = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
 
 
 @dataclass(frozen=True)
@@ -197,7 +211,8 @@ def words(text: str) -> list[str]:
     """Plain lower-case words with shorthand expanded, for keyword rules and the intent
     model, which was trained on words split this way (measures are not normalised)."""
     out: list[str] = []
-    for match in _WORD_RE.finditer(fold(text)):
+    folded = _EMOJI_RE.sub(lambda m: f" {EMOJI_WORDS[m.group()]} ", fold(text))
+    for match in _WORD_RE.finditer(folded):
         word = match.group().replace(" ", "")
         if word not in SHORTHAND and word.endswith("'s"):
             word = word[:-2]  # "my refund's been done", "the order's status"
