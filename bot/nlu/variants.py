@@ -84,9 +84,15 @@ def _is_colour(value: str) -> bool:
     return bool(words) and all(w in _FAMILY_OF or w in ("light", "dark", "pale") for w in words)
 
 
+def _unit_tokens(value: str) -> list[Token]:
+    """A catalogue unit's words; "5 m" after a number is five metres here (the tokenizer
+    keeps a message's "2 m" apart, as it may be a size M)."""
+    return tokenize(re.sub(r"(\d)\s+m\b", r"\1m", value.replace("-", " "), flags=re.I))
+
+
 def _is_unit(value: str) -> bool:
-    """ "250g", "100 pack", "box of 100", "1 L tin", "dozen"; a bare "Box" is a name."""
-    toks = [t.text for t in tokenize(value.replace("-", " "))]
+    """ "250g", "100 pack", "box of 100", "1 L tin", "5 m", "dozen"; a bare "Box" is a name."""
+    toks = [t.text for t in _unit_tokens(value)]
     counted = any(is_measure(t) or t.isdigit() or t == "dozen" for t in toks)
     return counted and all(
         is_measure(t) or pack_word(t) or t.isdigit() or t in ("of", "dozen") for t in toks
@@ -172,7 +178,7 @@ def variant_of(entry: ProductEntry) -> tuple[Variant, bool]:
 @lru_cache(maxsize=_PART_CACHE)
 def _unit_features(unit: str) -> frozenset[str]:
     out = set()
-    for tok in tokenize(re.sub(r"(\d)\s+m\b", r"\1m", unit.replace("-", " "), flags=re.I)):
+    for tok in _unit_tokens(unit):
         if tok.text == "dozen":
             out.add("unit:12")
         elif is_measure(tok.text) or tok.text.isdigit():
@@ -205,7 +211,8 @@ def features(variant: Variant) -> frozenset[str]:
     out: set[str] = set()
     if variant.size:
         out.add(f"size:{size_code(variant.size)}")
-        out |= _unit_features(variant.size)  # a size that is a measure: "15 m", "2.5mm"
+        if any(ch.isdigit() for ch in variant.size):  # a size that is a measure: "15 m"
+            out |= _unit_features(variant.size)  # (a lone "M" or "L" is no metre or litre)
     words = _colour_words(variant.colour)
     if words:
         out.add(f"colourname:{' '.join(words)}")
