@@ -32,6 +32,8 @@ _SIZE_CODES: dict[str, str] = {
 # Size words a customer says without "size" before them ("a large sweater").
 _SPOKEN_SIZES = wordset("xs small medium large xl xxl 2xl xxxl 3xl")
 SIZE_CUES = wordset("size sz sizes")
+# Words standing for a product after its pack count: "the 200 ones".
+_PRO_FORMS = wordset("one ones")
 # A colour word to its spelling in catalogs, and to the family it belongs to, so that
 # "blue" finds the navy one when the product has no other blue.
 _SPELLING = {
@@ -371,8 +373,8 @@ def said_features(
             found.add(f"unit:{pack}")
         elif word == "dozen":
             found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
-        elif word.isdigit() and (prev == "of" or _counts_a_pack(tokens, i)):
-            found.add(f"unit:{word}")
+        elif word.isdigit() and (prev == "of" or nxt in _PRO_FORMS or _counts_a_pack(tokens, i)):
+            found.add(f"unit:{word}")  # "box of 200", "the 200 ones", "a 12 pack"
         elif re.fullmatch(r"\d+\.\d+", word):
             found.add(f"unit:{word}")  # "1.5 twin and earth": the 1.5mm one
         elif word.isdigit() and nxt == "m":
