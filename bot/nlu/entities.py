@@ -143,10 +143,10 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     starts = {start for start, _, _ in product_entities}
     blocked |= marks.totals
     quantities = find_quantities(text, tokens, blocked, starts, marks)
-    pair(quantities, product_entities, tokens, marks)
     # The count of a product said again variant by variant ("2 white shirts, one M and
     # one L") is theirs: no line or lone quantity of its own.
-    quantities = [q for q in quantities if q.entity.refers_to or not _counts_a_total(q, marks)]
+    quantities = [q for q in quantities if not _counts_a_total(q, marks)]
+    pair(quantities, product_entities, tokens, marks)
     counts = [q.entity for q in quantities]
     counts += measured_quantities(text, tokens, measured, counts)
     entities.extend(counts)
@@ -155,7 +155,12 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
 
 
 def _counts_a_total(quantity: Quantity, marks: Marks) -> bool:
-    return any(quantity.last < i <= quantity.last + 4 for i in marks.totals)
+    """Whether the next word after the count that is no variant or pack word is part
+    of a product said again variant by variant."""
+    i = quantity.last + 1
+    while i in marks.transparent:
+        i += 1
+    return i in marks.totals
 
 
 def _starts_a_product_name(
