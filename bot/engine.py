@@ -323,6 +323,13 @@ def _not_understood(turn: Turn) -> list[Reply]:
     return turn.reply("chat.not_understood", hint=say(_step(turn.state).hint))
 
 
+def _offered(state: dict) -> list[str]:
+    """The SKUs the bot has just listed for the customer to pick from."""
+    if state.get("step") in ("choose_product", "modify"):
+        return state.get("options", [])
+    return state.get("lines", []) if state.get("step") == "return_items" else []
+
+
 def respond(
     session: Session,
     conversation: Conversation,
@@ -346,8 +353,9 @@ def respond(
     catalog = catalog_cache.catalog(session)
     text = (text or "").replace("\x00", "").strip()  # PostgreSQL text cannot hold a NUL
     text = commands.own_words(text)
-    # After "which one did you mean?" the offered SKUs let "the blue one" pick among them.
-    offered = state.get("options", []) if state.get("step") in ("choose_product", "modify") else []
+    # After "which one did you mean?" the offered SKUs let "the blue one" pick among them,
+    # and after "which items?" the order's lines.
+    offered = _offered(state)
     context = None if questions_only else ParseContext(step.expecting, offered)
     parts = commands.clauses(text, catalog, context) if text else [(text, parse(text, catalog))]
     if questions_only and not _only_questions(parts):

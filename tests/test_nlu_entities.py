@@ -481,3 +481,35 @@ def test_a_measure_keeps_every_variant_sold_in_it(hardware):
         ["CAB-25"],
         ["CAB-15"],
     )
+
+
+def test_a_size_letter_is_a_size_and_a_number_before_m_is_metres():
+    shirts = [
+        ProductEntry(f"OX-{s}", f"Oxford Shirt White {s}", variant_of="Oxford Shirt", size=s)
+        for s in ("M", "L")
+    ]
+    lead = ProductEntry("EXT-5", "Extension Lead 4 Way 5 m")
+    index = VariantIndex([*shirts, lead])
+    assert index.features("OX-M") == {"size:M"} and index.features("OX-L") == {"size:L"}
+    assert not any(f.startswith("size:") for f in index.features("EXT-5"))
+
+
+def test_a_product_said_again_size_by_size_is_those_sizes(apparel):
+    r = parse("2 white tees please, one M and one L", apparel)
+    assert [p.value for p in of(r, "product")] == ["TEE-WHT-M", "TEE-WHT-L"]
+    assert counts(r) == [(1, "TEE-WHT-M"), (1, "TEE-WHT-L")]
+
+
+def test_the_200_ones_are_the_box_of_200(hardware):
+    r = parse("3 boxes of the 4x40 screws, the 200 ones", hardware)
+    said = of(r, "product")[-1]
+    assert (said.value, said.candidates, said.text) == ("SCR-440-200", [], "200 ones")
+    assert [q.value for q in of(r, "quantity")] == [3]  # 200 is the pack, no count
+
+
+def test_a_name_two_products_share_offers_both():
+    """The Steel tumbler's alias "tumbler" scores more than its name, yet its name
+    matches "travel tumbler" as well as the Green one's does."""
+    demo = load_demo_catalog()
+    (tumbler,) = of(parse("a travel tumbler please", demo), "product")
+    assert {tumbler.value, *tumbler.candidates} == {"TUM-STL", "TUM-GRN"}

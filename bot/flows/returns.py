@@ -60,7 +60,9 @@ def _returnable(turn: Turn, order: Order) -> dict[str, tuple[int, str]]:
 
 
 def _ask_items(turn: Turn, order: Order) -> list[Reply]:
-    lines = describe.line_list([(q, n) for q, n in _returnable(turn, order).values()])
+    returnable = _returnable(turn, order)
+    turn.state["lines"] = list(returnable)  # "the black one" picks among them
+    lines = describe.line_list([(q, n) for q, n in returnable.values()])
     return turn.reply("returns.ask_items", number=order.display_number, lines=lines)
 
 
@@ -69,11 +71,16 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if not returnable:
         turn.goto(None)
         return turn.reply("returns.nothing_left", number=order.display_number)
+    mentions = mentions_on(turn, returnable, adds=False)
+    # "one of the three tees", then "the white one": the count said before still holds.
+    said = next((m.quantity for m in mentions if m.quantity), turn.state.get("count"))
     wanted = {
-        m.sku: min(m.quantity or returnable[m.sku][0], returnable[m.sku][0])
-        for m in mentions_on(turn, returnable, adds=False)
+        m.sku: min(m.quantity or said or returnable[m.sku][0], returnable[m.sku][0])
+        for m in mentions
         if m.sku in returnable and not m.options
     }
+    if said:
+        turn.state["count"] = said
     named_elsewhere = turn.entities("product") and not wanted
     if named_elsewhere and not EVERYTHING.search(turn.text):
         return None  # a product that is not on this order: ask which items, never all

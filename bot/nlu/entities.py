@@ -17,6 +17,7 @@ from .models import Entity, ParseContext
 from .operations import cues, operation_for
 from .quantities import (
     Marks,
+    Quantity,
     find_quantities,
     measure_words,
     pack_qualifiers,
@@ -140,13 +141,26 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         blocked.update(range(match.start, match.end))
 
     starts = {start for start, _, _ in product_entities}
+    blocked |= marks.totals
     quantities = find_quantities(text, tokens, blocked, starts, marks)
+    # The count of a product said again variant by variant ("2 white shirts, one M and
+    # one L") is theirs: no line or lone quantity of its own.
+    quantities = [q for q in quantities if not _counts_a_total(q, marks)]
     pair(quantities, product_entities, tokens, marks)
     counts = [q.entity for q in quantities]
     counts += measured_quantities(text, tokens, measured, counts)
     entities.extend(counts)
     entities.sort(key=lambda e: (e.start, e.end))
     return entities
+
+
+def _counts_a_total(quantity: Quantity, marks: Marks) -> bool:
+    """Whether the next word after the count that is no variant or pack word is part
+    of a product said again variant by variant."""
+    i = quantity.last + 1
+    while i in marks.transparent:
+        i += 1
+    return i in marks.totals
 
 
 def _starts_a_product_name(

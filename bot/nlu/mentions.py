@@ -43,6 +43,7 @@ def find_mentions(
     measured: list[tuple[int, int, str]] = []
     matches = _pick_variants(catalog, text, tokens, blocked, matches, marks.picked, measured)
     matches = _inherit(catalog, matches, repeats)
+    matches = _split_by_repeats(catalog, matches, repeats, marks)
     if choices:
         matches = _among_choices(catalog, text, tokens, blocked, matches, choices)
     return matches, measured
@@ -74,18 +75,43 @@ def _repeated_mentions(
     for k, match in enumerate(ordered):
         stop = ordered[k + 1].start if k + 1 < len(ordered) else len(tokens)
         starts = _clause_starts(text, tokens, match.end, stop, _ALTERNATIVE_WORDS)
-        if not starts:
-            continue
-        clause = [i for i in range(starts[0], stop) if i not in blocked]
-        pro = next((i for i in clause if _stands_for_a_product(tokens, i)), None)
-        if pro is None:
-            continue
         family = catalog.variants.family(match.sku)
-        _, used = catalog.variants.narrow(family, said_features(text, tokens, clause))
-        if used:
-            span = (min(pro, *used), max(pro, *used) + 1)
-            found.append(ProductMatch(match.sku, match.score, *span, family, spelt=match.spelt))
+        # Each clause may name it again: "2 white shirts, one M and one L".
+        for first, last in itertools.pairwise([*starts, stop]):
+            clause = [i for i in range(first, last) if i not in blocked]
+            pro = next((i for i in clause if _stands_for_a_product(tokens, i)), None)
+            if pro is None:
+                continue
+            _, used = catalog.variants.narrow(family, said_features(text, tokens, clause))
+            if used:
+                # A count ("one M") stays a count: the mention is its variant words.
+                first_word = min(used) if number_value(tokens[pro].text) is not None else pro
+                span = (min(first_word, *used), max(pro, *used) + 1)
+                found.append(ProductMatch(match.sku, match.score, *span, family, spelt=match.spelt))
     return found
+
+
+def _split_by_repeats(
+    catalog: CatalogIndex, matches: list[ProductMatch], repeats: list[ProductMatch], marks: Marks
+) -> list[ProductMatch]:
+    """ "2 white shirts, one M and one L": a mention that names no variant of its own,
+    followed by two or more that each name one of its family, is said by them (its
+    words go to ``marks.totals``: the "2" before it counts them all, no line)."""
+    out: list[ProductMatch] = []
+    pool: set[str] = set()  # what the dropped mention said ("white"), its parts keep
+    for match in matches:
+        family = set(catalog.variants.family(match.sku))
+        later = [r for r in repeats if r.start >= match.end and r.sku in family]
+        own = any(match.start == r.start and match.end == r.end for r in repeats)
+        if not own and match.candidates and len(family) > 1 and len(later) >= 2:
+            marks.totals.update(range(match.start, match.end))
+            pool = {match.sku, *match.candidates}
+            continue
+        options = [s for s in (match.sku, *match.candidates) if s in pool]
+        if own and options:
+            match = replace(match, sku=options[0], candidates=options[1:])
+        out.append(match)
+    return out
 
 
 def _stands_for_a_product(tokens: list[Token], i: int) -> bool:

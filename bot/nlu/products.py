@@ -319,6 +319,7 @@ class ProductIndex:
             covered_units[did] = units
         run_variants = {_variant_key(t) for u in run for t, _ in u.matches[:1] if is_variant(t)}
         best_by_product: dict[int, tuple[float, int]] = {}
+        scored: list[tuple[int, float, int]] = []  # (product, score, doc) of every doc kept
         for did, got in credit.items():
             precision = min(got / self._doc_weight[did], 1.0)
             recall = min(got / run_weight, 1.0)
@@ -329,6 +330,7 @@ class ProductIndex:
             variants = self._variants.get(pid)
             if run_variants and variants and not (variants & run_variants):
                 continue
+            scored.append((pid, score, did))
             if self._better(score, did, best_by_product.get(pid)):
                 best_by_product[pid] = (score, did)
         if not best_by_product:
@@ -341,14 +343,16 @@ class ProductIndex:
         if best_score < _MIN_SCORE:
             return []
         # An alternative must match every word the best one matched: "4x40 screws" is
-        # no 5x50 screw, though both are "screws".
+        # no 5x50 screw, though both are "screws". Any of its names may ("a travel
+        # tumbler" is the Steel one by its name, though its alias "tumbler" scores more).
         said_best = set(covered_units[best_doc])
-        candidates = [
-            self.skus[pid]
-            for pid, (score, did) in ranked[1:]
-            if score >= max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
-            and said_best <= set(covered_units[did])
-        ][:_MAX_CANDIDATES]
+        floor = max(best_score - _CANDIDATE_MARGIN, _MIN_SCORE)
+        close = {
+            pid
+            for pid, score, did in scored
+            if score >= floor and said_best <= set(covered_units[did])
+        }
+        candidates = [self.skus[pid] for pid, _ in ranked[1:] if pid in close][:_MAX_CANDIDATES]
         used = [run[ui] for ui in covered_units[best_doc]]
         doc = self._docs.doc(best_doc)
         said = [max((m for m in u.matches if m[0] in doc), key=lambda m: m[1]) for u in used]

@@ -44,6 +44,7 @@ class Marks:
     picked: set[int] = field(default_factory=set)  # words that picked a variant
     measures: set[int] = field(default_factory=set)
     sizes: set[int] = field(default_factory=set)  # "size 10": no product, no count
+    totals: set[int] = field(default_factory=set)  # "2 shirts, one M and one L": "shirts"
 
     @property
     def transparent(self) -> set[int]:

@@ -32,6 +32,8 @@ _SIZE_CODES: dict[str, str] = {
 # Size words a customer says without "size" before them ("a large sweater").
 _SPOKEN_SIZES = wordset("xs small medium large xl xxl 2xl xxxl 3xl")
 SIZE_CUES = wordset("size sz sizes")
+# Words standing for a product after its pack count: "the 200 ones".
+_PRO_FORMS = wordset("one ones")
 # A colour word to its spelling in catalogs, and to the family it belongs to, so that
 # "blue" finds the navy one when the product has no other blue.
 _SPELLING = {
@@ -84,9 +86,15 @@ def _is_colour(value: str) -> bool:
     return bool(words) and all(w in _FAMILY_OF or w in ("light", "dark", "pale") for w in words)
 
 
+def _unit_tokens(value: str) -> list[Token]:
+    """A catalogue unit's words; "5 m" after a number is five metres here (the tokenizer
+    keeps a message's "2 m" apart, as it may be a size M)."""
+    return tokenize(re.sub(r"(\d)\s+m\b", r"\1m", value.replace("-", " "), flags=re.I))
+
+
 def _is_unit(value: str) -> bool:
-    """ "250g", "100 pack", "box of 100", "1 L tin", "dozen"; a bare "Box" is a name."""
-    toks = [t.text for t in tokenize(value.replace("-", " "))]
+    """ "250g", "100 pack", "box of 100", "1 L tin", "5 m", "dozen"; a bare "Box" is a name."""
+    toks = [t.text for t in _unit_tokens(value)]
     counted = any(is_measure(t) or t.isdigit() or t == "dozen" for t in toks)
     return counted and all(
         is_measure(t) or pack_word(t) or t.isdigit() or t in ("of", "dozen") for t in toks
@@ -172,7 +180,7 @@ def variant_of(entry: ProductEntry) -> tuple[Variant, bool]:
 @lru_cache(maxsize=_PART_CACHE)
 def _unit_features(unit: str) -> frozenset[str]:
     out = set()
-    for tok in tokenize(re.sub(r"(\d)\s+m\b", r"\1m", unit.replace("-", " "), flags=re.I)):
+    for tok in _unit_tokens(unit):
         if tok.text == "dozen":
             out.add("unit:12")
         elif is_measure(tok.text) or tok.text.isdigit():
@@ -205,7 +213,8 @@ def features(variant: Variant) -> frozenset[str]:
     out: set[str] = set()
     if variant.size:
         out.add(f"size:{size_code(variant.size)}")
-        out |= _unit_features(variant.size)  # a size that is a measure: "15 m", "2.5mm"
+        if any(ch.isdigit() for ch in variant.size):  # a size that is a measure: "15 m"
+            out |= _unit_features(variant.size)  # (a lone "M" or "L" is no metre or litre)
     words = _colour_words(variant.colour)
     if words:
         out.add(f"colourname:{' '.join(words)}")
@@ -364,8 +373,8 @@ def said_features(
             found.add(f"unit:{pack}")
         elif word == "dozen":
             found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
-        elif word.isdigit() and (prev == "of" or _counts_a_pack(tokens, i)):
-            found.add(f"unit:{word}")
+        elif word.isdigit() and (prev == "of" or nxt in _PRO_FORMS or _counts_a_pack(tokens, i)):
+            found.add(f"unit:{word}")  # "box of 200", "the 200 ones", "a 12 pack"
         elif re.fullmatch(r"\d+\.\d+", word):
             found.add(f"unit:{word}")  # "1.5 twin and earth": the 1.5mm one
         elif word.isdigit() and nxt == "m":
