@@ -172,6 +172,9 @@ def _answer(
         try:
             with session.begin_nested():
                 routed = _route(session, settings, conversation, message)
+                # Within the savepoint: written in one UPDATE with what the routing set on
+                # the message (its reading), and undone with it if the release fails.
+                message.handled_at = clock.now(session)
         except OperationalError:
             raise  # the database, not the message: the whole turn is tried again
         except Exception as exc:
@@ -183,7 +186,6 @@ def _answer(
                 break
             continue
         replies += routed
-        message.handled_at = clock.now(session)
     return replies
 
 
@@ -299,11 +301,13 @@ def _ask_bot(
             return []
         log.exception("the bot failed on message %s; handing over to a person", message.id)
         return _escalate_after_failure(session, conversation, text)
-    message.payload = {**(message.payload or {}), "reading": _reading(replies)}
-    return [
+    queued = [
         enqueue(session, conversation, reply.text, author="bot", payload={"choices": reply.choices})
         for reply in replies
     ]
+    # After the flushes of `enqueue`, so that it is written with handled_at (see _answer).
+    message.payload = {**(message.payload or {}), "reading": _reading(replies)}
+    return queued
 
 
 def _reading(replies: list[Reply]) -> dict[str, object]:
