@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -137,22 +137,33 @@ def _lock(session: Session, conversation_id: int, *, skip_locked: bool) -> Conve
     webhook store the customer's next message meanwhile (its foreign-key check takes
     FOR KEY SHARE on this row, which FOR UPDATE would make wait for the whole turn).
     """
-    return session.scalar(
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update(skip_locked=skip_locked, key_share=True)
-    )
+    return session.scalar(_LOCK[skip_locked], {"conversation_id": conversation_id})
 
 
 def _waiting(session: Session, conversation_id: int, up_to: int | None = None) -> list[Message]:
-    query = select(Message).where(
-        Message.conversation_id == conversation_id,
-        Message.direction == "in",
-        Message.handled_at.is_(None),
-    )
+    query, values = _WAITING, {"conversation_id": conversation_id}
     if up_to is not None:
-        query = query.where(Message.id <= up_to)
-    return list(session.scalars(query.order_by(Message.id)))
+        query, values = _WAITING_UP_TO, {**values, "up_to": up_to}
+    return list(session.scalars(query, values))
+
+
+# Every turn runs these: built once, so a turn neither builds them nor works out their
+# cache keys again (SQLAlchemy memoizes a statement's key on the statement object).
+_LOCK = {
+    skip: select(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .with_for_update(skip_locked=skip, key_share=True)
+    for skip in (False, True)
+}
+_UNHANDLED = (
+    Message.conversation_id == bindparam("conversation_id"),
+    Message.direction == "in",
+    Message.handled_at.is_(None),
+)
+_WAITING = select(Message).where(*_UNHANDLED).order_by(Message.id)
+_WAITING_UP_TO = (
+    select(Message).where(*_UNHANDLED, Message.id <= bindparam("up_to")).order_by(Message.id)
+)
 
 
 def _answer(

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from infra.db import Database
-from orders.models import Customer, Product
 from infra.sqlite_lock import WriterLock
+from orders.models import Customer, Product
 
 HOLD_SECONDS = 0.4
 
