@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -137,22 +137,33 @@ def _lock(session: Session, conversation_id: int, *, skip_locked: bool) -> Conve
     webhook store the customer's next message meanwhile (its foreign-key check takes
     FOR KEY SHARE on this row, which FOR UPDATE would make wait for the whole turn).
     """
-    return session.scalar(
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update(skip_locked=skip_locked, key_share=True)
-    )
+    return session.scalar(_LOCK[skip_locked], {"conversation_id": conversation_id})
 
 
 def _waiting(session: Session, conversation_id: int, up_to: int | None = None) -> list[Message]:
-    query = select(Message).where(
-        Message.conversation_id == conversation_id,
-        Message.direction == "in",
-        Message.handled_at.is_(None),
-    )
+    query, values = _WAITING, {"conversation_id": conversation_id}
     if up_to is not None:
-        query = query.where(Message.id <= up_to)
-    return list(session.scalars(query.order_by(Message.id)))
+        query, values = _WAITING_UP_TO, {**values, "up_to": up_to}
+    return list(session.scalars(query, values))
+
+
+# Every turn runs these: built once, so a turn neither builds them nor works out their
+# cache keys again (SQLAlchemy memoizes a statement's key on the statement object).
+_LOCK = {
+    skip: select(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .with_for_update(skip_locked=skip, key_share=True)
+    for skip in (False, True)
+}
+_UNHANDLED = (
+    Message.conversation_id == bindparam("conversation_id"),
+    Message.direction == "in",
+    Message.handled_at.is_(None),
+)
+_WAITING = select(Message).where(*_UNHANDLED).order_by(Message.id)
+_WAITING_UP_TO = (
+    select(Message).where(*_UNHANDLED, Message.id <= bindparam("up_to")).order_by(Message.id)
+)
 
 
 def _answer(
@@ -172,6 +183,9 @@ def _answer(
         try:
             with session.begin_nested():
                 routed = _route(session, settings, conversation, message)
+                # Within the savepoint: written in one UPDATE with what the routing set on
+                # the message (its reading), and undone with it if the release fails.
+                message.handled_at = clock.now(session)
         except OperationalError:
             raise  # the database, not the message: the whole turn is tried again
         except Exception as exc:
@@ -183,7 +197,6 @@ def _answer(
                 break
             continue
         replies += routed
-        message.handled_at = clock.now(session)
     return replies
 
 
@@ -299,11 +312,13 @@ def _ask_bot(
             return []
         log.exception("the bot failed on message %s; handing over to a person", message.id)
         return _escalate_after_failure(session, conversation, text)
-    message.payload = {**(message.payload or {}), "reading": _reading(replies)}
-    return [
+    queued = [
         enqueue(session, conversation, reply.text, author="bot", payload={"choices": reply.choices})
         for reply in replies
     ]
+    # After the flushes of `enqueue`, so that it is written with handled_at (see _answer).
+    message.payload = {**(message.payload or {}), "reading": _reading(replies)}
+    return queued
 
 
 def _reading(replies: list[Reply]) -> dict[str, object]:

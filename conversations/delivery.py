@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -180,16 +180,32 @@ def _sent_before(
 def _sent(session: Session, row: OutboxMessage, provider_id: str | None) -> None:
     """Mark it sent in one statement, unless our lease ran out and another worker has it."""
     session.execute(
-        update(OutboxMessage)
-        .where(*_ours(row))
-        .values(
-            status="sent",
-            sent_at=clock.now(session),
-            provider_id=provider_id,
-            locked_until=None,
-            last_error="",
-        )
+        _MARK_SENT,
+        {
+            "row_id": row.id,
+            "claimed_until": row.locked_until,
+            "sent_time": clock.now(session),
+            "sent_as": provider_id,
+        },
     )
+
+
+# Every delivered message runs it: built once, its cache key with it.
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("row_id"),
+        OutboxMessage.status == "sending",
+        OutboxMessage.locked_until == bindparam("claimed_until"),
+    )
+    .values(
+        status="sent",
+        sent_at=bindparam("sent_time"),
+        provider_id=bindparam("sent_as"),
+        locked_until=None,
+        last_error="",
+    )
+)
 
 
 def _outcome(database: Database, row: OutboxMessage, write: Callable[[Session], None]) -> None:

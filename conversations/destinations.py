@@ -52,6 +52,11 @@ def _country(phone: str) -> str:
 def phone_refusal(phone: str, settings: Settings) -> str | None:
     """Why no SMS may go to `phone` (an E.164 number), or None when it may: words for
     the CSRs who see the dead letter, not for the customer."""
+    return _phone_refusal(phone, allowed_countries(settings))
+
+
+@functools.lru_cache(maxsize=10_000)  # every SMS delivered asks, mostly for the same numbers
+def _phone_refusal(phone: str, allowed_countries: frozenset[str]) -> str | None:
     try:
         number = phonenumbers.parse(phone)
     except phonenumbers.NumberParseException:
@@ -59,8 +64,8 @@ def phone_refusal(phone: str, settings: Settings) -> str | None:
     if phonenumbers.number_type(number) in COSTLY_TYPES:
         return f"{phone} is a premium-rate number"
     country = _country(phone)
-    allowed = ",".join(sorted(allowed_countries(settings)))
-    if country not in allowed_countries(settings):
+    allowed = ",".join(sorted(allowed_countries))
+    if country not in allowed_countries:
         return f"{phone} is in {country}, outside SMS_ALLOWED_COUNTRIES ({allowed})"
     return None
 

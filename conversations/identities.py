@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from orders.customers import find_by_identity
@@ -41,13 +41,17 @@ def heal(session: Session, channel: str, address: str) -> None:
     Telegram block). One conditional statement: it writes only when the mark was set."""
     kind = IDENTITY_KIND.get(channel)
     if kind is not None:
-        session.execute(
-            update(CustomerIdentity)
-            .where(
-                CustomerIdentity.kind == kind,
-                CustomerIdentity.value == address,
-                CustomerIdentity.unreachable.is_(True),
-            )
-            .values(unreachable=False)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_HEAL, {"identity_kind": kind, "identity_value": address})
+
+
+# Every turn runs it: built once (see bot/answering.py's _LOCK).
+_HEAL = (
+    update(CustomerIdentity)
+    .where(
+        CustomerIdentity.kind == bindparam("identity_kind"),
+        CustomerIdentity.value == bindparam("identity_value"),
+        CustomerIdentity.unreachable.is_(True),
+    )
+    .values(unreachable=False)
+    .execution_options(synchronize_session=False)
+)

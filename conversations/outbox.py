@@ -54,7 +54,6 @@ def enqueue(
         payload={**payload, sms_pages.MORE_KEY: later} if later else payload,
     )
     session.add(message)
-    session.flush()
     if conversation.channel == "email":
         payload = {**payload, **thread_headers(session, conversation)}
     elif conversation.channel == whatsapp_window.CHANNEL:
@@ -63,7 +62,7 @@ def enqueue(
         session.add(
             OutboxMessage(
                 next_attempt_at=now,
-                message_id=message.id,
+                message=message,  # one flush inserts both, the message first
                 conversation_id=conversation.id,
                 channel=conversation.channel,
                 to_address=conversation.address,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, union
+from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -67,12 +67,13 @@ def get_customer(session: Session, customer_id: int) -> Customer:
 
 
 def find_by_identity(session: Session, kind: str, value: str) -> CustomerIdentity | None:
-    return session.scalar(
-        select(CustomerIdentity).where(
-            CustomerIdentity.kind == kind,
-            CustomerIdentity.value == normalise_identity(kind, value),
-        )
-    )
+    return session.scalar(_BY_IDENTITY, {"kind": kind, "value": normalise_identity(kind, value)})
+
+
+# Every delivered SMS and every webhook asks: built once, its cache key with it.
+_BY_IDENTITY = select(CustomerIdentity).where(
+    CustomerIdentity.kind == bindparam("kind"), CustomerIdentity.value == bindparam("value")
+)
 
 
 def create_customer(
