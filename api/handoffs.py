@@ -23,6 +23,11 @@ register_error_handlers(bp)
 # words the console's store users get.
 
 
+def _named(csr: str | None) -> str | None:
+    """The CSR a body names; blank is none."""
+    return csr.strip() if csr and csr.strip() else None
+
+
 def _acting(csr: str | None) -> Actor:
     """The token itself (it acts for the whole shop), or the CSR it names, who is then
     refused what the console would refuse them."""
@@ -61,7 +66,7 @@ def get_handoff(handoff_id: int) -> outputs.HandoffOut:
 )
 def act(handoff_id: int, action: str, body: inputs.HandoffAction) -> outputs.HandoffOut:
     """Claim for a CSR, release to the queue, resolve, or hand back to the bot."""
-    csr = body.csr.strip() if body.csr and body.csr.strip() else None
+    csr = _named(body.csr)
     details: dict[str, Any] = {"csr": csr} if csr else {}
     with transaction(database()) as uow:
         scope = api_scope()
@@ -82,10 +87,18 @@ def act(handoff_id: int, action: str, body: inputs.HandoffAction) -> outputs.Han
 @require_token
 @endpoint(outputs.SentMessage, status=201, body=inputs.HandoffMessage)
 def send_message(handoff_id: int, body: inputs.HandoffMessage) -> outputs.SentMessage:
-    """Write to the customer, on their channel."""
+    """Write to the customer, on their channel, for the whole shop or for the CSR named."""
+    csr = _named(body.csr)
+    details: dict[str, Any] = {"csr": csr} if csr else {}
     with transaction(database()) as uow:
-        message = queue.reply(uow, api_actor(), api_scope(), handoff_id, body.text)
+        message = queue.reply(uow, _acting(csr), api_scope(), handoff_id, body.text)
         audit.record(
-            uow.session, api_actor().id, "reply", "handoff", handoff_id, message_id=message.id
+            uow.session,
+            api_actor().id,
+            "reply",
+            "handoff",
+            handoff_id,
+            message_id=message.id,
+            **details,
         )
         return outputs.SentMessage(id=message.id, channel=message.channel, text=message.text)

@@ -372,6 +372,12 @@ class HandoffAction(BaseModel):
 
 class HandoffMessage(BaseModel):
     text: Annotated[StrictStr, coded("bad_text", 'must be text: {"text": "..."}.')]
+    csr: Annotated[str | None, coded("csr_required", 'names the CSR: {"csr": "EMAIL"}.')] = Field(
+        None,
+        description="The console user the token writes for: they take a waiting handoff, "
+        "and are refused another CSR's conversation as in the console; without it the "
+        "token writes for the whole shop.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -111,3 +111,32 @@ def test_claim_release_message_resolve(client: FlaskClient, shop: Session, db: D
             "reply",
             "resolve",
         ]
+
+
+def test_a_reply_may_name_the_csr_it_is_written_for(
+    client: FlaskClient, shop: Session, db: Database
+) -> None:
+    """Naming a CSR, the token writes as that CSR: a waiting conversation becomes theirs,
+    and another CSR's conversation is refused as the console refuses it."""
+    handoff = escalated(shop)
+    agent(shop, "ana@example.com")
+    agent(shop, "ben@example.com")
+    url = f"/api/v1/handoffs/{handoff.id}/messages"
+    sent = client.post(url, headers=AUTH, json={"text": "Ana here", "csr": "ana@example.com"})
+    assert sent.status_code == 201
+    taken = client.get(f"/api/v1/handoffs/{handoff.id}", headers=AUTH).get_json()
+    assert (taken["status"], taken["assigned_to"]) == ("assigned", "ana@example.com")
+
+    refused = client.post(url, headers=AUTH, json={"text": "Ben here", "csr": "ben@example.com"})
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "not_your_handoff"
+    unknown = client.post(url, headers=AUTH, json={"text": "Who?", "csr": "nobody@example.com"})
+    assert unknown.status_code == 404
+
+    with db.transaction() as s:
+        assert [row.body for row in s.scalars(select(OutboxMessage))] == ["Ana here"]
+        assert [row.message.author_id for row in s.scalars(select(OutboxMessage))] == [
+            "ana@example.com"
+        ]
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "reply")).one()
+        assert audit.details["csr"] == "ana@example.com"
