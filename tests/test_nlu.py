@@ -23,6 +23,7 @@ from bot.nlu import (
 )
 from bot.nlu.intents import normalise
 from bot.nlu.learned import known_words, shipped_model
+from bot.nlu.text import emoji_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -687,3 +688,22 @@ def test_a_word_that_starts_differently_is_not_a_typo():
 def test_a_price_limit_is_not_a_count(catalog):
     assert values(parse("a grinder under 50", catalog), "quantity") == [1]
     assert values(parse("any kettle under $60", catalog), "quantity") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("\U0001f44d", "affirm"),
+        ("\U0001f44d\U0001f3fd", "affirm"),
+        ("\u2705 \u2705", "affirm"),
+        ("\U0001f642", "affirm"),
+        ("\U0001f197", "affirm"),
+        ("\U0001f44e", "deny"),
+        ("\U0001f6ab", "deny"),
+        ("\U0001f44d\U0001f44e", None),
+        ("\U0001f44d ok", None),
+        ("\U0001f389", None),
+    ],
+)
+def test_emoji_alone_that_say_yes_or_no(text, answer):
+    assert emoji_answer(text) == answer

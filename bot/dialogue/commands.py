@@ -18,6 +18,7 @@ from typing import Any
 from bot.dialogue import scope, trouble
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.hybrid import STATE_CHANGING
+from bot.nlu.text import emoji_answer
 
 START, SET_SLOT, CORRECT, CANCEL, CLARIFY, ASIDE = (
     "start",
@@ -237,21 +238,6 @@ _CORRECTION_START = re.compile(
 )
 
 
-# A yes or no said with emoji alone, at a question that waits for one.
-_YES_EMOJI = frozenset("👍👌✅✔☑🆗🙂😀😊👏🙌💯")
-_NO_EMOJI = frozenset("👎❌✖🚫")
-
-
-def _emoji_answer(text: str) -> str | None:
-    signs = {c for c in text if not c.isspace() and c not in "\ufe0f\u200d"}
-    signs = {c for c in signs if not ("\U0001f3fb" <= c <= "\U0001f3ff")}  # skin tones
-    if signs and signs <= _YES_EMOJI:
-        return "affirm"
-    if signs and signs <= _NO_EMOJI:
-        return "deny"
-    return None
-
-
 def corrects_itself(parts: list[tuple[str, ParseResult]]) -> bool:
     """Whether the message's second request corrects its first ("S, no sorry M")."""
     return len(parts) == 2 and bool(_CORRECTION_START.match(parts[1][0]))
@@ -269,7 +255,7 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
 
     if is_abort(text):
         return command(CANCEL)
-    if waiting.expecting == "confirm" and (answer := _emoji_answer(text)):
+    if waiting.expecting == "confirm" and (answer := emoji_answer(text)):
         return command(SET_SLOT, answer)  # 👍 at "Reply YES to place it"
     if _REPEAT.match(norm) or (_ASK_REPEAT.search(norm) and len(norm.split()) <= _SHORT_REPEAT):
         return command(REPEAT)
