@@ -20,7 +20,8 @@ _TIME_UNITS = wordset(
     years am pm percent times stars dollars bucks usd"""
 )
 _NOT_AFTER_ONE = wordset(
-    "the this that which other another each every no any right wrong new same last"
+    """the this that which other another each every no any right wrong new same last
+    first second third fourth fifth 1st 2nd 3rd 4th 5th next previous"""
 )
 _REMAINDER = wordset("other remaining")
 _KEPT = wordset("keep kept keeping used use opened")
@@ -209,6 +210,8 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
     if tok.text == "one":
         prev = tokens[i - 1].text if i else ""
         if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"
+            return False
+        if i >= 2 and tokens[i - 2].text in ("the", "this", "that"):  # "the cheaper one"
             return False
     return True
 
