@@ -219,6 +219,7 @@ INTENTS: dict[str, Handler] = {
     "store_info": info.store_info,
     "complaint": care.complaint,
     commands.CART_STATUS: shopping.cart_status,
+    commands.NOT_SOLD: shopping.not_sold,
 }
 
 

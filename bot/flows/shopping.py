@@ -103,14 +103,24 @@ def _availability(turn: Turn, product: Product, store: Location | None) -> str:
     return say(key, name=product.name, price=price, stores=", ".join(stores))
 
 
-def _catalog_overview(turn: Turn) -> list[Reply]:
-    categories = [
+def not_sold(turn: Turn) -> list[Reply]:
+    """A price asked for a thing the shop does not sell ("how much is a flight to
+    lisbon?"): said so, with what it does sell; nothing changes."""
+    return turn.reply("shop.not_sold", categories=", ".join(sorted(_categories(turn))))
+
+
+def _categories(turn: Turn) -> list[str]:
+    return [
         c
         for c in turn.session.scalars(
             select(Product.category).where(Product.active.is_(True)).distinct()
         )
         if c
     ]
+
+
+def _catalog_overview(turn: Turn) -> list[Reply]:
+    categories = _categories(turn)
     named = [
         c for c in categories if re.search(rf"\b{re.escape(c.lower())[:-1]}", turn.text.lower())
     ]
