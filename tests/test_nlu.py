@@ -766,6 +766,12 @@ def test_an_ordinal_one_is_a_pick_not_a_count(catalog):
     assert values(parse("one kettle please", catalog), "quantity") == [1]
 
 
+def test_a_number_after_at_is_a_time_not_a_count(catalog):
+    assert values(parse("I'll pick them up there at 6", catalog), "quantity") == []
+    assert values(parse("pickup downtown around 5 tomorrow", catalog), "quantity") == []
+    assert values(parse("2 mugs at riverside", catalog), "quantity") == [2]
+
+
 def test_an_address_after_ship_to_is_no_question_about_where_we_ship(catalog):
     r = parse("one v60, ship to Flat 2, 1 Market Lane", catalog)
     assert r.intent == "place_order"
