@@ -69,6 +69,8 @@ def browse(turn: Turn) -> list[Reply]:
         skus.extend(o for o in m.options if o not in skus)
     products = describe.products_by_sku(turn.session, skus)
     code = turn.first("location")
+    if code is None and AT_THAT_STORE.search(turn.text):  # "is the drill in stock there?"
+        code = turn.state.get("last_location")
     store = inventory.get_location(turn.session, code) if code else None
     shown = [s for s in skus[:3] if s in products]
     _talked_about(turn, mentions[0].sku, shown)
@@ -239,7 +241,8 @@ def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
     )
 
 
-THERE = re.compile(r"\b(?:there|that store|that one|that shop)\b", re.I)
+AT_THAT_STORE = re.compile(r"\b(?:there|that store|that shop)\b", re.I)
+THERE = re.compile(rf"{AT_THAT_STORE.pattern}|\bthat one\b", re.I)
 PRICE_QUESTION = re.compile(r"\b(?:how much|price|prices|cost|costs|pricey)\b", re.I)
 
 
