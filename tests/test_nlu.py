@@ -704,6 +704,9 @@ def test_a_price_limit_is_not_a_count(catalog):
         ),
         ("how much is the aeropress? and can i get 2 white mugs", "place_order", None),
         ("are you a robot? i want to talk to someone", "human_agent", None),
+        # A hello or a thanks beside a request is manners.
+        ("thanks, what time does riverside close?", "store_info", ["thanks", "store_info"]),
+        ("hi! is the aeropress in stock downtown?", "browse_catalog", None),
         # A list of products is one request.
         ("2 kenya beans and a hand grinder", "place_order", []),
         ("add 2 kenya plus a hand grinder", "place_order", []),

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.dialogue import scope, trouble
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
+from bot.nlu.clauses import MANNERS
 from bot.nlu.hybrid import STATE_CHANGING
 from bot.nlu.rules import HOURS_QUESTION, PRICE_QUESTION
 from bot.nlu.text import emoji_answer
@@ -178,7 +179,10 @@ def clauses(
     whole = parse(text, catalog, context)
     if fixed := _self_corrected(text, whole, catalog, context):
         return fixed
-    return [(part.text, part) for part in whole.clauses] or [(text, whole)]
+    requests = [(part.text, part) for part in whole.clauses]
+    # A hello or a thanks beside a request is manners: the request is what gets answered.
+    meant = [(t, p) for t, p in requests if p.intent not in MANNERS]
+    return meant or [(text, whole)]
 
 
 # "2 black tees size S, no sorry M": the customer corrects themself within the message.

@@ -171,6 +171,8 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
     elif not mentions and quantity is not None and last:  # "make it 2", "one less"
         fewer = scope.FEWER.search(turn.text)
         mentions = [Mention(last, quantity, _listed(turn), scope.REMOVE if fewer else "set")]
+        if not cart(turn):
+            _pickup_where_asked(turn)  # "I'll take one" after "is it in stock at riverside?"
     elif (
         not (mentions or cart(turn))
         and last

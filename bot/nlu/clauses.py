@@ -19,10 +19,21 @@ _SPLIT = re.compile(
     re.I,
 )
 MAX_CLAUSES = 3
+# Intents that, beside a request, are manners: the request is what the message asks.
+MANNERS = frozenset({"greet", "thanks"})
+# A courtesy before the request, set off by a comma: "thanks, what time does bridge road
+# close?" (read whole, the thanks outweighed the question).
+_OPENER = re.compile(
+    r"^(?:thanks|thank you|thx|cheers|hi|hello|hey|great|cool|perfect|lovely)\s*,\s+(?=\S)",
+    re.I,
+)
 
 
 def pieces(text: str) -> list[str]:
     """The message cut where a second request may start; [] when it has no such place
     (or more than MAX_CLAUSES pieces, which is a long email rather than a list)."""
-    found = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
+    opener = _OPENER.match(text)
+    head = [text[: opener.end()].strip(" ,")] if opener else []
+    rest = text[opener.end() :] if opener else text
+    found = head + [p.strip(" ,") for p in _SPLIT.split(rest) if p and p.strip(" ,")]
     return found if 2 <= len(found) <= MAX_CLAUSES else []

@@ -40,7 +40,8 @@ def parse(
     A message with several requests ("cancel the kettle and what time do you close
     today") has them in ``clauses``, each parsed on its own (``context`` applies to the
     first); its intent is the first one that asks for something to be done (a change, a
-    person), else the first question. The pieces count as requests only
+    person), else the first question; a hello or thanks beside them is manners. The
+    pieces count as requests only
     when each is understood with confidence and they ask different things; otherwise
     the message is one request ("2 kenya beans and a hand grinder").
     """
@@ -54,7 +55,8 @@ def parse(
     ]
     sure = all(p.confidence >= CONFIDENCE_THRESHOLD and p.intent != "out_of_scope" for p in parts)
     if sure and len({p.intent for p in parts}) == len(parts):
-        main = next((p for p in parts if p.intent in _ACTS), parts[0])
+        asked = [p for p in parts if p.intent not in clauses.MANNERS] or parts
+        main = next((p for p in asked if p.intent in _ACTS), asked[0])
         whole.intent, whole.confidence, whole.clauses = main.intent, main.confidence, parts
     return whole
 
