@@ -219,6 +219,7 @@ INTENTS: dict[str, Handler] = {
     "store_info": info.store_info,
     "complaint": care.complaint,
     commands.CART_STATUS: shopping.cart_status,
+    commands.NOT_SOLD: shopping.not_sold,
 }
 
 
@@ -286,7 +287,9 @@ def _resume(turn: Turn) -> list[Reply]:
     resumed = stack.resume(turn.state)
     if resumed is None:
         return []
-    return turn.reply("chat.resume", hint=say(_step(turn.state).hint))
+    replies = turn.reply("chat.resume", hint=say(_step(turn.state).hint))
+    replies[0].resumes = True
+    return replies
 
 
 def _step(state: dict) -> Step:
@@ -373,6 +376,8 @@ def respond(
         if commands.corrects_itself(parts) and all(r.understood for r in answers[-1]):
             answers = answers[-1:]  # "S, no sorry M": only the corrected request is shown
         replies = [reply for answer in answers for reply in answer]
+        # "Back to where we were" once, at the end: the requests after an aside carry on.
+        replies = [r for i, r in enumerate(replies) if not r.resumes or i == len(replies) - 1]
     if replies and not all(r.text in turn.state.get("last_replies", []) for r in replies):
         turn.state["last_replies"] = [r.text for r in replies]
     if questions_only:  # nothing of the task waiting for the person changes

@@ -11,9 +11,12 @@ class Reply:
 
     A text channel ignores them, so `text` itself always says how to answer.
     `intent` and `understood` say how the bot read the message it answers (for reports).
+    `resumes`: it says where the conversation was after an aside ("Back to where we
+    were: ..."), which only the end of a message's replies needs.
     """
 
     text: str
     choices: list[str] = field(default_factory=list)
     intent: str = ""
     understood: bool = True
+    resumes: bool = False

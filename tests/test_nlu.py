@@ -23,6 +23,7 @@ from bot.nlu import (
 )
 from bot.nlu.intents import normalise
 from bot.nlu.learned import known_words, shipped_model
+from bot.nlu.text import emoji_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -687,3 +688,122 @@ def test_a_word_that_starts_differently_is_not_a_typo():
 def test_a_price_limit_is_not_a_count(catalog):
     assert values(parse("a grinder under 50", catalog), "quantity") == [1]
     assert values(parse("any kettle under $60", catalog), "quantity") == []
+
+
+# --- several requests in one message, asides and prices (issue 14, classes 4 and 7) --------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "requests"),
+    [
+        # What the message mainly asks is what it wants done; every request is kept.
+        (
+            "cancel the kettle and what time do you close today",
+            "cancel_order",
+            ["cancel_order", "store_info"],
+        ),
+        ("how much is the aeropress? and can i get 2 white mugs", "place_order", None),
+        ("are you a robot? i want to talk to someone", "human_agent", None),
+        # A hello or a thanks beside a request is manners.
+        ("thanks, what time does riverside close?", "store_info", ["thanks", "store_info"]),
+        ("hi! is the aeropress in stock downtown?", "browse_catalog", None),
+        # A list of products is one request.
+        ("2 kenya beans and a hand grinder", "place_order", []),
+        ("add 2 kenya plus a hand grinder", "place_order", []),
+    ],
+)
+def test_a_message_with_several_requests(catalog, text, intent, requests):
+    r = parse(text, catalog)
+    assert r.intent == intent
+    if requests is not None:
+        assert [c.intent for c in r.clauses] == requests
+    if r.clauses:
+        assert r.clauses[0].text == text[: len(r.clauses[0].text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what time does riverside close on friday?",
+        "is riverside open late tonight?",
+        "riverside hours?",
+    ],
+)
+def test_a_stores_hours_are_a_question_not_the_store_chosen(catalog, text):
+    # Asked while the bot waits for "delivery or pickup?" or "which store?".
+    for expecting in ("fulfillment", "location"):
+        r = parse(text, catalog, ParseContext(expecting))
+        assert (r.intent, values(r, "location")) == ("store_info", ["RV"])
+    assert parse("pickup at riverside", catalog, ParseContext("fulfillment")).intent == (
+        "change_fulfillment"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the price of petrol at the moment",
+        "how much is a flight to lisbon",
+        "what's the stock price of tesla today",
+    ],
+)
+def test_the_price_of_a_thing_foreign_to_a_shop_is_no_catalog_question(catalog, text):
+    assert parse(text, catalog).intent == "out_of_scope"
+
+
+def test_a_price_of_the_shops_things_is_a_catalog_question(catalog):
+    for text in ("how much is the aeropress", "how much are your coffee beans?", "price of it?"):
+        assert parse(text, catalog).intent == "browse_catalog"
+
+
+def test_more_of_something_begun_is_a_change_a_request_of_its_own_an_order(catalog):
+    assert parse("plus a bag of decaf please", catalog).intent == "modify_order"
+    assert parse("and add some filters too", catalog).intent == "modify_order"
+    assert parse("plus i need 2 bags of decaf", catalog).intent == "place_order"
+
+
+def test_an_ordinal_one_is_a_pick_not_a_count(catalog):
+    for text in ("the second one", "the first one", "second one please", "the cheaper one"):
+        r = parse(text, catalog, ParseContext("choice"))
+        assert values(r, "quantity") == [] and r.intent == "affirm"
+    assert values(parse("one kettle please", catalog), "quantity") == [1]
+
+
+def test_a_number_after_at_is_a_time_not_a_count(catalog):
+    assert values(parse("I'll pick them up there at 6", catalog), "quantity") == []
+    assert values(parse("pickup downtown around 5 tomorrow", catalog), "quantity") == []
+    assert values(parse("2 mugs at riverside", catalog), "quantity") == [2]
+
+
+def test_an_address_after_ship_to_is_no_question_about_where_we_ship(catalog):
+    r = parse("one v60, ship to Flat 2, 1 Market Lane", catalog)
+    assert r.intent == "place_order"
+    assert values(r, "address") == ["Flat 2, 1 Market Lane"]
+    assert parse("do you ship to france", catalog).intent == "store_info"
+
+
+def test_a_product_said_with_its_variant_words_is_an_order():
+    apparel = load_demo_catalog(ROOT / "examples" / "apparel")
+    r = parse("grey merino sweater size M", apparel)
+    assert (r.intent, values(r, "product")) == ("place_order", ["MER-GRY-M"])
+    assert r.confidence >= CONFIDENCE_THRESHOLD
+    assert parse("where's my rain jacket", apparel).intent == "track_order"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("\U0001f44d", "affirm"),
+        ("\U0001f44d\U0001f3fd", "affirm"),
+        ("\u2705 \u2705", "affirm"),
+        ("\U0001f642", "affirm"),
+        ("\U0001f197", "affirm"),
+        ("\U0001f44e", "deny"),
+        ("\U0001f6ab", "deny"),
+        ("\U0001f44d\U0001f44e", None),
+        ("\U0001f44d ok", None),
+        ("\U0001f389", None),
+    ],
+)
+def test_emoji_alone_that_say_yes_or_no(text, answer):
+    assert emoji_answer(text) == answer

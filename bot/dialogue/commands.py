@@ -17,7 +17,10 @@ from typing import Any
 
 from bot.dialogue import scope, trouble
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
+from bot.nlu.clauses import MANNERS
 from bot.nlu.hybrid import STATE_CHANGING
+from bot.nlu.rules import HOURS_QUESTION, PRICE_QUESTION
+from bot.nlu.text import emoji_answer
 
 START, SET_SLOT, CORRECT, CANCEL, CLARIFY, ASIDE = (
     "start",
@@ -42,6 +45,7 @@ CHANGE_INTENTS = frozenset(
 CONFIRM = frozenset({"affirm", "deny"})
 # Pseudo-tasks the generator recognises from context, not from the intent classifier.
 CART_STATUS = "cart_status"
+NOT_SOLD = "not_sold"  # the price of something that is not the shop's
 
 _REPEAT = re.compile(
     r"^(?:sorry |pardon |what |huh |come again |)*(?:repeat(?: that| it| please| the last"
@@ -70,16 +74,6 @@ _STOCK_QUESTION = re.compile(
     r"carry)\b(?:.*\b(?:it|them|that|those|one|any)\b)?"
 )
 _FOLLOW_UP = re.compile(r"^(?:and |so |ok )?(?:what|how) about\b|^and (?:at|in|for|the)\b")
-# Where a second request may start: a sentence end, or "and"/"also"/"then" before a
-# question word or a request verb. A list of products ("2 mugs and a kettle") never splits.
-_SPLIT = re.compile(
-    r"(?:[.?!;]+\s+|\s+(?:and|also|plus|then|&)\s+(?:also\s+|then\s+)?)"
-    r"(?=(?:what|when|where|how|which|who|why|do|does|did|is|are|can|could|will|would|"
-    r"cancel|track|return|send|change|ship|deliver|tell|give|show|i want|i need|i d like|"
-    r"please|pls|also)\b)",
-    re.I,
-)
-MAX_CLAUSES = 3
 # About an order already talked of: "is it ready yet", "what was the collection code".
 _STATUS_FOLLOW_UP = re.compile(
     r"\b(?:is it|is this|is that|are they|are these|is my order|is the order|is my stuff|did it) "
@@ -90,11 +84,6 @@ _STATUS_FOLLOW_UP = re.compile(
     r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b|"
     r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
     r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
-)
-# When a store opens or closes ("what time does the harbour store close on sunday?").
-_HOURS = re.compile(
-    r"\b(?:what time|when|till when|until when|how late|how early)\b.*\b(?:open|opens|close|"
-    r"closes|closing|opening|shut|shuts)\b|\b(?:opening|closing) (?:hours|times?)\b"
 )
 # A short answer naming a product while a choice is pending is the choice ("the grinder one").
 _SHORT_ANSWER = 5
@@ -185,24 +174,15 @@ def own_words(text: str) -> str:
 def clauses(
     text: str, catalog: CatalogIndex, context: ParseContext | None = None
 ) -> list[tuple[str, ParseResult]]:
-    """The message as one or more requests, each parsed.
-
-    A split is kept only when every part is understood with confidence on its own and
-    the parts ask different things; otherwise the message stays whole.
-    """
+    """The message as one or more requests, each parsed (see ``bot.nlu.parse``); a
+    message that corrects itself is the request, then the correction."""
     whole = parse(text, catalog, context)
     if fixed := _self_corrected(text, whole, catalog, context):
         return fixed
-    pieces = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
-    if len(pieces) < 2 or len(pieces) > MAX_CLAUSES:
-        return [(text, whole)]
-    parts = [(p, parse(p, catalog, context if i == 0 else None)) for i, p in enumerate(pieces)]
-    sure = all(
-        parsed.confidence >= CONFIDENCE_THRESHOLD and parsed.intent != "out_of_scope"
-        for _, parsed in parts
-    )
-    different = len({parsed.intent for _, parsed in parts}) == len(parts)
-    return parts if sure and different else [(text, whole)]
+    requests = [(part.text, part) for part in whole.clauses]
+    # A hello or a thanks beside a request is manners: the request is what gets answered.
+    meant = [(t, p) for t, p in requests if p.intent not in MANNERS]
+    return meant or [(text, whole)]
 
 
 # "2 black tees size S, no sorry M": the customer corrects themself within the message.
@@ -237,21 +217,6 @@ _CORRECTION_START = re.compile(
 )
 
 
-# A yes or no said with emoji alone, at a question that waits for one.
-_YES_EMOJI = frozenset("👍👌✅✔☑🆗🙂😀😊👏🙌💯")
-_NO_EMOJI = frozenset("👎❌✖🚫")
-
-
-def _emoji_answer(text: str) -> str | None:
-    signs = {c for c in text if not c.isspace() and c not in "\ufe0f\u200d"}
-    signs = {c for c in signs if not ("\U0001f3fb" <= c <= "\U0001f3ff")}  # skin tones
-    if signs and signs <= _YES_EMOJI:
-        return "affirm"
-    if signs and signs <= _NO_EMOJI:
-        return "deny"
-    return None
-
-
 def corrects_itself(parts: list[tuple[str, ParseResult]]) -> bool:
     """Whether the message's second request corrects its first ("S, no sorry M")."""
     return len(parts) == 2 and bool(_CORRECTION_START.match(parts[1][0]))
@@ -269,7 +234,7 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
 
     if is_abort(text):
         return command(CANCEL)
-    if waiting.expecting == "confirm" and (answer := _emoji_answer(text)):
+    if waiting.expecting == "confirm" and (answer := emoji_answer(text)):
         return command(SET_SLOT, answer)  # 👍 at "Reply YES to place it"
     if _REPEAT.match(norm) or (_ASK_REPEAT.search(norm) and len(norm.split()) <= _SHORT_REPEAT):
         return command(REPEAT)
@@ -283,7 +248,7 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(ASIDE, "browse_catalog")  # "does the garden centre have it?"
     if _asks_about_a_product(text, norm, slots, waiting):
         return command(ASIDE, "browse_catalog")  # "is the grinder in stock downtown?"
-    if _HOURS.search(norm) and (not confident or intent == "out_of_scope"):
+    if HOURS_QUESTION.search(norm) and (not confident or intent == "out_of_scope"):
         return command(ASIDE if waiting.step != "idle" else START, "store_info")
     correcting = bool(_CORRECTION.search(norm))
     at_preview = waiting.expecting == "confirm" and waiting.step != "idle"
@@ -303,8 +268,10 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(START, waiting.topic)
     if _where_is_the(parsed, norm) and intent not in _TRACK_OK:
         return command(ASIDE if waiting.step != "idle" else START, "track_order")
-    if waiting.last_product and _TAKE_IT.search(norm) and intent == "place_order":
-        return command(START, "place_order")  # "great, I'll take 2" after a price
+    if waiting.last_product and (
+        (_TAKE_IT.search(norm) and intent == "place_order") or _takes_what_was_asked(norm, waiting)
+    ):
+        return command(START, "place_order")  # "great, I'll take 2", "ok one please" after a price
     if (mine := _about_my_order(parsed, norm)) and intent not in mine[1]:
         return command(
             ASIDE if mine[0] == "track_order" and waiting.step != "idle" else START, mine[0]
@@ -326,6 +293,22 @@ _TAKE_IT = re.compile(
     r"\b(?:i ll take|ill take|i will take|i ll have|i will have|take|get|have) "
     r"(?:\d+|one|two|three|four|five|it|them|that|those)\b"
 )
+_COUNT = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a couple)"
+# After a question about a product, a request for some of it: "ok I'll take one then",
+# "get me 2", "one for me please" (the classifier alone may hear a goodbye in "... then").
+_TAKE_SOME = re.compile(
+    rf"^(?:(?:ok|yes|yeah|yep|sure|great|cool|perfect|lovely|right|alright|and|so|then) )*"
+    rf"(?:(?:i will|i ll|ill|i d|let me|can i|could i|i want to|i would like to) )?"
+    rf"(?:(?:take|have|get|get me|grab|buy|order) )?(?:just )?{_COUNT}"
+    rf"(?: (?:please|then|thanks|thank you|for me|of them|of those|of these|of it))*$"
+)
+
+
+def _takes_what_was_asked(norm: str, waiting: Waiting) -> bool:
+    """ "ok one please" after "how much is the frother?": that product, that many."""
+    return waiting.topic == "browse_catalog" and bool(_TAKE_SOME.match(norm))
+
+
 _INSTEAD = re.compile(r"\b(?:instead|should go|needs to go|need it to go|has to go)\b")
 _SEND_ELSEWHERE = re.compile(r"\b(?:instead|rather|should go|go to|send it|ship it)\b")
 # What "my <product>" asks about an order that exists, and the intents that already say so.
@@ -384,6 +367,9 @@ def interpret(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     slots = slots_of(parsed)
     intent = parsed.intent
     if parsed.confidence < CONFIDENCE_THRESHOLD:
+        if intent == "out_of_scope" and PRICE_QUESTION.search(parsed.norm) and not slots:
+            kind = ASIDE if waiting.step != "idle" else START  # "how much is petrol?"
+            return Command(kind, text, parsed, NOT_SOLD, slots)
         return Command(CANNOT_HANDLE, text, parsed, intent, slots)
     if intent == "human_agent":
         return Command(HANDOFF, text, parsed, None, slots)

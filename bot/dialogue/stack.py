@@ -11,10 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 # Kept across every task: the unplaced cart and its checkout choices, the last product
-# talked about and the store last asked about ("collect it there"), the stack itself,
-# the last replies (for "repeat that") and the last question answered (for "what about
-# the airport one?").
-SHARED = ("cart", "checkout", "last_sku", "last_location", "stack", "last_replies", "topic")
+# talked about (and the others shown with it: "I'll take one" asks which) and the store
+# last asked about ("collect it there"), the stack itself, the last replies (for "repeat
+# that") and the last question answered (for "what about the airport one?").
+SHARED = (
+    "cart",
+    "checkout",
+    "last_sku",
+    "last_shown",
+    "last_location",
+    "stack",
+    "last_replies",
+    "topic",
+)
 MAX_DEPTH = 3
 # Confirmations are not resumed after another task started: a yes must follow its preview.
 NOT_RESUMED_AFTER_A_TASK = frozenset(

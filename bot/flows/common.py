@@ -18,7 +18,7 @@ REMOVE = re.compile(
     re.I,
 )
 ADD = re.compile(r"\b(?:add|another|more|extra|also|plus)\b", re.I)
-PICKUP = re.compile(r"\b(?:pick ?up|pick it up|collect|collection|in store)\b", re.I)
+PICKUP = re.compile(r"\b(?:pick ?up|pick (?:\w+ ){1,2}up|collect|collection|in store)\b", re.I)
 # "the other store", "a different shop": the store that is not the one chosen now.
 OTHER_STORE = re.compile(
     r"\b(?:the )?other (?:one|store|shop|location|branch)\b|\bthe other\b|"

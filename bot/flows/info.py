@@ -25,6 +25,8 @@ def store_info(turn: Turn) -> list[Reply]:
         stores = describe.pickup_stores(turn.session)
         named = [s for s in stores if s.code == turn.first("location")]
         stores = named or stores  # "when does the harbour store close?": that store
+        if named:
+            turn.state["last_location"] = named[0].code  # "I'll collect it there then"
         key = "info.store_hours" if topic == "hours" else "info.store_location"
         text = "\n".join(
             say(key, name=s.name, address=s.address, hours=s.hours or "-") for s in stores

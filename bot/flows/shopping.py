@@ -69,11 +69,14 @@ def browse(turn: Turn) -> list[Reply]:
         skus.extend(o for o in m.options if o not in skus)
     products = describe.products_by_sku(turn.session, skus)
     code = turn.first("location")
+    if code is None and AT_THAT_STORE.search(turn.text):  # "is the drill in stock there?"
+        code = turn.state.get("last_location")
     store = inventory.get_location(turn.session, code) if code else None
-    turn.state["last_sku"] = mentions[0].sku
+    shown = [s for s in skus[:3] if s in products]
+    _talked_about(turn, mentions[0].sku, shown)
     if code:
         turn.state["last_location"] = code
-    texts = [_availability(turn, products[s], store) for s in skus[:3] if s in products]
+    texts = [_availability(turn, products[s], store) for s in shown]
     return [Reply("\n".join(texts))]
 
 
@@ -103,14 +106,24 @@ def _availability(turn: Turn, product: Product, store: Location | None) -> str:
     return say(key, name=product.name, price=price, stores=", ".join(stores))
 
 
-def _catalog_overview(turn: Turn) -> list[Reply]:
-    categories = [
+def not_sold(turn: Turn) -> list[Reply]:
+    """A price asked for a thing the shop does not sell ("how much is a flight to
+    lisbon?"): said so, with what it does sell; nothing changes."""
+    return turn.reply("shop.not_sold", categories=", ".join(sorted(_categories(turn))))
+
+
+def _categories(turn: Turn) -> list[str]:
+    return [
         c
         for c in turn.session.scalars(
             select(Product.category).where(Product.active.is_(True)).distinct()
         )
         if c
     ]
+
+
+def _catalog_overview(turn: Turn) -> list[Reply]:
+    categories = _categories(turn)
     named = [
         c for c in categories if re.search(rf"\b{re.escape(c.lower())[:-1]}", turn.text.lower())
     ]
@@ -157,14 +170,16 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
         mentions = [Mention(other, quantity, [])]  # "I'll take that one in large"
     elif not mentions and quantity is not None and last:  # "make it 2", "one less"
         fewer = scope.FEWER.search(turn.text)
-        mentions = [Mention(last, quantity, [], scope.REMOVE if fewer else "set")]
+        mentions = [Mention(last, quantity, _listed(turn), scope.REMOVE if fewer else "set")]
+        if not cart(turn):
+            _pickup_where_asked(turn)  # "I'll take one" after "is it in stock at riverside?"
     elif (
         not (mentions or cart(turn))
         and last
         and turn.intent == "place_order"
         and THAT_ONE.search(turn.text)
     ):
-        mentions = [Mention(last, None, [])]  # "great, I'll take it" after its price
+        mentions = [Mention(last, None, _listed(turn))]  # "great, I'll take it" after its price
         _pickup_where_asked(turn)
     if not mentions:
         return None
@@ -183,10 +198,26 @@ def add_to_cart(turn: Turn) -> list[Reply] | None:
             items[m.sku] += m.quantity or 1
         else:
             items[m.sku] = m.quantity or 1
-        turn.state["last_sku"] = m.sku
+        _talked_about(turn, m.sku)
     turn.state["cart"] = items
     unsure = [m for m in mentions if m.options]
     return _ask_which(turn, unsure) if unsure else checkout(turn)
+
+
+def _talked_about(turn: Turn, sku: str, shown: list[str] | None = None) -> None:
+    """The product talked about now; ``shown``, when a question was answered with several
+    ("how much are the mugs?": black, white, blue), so that "I'll take one" asks which."""
+    turn.state["last_sku"] = sku
+    if shown and len(shown) > 1:
+        turn.state["last_shown"] = shown
+    else:
+        turn.state.pop("last_shown", None)
+
+
+def _listed(turn: Turn) -> list[str]:
+    """The other products shown with the one last talked about, to choose among."""
+    last = turn.state.get("last_sku")
+    return [s for s in turn.state.get("last_shown", []) if s != last]
 
 
 def _pickup_where_asked(turn: Turn) -> None:
@@ -212,7 +243,8 @@ def _ask_which(turn: Turn, unsure: list[Mention]) -> list[Reply]:
     )
 
 
-THERE = re.compile(r"\b(?:there|that store|that one|that shop)\b", re.I)
+AT_THAT_STORE = re.compile(r"\b(?:there|that store|that shop)\b", re.I)
+THERE = re.compile(rf"{AT_THAT_STORE.pattern}|\bthat one\b", re.I)
 PRICE_QUESTION = re.compile(r"\b(?:how much|price|prices|cost|costs|pricey)\b", re.I)
 
 
@@ -259,7 +291,8 @@ def choose_product(turn: Turn) -> list[Reply] | None:
     items[picked] = turn.state.get("quantity") or items.get(picked) or 1
     later = [Mention(m["sku"], m["quantity"], m["options"]) for m in turn.state.get("later", [])]
     turn.goto("cart")
-    turn.state.update(cart=items, last_sku=picked)
+    turn.state["cart"] = items
+    _talked_about(turn, picked)
     return _ask_which(turn, later) if later else checkout(turn)
 
 
@@ -268,7 +301,7 @@ def _swap_lines(turn: Turn, siblings: dict[str, str]) -> list[Reply]:
     items = cart(turn)
     for old, new in siblings.items():
         items[new] = items.get(new, 0) + items.pop(old)
-        turn.state["last_sku"] = new
+        _talked_about(turn, new)
     turn.state["cart"] = items
     _read_checkout_hints(turn)
     return checkout(turn)

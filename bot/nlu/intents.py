@@ -13,12 +13,13 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from .hybrid import combine
+from .hybrid import NO_READING, combine
 from .learned import IntentModel, known_words
 from .models import Entity, ParseContext
 from .products import STOPWORDS
-from .rules import KEYWORDS, PACK, RULES
+from .rules import HOURS_QUESTION, KEYWORDS, PACK, PRICE_QUESTION, RULES
 from .text import words, wordset
+from .variants import SIZE_CUES
 
 _KEYWORD_LIST = sorted(KEYWORDS)
 # Real words that sit close to a keyword and must not be "corrected" into it.
@@ -108,6 +109,12 @@ _EXISTING_ORDER = re.compile(
     rf"(?:have |just )?(?:ordered|bought|got)|already ordered|(?:to|on|onto|into) (?:it|that)|"
     rf"(?:to|on|onto|into|from|off) the order|"
     rf"(?:not|instead of|rather than) {_NUMBER})\b"
+)
+# More of something already begun, the cart or an order: "plus a bag of decaf", "and add
+# some filters too" ("plus i need ..." is a request of its own).
+_ADDED_TO = re.compile(
+    r"^(?:and |oh )?plus (?!(?:i|we|can|could|do|does|what|when|how)\b)|"
+    r"\b(?:too|as well)$"
 )
 _GROUNDING_ENTITIES = frozenset(
     {"product", "order_number", "return_number", "address", "location", "email", "phone"}
@@ -237,13 +244,15 @@ def classify(
     kinds = {e.type for e in entities}
     n_words = _own_words(text, entities, known)
     scores = rule_scores(norm)
-    _entity_cues(norm, n_words, kinds, _is_question(text, norm), operation, scores)
+    names_only = _only_catalog_words(norm, known)
+    _entity_cues(norm, n_words, kinds, _is_question(text, norm), operation, scores, names_only)
     if expecting:
         _context_cues(expecting, norm, n_words, kinds, scores)
     intent, confidence = decide(scores)
     if model is None:
         return intent, confidence
-    return combine(
+    foreign = not firmly_grounded(norm, entities) and foreign_words(norm, model.shop_words, known)
+    intent, confidence = combine(
         intent,
         confidence,
         bool(scores),
@@ -251,8 +260,13 @@ def classify(
         expecting,
         grounded(norm, entities),
         names_a_product(entities),
-        not firmly_grounded(norm, entities) and foreign_words(norm, model.shop_words, known),
+        foreign,
     )
+    if intent == "browse_catalog" and foreign and PRICE_QUESTION.search(norm):
+        # The price of a thing foreign to a shop ("how much is a flight to lisbon", "the
+        # price of petrol"): not a question about the catalog (the engine still answers it).
+        return "out_of_scope", NO_READING
+    return intent, confidence
 
 
 def foreign_words(norm: str, shop_words: frozenset[str], known: frozenset[str]) -> bool:
@@ -320,6 +334,16 @@ def _bump(scores: dict[str, float], intent: str, value: float) -> None:
         scores[intent] = value
 
 
+# Words that may go with a product's name and its variant's when the product alone is said.
+_NAMING_WORDS = SIZE_CUES | wordset("a an the in of and please")
+
+
+def _only_catalog_words(norm: str, known: frozenset[str]) -> bool:
+    """Whether every word is the shop's (a name, colour, size) or one that goes with
+    them: "grey merino sweater size m" is a product said, however many words it takes."""
+    return all(w in known or w in _NAMING_WORDS for w in norm.split())
+
+
 def _entity_cues(
     norm: str,
     n_words: int,
@@ -327,7 +351,10 @@ def _entity_cues(
     question: bool,
     operation: str | None,
     scores: dict[str, float],
+    names_only: bool,
 ) -> None:
+    """Cues from what the message names. ``names_only``: its words are all the shop's or
+    small words ("grey merino sweater size m"), a product said however long its name."""
     strongest = max(scores.values(), default=0.0)
     if "product" in kinds and _ON_ITS_WAY.search(norm):
         _bump(scores, "track_order", 0.9)
@@ -337,7 +364,7 @@ def _entity_cues(
     elif "product" in kinds:
         # A product with an order's number is for that order: "another mug on order 10042".
         existing = (
-            bool(_EXISTING_ORDER.search(norm)) or "order_number" in kinds
+            bool(_EXISTING_ORDER.search(norm) or _ADDED_TO.search(norm)) or "order_number" in kinds
         ) and not _BROWSING.search(norm)
         if operation in ("remove", "set") or existing:
             _bump(scores, "modify_order", 0.85 if strongest < 0.85 else 0.6)
@@ -345,7 +372,7 @@ def _entity_cues(
             _bump(scores, "browse_catalog", 0.85)
         elif question and "quantity" not in kinds:
             _bump(scores, "browse_catalog", 0.8)
-        elif "quantity" in kinds or n_words <= 4 or _says_where(norm, kinds):
+        elif "quantity" in kinds or n_words <= 4 or names_only or _says_where(norm, kinds):
             _bump(scores, "place_order", 0.8 if strongest < 0.85 else 0.6)
             for where in ("change_address", "change_fulfillment"):
                 if strongest < 0.85 and where in scores:  # "ship it to ...": the new order's
@@ -366,7 +393,9 @@ def _entity_cues(
     if "address" in kinds and "product" not in kinds:
         _bump(scores, "change_address", 0.7)
     if "location" in kinds and "product" not in kinds:
-        if _FULFILMENT_WORDS.search(norm):
+        if HOURS_QUESTION.search(norm):  # "what time does bridge road close?": that store
+            _bump(scores, "store_info", 0.92)
+        elif _FULFILMENT_WORDS.search(norm):
             _bump(scores, "change_fulfillment", 0.8)
         elif _REDIRECT_WORDS.search(norm) and strongest < 0.85:
             _bump(scores, "change_fulfillment", 0.75)
@@ -391,6 +420,8 @@ def _context_cues(
         _bump(scores, "affirm", 0.97)
         return
     slot = _SLOT_INTENT.get(expecting)
+    if slot and slot[0] == "location" and HOURS_QUESTION.search(norm):
+        return  # a store's hours asked about, not the store chosen
     if slot and slot[0] in kinds and n_words <= 8:
         _bump(scores, slot[1], 0.95 if short else 0.85)
     elif expecting == "fulfillment" and _FULFILMENT_WORDS.search(norm) and short:

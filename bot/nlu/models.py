@@ -102,7 +102,9 @@ class ParseContext:
 class ParseResult:
     """``operation`` is the message's first add/remove/set cue ("make it 3" -> "set"),
     given only when it mentions a product or a quantity; None otherwise. ``norm`` is the
-    text as the keyword rules read it (``intents.normalise``, the catalog's words kept)."""
+    text as the keyword rules read it (``intents.normalise``, the catalog's words kept).
+    ``clauses`` holds the message's requests, each parsed, when it has more than one
+    (``parser.parse``); then ``intent`` is the main one's."""
 
     text: str
     intent: str
@@ -110,6 +112,7 @@ class ParseResult:
     entities: list[Entity]
     operation: str | None = None
     norm: str = ""
+    clauses: list[ParseResult] = field(default_factory=list)
 
     def to_json(self) -> dict:
         out: dict = {

@@ -20,7 +20,15 @@ _TIME_UNITS = wordset(
     years am pm percent times stars dollars bucks usd"""
 )
 _NOT_AFTER_ONE = wordset(
-    "the this that which other another each every no any right wrong new same last"
+    """the this that which other another each every no any right wrong new same last
+    first second third fourth fifth 1st 2nd 3rd 4th 5th next previous"""
+)
+# "I'll pick them up at 6", "around 5 tomorrow": a number after these, ending the message
+# or before a day, is a time.
+_AT_A_TIME = wordset("at around by before after till until about")
+_DAYS = wordset(
+    """today tonight tomorrow morning afternoon evening monday tuesday wednesday thursday
+    friday saturday sunday"""
 )
 _REMAINDER = wordset("other remaining")
 _KEPT = wordset("keep kept keeping used use opened")
@@ -206,9 +214,13 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
     nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
     if nxt in _TIME_UNITS or (tok.text == "4" and nxt in _AFTER_SMS_FOR):
         return False  # "2 blk tees 4 pickup": SMS "4" is "for"
+    if i and tokens[i - 1].text in _AT_A_TIME and (not nxt or nxt in _DAYS):
+        return False  # "pick them up there at 6"
     if tok.text == "one":
         prev = tokens[i - 1].text if i else ""
         if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"
+            return False
+        if i >= 2 and tokens[i - 2].text in ("the", "this", "that"):  # "the cheaper one"
             return False
     return True
 

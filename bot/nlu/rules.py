@@ -57,6 +57,19 @@ PACK = (
     r"(?:pairs?|box|boxes|bags?|tins?|packs?|packets?|rolls?|sacks?|bottles?|jars?|dozen|cans|"
     r"tubs?|lengths?)"
 )
+# A price asked: "how much is ...", "price of ...".
+PRICE_ASKED = (
+    r"\b(?:how much (?:is|are|does|do|for)|what is the price|price of|cost of|how much it costs?)\b"
+)
+PRICE_QUESTION = re.compile(PRICE_ASKED)
+# When a store opens or closes ("what time does the harbour store close on sunday?", "is
+# bridge road open late tonight?", "bridge road hours?").
+HOURS_QUESTION = re.compile(
+    r"\b(?:what time|when|till when|until when|how late|how early)\b.*\b(?:open|opens|close|"
+    r"closes|closing|opening|shut|shuts)\b|\b(?:opening|closing) (?:hours|times?)\b|\bhours\b|"
+    r"^(?:\w+ )?(?:is|are) (?:\w+ ){1,3}(?:open|closed|shut)(?: (?:late|early|now|today|tonight|"
+    r"tomorrow|on \w+|at \w+|\w+day|\w+days))*$"
+)
 # Words for where a delivery goes.
 ADDRESS = r"(?:address|addy|postcode|post code|zip|zip code|zipcode)"
 NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple|a few)"
@@ -279,8 +292,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "browse_catalog",
         0.85,
-        r"\b(?:how much (?:is|are|does|do|for)|what is the price|price of|cost of|"
-        r"how much it costs?)\b",
+        PRICE_ASKED,
     ),
     _r(
         "browse_catalog",
@@ -674,7 +686,8 @@ RULES: tuple[Rule, ...] = (
         r"(?:ship|deliver|post|do (?:delivery|deliveries|shipping)|offer (?:delivery|shipping))"
         r"\b(?! (?:it|them|my)\b)|"
         r"\b(?:ship|shipping|shipments?|deliver|delivery|deliveries|order|orders|buy) (?:to|"
-        r"from) (?!(?:a|an|the|my|me|it|be|you|us|do|get|make|change)\b)(?:[a-z]+)\b"
+        r"from) (?!(?:a|an|the|my|me|it|be|you|us|do|get|make|change|flat|unit|apartment|apt|"
+        r"suite|house|number|no)\b)(?:[a-z]+)\b"
         r"(?!.*\b(?:address|instead)\b)",
     ),
     _r(

@@ -159,11 +159,30 @@ SHORTHAND: dict[str, str] = {
 
 # Emoji that say a word: a thumbs-up answers "shall I place it?" as "ok" does.
 EMOJI_WORDS: dict[str, str] = {
-    **dict.fromkeys("\U0001f44d\U0001f44c\u2705\u2714\u2611", "ok"),
-    **dict.fromkeys("\U0001f44e\u274c\u2716", "no"),
+    **dict.fromkeys("\U0001f44d\U0001f44c\u2705\u2714\u2611\U0001f197", "ok"),
+    **dict.fromkeys("\U0001f44e\u274c\u2716\U0001f6ab", "no"),
     **dict.fromkeys("\U0001f64f", "thanks"),
 }
 _EMOJI_RE = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
+# Alone, at a yes-or-no question, these say yes or no: the emoji above that say "ok" or
+# "no", and smiles and applause, which say no word of their own.
+_YES_SIGNS = frozenset(e for e, w in EMOJI_WORDS.items() if w == "ok") | frozenset(
+    "\U0001f642\U0001f600\U0001f60a\U0001f44f\U0001f64c\U0001f4af"
+)
+_NO_SIGNS = frozenset(e for e, w in EMOJI_WORDS.items() if w == "no")
+# Joiners, variation selectors and skin tones add nothing to a sign.
+_MODIFIERS = re.compile("[\ufe0f\u200d\U0001f3fb-\U0001f3ff\\s]")
+
+
+def emoji_answer(text: str) -> str | None:
+    """ "affirm" or "deny" for a message of emoji alone that say yes or no ("👍", "❌"),
+    else None."""
+    signs = set(_MODIFIERS.sub("", text))
+    if signs and signs <= _YES_SIGNS:
+        return "affirm"
+    if signs and signs <= _NO_SIGNS:
+        return "deny"
+    return None
 
 
 @dataclass(frozen=True)
