@@ -98,7 +98,7 @@ def order_rows(
     found = session.execute(
         select(*_ORDER)
         .join(Location, Location.id == Order.location_id)
-        .where(*order_conditions(**filters))
+        .where(*order_conditions(session, **filters))
         .order_by(*NEWEST_FIRST)
         .limit(limit)
     ).mappings()
