@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 from conversations import handoffs as queue
 from conversations.staff_models import Handoff
 from orders.models import Customer, Location, Order, Product, Return, Stock, StockMovement
-from orders.order_lists import OrderRow, order_row
+from orders.order_lists import OrderRow, order_row, subtotal
 from orders.stockops import PickupQueue, ShippingQueue
 
 Money = Annotated[
@@ -212,11 +212,11 @@ class OrderOut(Answer):
                 sku=line["sku"],
                 name=line["name"],
                 unit_price=line["unit_price"],
-                quantity=(active := line["quantity"] - line["quantity_cancelled"]),
+                quantity=line["quantity"] - line["quantity_cancelled"],
                 cancelled=line["quantity_cancelled"],
                 fulfilled=line["quantity_fulfilled"],
                 returned=line["quantity_returned"],
-                subtotal=line["unit_price"] * active,
+                subtotal=subtotal(line),
             )
             for line in o["lines"]
         ]
@@ -233,7 +233,7 @@ class OrderOut(Answer):
             ),
             lines=lines,
             shipments=[ShipmentOut(**s) for s in o["shipments"]],
-            total=sum((line.subtotal for line in lines), Decimal("0.00")),
+            total=o["total"],
             amount_paid=o["amount_paid"],
             placed_at=o["placed_at"],
             updated_at=o["updated_at"],

@@ -54,6 +54,7 @@ class OrderRow(TypedDict):
     updated_at: datetime | None
     lines: list[LineRow]
     shipments: list[ShipmentRow]
+    total: Decimal
     amount_paid: Decimal
 
 
@@ -87,7 +88,7 @@ _SHIPMENT = (
     Shipment.shipped_at,
     Shipment.delivered_at,
 )
-_NOTHING_PAID = Decimal("0.00")
+_NOTHING = Decimal("0.00")
 
 
 def order_rows(
@@ -119,9 +120,15 @@ def order_rows(
     )
     for order in orders:
         order["lines"] = lines.get(order["id"], [])
+        order["total"] = sum(map(subtotal, order["lines"]), _NOTHING)
         order["shipments"] = shipments.get(order["id"], [])
-        order["amount_paid"] = paid.get(order["id"]) or _NOTHING_PAID
+        order["amount_paid"] = paid.get(order["id"]) or _NOTHING
     return orders  # type: ignore[return-value]
+
+
+def subtotal(line: LineRow) -> Decimal:
+    """What the line comes to: its price times the units not cancelled."""
+    return line["unit_price"] * (line["quantity"] - line["quantity_cancelled"])
 
 
 def _children(columns: Sequence[Any], order_ids: list[int], by: Any) -> Any:
@@ -173,5 +180,6 @@ def order_row(order: Order) -> OrderRow:
             )
             for s in order.shipments
         ],
+        total=order.total,
         amount_paid=order.amount_paid,
     )

@@ -26,7 +26,7 @@ from conversations import audit, tags
 from conversations.models import Conversation, Message
 from infra.input_guard import whole_number
 from infra.web import database
-from orders import ordering
+from orders import customers, ordering
 from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order
@@ -195,10 +195,12 @@ def search():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()[:200]
     scope, chats = staff_scope(), works_conversations()
     with database().reading() as s:
+        orders = order_service.order_rows(s, scope, q=q, limit=50) if q else []
         return render_template(
             "csr/search.html",
             q=q,
-            orders=order_service.search_orders(s, scope, q=q, limit=50) if q else [],
+            orders=orders,
+            customers=customers.customers_by_id(s, [o["customer_id"] for o in orders]),
             found_customers=customer_service.search_customers(s, scope, q) if q else [],
             conversations=chats,
             found_messages=_messages_saying(s, q) if chats and len(q) >= MESSAGE_SEARCH_MIN else [],
