@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from bot.answering import receive
+from conversations import search
 from conversations.inbound import InboundMessage
 from infra.db import Database
 from infra.settings import load_settings
@@ -28,6 +29,7 @@ from tests.factories import make_shop, order_in
 FILLER_CUSTOMERS = 20_000
 FILLER_ORDERS = 40_000
 JO_PHONE = "+15555550101"
+MESSAGES_PER_CONVERSATION = 10
 
 FILL = [
     f"""INSERT INTO customers (name, default_address, created_at)
@@ -48,6 +50,15 @@ FILL = [
         quantity_cancelled, quantity_fulfilled, quantity_returned)
     SELECT id, (SELECT min(id) FROM products), 'FILL-' || (id % 5000), 'Filler', 100, 1, 0, 1, 0
     FROM orders WHERE number > 90000""",
+    """INSERT INTO conversations (customer_id, channel, address, mode, state, created_at,
+        last_message_at)
+    SELECT id, 'sms', '+1212' || lpad(id::text, 7, '0'), 'bot', '{}', now(), now()
+    FROM customers WHERE name LIKE 'Filler %' AND id % 10 = 0""",
+    f"""INSERT INTO messages (conversation_id, direction, author, author_id, channel, text,
+        payload, created_at, handled_at, attempts, last_error)
+    SELECT c.id, 'in', 'customer', '', 'sms', 'where is my order #' || (c.id * 10 + g), '{{}}',
+        now(), now(), 0, ''
+    FROM conversations c, generate_series(1, {MESSAGES_PER_CONVERSATION}) g""",
     "ANALYZE",
 ]
 
@@ -141,6 +152,11 @@ def test_customer_search_by_name_reads_the_trigram_indexes(big: Database) -> Non
     found = plans(big, lambda s: customers.search_customers(s, "rivera"), "customers")
     assert_uses("ix_customers_name_trgm", found[:1])
     assert_uses("ix_customer_identities_value_trgm", found[:1])
+
+
+def test_the_console_finds_rare_words_said_through_the_trigram_index(big: Database) -> None:
+    found = plans(big, lambda s: search.messages_saying(s, "order #12345"), "FROM messages")
+    assert_uses("ix_messages_text_trgm", found)
 
 
 def test_pickup_sweep_reads_status_and_ready_time(big: Database) -> None:
