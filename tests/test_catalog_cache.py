@@ -1,0 +1,47 @@
+"""The bot's catalogue index is built again only when what it is built from changes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bot.catalog_cache import CatalogCache
+from infra.db import Database
+from orders.models import Product
+
+
+def add_cake(db: Database) -> None:
+    with db.transaction() as session:
+        session.add(Product(sku="CAKE-LEM", name="Lemon Drizzle Cake", price=4, aliases="lime"))
+
+
+def edit_cake(db: Database, **values: object) -> None:
+    with db.transaction() as session:
+        cake = session.scalar(select(Product).where(Product.sku == "CAKE-LEM"))
+        for name, value in values.items():
+            setattr(cake, name, value)
+
+
+def test_an_edit_the_index_does_not_read_keeps_it(db: Database) -> None:
+    cache = CatalogCache(check_seconds=0)
+    add_cake(db)
+    with db.transaction() as session:
+        built = cache.get(session)
+    edit_cake(db, price=Decimal("4.50"), low_stock_threshold=9, description="Zesty.")
+    with db.transaction() as session:
+        assert cache.get(session) is built
+
+
+def test_an_edit_of_a_name_or_an_alias_builds_it_again(db: Database) -> None:
+    cache = CatalogCache(check_seconds=0)
+    add_cake(db)
+    with db.transaction() as session:
+        built = cache.get(session)
+    edit_cake(db, aliases="zest")
+    with db.transaction() as session:
+        again = cache.get(session)
+    assert again is not built
+    edit_cake(db, active=False)
+    with db.transaction() as session:
+        assert cache.get(session) is not again
