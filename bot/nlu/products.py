@@ -122,7 +122,7 @@ class ProductIndex:
         self._variants: dict[int, frozenset[str]] = {}  # only the products that have any
         product_df = array("I")  # per token id: how many products have it
         # A family's name and its category phrase recur across its products: read once.
-        phrase_tokens: dict[str, list[set[str]]] = {}
+        family_tokens: dict[str, list[set[str]]] = {}
         for pid, product in enumerate(products):
             self.skus.append(product.sku)
             self.names.append(product.name)
@@ -134,8 +134,10 @@ class ProductIndex:
                 phrases.append((f"{base} {product.category}", True))
             product_tokens: set[int] = set()
             for phrase, is_base in phrases:
-                if (variants_of := phrase_tokens.get(phrase)) is None:
-                    variants_of = phrase_tokens[phrase] = _phrase_variants(phrase)
+                if not is_base:  # a product's own name or alias: read once anyway
+                    variants_of = _phrase_variants(phrase)
+                elif (variants_of := family_tokens.get(phrase)) is None:
+                    variants_of = family_tokens[phrase] = _phrase_variants(phrase)
                 for toks in variants_of:
                     ids = [self._docs.token_id(t) for t in toks]
                     self._docs.add(ids)
