@@ -106,16 +106,24 @@ def build_index(session: Session) -> CatalogIndex:
 
 
 class CatalogCache:
-    def __init__(self, check_seconds: float = 5.0) -> None:
+    """`background`: once a process has an index, a new one is built in a thread while
+    the old one goes on answering (a big catalogue takes seconds to index; every turn of
+    the process would wait meanwhile). The first index is built in the caller."""
+
+    def __init__(self, check_seconds: float = 5.0, *, background: bool = False) -> None:
         self.check_seconds = check_seconds
+        self.background = background
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Thread] = {}
 
     def get(self, session: Session) -> CatalogIndex:
         key = session.get_bind().engine.url.render_as_string(hide_password=True)
         now = time.monotonic()
         entry = self._entries.get(key)
-        if entry is not None and now - entry.checked_at < self.check_seconds:
+        if entry is not None and (
+            now - entry.checked_at < self.check_seconds or key in self._building
+        ):
             return entry.index
         fingerprint = _fingerprint(session)
         if entry is not None and entry.fingerprint == fingerprint:
@@ -126,10 +134,41 @@ class CatalogCache:
         if entry is not None and entry.digest == read:  # an edit the index does not read
             entry.fingerprint, entry.checked_at = fingerprint, now
             return entry.index
+        if entry is None or not self.background:
+            return self._build(key, fingerprint, catalogue, read)
+        with self._lock:
+            if key not in self._building:
+                builder = threading.Thread(
+                    target=self._build_aside,
+                    args=(key, fingerprint, catalogue, read),
+                    name="catalogue index",
+                    daemon=True,
+                )
+                self._building[key] = builder
+                builder.start()
+        return entry.index
+
+    def _build(
+        self, key: str, fingerprint: Fingerprint, catalogue: Catalogue, read: int
+    ) -> CatalogIndex:
         index = CatalogIndex(*catalogue)
         with self._lock:
-            self._entries[key] = _Entry(fingerprint, now, read, index)
+            self._entries[key] = _Entry(fingerprint, time.monotonic(), read, index)
         return index
+
+    def _build_aside(
+        self, key: str, fingerprint: Fingerprint, catalogue: Catalogue, read: int
+    ) -> None:
+        try:
+            self._build(key, fingerprint, catalogue, read)
+        finally:
+            with self._lock:
+                del self._building[key]
+
+    def wait(self) -> None:
+        """Until no index is being built aside (tests, benches)."""
+        for builder in list(self._building.values()):
+            builder.join()
 
 
 def catalog(session: Session) -> CatalogIndex:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.catalog_cache import CatalogCache
+from bot.nlu import parse
 from infra.db import Database
 from orders.models import Product
 
@@ -45,3 +46,21 @@ def test_an_edit_of_a_name_or_an_alias_builds_it_again(db: Database) -> None:
     edit_cake(db, active=False)
     with db.transaction() as session:
         assert cache.get(session) is not again
+
+
+def test_in_the_background_the_old_index_answers_until_the_new_one_is_built(
+    db: Database,
+) -> None:
+    cache = CatalogCache(check_seconds=0, background=True)
+    add_cake(db)
+    with db.transaction() as session:
+        built = cache.get(session)  # the first one: built right away
+    assert [e.value for e in parse("a lime please", built).entities if e.type == "product"]
+    edit_cake(db, aliases="zest")
+    with db.transaction() as session:
+        assert cache.get(session) is built
+    cache.wait()
+    with db.transaction() as session:
+        again = cache.get(session)
+    assert again is not built
+    assert "CAKE-LEM" in [e.value for e in parse("2 zest please", again).entities]
