@@ -22,7 +22,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.nlu import CatalogIndex, LocationEntry, ProductEntry
-from infra.db import wired
+from infra.db import Database, wired
 from orders.models import Location, Product
 
 Fingerprint = tuple
@@ -116,15 +116,32 @@ class CatalogCache:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._building: dict[str, threading.Thread] = {}
+        self._checking: dict[str, threading.Lock] = {}
 
     def get(self, session: Session) -> CatalogIndex:
         key = session.get_bind().engine.url.render_as_string(hide_password=True)
-        now = time.monotonic()
+        if (entry := self._fresh(key)) is not None:
+            return entry.index
+        with self._lock:
+            checking = self._checking.setdefault(key, threading.Lock())
+        # One thread checks and builds at a time: a worker's answering threads starting
+        # together wait for one index rather than each building its own.
+        with checking:
+            if (entry := self._fresh(key)) is not None:
+                return entry.index
+            return self._check(session, key, self._entries.get(key))
+
+    def _fresh(self, key: str) -> _Entry | None:
+        """The entry, if it needs no check yet (or a new index is being built aside)."""
         entry = self._entries.get(key)
         if entry is not None and (
-            now - entry.checked_at < self.check_seconds or key in self._building
+            time.monotonic() - entry.checked_at < self.check_seconds or key in self._building
         ):
-            return entry.index
+            return entry
+        return None
+
+    def _check(self, session: Session, key: str, entry: _Entry | None) -> CatalogIndex:
+        now = time.monotonic()
         fingerprint = _fingerprint(session)
         if entry is not None and entry.fingerprint == fingerprint:
             entry.checked_at = now
@@ -137,15 +154,14 @@ class CatalogCache:
         if entry is None or not self.background:
             return self._build(key, fingerprint, catalogue, read)
         with self._lock:
-            if key not in self._building:
-                builder = threading.Thread(
-                    target=self._build_aside,
-                    args=(key, fingerprint, catalogue, read),
-                    name="catalogue index",
-                    daemon=True,
-                )
-                self._building[key] = builder
-                builder.start()
+            builder = threading.Thread(
+                target=self._build_aside,
+                args=(key, fingerprint, catalogue, read),
+                name="catalogue index",
+                daemon=True,
+            )
+            self._building[key] = builder
+        builder.start()
         return entry.index
 
     def _build(
@@ -175,3 +191,10 @@ def catalog(session: Session) -> CatalogIndex:
     """The catalogue index of the session's database, from the cache wired into it."""
     cache: CatalogCache = wired(session, CATALOG_CACHE)
     return cache.get(session)
+
+
+def warm(database: Database) -> None:
+    """Build the database's catalogue index now (a worker starting), so that its first
+    turn finds it built, or waits for this build rather than starting its own."""
+    with database.reading() as session:
+        catalog(session)

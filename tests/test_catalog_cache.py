@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
+from bot import catalog_cache
 from bot.catalog_cache import CatalogCache
-from bot.nlu import parse
+from bot.nlu import CatalogIndex, parse
 from infra.db import Database
 from orders.models import Product
 
@@ -64,3 +68,30 @@ def test_in_the_background_the_old_index_answers_until_the_new_one_is_built(
         again = cache.get(session)
     assert again is not built
     assert "CAKE-LEM" in [e.value for e in parse("2 zest please", again).entities]
+
+
+def test_threads_that_need_the_first_index_at_once_wait_for_one_build(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[int] = []
+
+    def slow_index(*catalogue: object) -> CatalogIndex:
+        builds.append(1)
+        time.sleep(0.2)  # the others arrive meanwhile
+        return CatalogIndex(*catalogue)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_cache, "CatalogIndex", slow_index)
+    cache = CatalogCache()
+    add_cake(db)
+    got: list[CatalogIndex] = []
+
+    def turn() -> None:
+        with db.reading() as session:
+            got.append(cache.get(session))
+
+    turns = [threading.Thread(target=turn) for _ in range(3)]
+    for t in turns:
+        t.start()
+    for t in turns:
+        t.join()
+    assert len(builds) == 1 and len(got) == 3 and len({id(index) for index in got}) == 1
