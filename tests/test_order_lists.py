@@ -49,3 +49,12 @@ def test_a_page_starts_after_the_order_given(shop: Session) -> None:
     after = (last.placed_at, last.id)
     rest = order_lists.order_rows(shop, after=after)
     assert [r["id"] for r in newest + rest] == [r["id"] for r in order_lists.order_rows(shop)]
+
+
+def test_a_name_too_common_to_list_its_customers_finds_the_same_orders(
+    shop: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = [o.id for o in queries.search_orders(shop, q="r")]
+    monkeypatch.setattr(queries, "NAMED_CUSTOMERS_LISTED", 1)  # "r" names more than one
+    assert [o.id for o in queries.search_orders(shop, q="r")] == listed
+    assert len({o.customer_id for o in queries.search_orders(shop, q="r")}) > 1
