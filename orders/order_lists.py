@@ -16,9 +16,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from infra.db import Money
 from orders.models import Location, Order, OrderLine, Payment, Shipment
 from orders.queries import NEWEST_FIRST, OrderFilters, order_conditions
 
@@ -124,6 +125,39 @@ def order_rows(
         order["shipments"] = shipments.get(order["id"], [])
         order["amount_paid"] = paid.get(order["id"]) or _NOTHING
     return orders  # type: ignore[return-value]
+
+
+class OrderSummary(TypedDict):
+    """An order as a one-line list shows it."""
+
+    id: int
+    number: int | None
+    customer_id: int
+    status: str
+    placed_at: datetime | None
+    total: Decimal
+
+
+def order_summaries(
+    session: Session, *, limit: int = 100, **filters: Unpack[OrderFilters]
+) -> list[OrderSummary]:
+    """The orders of `order_rows`, each with its total summed in SQL: one statement."""
+    page = (
+        select(Order.id, Order.number, Order.customer_id, Order.status, Order.placed_at)
+        .where(*order_conditions(session, **filters))
+        .order_by(*NEWEST_FIRST)
+        .limit(limit)
+        .subquery()
+    )
+    units = OrderLine.quantity - OrderLine.quantity_cancelled
+    total = type_coerce(func.coalesce(func.sum(OrderLine.unit_price * units), 0), Money)
+    found = session.execute(
+        select(*page.c, total.label("total"))
+        .outerjoin(OrderLine, OrderLine.order_id == page.c.id)
+        .group_by(*page.c)
+        .order_by(page.c.placed_at.desc(), page.c.id.desc())
+    ).mappings()
+    return [dict(row) for row in found]  # type: ignore[misc]
 
 
 def subtotal(line: LineRow) -> Decimal:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from orders import customers, order_lists, ordering, queries
 from orders.events import Actor
 from orders.models import Customer, Order
-from orders.order_lists import OrderRow
+from orders.order_lists import OrderRow, OrderSummary
 from orders.ordering import Items, OrderChanges, OrderPlan
 from orders.queries import OrderFilters
 from services.scope import Scope
@@ -62,6 +62,14 @@ def order_rows(
     """`search_orders` as rows (`orders.order_lists`), for a page of many orders."""
     scoped = _scoped(scope, filters)
     return [] if scoped is None else order_lists.order_rows(session, limit=limit, **scoped)
+
+
+def order_summaries(
+    session: Session, scope: Scope, *, limit: int = 100, **filters: Unpack[OrderFilters]
+) -> list[OrderSummary]:
+    """`search_orders` as one-line summaries (`orders.order_lists`), in one statement."""
+    scoped = _scoped(scope, filters)
+    return [] if scoped is None else order_lists.order_summaries(session, limit=limit, **scoped)
 
 
 def _scoped(scope: Scope, filters: OrderFilters) -> OrderFilters | None:

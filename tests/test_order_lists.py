@@ -34,6 +34,14 @@ def test_rows_are_the_orders_the_search_finds(shop: Session, filters: OrderFilte
     assert order_lists.order_rows(shop, **filters) == expected
 
 
+@pytest.mark.parametrize("filters", [{}, {"status": "cancelled"}, {"q": "rivera"}])
+def test_summaries_are_the_rows_in_short(shop: Session, filters: OrderFilters) -> None:
+    keys = ("id", "number", "customer_id", "status", "placed_at", "total")
+    rows = [{k: row[k] for k in keys} for row in order_lists.order_rows(shop, **filters)]  # type: ignore[literal-required]
+    assert order_lists.order_summaries(shop, **filters) == rows
+    assert rows
+
+
 def test_the_demo_has_what_the_rows_must_carry(shop: Session) -> None:
     rows = order_lists.order_rows(shop)
     assert any(row["shipments"] for row in rows)

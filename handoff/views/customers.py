@@ -196,7 +196,7 @@ def search():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()[:200]
     scope, chats = staff_scope(), works_conversations()
     with database().reading() as s:
-        orders = order_service.order_rows(s, scope, q=q, limit=50) if q else []
+        orders = order_service.order_summaries(s, scope, q=q, limit=50) if q else []
         return render_template(
             "csr/search.html",
             q=q,
