@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 from conversations import handoffs as queue
 from conversations.staff_models import Handoff
 from orders.models import Customer, Location, Order, Product, Return, Stock, StockMovement
+from orders.order_lists import OrderRow, order_row, subtotal
 from orders.stockops import PickupQueue, ShippingQueue
 
 Money = Annotated[
@@ -202,43 +203,40 @@ class OrderOut(Answer):
 
     @classmethod
     def of(cls, o: Order) -> OrderOut:
+        return cls.of_row(order_row(o))
+
+    @classmethod
+    def of_row(cls, o: OrderRow) -> OrderOut:
+        lines = [
+            OrderLineOut(
+                sku=line["sku"],
+                name=line["name"],
+                unit_price=line["unit_price"],
+                quantity=line["quantity"] - line["quantity_cancelled"],
+                cancelled=line["quantity_cancelled"],
+                fulfilled=line["quantity_fulfilled"],
+                returned=line["quantity_returned"],
+                subtotal=subtotal(line),
+            )
+            for line in o["lines"]
+        ]
         return cls(
-            number=o.display_number,
-            status=o.status,
-            customer_id=o.customer_id,
-            channel=o.channel,
+            number=f"#{o['number']}",
+            status=o["status"],
+            customer_id=o["customer_id"],
+            channel=o["channel"],
             fulfillment=FulfillmentOut(
-                method=o.fulfillment_method,
-                address=o.address or None,
-                location=o.location.code,
-                pickup_code=o.pickup_code or None,
+                method=o["fulfillment_method"],
+                address=o["address"] or None,
+                location=o["location"],
+                pickup_code=o["pickup_code"] or None,
             ),
-            lines=[
-                OrderLineOut(
-                    sku=line.sku,
-                    name=line.name,
-                    unit_price=line.unit_price,
-                    quantity=line.active_quantity,
-                    cancelled=line.quantity_cancelled,
-                    fulfilled=line.quantity_fulfilled,
-                    returned=line.quantity_returned,
-                    subtotal=line.subtotal,
-                )
-                for line in o.lines
-            ],
-            shipments=[
-                ShipmentOut(
-                    carrier=s.carrier,
-                    tracking_number=s.tracking_number,
-                    shipped_at=s.shipped_at,
-                    delivered_at=s.delivered_at,
-                )
-                for s in o.shipments
-            ],
-            total=o.total,
-            amount_paid=o.amount_paid,
-            placed_at=o.placed_at,
-            updated_at=o.updated_at,
+            lines=lines,
+            shipments=[ShipmentOut(**s) for s in o["shipments"]],
+            total=o["total"],
+            amount_paid=o["amount_paid"],
+            placed_at=o["placed_at"],
+            updated_at=o["updated_at"],
         )
 
 

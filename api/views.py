@@ -87,7 +87,7 @@ def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
     """Orders, newest first, by customer, status, SKU or a search; a page at a time."""
     limit = query.limit or inputs.ORDERS_PAGE
     with database().reading() as session:
-        found = order_service.search_orders(
+        found = order_service.order_rows(
             session,
             api_scope(),
             customer_id=query.customer,
@@ -99,11 +99,11 @@ def list_orders(query: inputs.OrderQuery) -> outputs.Orders:
         )
         page = found[:limit]
         next_url = (
-            url_for(request.endpoint or "", **{**request.args, "after": page[-1].number})
+            url_for(request.endpoint or "", **{**request.args, "after": page[-1]["number"]})
             if len(found) > limit
             else None
         )
-        return outputs.Orders(orders=[outputs.OrderOut.of(o) for o in page], next=next_url)
+        return outputs.Orders(orders=[outputs.OrderOut.of_row(o) for o in page], next=next_url)
 
 
 def _page_after(

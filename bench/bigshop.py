@@ -2,8 +2,10 @@
 
 At `scale` 1: 100,000 products, 50 locations with stock (each product at 5 of them),
 200,000 customers (a phone each, an email for every second one), 1,000,000 orders with
-1-3 lines (2,000,000 on average), two events and a charge each, and 5,000,000 stock
-movements. Everything but the locations is multiplied by `scale`.
+1-3 lines (2,000,000 on average), two events and a charge each, 5,000,000 stock
+movements, and 100,000 SMS conversations of 10 messages each (1,000,000 messages, all
+answered) that name the shop's products and orders. Everything but the locations is
+multiplied by `scale`.
 
 The rows go in after whatever is there (the demo shop, seeded first), with ids after
 the highest ones, so the demo's customers, orders and logins stay as they were and the
@@ -70,6 +72,11 @@ class Sizes:
     customers: int
     orders: int
     movements: int
+    conversations: int
+
+    @property
+    def messages(self) -> int:
+        return self.conversations * MESSAGES_PER_CONVERSATION
 
     @classmethod
     def at_scale(cls, scale: float) -> Sizes:
@@ -78,6 +85,7 @@ class Sizes:
             customers=int(200_000 * scale),
             orders=int(1_000_000 * scale),
             movements=int(5_000_000 * scale),
+            conversations=int(100_000 * scale),
         )
 
 
@@ -92,6 +100,10 @@ def customer_name(index: int) -> str:
 
 def product_sku(index: int) -> str:
     return f"BIG-{index:06d}"
+
+
+def product_name(index: int) -> str:
+    return f"{ADJECTIVES[index % 12]} {NOUNS[index // 12 % 12]} {index}"
 
 
 class Writer:
@@ -153,7 +165,34 @@ class BigShop:
             ("order_events", EVENT_COLUMNS, self.events),
             ("payments", PAYMENT_COLUMNS, self.payments),
             ("stock_movements", MOVEMENT_COLUMNS, self.movements),
+            *self.conversation_steps(),
         ]
+        return self._write(steps, report)
+
+    def conversation_steps(self) -> list[tuple[str, str, Callable[[int], Iterator[str]]]]:
+        return [
+            ("conversations", CONVERSATION_COLUMNS, self.conversations),
+            ("messages", MESSAGE_COLUMNS, self.messages),
+        ]
+
+    def add_conversations(self, report: Callable[[str], None] = print) -> dict[str, int]:
+        """Only the conversations and their messages, into a big shop generated before
+        they were part of it (its customers, products and orders are read back)."""
+        first = self.connection.execute(
+            "SELECT customer_id FROM customer_identities WHERE kind = 'phone' AND value = %s",
+            (phone(0),),
+        ).fetchone()
+        last_order = self.connection.execute("SELECT max(id) FROM orders").fetchone()
+        assert first is not None and last_order is not None, "no big shop here"
+        self.first_customer = first[0]
+        self.first_order = last_order[0] - self.sizes.orders + 1
+        return self._write(self.conversation_steps(), report)
+
+    def _write(
+        self,
+        steps: list[tuple[str, str, Callable[[int], Iterator[str]]]],
+        report: Callable[[str], None],
+    ) -> dict[str, int]:
         written = {}
         for table, columns, rows in steps:
             started = time.monotonic()
@@ -182,10 +221,9 @@ class BigShop:
         for i in range(self.sizes.products):
             price = self.rng.randrange(300, 20_000, 50)
             self.prices.append(price)
-            name = f"{ADJECTIVES[i % 12]} {NOUNS[i // 12 % 12]} {i}"
             yield (
-                f"{first + i}\t{product_sku(i)}\t{name}\t{price}\t{NOUNS[i // 12 % 12]}\t\t\t"
-                f"t\t3\t{stamp}\t\t\t\t"
+                f"{first + i}\t{product_sku(i)}\t{product_name(i)}\t{price}\t"
+                f"{NOUNS[i // 12 % 12]}\t\t\tt\t3\t{stamp}\t\t\t\t"
             )
 
     def stock(self, first: int) -> Iterator[str]:
@@ -262,10 +300,9 @@ class BigShop:
                 returned = quantity if status == "returned" else 0
                 price = self.prices[p]
                 total += price * (quantity - cancelled)
-                name = f"{ADJECTIVES[p % 12]} {NOUNS[p // 12 % 12]} {p}"
                 yield (
                     f"{row}\t{self.first_order + i}\t{self.first_product + p}\t{product_sku(p)}\t"
-                    f"{name}\t{price}\t{quantity}\t{cancelled}\t{fulfilled}\t{returned}"
+                    f"{product_name(p)}\t{price}\t{quantity}\t{cancelled}\t{fulfilled}\t{returned}"
                 )
                 row += 1
             self.order_totals.append(total)
@@ -311,6 +348,59 @@ class BigShop:
                 f"{stamps[int(rand() * len(stamps))]}"
             )
 
+    def conversations(self, first: int) -> Iterator[str]:
+        """An SMS conversation for every second customer, up to `sizes.conversations`."""
+        self.first_conversation = first
+        self.conversation_started = array("d")
+        span = YEARS * 365 * 86400
+        for i in range(self.sizes.conversations):
+            customer = 2 * i % self.sizes.customers
+            started = self.now - self.rng.random() * span
+            self.conversation_started.append(started)
+            last = at(started + MESSAGES_PER_CONVERSATION * 60)
+            yield (
+                f"{first + i}\t{self.first_customer + customer}\tsms\t{phone(customer)}\tbot\t{{}}"
+                f"\t{at(started)}\t{last}"
+            )
+
+    def messages(self, first: int) -> Iterator[str]:
+        """Each conversation's messages: a customer's question and the bot's answer, in
+        turns a minute apart, about the shop's own products and orders, all handled."""
+        row = first
+        for i, started in enumerate(self.conversation_started):
+            conversation = self.first_conversation + i
+            for turn in range(MESSAGES_PER_CONVERSATION // 2):
+                asked, answered = self._exchange()
+                stamp, later = at(started + turn * 120), at(started + turn * 120 + 60)
+                for direction, author, text, when in (
+                    ("in", "customer", asked, stamp),
+                    ("out", "bot", answered, later),
+                ):
+                    yield (
+                        f"{row}\t{conversation}\t{direction}\t{author}\t\tsms\t{NULL}\t{text}"
+                        f"\t{{}}\t{when}\t{when}\t0\t\t{NULL}\t{NULL}"
+                    )
+                    row += 1
+
+    def _exchange(self) -> tuple[str, str]:
+        p = self.rng.randrange(self.sizes.products)
+        product = product_name(p).lower()
+        number = ORDER_NUMBER_OFFSET + self.first_order + self.rng.randrange(self.sizes.orders)
+        asked, answered = self.rng.choice(EXCHANGES)
+        values = {"product": product, "number": number, "count": self.rng.randint(1, 4)}
+        return asked.format(**values), answered.format(**values)
+
+
+# What customers ask and the bot answers, with a product and an order of the shop's own.
+EXCHANGES = (
+    ("where is my order #{number}", "Order #{number} is on its way: it left the warehouse today."),
+    ("can i get {count} {product} for pickup", "Added {count} x {product}. Anything else?"),
+    ("is the {product} in stock?", "Yes, the {product} is in stock at 3 stores."),
+    ("the {product} arrived broken", "Sorry about that! I have started a return for it."),
+    ("cancel order #{number} please", "Order #{number} is cancelled; the refund follows."),
+    ("thanks!", "You're welcome. Anything else I can help with?"),
+)
+MESSAGES_PER_CONVERSATION = 10
 
 LOCATION_COLUMNS = "id, code, name, address, kind, pickup, hours, priority, active, updated_at"
 PRODUCT_COLUMNS = (
@@ -332,3 +422,8 @@ PAYMENT_COLUMNS = (
     "next_attempt_at, locked_until, last_error"
 )
 MOVEMENT_COLUMNS = "id, product_id, location_id, delta, reason, actor, order_id, note, at"
+CONVERSATION_COLUMNS = "id, customer_id, channel, address, mode, state, created_at, last_message_at"
+MESSAGE_COLUMNS = (
+    "id, conversation_id, direction, author, author_id, channel, provider_id, text, payload, "
+    "created_at, handled_at, attempts, last_error, next_attempt_at, dead_at"
+)

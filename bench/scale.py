@@ -20,8 +20,9 @@ rounds each, so a shared host's drift weighs on both alike), medians and p99 in 
 - `/api/v1` through the Flask test client with a real token: orders by the customer's
   phone, name, order number, SKU, status (and the next page), by customer id; customer
   search by phone and name; a customer with their purchase history;
-- the console, logged in as a CSR: the queue, a customer page, a search by name; the
-  store pickup list; the pickup sweep (rolled back each time);
+- the console, logged in as a CSR: the queue, a customer page, a search by name and one
+  of the messages (a product's name, or words many customers say); the store pickup list;
+  the pickup sweep (rolled back each time);
 - once: `python app.py import catalog` of a 100,000-product CSV (new SKUs); and the
   memory of a process that serves only the API and console probes on the big shop.
 """
@@ -57,6 +58,7 @@ from bot.answering import answer_conversation  # noqa: E402
 from conversations import staff  # noqa: E402
 from conversations.inbound import InboundMessage  # noqa: E402
 from conversations.intake import store  # noqa: E402
+from conversations.models import Conversation  # noqa: E402
 from infra import heap  # noqa: E402
 from infra.settings import load_settings  # noqa: E402
 from orders import customers  # noqa: E402
@@ -104,6 +106,7 @@ class Shop:
     customer_ids: list[int]
     store: str
     big_phone: str | None  # a generated customer's, for a second tracking turn
+    said: list[str]  # words of a few conversations' messages (the console finds them)
 
 
 def cycle(values: list) -> Callable[[int], object]:  # type: ignore[type-arg]
@@ -165,9 +168,19 @@ def make_app(url: str) -> Flask:
 
 def fill_big_shop(app: Flask, url: str, scale: float) -> None:
     with app.extensions["db"].reading() as session:
-        if session.scalar(select(Product.id).where(Product.sku == bigshop.product_sku(0))):
-            print("big shop: already there, measuring it again")
-            return
+        there = session.scalar(select(Product.id).where(Product.sku == bigshop.product_sku(0)))
+        talked = session.scalar(
+            select(Conversation.id).where(Conversation.address == bigshop.phone(0))
+        )
+    if there and not talked:  # generated before conversations were part of it
+        print(f"big shop: adding its conversations at scale {scale}")
+        with psycopg.connect(libpq(url)) as connection:
+            bigshop.BigShop(connection, scale).add_conversations()
+            connection.autocommit = True
+            connection.execute("VACUUM ANALYZE conversations, messages")
+    if there:
+        print("big shop: already there, measuring it again")
+        return
     print(f"big shop: generating at scale {scale}")
     started = time.monotonic()
     with psycopg.connect(libpq(url)) as connection:
@@ -191,6 +204,7 @@ def shop_values(app: Flask, big: bool) -> Shop:
                 customer_ids=[jo.customer_id],
                 store="DT",
                 big_phone=None,
+                said=["grinder", "where is my"],
             )
         count = session.scalar(select(Customer.id).order_by(Customer.id.desc()).limit(1)) or 0
         first = session.scalar(select(Customer.id).where(Customer.name == bigshop.customer_name(0)))
@@ -207,6 +221,9 @@ def shop_values(app: Flask, big: bool) -> Shop:
             customer_ids=[first + i for i in picks],
             store="L01",
             big_phone=bigshop.phone(picks[0]),
+            # a product's name (in a few dozen messages) and what many customers say
+            said=[bigshop.product_name(i * 1999).lower() for i in range(1, 26)]
+            + ["arrived broken"],
         )
 
 
@@ -306,6 +323,7 @@ def probes(app: Flask, big: bool) -> list[Probe]:
     api = getter(app.test_client(), {"Authorization": f"Bearer {token}"})
     phone, name = cycle(shop.phones), cycle(shop.names)
     number, sku, customer = cycle(shop.numbers), cycle(shop.skus), cycle(shop.customer_ids)
+    said = cycle(shop.said)
     searches: list[tuple[str, Callable[[int], str]]] = [
         ("orders by phone", lambda i: f"/api/v1/orders?q={phone(i)}"),
         ("orders by name", lambda i: f"/api/v1/orders?q={name(i)}"),
@@ -330,6 +348,7 @@ def probes(app: Flask, big: bool) -> list[Probe]:
         ("console: queue page", lambda i: "/csr/queue"),
         ("console: customer page", lambda i: f"/csr/customers/{customer(i)}"),
         ("console: search by name", lambda i: f"/csr/search?q={name(i)}"),
+        ("console: search of messages", lambda i: f"/csr/search?q={said(i)}"),
         ("store: pickup list", lambda i: f"/csr/store/{shop.store}/pickups"),
     ]
     found += [

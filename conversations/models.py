@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from infra.db import Base, UTCDateTime, utcnow
-from orders.models import Customer
+from orders.models import Customer, trigram_index
 
 
 class Conversation(Base):
@@ -62,6 +62,8 @@ class Message(Base):
             sqlite_where=text(UNANSWERED),
             postgresql_where=text(UNANSWERED),
         ),
+        # The console's search of what was said (PostgreSQL; migration 0007).
+        trigram_index("ix_messages_text_trgm", "text"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

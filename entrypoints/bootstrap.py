@@ -70,7 +70,7 @@ def bootstrap(
         settings.database_url,
         wiring={
             events.HANDLERS: handlers,
-            CATALOG_CACHE: catalog_cache or CatalogCache(),
+            CATALOG_CACHE: catalog_cache or CatalogCache(background=True),
             wakeup.WAKEUPS: wakeup.Wakeups(),
             clocks.CLOCK: clock,
         },

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from bot import dispatch
+from bot import catalog_cache, dispatch
 from channels import email_in
 from conversations import delivery
 from entrypoints.bootstrap import Wiring
@@ -43,6 +43,15 @@ def run_checkpoints(database: Database, stop: threading.Event) -> None:
             log.exception("WAL checkpoint failed; continuing")
 
 
+def _warm_catalogue(database: Database) -> None:
+    """The bot's catalogue index, built before the first turn needs it (seconds on a big
+    catalogue); a failure here is the first turn's to report."""
+    try:
+        catalog_cache.warm(database)
+    except Exception:
+        log.exception("building the catalogue index at start failed; a turn will retry")
+
+
 def start(wiring: Wiring) -> threading.Event:
     """Start the worker threads (daemons); set the returned event to stop them."""
     database, settings = wiring.database, wiring.settings
@@ -50,6 +59,7 @@ def start(wiring: Wiring) -> threading.Event:
     wakeup.listen(database, [wiring.wakeups.inbound], stop)
     dispatch.start(database, settings, stop)
     jobs: list[tuple[str, Callable[[], None]]] = [
+        ("catalogue-index", lambda: _warm_catalogue(database)),
         ("outbox-delivery", lambda: run_delivery(wiring, stop)),
         ("refund-payouts", lambda: refund_payouts.run(database, wiring.gateway, stop)),
     ]

@@ -114,7 +114,7 @@ class StockMovement(Base):
 
 def trigram_index(name: str, column: str) -> Index:
     """A PostgreSQL trigram index on lower(column), for `lower(column) LIKE '%text%'`
-    searches. PostgreSQL only (migration 0005): SQLite has no such index, and Alembic
+    searches. PostgreSQL only (migrations 0005, 0007): SQLite has no such index, and Alembic
     cannot compare expression indexes there, so the model and SQLite still agree."""
     return Index(
         name,

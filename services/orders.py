@@ -8,14 +8,16 @@ come before any write; the domain (`orders.ordering`) checks everything else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Unpack
 
 from sqlalchemy.orm import Session
 
-from orders import customers, ordering, queries
+from orders import customers, order_lists, ordering, queries
 from orders.events import Actor
 from orders.models import Customer, Order
+from orders.order_lists import OrderRow, OrderSummary
 from orders.ordering import Items, OrderChanges, OrderPlan
+from orders.queries import OrderFilters
 from services.scope import Scope
 from services.uow import UnitOfWork
 
@@ -47,37 +49,37 @@ def find_order(session: Session, scope: Scope, number: str | int) -> Order:
 
 
 def search_orders(
-    session: Session,
-    scope: Scope,
-    *,
-    number: str | int | None = None,
-    customer_id: int | None = None,
-    status: str | None = None,
-    placed_from: datetime | None = None,
-    placed_to: datetime | None = None,
-    sku: str | None = None,
-    q: str | None = None,
-    limit: int = 100,
-    after: tuple[datetime, int] | None = None,
+    session: Session, scope: Scope, *, limit: int = 100, **filters: Unpack[OrderFilters]
 ) -> list[Order]:
     """Orders matching the filters that the scope may see (others are left out)."""
+    scoped = _scoped(scope, filters)
+    return [] if scoped is None else queries.search_orders(session, limit=limit, **scoped)
+
+
+def order_rows(
+    session: Session, scope: Scope, *, limit: int = 100, **filters: Unpack[OrderFilters]
+) -> list[OrderRow]:
+    """`search_orders` as rows (`orders.order_lists`), for a page of many orders."""
+    scoped = _scoped(scope, filters)
+    return [] if scoped is None else order_lists.order_rows(session, limit=limit, **scoped)
+
+
+def order_summaries(
+    session: Session, scope: Scope, *, limit: int = 100, **filters: Unpack[OrderFilters]
+) -> list[OrderSummary]:
+    """`search_orders` as one-line summaries (`orders.order_lists`), in one statement."""
+    scoped = _scoped(scope, filters)
+    return [] if scoped is None else order_lists.order_summaries(session, limit=limit, **scoped)
+
+
+def _scoped(scope: Scope, filters: OrderFilters) -> OrderFilters | None:
+    """`filters` narrowed to what `scope` may see; None when that is nothing."""
+    customer_id = filters.get("customer_id")
     if scope.customer_id is not None:
         if customer_id not in (None, scope.customer_id):
-            return []
+            return None
         customer_id = scope.customer_id
-    return queries.search_orders(
-        session,
-        number=number,
-        customer_id=customer_id,
-        status=status,
-        placed_from=placed_from,
-        placed_to=placed_to,
-        sku=sku,
-        q=q,
-        location_codes=scope.codes,
-        limit=limit,
-        after=after,
-    )
+    return {**filters, "customer_id": customer_id, "location_codes": scope.codes}
 
 
 def _customer(session: Session, scope: Scope, who: int | NewCustomer, *, create: bool) -> Customer:

@@ -17,10 +17,11 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from bot.answering import receive
+from conversations import search
 from conversations.inbound import InboundMessage
 from infra.db import Database
 from infra.settings import load_settings
-from orders import customers, queries
+from orders import customers, order_lists, queries
 from orders.status import OrderStatus
 from orders.stockops import pickup_queue, sweep_uncollected_pickups
 from tests.factories import make_shop, order_in
@@ -28,6 +29,7 @@ from tests.factories import make_shop, order_in
 FILLER_CUSTOMERS = 20_000
 FILLER_ORDERS = 40_000
 JO_PHONE = "+15555550101"
+MESSAGES_PER_CONVERSATION = 10
 
 FILL = [
     f"""INSERT INTO customers (name, default_address, created_at)
@@ -48,6 +50,15 @@ FILL = [
         quantity_cancelled, quantity_fulfilled, quantity_returned)
     SELECT id, (SELECT min(id) FROM products), 'FILL-' || (id % 5000), 'Filler', 100, 1, 0, 1, 0
     FROM orders WHERE number > 90000""",
+    """INSERT INTO conversations (customer_id, channel, address, mode, state, created_at,
+        last_message_at)
+    SELECT id, 'sms', '+1212' || lpad(id::text, 7, '0'), 'bot', '{}', now(), now()
+    FROM customers WHERE name LIKE 'Filler %' AND id % 10 = 0""",
+    f"""INSERT INTO messages (conversation_id, direction, author, author_id, channel, text,
+        payload, created_at, handled_at, attempts, last_error)
+    SELECT c.id, 'in', 'customer', '', 'sms', 'where is my order #' || (c.id * 10 + g), '{{}}',
+        now(), now(), 0, ''
+    FROM conversations c, generate_series(1, {MESSAGES_PER_CONVERSATION}) g""",
     "ANALYZE",
 ]
 
@@ -106,20 +117,29 @@ def assert_uses(index: str, found: list[str]) -> None:
     assert all(index in plan for plan in found), "\n\n".join(found)
 
 
+@pytest.mark.parametrize("search_with", [queries.search_orders, order_lists.order_rows])
 @pytest.mark.parametrize(
-    ("search", "index"),
+    ("search", "indexes"),
     [
-        ({"q": "+1 (555) 555-0101"}, "uq_customer_identities_kind_value"),
-        ({"q": "rivera"}, "ix_customers_name_trgm"),
-        ({"q": "#10002"}, "uq_orders_number"),
-        ({"sku": "FILL-17"}, "ix_order_lines_sku"),
-        ({"status": "placed"}, "ix_orders_status_"),  # either index that starts with status
-        ({"customer_id": 1}, "ix_orders_customer_placed"),
+        ({"q": "+1 (555) 555-0101"}, ["uq_customer_identities_kind_value"]),
+        # the customers of that name first, then their orders by their ids
+        ({"q": "rivera"}, ["ix_customers_name_trgm", "ix_orders_customer_placed"]),
+        ({"q": "#10002"}, ["uq_orders_number"]),
+        ({"sku": "FILL-17"}, ["ix_order_lines_sku"]),
+        ({"status": "placed"}, ["ix_orders_status_"]),  # either index that starts with status
+        ({"customer_id": 1}, ["ix_orders_customer_placed"]),
     ],
 )
-def test_order_searches_use_an_index(big: Database, search: dict, index: str) -> None:  # type: ignore[type-arg]
-    found = plans(big, lambda s: queries.search_orders(s, **search), "FROM orders")
-    assert_uses(index, found[:1])  # the search; the loads after it go by primary key
+def test_order_searches_use_an_index(
+    big: Database,
+    search_with: Callable[..., object],
+    search: dict,
+    indexes: list[str],  # type: ignore[type-arg]
+) -> None:
+    found = plans(big, lambda s: search_with(s, **search), "FROM")
+    for index, plan in zip(indexes, found, strict=False):  # the search; then the loads
+        assert index in plan, plan
+    assert not any("Seq Scan" in plan for plan in found), "\n\n".join(found)
 
 
 def test_customer_search_by_phone_is_one_equality(big: Database) -> None:
@@ -132,6 +152,11 @@ def test_customer_search_by_name_reads_the_trigram_indexes(big: Database) -> Non
     found = plans(big, lambda s: customers.search_customers(s, "rivera"), "customers")
     assert_uses("ix_customers_name_trgm", found[:1])
     assert_uses("ix_customer_identities_value_trgm", found[:1])
+
+
+def test_the_console_finds_rare_words_said_through_the_trigram_index(big: Database) -> None:
+    found = plans(big, lambda s: search.messages_saying(s, "order #12345"), "FROM messages")
+    assert_uses("ix_messages_text_trgm", found)
 
 
 def test_pickup_sweep_reads_status_and_ready_time(big: Database) -> None:

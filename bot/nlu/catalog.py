@@ -116,12 +116,12 @@ def vocabulary(
 ) -> frozenset[str]:
     """The shop's own words (product names, aliases, categories, variant and unit words,
     store names), which typo correction must keep: "socks" is no misspelt "stock"."""
-    phrases = [
+    phrases = {  # each once: categories, sizes and colours recur
         phrase
         for p in products
         for phrase in (p.name, *p.aliases, p.category or "", p.variant_of, p.size, p.colour, p.unit)
-    ]
-    phrases += [loc.name for loc in locations]
+    }
+    phrases.update(loc.name for loc in locations)
     return frozenset(w for phrase in phrases for w in words(phrase))
 
 

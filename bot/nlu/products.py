@@ -74,9 +74,14 @@ def _variant_key(token: str) -> str:
 def _phrase_variants(phrase: str) -> list[set[str]]:
     """Token sets of a catalogue phrase; "T-Shirt" is indexed both split and joined."""
     split = {t.text for t in tokenize(phrase)}
-    joined_phrase = re.sub(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])", "", phrase)
+    joined_phrase = _JOINABLE_HYPHEN.sub("", phrase)
+    if joined_phrase == phrase:  # no hyphen to join: the same tokens
+        return [split]
     joined = {t.text for t in tokenize(joined_phrase)}
     return [toks for toks in (split, joined) if toks] if joined != split else [split]
+
+
+_JOINABLE_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])")
 
 
 @dataclass
@@ -116,6 +121,8 @@ class ProductIndex:
         self._product_docs = array("I", [0])  # product p's docs: [p] up to [p + 1]
         self._variants: dict[int, frozenset[str]] = {}  # only the products that have any
         product_df = array("I")  # per token id: how many products have it
+        # A family's name and its category phrase recur across its products: read once.
+        family_tokens: dict[str, list[set[str]]] = {}
         for pid, product in enumerate(products):
             self.skus.append(product.sku)
             self.names.append(product.name)
@@ -127,7 +134,11 @@ class ProductIndex:
                 phrases.append((f"{base} {product.category}", True))
             product_tokens: set[int] = set()
             for phrase, is_base in phrases:
-                for toks in _phrase_variants(phrase):
+                if not is_base:  # a product's own name or alias: read once anyway
+                    variants_of = _phrase_variants(phrase)
+                elif (variants_of := family_tokens.get(phrase)) is None:
+                    variants_of = family_tokens[phrase] = _phrase_variants(phrase)
+                for toks in variants_of:
                     ids = [self._docs.token_id(t) for t in toks]
                     self._docs.add(ids)
                     self._base_doc.append(is_base)

@@ -82,6 +82,8 @@ def _colour_words(value: str) -> tuple[str, ...]:
 
 
 def _is_colour(value: str) -> bool:
+    if value.isascii() and any(ch.isdigit() for ch in value):
+        return False  # every digit is in some word, and no colour word has one
     words = _colour_words(value)
     return bool(words) and all(w in _FAMILY_OF or w in ("light", "dark", "pale") for w in words)
 
@@ -234,13 +236,15 @@ class VariantIndex:
     """Families of SKUs sharing a base product, with the features that tell them apart."""
 
     def __init__(self, products: Iterable[ProductEntry]):
-        guesses: list[tuple[str, Variant, bool]] = []
+        guesses: list[tuple[str, Variant, bool, str]] = []
+        keys: dict[str, str] = {}  # base name -> its key, each worked out once
         for entry in products:
             variant, certain = variant_of(entry)
-            guesses.append((entry.sku, variant, certain))
+            if (key := keys.get(variant.base)) is None:
+                key = keys[variant.base] = _base_key(variant.base)
+            guesses.append((entry.sku, variant, certain, key))
         shared: dict[str, int] = {}
-        for _, variant, _ in guesses:
-            key = _base_key(variant.base)
+        for *_, key in guesses:
             shared[key] = shared.get(key, 0) + 1
         self.base: dict[str, str] = {}  # sku -> base name, when it differs from the name
         self._features: dict[str, tuple[str, ...]] = {}  # a tuple is a third of a set
@@ -248,8 +252,7 @@ class VariantIndex:
         # One copy of each base name and feature set: a family's SKUs share them.
         names: dict[str, str] = {}
         sets: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for sku, variant, certain in guesses:
-            key = _base_key(variant.base)
+        for sku, variant, certain, key in guesses:
             if not certain and shared[key] < 2 and not variant.unit:
                 continue  # "Earl Grey" alone is not an Earl in grey
             self.base[sku] = names.setdefault(variant.base, variant.base)

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice import bp
@@ -24,9 +24,10 @@ from backoffice.auth import (
 )
 from conversations import audit, tags
 from conversations.models import Conversation, Message
+from conversations.search import SHORTEST, messages_saying
 from infra.input_guard import whole_number
 from infra.web import database
-from orders import ordering
+from orders import customers, ordering
 from orders.errors import ValidationFailed
 from orders.events import Actor
 from orders.models import Location, Order
@@ -195,28 +196,14 @@ def search():  # type: ignore[no-untyped-def]
     q = request.args.get("q", "").strip()[:200]
     scope, chats = staff_scope(), works_conversations()
     with database().reading() as s:
+        orders = order_service.order_summaries(s, scope, q=q, limit=50) if q else []
         return render_template(
             "csr/search.html",
             q=q,
-            orders=order_service.search_orders(s, scope, q=q, limit=50) if q else [],
+            orders=orders,
+            customers=customers.customers_by_id(s, [o["customer_id"] for o in orders]),
             found_customers=customer_service.search_customers(s, scope, q) if q else [],
             conversations=chats,
-            found_messages=_messages_saying(s, q) if chats and len(q) >= MESSAGE_SEARCH_MIN else [],
+            found_messages=messages_saying(s, q) if chats and len(q) >= SHORTEST else [],
             tagged=tags.conversations_tagged_like(s, q) if chats and q else [],
         )
-
-
-MESSAGE_SEARCH_MIN = 3
-MESSAGE_SEARCH_LIMIT = 30
-
-
-def _messages_saying(s: Session, q: str) -> list[tuple[Message, int]]:
-    """The newest messages, either way, whose text contains `q`, with their customer."""
-    rows = s.execute(
-        select(Message, Conversation.customer_id)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(func.lower(Message.text).contains(q.lower(), autoescape=True))
-        .order_by(Message.id.desc())
-        .limit(MESSAGE_SEARCH_LIMIT)
-    ).all()
-    return [(message, customer_id) for message, customer_id in rows]
