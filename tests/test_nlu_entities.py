@@ -513,3 +513,35 @@ def test_a_name_two_products_share_offers_both():
     demo = load_demo_catalog()
     (tumbler,) = of(parse("a travel tumbler please", demo), "product")
     assert {tumbler.value, *tumbler.candidates} == {"TUM-STL", "TUM-GRN"}
+
+
+@pytest.fixture(scope="module")
+def grocery() -> CatalogIndex:
+    return load_demo_catalog(ROOT / "examples" / "grocery")
+
+
+@pytest.mark.parametrize(
+    ("text", "sku", "qty"),
+    [
+        ("half a kilo of basmati rice", "RICE-BAS-500", 1),
+        ("a small bag of basmati", "RICE-BAS-500", 1),
+        ("2 big bottles of cola", "CLA-2L", 2),
+        ("2 packs of pork sausages, the 12s", "SSG-PRK-12", 2),
+        ("one larg sourdogh loaf", "BRD-SRD-L", 1),
+    ],
+)
+def test_measures_said_in_words_pick_the_pack(grocery, text, sku, qty):
+    r = parse(text, grocery)
+    assert options(r) == {sku}
+    assert counts(r) == [(qty, sku)]
+
+
+def test_big_is_the_larger_pack_only_where_no_size_is_sold(grocery):
+    assert options(parse("the big tub of greek yoghurt", grocery)) == {"YOG-GRK-1K"}
+    # Eggs come in sizes: "large" is the size, and both boxes of large eggs stay.
+    assert options(parse("2 large free range eggs", grocery)) == {"EGG-L-6", "EGG-L-12"}
+
+
+def test_take_a_counted_pack_off_removes(grocery):
+    (product,) = of(parse("can u take one tin of tomatoes off my order", grocery), "product")
+    assert product.operation == "remove"
