@@ -545,3 +545,8 @@ def test_big_is_the_larger_pack_only_where_no_size_is_sold(grocery):
 def test_take_a_counted_pack_off_removes(grocery):
     (product,) = of(parse("can u take one tin of tomatoes off my order", grocery), "product")
     assert product.operation == "remove"
+
+
+def test_the_count_of_packs_said_again_one_by_one_is_theirs(grocery):
+    r = parse("2 boxes of eggs, one medium 6 pack and one large 12 pack", grocery)
+    assert sorted(counts(r), key=str) == [(1, "EGG-L-12"), (1, "EGG-M-6")]
