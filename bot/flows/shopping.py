@@ -297,10 +297,13 @@ def choose_product(turn: Turn) -> list[Reply] | None:
 
 
 def _swap_lines(turn: Turn, siblings: dict[str, str]) -> list[Reply]:
-    """ "make it mustard": the line becomes that variant, in the same quantity."""
+    """ "make it mustard": the line becomes that variant, in the same quantity, or in
+    the count said with it when one line changes ("make it 2 large ones")."""
     items = cart(turn)
+    count = bare_quantity(turn) if len(siblings) == 1 else None
     for old, new in siblings.items():
-        items[new] = items.get(new, 0) + items.pop(old)
+        moved = items.pop(old)
+        items[new] = count if count is not None else items.get(new, 0) + moved
         _talked_about(turn, new)
     turn.state["cart"] = items
     _read_checkout_hints(turn)
