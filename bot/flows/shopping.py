@@ -376,12 +376,9 @@ def answer_store(turn: Turn) -> list[Reply] | None:
 
 def answer_address(turn: Turn) -> list[Reply] | None:
     chosen = dict(turn.state.get("checkout") or {})
-    if turn.entities("address"):
-        chosen["address"] = turn.first("address")
-    elif turn.intent == "affirm" and turn.customer.default_address:
-        chosen["address"] = turn.customer.default_address
-    else:
+    if not turn.entities("address"):
         return in_cart(turn)
+    chosen["address"] = turn.first("address")
     turn.state["checkout"] = chosen
     return checkout(turn)
 
@@ -421,16 +418,14 @@ def checkout(turn: Turn) -> list[Reply]:
         if not describe.deliverable(turn.session, needs):
             turn.goto("cart")
             return turn.reply("shop.cannot_deliver")
-        address = chosen.get("address")
+        # The address on file goes into the summary, which names it and waits for the
+        # yes that confirms it (or another address): no question of its own first.
+        address = chosen.get("address") or turn.customer.default_address
         if not address:
             turn.goto("checkout_address")
-            if turn.customer.default_address:
-                return turn.reply(
-                    "shop.ask_default_address",
-                    choices=["Yes"],
-                    address=turn.customer.default_address,
-                )
             return turn.reply("shop.ask_address")
+        chosen["address"] = address
+        turn.state["checkout"] = chosen
         where = say("shop.summary_delivery", address=address)
     # The preview checks what placing will check (as the phone-order form's does).
     plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn))
