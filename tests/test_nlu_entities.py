@@ -550,3 +550,16 @@ def test_take_a_counted_pack_off_removes(grocery):
 def test_the_count_of_packs_said_again_one_by_one_is_theirs(grocery):
     r = parse("2 boxes of eggs, one medium 6 pack and one large 12 pack", grocery)
     assert sorted(counts(r), key=str) == [(1, "EGG-L-12"), (1, "EGG-M-6")]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what time does station deli close on saturday", "store_info"),
+        ("where's market hall and when does it open sunday", "store_info"),
+        ("can i collect at market hall instead", "change_fulfillment"),
+        ("where is my order, market hall said it was ready", "track_order"),
+    ],
+)
+def test_a_store_asked_about_by_its_own_name(grocery, text, intent):
+    assert parse(text, grocery).intent == intent
