@@ -563,3 +563,9 @@ def test_the_count_of_packs_said_again_one_by_one_is_theirs(grocery):
 )
 def test_a_store_asked_about_by_its_own_name(grocery, text, intent):
     assert parse(text, grocery).intent == intent
+
+
+def test_a_multipacks_make_up_is_no_count(grocery):
+    r = parse("2 packs of the 6 x 330ml cola", grocery)
+    assert options(r) == {"CLA-6X330"}
+    assert counts(r) == [(2, "CLA-6X330")]

@@ -18,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from .models import ProductEntry
-from .numbers import is_measure, number_value, pack_word
+from .numbers import is_measure, multipack_count, number_value, pack_word
 from .text import Token, measure_unit, tokenize, wordset
 
 # Size words, spaces and hyphens removed, to the code a catalog would use.
@@ -434,8 +434,13 @@ def said_features(
             found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
         elif prev == "the" and re.fullmatch(r"\d+s", word):
             found.add(f"unit:{word[:-1]}")  # "the 12s": the pack of 12
-        elif word.isdigit() and (prev == "of" or nxt in _PRO_FORMS or _counts_a_pack(tokens, i)):
-            found.add(f"unit:{word}")  # "box of 200", "the 200 ones", "a 12 pack"
+        elif word.isdigit() and (
+            prev == "of"
+            or nxt in _PRO_FORMS
+            or _counts_a_pack(tokens, i)
+            or multipack_count(tokens, i)
+        ):
+            found.add(f"unit:{word}")  # "box of 200", "the 200 ones", "a 12 pack", "6 x 330ml"
         elif re.fullmatch(r"\d+\.\d+", word):
             found.add(f"unit:{word}")  # "1.5 twin and earth": the 1.5mm one
         elif word.isdigit() and nxt == "m":
