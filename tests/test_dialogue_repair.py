@@ -95,7 +95,7 @@ def test_never_mind_in_a_question_aside_goes_back_to_the_cart(db):
     chat.says("a kettle")
     chat.says("where is my order").reply_has("Which order?")
     chat.says("never mind").reply_has("stopped", "Back to where we were")
-    chat.says("delivery").reply_has("Deliver to 5 Harbor Lane")
+    chat.says("delivery").reply_has("Delivery to 5 Harbor Lane")
 
 
 def test_repeat_that(db):

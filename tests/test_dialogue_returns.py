@@ -43,6 +43,15 @@ def test_return_everything_in_store(db):
     assert (ret.method, ret.location.code) == ("store", "RV")
 
 
+def test_the_store_named_with_the_request_is_where_it_comes_back(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("can i bring the mug back to the riverside store").reply_has("reason")
+    chat.says("we have too many").reply_has("bring it to Riverside Store", "YES")
+    chat.says("yes").reply_has("approved")
+    (ret,) = chat.returns()
+    assert (ret.method, ret.location.code) == ("store", "RV")
+
+
 def test_a_big_refund_goes_to_a_person(db):
     chat = open_chat(db, "Jo Rivera", refund_escalation_amount=Decimal("10.00"))
     chat.says("i want to return the mug")

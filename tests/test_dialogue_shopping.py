@@ -24,13 +24,12 @@ def test_pickup_order_with_make_it_three(db):
     assert order.pickup_code in chat.text
 
 
-def test_delivery_offers_the_default_address(db):
+def test_delivery_goes_to_the_default_address_named_in_the_summary(db):
     chat = open_chat(db, "Jo Rivera")
     chat.says("i'd like a grinder").reply_has(
         "Electric Burr Grinder", "$89.00", "DELIVERY", "PICKUP"
     )
-    chat.says("delivery").reply_has("77 Oak Avenue", "YES")
-    chat.says("yes").reply_has("Delivery to 77 Oak Avenue", "Total $89.00", "YES to place")
+    chat.says("delivery").reply_has("Delivery to 77 Oak Avenue", "Total $89.00", "YES to place")
     chat.says("yes").reply_has("placed", "77 Oak Avenue")
     order = chat.latest_order()
     assert (order.fulfillment_method, order.address) == ("delivery", "77 Oak Avenue, Springfield")
@@ -87,8 +86,7 @@ def test_adding_removing_and_changing_the_way_mid_flow(db):
     chat.says("and a hand grinder").reply_has("1 x Hand Grinder $39.00", "Total $71.00")
     chat.says("remove the kenya beans").reply_has("Total $39.00").reply_lacks("Kenya")
     chat.says("pickup at riverside").reply_has("Pickup at Riverside Store", "Reply YES")
-    chat.says("actually deliver it").reply_has("310 Elm Street")
-    chat.says("yes").reply_has("Delivery to 310 Elm Street", "$39.00")
+    chat.says("actually deliver it").reply_has("Delivery to 310 Elm Street", "$39.00")
     chat.says("yes").reply_has("placed")
     order = chat.latest_order()
     assert order.fulfillment_method == "delivery"

@@ -513,3 +513,59 @@ def test_a_name_two_products_share_offers_both():
     demo = load_demo_catalog()
     (tumbler,) = of(parse("a travel tumbler please", demo), "product")
     assert {tumbler.value, *tumbler.candidates} == {"TUM-STL", "TUM-GRN"}
+
+
+@pytest.fixture(scope="module")
+def grocery() -> CatalogIndex:
+    return load_demo_catalog(ROOT / "examples" / "grocery")
+
+
+@pytest.mark.parametrize(
+    ("text", "sku", "qty"),
+    [
+        ("half a kilo of basmati rice", "RICE-BAS-500", 1),
+        ("a small bag of basmati", "RICE-BAS-500", 1),
+        ("2 big bottles of cola", "CLA-2L", 2),
+        ("2 packs of pork sausages, the 12s", "SSG-PRK-12", 2),
+        ("one larg sourdogh loaf", "BRD-SRD-L", 1),
+    ],
+)
+def test_measures_said_in_words_pick_the_pack(grocery, text, sku, qty):
+    r = parse(text, grocery)
+    assert options(r) == {sku}
+    assert counts(r) == [(qty, sku)]
+
+
+def test_big_is_the_larger_pack_only_where_no_size_is_sold(grocery):
+    assert options(parse("the big tub of greek yoghurt", grocery)) == {"YOG-GRK-1K"}
+    # Eggs come in sizes: "large" is the size, and both boxes of large eggs stay.
+    assert options(parse("2 large free range eggs", grocery)) == {"EGG-L-6", "EGG-L-12"}
+
+
+def test_take_a_counted_pack_off_removes(grocery):
+    (product,) = of(parse("can u take one tin of tomatoes off my order", grocery), "product")
+    assert product.operation == "remove"
+
+
+def test_the_count_of_packs_said_again_one_by_one_is_theirs(grocery):
+    r = parse("2 boxes of eggs, one medium 6 pack and one large 12 pack", grocery)
+    assert sorted(counts(r), key=str) == [(1, "EGG-L-12"), (1, "EGG-M-6")]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what time does station deli close on saturday", "store_info"),
+        ("where's market hall and when does it open sunday", "store_info"),
+        ("can i collect at market hall instead", "change_fulfillment"),
+        ("where is my order, market hall said it was ready", "track_order"),
+    ],
+)
+def test_a_store_asked_about_by_its_own_name(grocery, text, intent):
+    assert parse(text, grocery).intent == intent
+
+
+def test_a_multipacks_make_up_is_no_count(grocery):
+    r = parse("2 packs of the 6 x 330ml cola", grocery)
+    assert options(r) == {"CLA-6X330"}
+    assert counts(r) == [(2, "CLA-6X330")]

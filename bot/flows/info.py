@@ -20,7 +20,10 @@ TOPICS = (
 
 
 def store_info(turn: Turn) -> list[Reply]:
-    topic = next((name for name, pattern in TOPICS if pattern.search(turn.text)), "locations")
+    asked = [name for name, pattern in TOPICS if pattern.search(turn.text)]
+    topic = asked[0] if asked else "locations"
+    if topic == "hours" and "locations" in asked:
+        topic = "locations"  # "where is it and when does it open": the address has both
     if topic in ("hours", "locations"):
         stores = describe.pickup_stores(turn.session)
         named = [s for s in stores if s.code == turn.first("location")]

@@ -95,6 +95,8 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
     if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
         return answer_method(turn) or _ask_method(turn, lines, order.display_number)
+    if code := turn.first("location"):  # "bring 1 of the 3 back to the garden centre"
+        turn.state["store_said"] = code
     return turn.reply("returns.ask_reason", number=order.display_number, lines=lines)
 
 
@@ -114,6 +116,9 @@ def answer_reason(turn: Turn) -> list[Reply]:
         turn.state.update(step="return_method", reason="")
         return answer_method(turn) or _ask_method(turn)
     turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+    if store := turn.state.get("store_said"):  # the store named with the request
+        turn.state.update(method="store", store=store)
+        return _confirm(turn)
     return _ask_method(turn)
 
 

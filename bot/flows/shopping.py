@@ -297,10 +297,13 @@ def choose_product(turn: Turn) -> list[Reply] | None:
 
 
 def _swap_lines(turn: Turn, siblings: dict[str, str]) -> list[Reply]:
-    """ "make it mustard": the line becomes that variant, in the same quantity."""
+    """ "make it mustard": the line becomes that variant, in the same quantity, or in
+    the count said with it when one line changes ("make it 2 large ones")."""
     items = cart(turn)
+    count = bare_quantity(turn) if len(siblings) == 1 else None
     for old, new in siblings.items():
-        items[new] = items.get(new, 0) + items.pop(old)
+        moved = items.pop(old)
+        items[new] = count if count is not None else items.get(new, 0) + moved
         _talked_about(turn, new)
     turn.state["cart"] = items
     _read_checkout_hints(turn)
@@ -373,12 +376,9 @@ def answer_store(turn: Turn) -> list[Reply] | None:
 
 def answer_address(turn: Turn) -> list[Reply] | None:
     chosen = dict(turn.state.get("checkout") or {})
-    if turn.entities("address"):
-        chosen["address"] = turn.first("address")
-    elif turn.intent == "affirm" and turn.customer.default_address:
-        chosen["address"] = turn.customer.default_address
-    else:
+    if not turn.entities("address"):
         return in_cart(turn)
+    chosen["address"] = turn.first("address")
     turn.state["checkout"] = chosen
     return checkout(turn)
 
@@ -418,16 +418,14 @@ def checkout(turn: Turn) -> list[Reply]:
         if not describe.deliverable(turn.session, needs):
             turn.goto("cart")
             return turn.reply("shop.cannot_deliver")
-        address = chosen.get("address")
+        # The address on file goes into the summary, which names it and waits for the
+        # yes that confirms it (or another address): no question of its own first.
+        address = chosen.get("address") or turn.customer.default_address
         if not address:
             turn.goto("checkout_address")
-            if turn.customer.default_address:
-                return turn.reply(
-                    "shop.ask_default_address",
-                    choices=["Yes"],
-                    address=turn.customer.default_address,
-                )
             return turn.reply("shop.ask_address")
+        chosen["address"] = address
+        turn.state["checkout"] = chosen
         where = say("shop.summary_delivery", address=address)
     # The preview checks what placing will check (as the phone-order form's does).
     plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn))

@@ -63,6 +63,8 @@ _PLACE_END_RE = re.compile(
 )
 _STREET_WORD_RE = re.compile(r"\b(?:" + _STREET_WORDS + r"|parade|green|hill|park|gardens)\b", re.I)
 _UNIT_WORDS = wordset("flat apt apartment unit suite house no")
+# Words between a counted pack and what it holds: "2 boxes of the eggs".
+_PACK_LINKS = wordset("of the")
 # Words that cannot sit between a house number and a street word, or end a city name.
 _ADDRESS_STOP = wordset(
     """a an the and or of for to in on at by with from my me it its is are was be more
@@ -145,7 +147,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     quantities = find_quantities(text, tokens, blocked, starts, marks)
     # The count of a product said again variant by variant ("2 white shirts, one M and
     # one L") is theirs: no line or lone quantity of its own.
-    quantities = [q for q in quantities if not _counts_a_total(q, marks)]
+    quantities = [q for q in quantities if not _counts_a_total(q, marks, tokens)]
     pair(quantities, product_entities, tokens, marks)
     counts = [q.entity for q in quantities]
     counts += measured_quantities(text, tokens, measured, counts)
@@ -154,12 +156,16 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
     return entities
 
 
-def _counts_a_total(quantity: Quantity, marks: Marks) -> bool:
+def _counts_a_total(quantity: Quantity, marks: Marks, tokens: list[Token]) -> bool:
     """Whether the next word after the count that is no variant or pack word is part
-    of a product said again variant by variant."""
+    of a product said again variant by variant ("2 boxes of eggs, one medium 6 pack
+    and one large 12 pack")."""
     i = quantity.last + 1
     while i in marks.transparent:
         i += 1
+    if i - 1 in marks.packs:  # "2 boxes of the eggs"
+        while i < len(tokens) and tokens[i].text in _PACK_LINKS:
+            i += 1
     return i in marks.totals
 
 

@@ -93,6 +93,9 @@ _REDIRECT_WORDS = re.compile(
     r"\b(?:go|goes|going|send|sending|move|moving|switch|change|redirect|collect|pick|pickup|"
     r"instead|rather|prefer|have (?:it|them)|get (?:it|them))\b"
 )
+# Where a store named by its own name is ("where's market hall"): the rules know stores
+# only by the words store and shop.
+_WHERE_IS = re.compile(r"\bwhere(?: is| s|s)?\b(?! (?:my|our|me|it|they)\b)")
 _STATUS_WORDS = re.compile(
     r"\b(?:status|update|updates|eta|news|progress|where|when|arrive|arrived|way|shipped|"
     r"dispatched|delivered|ready|coming|here|yet)\b"
@@ -395,6 +398,8 @@ def _entity_cues(
     if "location" in kinds and "product" not in kinds:
         if HOURS_QUESTION.search(norm):  # "what time does bridge road close?": that store
             _bump(scores, "store_info", 0.92)
+        elif _WHERE_IS.search(norm) and not _FULFILMENT_WORDS.search(norm):
+            _bump(scores, "store_info", 0.88)  # "where's market hall?"
         elif _FULFILMENT_WORDS.search(norm):
             _bump(scores, "change_fulfillment", 0.8)
         elif _REDIRECT_WORDS.search(norm) and strongest < 0.85:

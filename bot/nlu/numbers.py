@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from .text import wordset
+from .text import Token, wordset
 
 _MEASURE_RE = re.compile(r"^\d+(?:\.\d+)?(?:kg|g|ml|l|oz|lb|cm|mm|m)$")
 
@@ -80,3 +81,13 @@ def pack_word(token: str) -> str | None:
 def is_measure(token: str) -> bool:
     """A measure token as the tokenizer writes it: "250g", "2.5l", "5m"."""
     return bool(_MEASURE_RE.match(token))
+
+
+def multipack_count(tokens: Sequence[Token], i: int) -> bool:
+    """Whether the number at ``i`` is the count of a multipack's make-up: "6 x 330ml"."""
+    return (
+        i + 2 < len(tokens)
+        and tokens[i].text.isdigit()
+        and tokens[i + 1].text == "x"
+        and is_measure(tokens[i + 2].text)
+    )

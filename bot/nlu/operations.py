@@ -41,9 +41,10 @@ _TWO_WORDS = {
 # After "swap"/"replace", the product after "for"/"with" is the one coming in.
 _SWAP_WORDS = frozenset({"swap", "replace", "exchange"})
 _INCOMING = frozenset({"for", "with"})
-# "take the kettle off", "take both mugs out": a separated particle still removes.
+# "take the kettle off", "take both mugs out", "take one tin of tomatoes off": a
+# separated particle still removes, a count, a pack word and a two-word name apart.
 _TAKE_PARTICLES = frozenset({"off", "out"})
-_TAKE_REACH = 5
+_TAKE_REACH = 7
 
 
 def cues(tokens: Sequence[Token]) -> list[tuple[int, str]]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .models import Entity
-from .numbers import TENS, is_measure, number_value, pack_word
+from .numbers import TENS, is_measure, multipack_count, number_value, pack_word
 from .products import is_variant
 from .text import Token, measure_unit, wordset
 from .variants import SIZE_CUES
@@ -216,6 +216,8 @@ def _counts(text: str, tokens: Sequence[Token], i: int) -> bool:
         return False  # "2 blk tees 4 pickup": SMS "4" is "for"
     if i and tokens[i - 1].text in _AT_A_TIME and (not nxt or nxt in _DAYS):
         return False  # "pick them up there at 6"
+    if multipack_count(tokens, i) and i and tokens[i - 1].text in ("the", "a", "an"):
+        return False  # "the 6 x 330ml cans": what the pack holds, not how many packs
     if tok.text == "one":
         prev = tokens[i - 1].text if i else ""
         if prev in _NOT_AFTER_ONE or is_variant(prev):  # "the blue one", "that one"

@@ -564,7 +564,7 @@ RULES: tuple[Rule, ...] = (
         "return_order",
         0.88,
         r"\b(?:return|returning|(?:send|sending|post|posting|bring|bringing|mail|ship) "
-        r"(?:\w+ ){0,5}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b|"
+        r"(?:\w+ ){0,7}?back(?! (?:to|from) (?:me|you|us)\b)|take (?:it|this|them) back)\b|"
         # An exchange that does not say for what is a return first: "i'd like to exchange
         # the black mug" (with "for"/"with" it is a swap in the order, see modify_order).
         r"\bexchange\b(?!.*\b(?:for|with)\b)",

@@ -15,8 +15,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import fuzz, process
+
 from .models import ProductEntry
-from .numbers import is_measure, number_value, pack_word
+from .numbers import is_measure, multipack_count, number_value, pack_word
 from .text import Token, measure_unit, tokenize, wordset
 
 # Size words, spaces and hyphens removed, to the code a catalog would use.
@@ -32,6 +34,13 @@ _SIZE_CODES: dict[str, str] = {
 # Size words a customer says without "size" before them ("a large sweater").
 _SPOKEN_SIZES = wordset("xs small medium large xl xxl 2xl xxxl 3xl")
 SIZE_CUES = wordset("size sz sizes")
+_SIZE_WORDS = ("small", "medium", "large")
+# Words for "the bigger / smaller one" of variants that differ only in how much they hold
+# ("the big tub" of a yoghurt sold in 500 g and 1 kg).
+_RANKS = {
+    **dict.fromkeys(("big", "bigger", "biggest", "large", "larger", "largest"), "rank:max"),
+    **dict.fromkeys(("small", "smaller", "smallest", "little"), "rank:min"),
+}
 # Words standing for a product after its pack count: "the 200 ones".
 _PRO_FORMS = wordset("one ones")
 # A colour word to its spelling in catalogs, and to the family it belongs to, so that
@@ -69,6 +78,18 @@ def size_code(value: str) -> str:
     key = re.sub(r"[\s-]+", "", value.lower())
     key = re.sub(r"^(?:size|sz)", "", key)
     return _SIZE_CODES.get(key, key.upper())
+
+
+@lru_cache(maxsize=_PART_CACHE)
+def _spoken_size(word: str) -> str | None:
+    """The size word ``word`` is, allowing one slip past its first letter ("larg",
+    "medum", "smal"); None for any other word."""
+    if word in _SPOKEN_SIZES:
+        return word
+    if len(word) < 4 or not word.isalpha():
+        return None
+    hit = process.extractOne(word, _SIZE_WORDS, scorer=fuzz.ratio, score_cutoff=85)
+    return hit[0] if hit and hit[0][0] == word[0] else None
 
 
 def _is_size(value: str) -> bool:
@@ -292,11 +313,37 @@ class VariantIndex:
                 if hit:
                     per_kind.append(kept)
                     break
-        if not per_kind:
-            return list(skus), used
         # No SKU has everything said (a grey XL that is only made in navy): offer both.
-        chosen = set.intersection(*per_kind) or set.union(*per_kind)
-        return [sku for sku in skus if sku in chosen], used
+        chosen = (set.intersection(*per_kind) or set.union(*per_kind)) if per_kind else set(skus)
+        left = [sku for sku in skus if sku in chosen]
+        if not any(f.startswith("size:") for f in have):
+            left = self._by_amount(left, said, used)
+        return left, used
+
+    def _by_amount(
+        self, skus: list[str], said: dict[int, frozenset[str]], used: set[int]
+    ) -> list[str]:
+        """ "the big tub", "the small bag": of variants that differ only in how much
+        they hold (one measure each, of one kind), the largest or the smallest."""
+        ranks = [(i, f) for i, fs in sorted(said.items()) for f in fs if f.startswith("rank:")]
+        if not ranks or len(skus) < 2:
+            return skus
+        amounts: dict[str, float] = {}
+        kinds = set()
+        for sku in skus:
+            measures = [
+                a for f in self.features(sku) if (a := _amount(f.removeprefix("unit:"))) is not None
+            ]
+            if len({m[1] for m in measures}) != 1:
+                return skus
+            kinds.add(measures[0][0])
+            amounts[sku] = measures[0][1]
+        if len(kinds) != 1 or len(set(amounts.values())) < 2:
+            return skus
+        i, rank = ranks[-1]
+        best = (max if rank == "rank:max" else min)(amounts.values())
+        used.add(i)
+        return [sku for sku in skus if amounts[sku] == best]
 
 
 def _counts_a_pack(tokens: Sequence[Token], i: int) -> bool:
@@ -334,6 +381,14 @@ def times_measure(
     return list(dict.fromkeys(fits[largest])), round(said[1] / largest)
 
 
+def _a_measure(unit: str, *, halved: bool) -> str:
+    """ "a kilo" is 1kg; "half a kilo" is 500g, "half a litre" 500ml."""
+    if not halved or unit not in _SCALE:
+        return f"unit:1{unit}"
+    kind, factor = _SCALE[unit]
+    return f"unit:{factor / 2:g}{kind}"
+
+
 def said_features(
     original: str,
     tokens: Sequence[Token],
@@ -356,8 +411,10 @@ def said_features(
             found.add(f"size:{size_code(word + nxt)}")
         elif prev in ("extra", "x") and word in ("large", "small"):
             pass  # read with the word before it
-        elif prev in SIZE_CUES or word in _SPOKEN_SIZES or (raw.isupper() and word in _SIZE_CODES):
+        elif prev in SIZE_CUES or (raw.isupper() and word in _SIZE_CODES):
             found.add(f"size:{size_code(word)}")
+        elif spoken := _spoken_size(word):
+            found.add(f"size:{size_code(spoken)}")
         elif i in size_slots and word.isdigit():
             found.add(f"size:{word}")
         # "grey" is the Grey one, else any grey; "blue" is any blue (Navy, Royal Blue);
@@ -368,16 +425,25 @@ def said_features(
             found.add(f"colour:{colour}")
         if colour in _FAMILY_OF:
             found.add(f"family:{_FAMILY_OF[colour]}")
+        if rank := _RANKS.get(word):
+            found.add(rank)
         if is_measure(word):
             found.add(f"unit:{word}")
         elif (unit := measure_unit(word)) and prev in ("a", "an"):
-            found.add(f"unit:1{unit}")  # "a kilo of the house espresso"
+            found.add(_a_measure(unit, halved=i > 1 and tokens[i - 2].text == "half"))
         elif pack := pack_word(word):
             found.add(f"unit:{pack}")
         elif word == "dozen":
             found.add("unit:6" if i > 1 and tokens[i - 2].text == "half" else "unit:12")
-        elif word.isdigit() and (prev == "of" or nxt in _PRO_FORMS or _counts_a_pack(tokens, i)):
-            found.add(f"unit:{word}")  # "box of 200", "the 200 ones", "a 12 pack"
+        elif prev == "the" and re.fullmatch(r"\d+s", word):
+            found.add(f"unit:{word[:-1]}")  # "the 12s": the pack of 12
+        elif word.isdigit() and (
+            prev == "of"
+            or nxt in _PRO_FORMS
+            or _counts_a_pack(tokens, i)
+            or multipack_count(tokens, i)
+        ):
+            found.add(f"unit:{word}")  # "box of 200", "the 200 ones", "a 12 pack", "6 x 330ml"
         elif re.fullmatch(r"\d+\.\d+", word):
             found.add(f"unit:{word}")  # "1.5 twin and earth": the 1.5mm one
         elif word.isdigit() and nxt == "m":

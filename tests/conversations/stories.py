@@ -19,7 +19,7 @@ import yaml
 
 HERE = Path(__file__).parent
 SPLITS = ("tune", "holdout")
-CATALOGS = ("demo", "apparel", "hardware")
+CATALOGS = ("demo", "apparel", "hardware", "grocery")
 CHANNELS = ("sms", "console", "telegram", "email", "web")
 ORDER_STATES = (
     "placed",

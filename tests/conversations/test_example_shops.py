@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from orders.models import Location, Product, Stock
 from tests.conversations.world import CATALOG_DIRS
 
-EXAMPLES = ["apparel", "hardware"]
+EXAMPLES = ["apparel", "hardware", "grocery"]
 VARIANT_COLUMNS = ("size", "colour", "unit")
 
 

@@ -34,6 +34,7 @@ CATALOG_DIRS = {
     "demo": ROOT / "orders" / "demo",
     "apparel": ROOT / "examples" / "apparel",
     "hardware": ROOT / "examples" / "hardware",
+    "grocery": ROOT / "examples" / "grocery",
 }
 SETUP = Actor.system("story")
 STAFF = Actor.csr("staff@stories.example")
