@@ -11,7 +11,6 @@ from decimal import Decimal
 from functools import cache
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
 
 from bot import describe
 from bot.dialogue import scope, variants
@@ -32,7 +31,7 @@ from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import load, say
 from infra.identity_map import remember
-from orders import inventory, ordering
+from orders import inventory, ordering, queries
 from orders.customers import purchase_history
 from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
@@ -171,16 +170,8 @@ def _orders_query(filters: frozenset[str]) -> Select:
         query = query.where(Order.number == bindparam("number"))
     if "skus" in filters:
         query = query.where(Order.lines.any(OrderLine.sku.in_(bindparam("skus", expanding=True))))
-    query = query.options(*ORDER_DETAILS)
+    query = query.options(*queries.ORDER_DETAILS)
     return query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(bindparam("limit"))
-
-
-# What a reply about an order reads, loaded with it (joined: one statement however many).
-ORDER_DETAILS = (
-    joinedload(Order.lines),
-    joinedload(Order.location),
-    joinedload(Order.shipments),
-)
 
 
 # --- track and history ------------------------------------------------------------------
