@@ -40,6 +40,8 @@ SCRIPT = [
     ("change", "make it 3"),
     ("confirm change", "yes"),
     ("return", "i want to return the mug"),
+    ("return reason", "it arrived broken"),
+    ("return method", "by mail"),
     ("confirm return", "yes"),
 ]
 
