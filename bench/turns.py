@@ -1,4 +1,4 @@
-"""Statements and CPU per bot turn: tracking, new order, change.
+"""Statements and CPU per bot turn: tracking, new order, change, return.
 
 Run from the repo root: ``python bench/turns.py [--postgres URL] [--turns 200] [--show]``.
 On the demo store (a temp SQLite file, or a new database on the PostgreSQL server
@@ -6,12 +6,15 @@ at URL, dropped afterwards) with the seeded customers of bench/load.py, it store
 each customer's message as a webhook does and answers it as a worker's answering
 thread does (`answer_conversation`), counting the statements the answer sends (a
 SQLAlchemy event listener on the engine) and the CPU it takes. ``--show`` prints the
-statements of one turn of each kind.
+statements of one turn of each kind; ``--profile`` runs the turns under cProfile and
+prints, per kind, the Python calls a turn makes and the functions that take the most.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -36,6 +39,10 @@ SCRIPT = [
     ("confirm order", "yes"),
     ("change", "make it 3"),
     ("confirm change", "yes"),
+    ("return", "i want to return the mug"),
+    ("return reason", "it arrived broken"),
+    ("return method", "by mail"),
+    ("confirm return", "yes"),
 ]
 
 
@@ -60,7 +67,7 @@ class StatementLog:
             self.recording = False
 
 
-def run(database_url: str, turns: int, show: bool) -> None:
+def run(database_url: str, turns: int, show: bool, profile: bool) -> None:
     from bot.answering import answer_conversation
     from conversations.intake import store
     from conversations.models import Message
@@ -73,13 +80,19 @@ def run(database_url: str, turns: int, show: bool) -> None:
     counts: dict[str, list[int]] = {kind: [] for kind, _ in SCRIPT}
     cpu: dict[str, list[float]] = {kind: [] for kind, _ in SCRIPT}
     shown: set[str] = set()
+    profiles = {kind: cProfile.Profile() for kind, _ in SCRIPT} if profile else {}
     for index in range(min(turns, SEEDED)):
         for kind, text in SCRIPT:
             inbound = _sms(index, text)
             _, conversation_id, _ = store(database, inbound)
+            profiler = profiles.get(kind)
             with log.record() as statements:
                 started = time.process_time()
+                if profiler is not None:
+                    profiler.enable()
                 answered = answer_conversation(database, settings, conversation_id)
+                if profiler is not None:
+                    profiler.disable()
                 cpu[kind].append((time.process_time() - started) * 1000)
             assert answered.handled == 1, (kind, index)
             counts[kind].append(len(statements))
@@ -97,6 +110,10 @@ def run(database_url: str, turns: int, show: bool) -> None:
     for kind, values in counts.items():
         p50, mean = statistics.median(cpu[kind]), statistics.fmean(cpu[kind])
         print(f"| {kind:<16} | {statistics.median(values):10.0f} | {p50:10.2f} | {mean:11.2f} |")
+    for kind, profiler in profiles.items():
+        stats = pstats.Stats(profiler)
+        print(f"\n{kind}: {stats.total_calls / len(counts[kind]):,.0f} calls a turn")  # type: ignore[attr-defined]
+        stats.sort_stats("tottime").print_stats(12)
     database.dispose()
 
 
@@ -118,6 +135,7 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL to use")
     parser.add_argument("--turns", type=int, default=SEEDED, help="customers (at most 100)")
     parser.add_argument("--show", action="store_true", help="print one turn's statements")
+    parser.add_argument("--profile", action="store_true", help="cProfile each kind of turn")
     args = parser.parse_args()
     kind = "postgresql" if args.postgres else "sqlite"
     if args.postgres:
@@ -128,7 +146,7 @@ def main() -> None:
         url, drop = scratch_database(kind, Path(workdir))
         try:
             seed(url)
-            run(url, args.turns, args.show)
+            run(url, args.turns, args.show, args.profile)
         finally:
             drop()
 

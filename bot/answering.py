@@ -312,11 +312,19 @@ def _ask_bot(
             return []
         log.exception("the bot failed on message %s; handing over to a person", message.id)
         return _escalate_after_failure(session, conversation, text)
+    # Not flushed here: the savepoint's release in `_answer` inserts them in the flush
+    # that writes the message's reading and handled_at (one flush a turn, not two).
     queued = [
-        enqueue(session, conversation, reply.text, author="bot", payload={"choices": reply.choices})
+        enqueue(
+            session,
+            conversation,
+            reply.text,
+            author="bot",
+            payload={"choices": reply.choices},
+            flush=False,
+        )
         for reply in replies
     ]
-    # After the flushes of `enqueue`, so that it is written with handled_at (see _answer).
     message.payload = {**(message.payload or {}), "reading": _reading(replies)}
     return queued
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from conversations.texts import money, say
+from infra.identity_map import recall, remember
 from orders import inventory
 from orders.models import Location, Order, Product
 
@@ -45,10 +46,21 @@ def order_brief(order: Order, currency: str) -> str:
 
 
 def products_by_sku(session: Session, skus: list[str]) -> dict[str, Product]:
+    """The active products of these SKUs. A turn asks for the same ones several times:
+    those the session has loaded already come from it, the rest in one statement."""
     if not skus:
         return {}
-    rows = session.scalars(select(Product).where(Product.sku.in_(skus), Product.active.is_(True)))
-    return {p.sku: p for p in rows}
+    known = recall(session, Product, "sku", skus, needed=("active",))
+    if missing := [sku for sku in skus if sku not in known]:
+        found = session.scalars(_ACTIVE_BY_SKU, {"skus": missing})
+        known.update((p.sku, p) for p in remember(session, "sku", found))
+    return {sku: p for sku in skus if (p := known.get(sku)) is not None and p.active}
+
+
+# Built once: its cache key is memoized on the statement (see bot/answering.py).
+_ACTIVE_BY_SKU = select(Product).where(
+    Product.sku.in_(bindparam("skus", expanding=True)), Product.active.is_(True)
+)
 
 
 def cart_total(cart: Mapping[str, int], products: Mapping[str, Product]) -> Decimal:
@@ -75,13 +87,19 @@ def pickup_stores(session: Session) -> list[Location]:
 
 def stores_with(session: Session, needs: Mapping[int, int]) -> list[Location]:
     """Pickup stores where every product in `needs` is available in that quantity."""
-    return [s for s in pickup_stores(session) if inventory.can_fill(session, s.id, needs)]
+    return _filling(session, pickup_stores(session), needs)
 
 
 def deliverable(session: Session, needs: Mapping[int, int]) -> bool:
-    return any(
-        inventory.can_fill(session, loc.id, needs) for loc in inventory.delivery_candidates(session)
-    )
+    return bool(_filling(session, inventory.delivery_candidates(session), needs))
+
+
+def _filling(
+    session: Session, locations: list[Location], needs: Mapping[int, int]
+) -> list[Location]:
+    """The `locations` that have all of `needs`, their stock read in one statement."""
+    have = inventory.available_at(session, [location.id for location in locations], needs)
+    return [location for location in locations if inventory.fills(have[location.id], needs)]
 
 
 def needs_of(cart: Mapping[str, int], products: Mapping[str, Product]) -> dict[int, int]:

@@ -51,7 +51,7 @@ class Turn:
     @property
     def scope(self) -> Scope:
         """A customer acts on their own orders and returns only."""
-        return Scope.customer(self.customer.id)
+        return Scope.customer(self.customer_id)
 
     def entities(self, kind: str) -> list[Entity]:
         return [e for e in self.parsed.entities if e.type == kind]

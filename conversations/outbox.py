@@ -25,13 +25,16 @@ def enqueue(
     author: str = "bot",
     author_id: str = "",
     payload: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> Message:
     """Store an outbound message and queue it for delivery, in the caller's transaction.
 
     A long SMS from the bot goes out a page at a time (`conversations.sms_pages`); a
     person's SMS longer than one part becomes several outbox rows of the same message,
     delivered in order. An email gets the headers that thread it with the customer's
-    latest mail.
+    latest mail. `flush=False` leaves the rows to the caller's next flush, for a caller
+    that reads nothing of them before it (a bot turn writes its replies in the flush that
+    marks the message handled).
     """
     payload = dict(payload or {})
     later: list[str] = []
@@ -70,5 +73,6 @@ def enqueue(
                 payload=payload,
             )
         )
-    session.flush()
+    if flush:
+        session.flush()
     return message

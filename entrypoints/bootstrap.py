@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import channels
@@ -58,12 +59,14 @@ def bootstrap(
     senders: Senders | None = None,
     catalog_cache: CatalogCache | None = None,
     clock: clocks.Clock | None = None,
+    engine: Engine | None = None,
 ) -> Wiring:
     """Wire a process for `settings`: its database with the order-event handlers, the
     catalogue cache, the wake-ups and the clock (default: the system's), the payment
     gateway (default: refunds recorded, paid by hand) and the channels' senders. Tests
     inject their own gateway, senders or clock (`infra.clock.ManualClock`) here, and may
-    share one catalogue cache between databases made for the same URL."""
+    share one catalogue cache, and one engine (see `Database`), between databases made
+    for the same URL."""
     handlers: list[events.EventHandler] = []
     clock = clock or clocks.SystemClock()
     database = Database(
@@ -74,6 +77,7 @@ def bootstrap(
             wakeup.WAKEUPS: wakeup.Wakeups(),
             clocks.CLOCK: clock,
         },
+        engine=engine,
     )
     wiring = Wiring(
         settings=settings,

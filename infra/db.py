@@ -180,9 +180,16 @@ class DriverStatement:
 
 
 class Database:
-    def __init__(self, url: str, *, wiring: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, url: str, *, wiring: dict[str, Any] | None = None, engine: Engine | None = None
+    ) -> None:
+        """`engine`: one `make_engine(url)` made, shared with other databases of the same
+        URL made one after another (a bench telling many conversations, as one worker
+        process answers them with one engine and its warm statement caches); `dispose`
+        then closes its connections only, and whoever made it calls `dispose_engine`."""
         self.url = url
-        self.engine = make_engine(url)
+        self._owns_engine = engine is None
+        self.engine = engine or make_engine(url)
         # Shared with every session's `info` (each session gets its own copy of the dict).
         self.wiring: dict[str, Any] = {} if wiring is None else wiring
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.wiring)
@@ -294,17 +301,26 @@ class Database:
             connection.close()
 
     def dispose(self) -> None:
-        """Close the connections and forget the statements compiled for this engine.
+        """Close the connections and, when the engine is this database's own, forget the
+        statements compiled for it (see `dispose_engine`)."""
+        if self._owns_engine:
+            dispose_engine(self.engine)
+        else:
+            self.engine.dispose()
 
-        The ORM keeps the INSERT and UPDATE statements a flush compiles in a cache on
-        each mapper (SQLAlchemy's `Mapper._compiled_cache`, up to 100 per mapper), keyed
-        by the engine's dialect: a process that makes a Database after another (a test,
-        a conversation story, the bench) would otherwise keep every earlier engine's,
-        some 2,400 objects a story, until that cache pruned them.
-        """
-        self.engine.dispose()
-        dialect = self.engine.dialect
-        for mapper in Base.registry.mappers:
-            cache = mapper._compiled_cache
-            for key in [k for k in list(cache) if isinstance(k, tuple) and k and k[0] is dialect]:
-                cache.pop(key, None)
+
+def dispose_engine(engine: Engine) -> None:
+    """Close the engine's connections and forget the statements compiled for it.
+
+    The ORM keeps the INSERT and UPDATE statements a flush compiles in a cache on each
+    mapper (SQLAlchemy's `Mapper._compiled_cache`, up to 100 per mapper), keyed by the
+    engine's dialect: a process that makes a Database after another (a test, a
+    conversation story, the bench) would otherwise keep every earlier engine's, some
+    2,400 objects a story, until that cache pruned them.
+    """
+    engine.dispose()
+    dialect = engine.dialect
+    for mapper in Base.registry.mappers:
+        cache = mapper._compiled_cache
+        for key in [k for k in list(cache) if isinstance(k, tuple) and k and k[0] is dialect]:
+            cache.pop(key, None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, inspect
 from sqlalchemy.orm import Session
 
 T = TypeVar("T", bound=tuple[Any, ...])
@@ -31,7 +31,14 @@ def claimable(session: Session, query: Select[T], *of: Any) -> Select[T]:
 
 def refresh_locked(session: Session, row: object) -> None:
     """Read `row` afresh, locked until the transaction ends (FOR UPDATE) where rows lock."""
-    session.refresh(row, with_for_update=has_row_locks(session))
+    session.refresh(row, with_for_update=_lock_of(session, row))
+
+
+def _lock_of(session: Session, row: object) -> dict[str, Any] | bool:
+    """FOR UPDATE OF `row`'s own table: a refresh loads what `row` was loaded with, and
+    PostgreSQL locks no row of the outer-joined tables of a joined eager load (an order
+    found with its lines and shipments): it refuses a plain FOR UPDATE there."""
+    return has_row_locks(session) and {"of": inspect(row).mapper.local_table}
 
 
 def reread_locked(session: Session, row: object) -> None:
@@ -42,4 +49,4 @@ def reread_locked(session: Session, row: object) -> None:
         return
     session.flush()
     session.expire_all()
-    session.refresh(row, with_for_update=True)
+    session.refresh(row, with_for_update=_lock_of(session, row))

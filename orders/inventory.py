@@ -11,9 +11,9 @@ to what is on the shelf.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from infra.row_locks import refresh_locked
@@ -44,23 +44,42 @@ def stock_row(session: Session, product_id: int, location_id: int) -> Stock:
 
 def available(session: Session, location_id: int, needs: Needs) -> dict[int, int]:
     """Available quantity at the location for each product in `needs`."""
-    rows = session.execute(
-        select(Stock.product_id, Stock.on_hand - Stock.reserved).where(
-            Stock.location_id == location_id, Stock.product_id.in_(list(needs))
-        )
-    ).all()
-    found = {product_id: qty for product_id, qty in rows}
-    return {product_id: found.get(product_id, 0) for product_id in needs}
+    return available_at(session, [location_id], needs)[location_id]
+
+
+def available_at(
+    session: Session, location_ids: Collection[int], needs: Needs
+) -> dict[int, dict[int, int]]:
+    """`available` at each of several locations, in one statement."""
+    found: dict[int, dict[int, int]] = {location_id: {} for location_id in location_ids}
+    if found and needs:
+        values = {"locations": list(found), "products": list(needs)}
+        for location_id, product_id, qty in session.execute(_AVAILABLE, values):
+            found[location_id][product_id] = qty
+    return {at: {p: have.get(p, 0) for p in needs} for at, have in found.items()}
+
+
+# Built once: its cache key is memoized on the statement.
+_AVAILABLE = select(Stock.location_id, Stock.product_id, Stock.on_hand - Stock.reserved).where(
+    Stock.location_id.in_(bindparam("locations", expanding=True)),
+    Stock.product_id.in_(bindparam("products", expanding=True)),
+)
+
+
+def fills(have: Mapping[int, int], needs: Needs) -> bool:
+    """Whether the quantities `have` (from `available`) cover `needs`."""
+    return all(have[p] >= q for p, q in needs.items())
 
 
 def can_fill(session: Session, location_id: int, needs: Needs) -> bool:
-    have = available(session, location_id, needs)
-    return all(have[p] >= q for p, q in needs.items())
+    return fills(available(session, location_id, needs), needs)
 
 
 def shortages(session: Session, location: Location, needs: Needs) -> list[str]:
     have = available(session, location.id, needs)
     missing = [p for p, q in needs.items() if have[p] < q]
+    if not missing:
+        return []
     names = dict(
         session.execute(select(Product.id, Product.name).where(Product.id.in_(missing))).all()
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from infra import clock
 from infra.row_locks import reread_locked
+from infra.savepoints import savepoint
 from orders import events, inventory, payments
 from orders.customers import MAX_ADDRESS, check_text
 from orders.errors import (
@@ -44,13 +45,14 @@ T = TypeVar("T")
 
 
 def atomic(fn: Callable[P, T]) -> Callable[P, T]:
-    """Run the service in a SAVEPOINT so a refusal leaves the database as it was."""
+    """Run the service in a SAVEPOINT so a refusal leaves the database as it was (the
+    unit of work's, when called directly in one: see infra.savepoints)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         session = args[0]
         assert isinstance(session, Session)
-        with session.begin_nested():
+        with savepoint(session):
             _lock_current(session, args[1] if len(args) > 1 else None)
             return fn(*args, **kwargs)
 

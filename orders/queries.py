@@ -6,9 +6,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from infra.identity_map import recall, remember
 from orders.errors import LocationAccessDenied, OrderNotFound
 from orders.models import Customer, CustomerIdentity, Location, Order, OrderLine
 from orders.phones import typed_phone
@@ -44,20 +45,39 @@ def name_contains(text: str) -> ColumnElement[bool]:
     return func.lower(Customer.name).contains(text.strip().lower())
 
 
+# What an order found by number comes with (and must have, to be found again in memory).
+DETAILS = ("lines", "shipments", "location")
+
+
 def _with_lines(query: Select) -> Select:
     return query.options(selectinload(Order.lines), selectinload(Order.shipments))
 
 
 def get_order(session: Session, number: str | int) -> Order:
+    """The order of that number, with its lines, shipments and store. One the session
+    already holds with them (a bot turn asks for its order two or three times) costs no
+    statement."""
     parsed = parse_order_number(number)
-    order = (
-        session.scalar(_with_lines(select(Order).where(Order.number == parsed)))
-        if parsed is not None
-        else None
-    )
+    order = None
+    if parsed is not None:
+        order = recall(session, Order, "number", [parsed], needed=DETAILS).get(parsed)
+        if order is None:
+            order = session.scalars(_ORDER_BY_NUMBER, {"number": parsed}).unique().first()
+            remember(session, "number", [order] if order is not None else [])
     if order is None:
         raise OrderNotFound(f"There is no order {str(number).strip()}.")
     return order
+
+
+# What a reply about an order reads, loaded with it: joined, one statement (an order's
+# lines times its shipments are a few rows) where lazy loads would take one each.
+ORDER_DETAILS = (
+    joinedload(Order.lines),
+    joinedload(Order.location),
+    joinedload(Order.shipments),
+)
+# Built once: its cache key is memoized on the statement.
+_ORDER_BY_NUMBER = select(Order).where(Order.number == bindparam("number")).options(*ORDER_DETAILS)
 
 
 def open_orders(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from conversations.handoffs import SqlHandoffs
 from infra.db import Database
+from infra.savepoints import shared_savepoint
 
 
 class UnitOfWork:
@@ -36,8 +37,10 @@ class UnitOfWork:
 
     @contextmanager
     def atomic(self) -> Iterator[Session]:
-        """A service's writes: all of them, or none of them."""
-        with self.session.begin_nested():
+        """A service's writes: all of them, or none of them. A service catches nothing in
+        the block, so the domain function it calls there uses this savepoint rather than
+        opening a second one (infra.savepoints)."""
+        with shared_savepoint(self.session):
             yield self.session
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, select
 
 from bot import describe
 from bot.dialogue import scope, variants
@@ -30,7 +30,8 @@ from bot.flows.common import (
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import load, say
-from orders import inventory, ordering
+from infra.identity_map import remember
+from orders import inventory, ordering, queries
 from orders.customers import purchase_history
 from orders.models import Order, OrderLine
 from orders.status import CANCELLABLE, MODIFIABLE, OPEN, RETURNABLE
@@ -147,24 +148,30 @@ def orders_with(
     line of `skus`), newest first, searched in the database however many older orders
     exist. One statement: each order comes with what the replies about it read (its
     lines, store and shipments), which lazy loads would fetch one statement at a time."""
-    query = select(Order).where(Order.customer_id == turn.customer_id)
+    values: dict[str, object] = {"customer_id": turn.customer_id, "limit": limit}
     if statuses is not None:
-        query = query.where(Order.status.in_(sorted(statuses)))
+        values["statuses"] = sorted(statuses)
     if number is not None:
-        query = query.where(Order.number == number)
+        values["number"] = number
     if skus:
-        query = query.where(Order.lines.any(OrderLine.sku.in_(sorted(skus))))
-    query = query.options(*ORDER_DETAILS)
-    query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
-    return list(turn.session.scalars(query).unique())
+        values["skus"] = sorted(skus)
+    found = turn.session.scalars(_orders_query(frozenset(values)), values).unique()
+    return remember(turn.session, "number", found)  # found again by number this turn
 
 
-# What a reply about an order reads, loaded with it (joined: one statement however many).
-ORDER_DETAILS = (
-    joinedload(Order.lines),
-    joinedload(Order.location),
-    joinedload(Order.shipments),
-)
+@cache
+def _orders_query(filters: frozenset[str]) -> Select:
+    """The statement for one combination of filters, built once: a turn neither builds
+    it (nor its joined loads) again nor works out its cache key (memoized on it)."""
+    query = select(Order).where(Order.customer_id == bindparam("customer_id"))
+    if "statuses" in filters:
+        query = query.where(Order.status.in_(bindparam("statuses", expanding=True)))
+    if "number" in filters:
+        query = query.where(Order.number == bindparam("number"))
+    if "skus" in filters:
+        query = query.where(Order.lines.any(OrderLine.sku.in_(bindparam("skus", expanding=True))))
+    query = query.options(*queries.ORDER_DETAILS)
+    return query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(bindparam("limit"))
 
 
 # --- track and history ------------------------------------------------------------------

@@ -28,6 +28,7 @@ class TurnResult:
     replies: list[str]
     problems: list[str]
     seconds: float = 0.0  # the whole turn: channel adapter, intake, bot, replies stored
+    cpu_seconds: float = 0.0  # the process's CPU time over the same span
 
     @property
     def passed(self) -> bool:
@@ -99,7 +100,11 @@ def story_wiring(story: Story, databases: StoryDatabases) -> Wiring:
     """A process's wiring on a fresh database of the story's catalog (its settings are the
     story's once `story_settings` has read them), with the run's catalogue cache."""
     url = databases.fresh(story.catalog)
-    return bootstrap(load_settings(database_url=url), catalog_cache=databases.catalog_cache)
+    return bootstrap(
+        load_settings(database_url=url),
+        catalog_cache=databases.catalog_cache,
+        engine=databases.engine(url),
+    )
 
 
 def run_story(
@@ -167,9 +172,10 @@ def _turn(
 ) -> TurnResult:
     with database.sessions() as session:
         said = checks.expand(turn.say, checks.references(session, world))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     replies = customer.send(said)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     with database.sessions() as session:
         values = checks.references(session, world)
         problems = checks.reply_problems(replies, turn, values)
@@ -177,4 +183,4 @@ def _turn(
             problems += checks.state_problems(
                 session, world, customer.conversation_id, turn.state, final=False
             )
-    return TurnResult(said, replies, problems, seconds)
+    return TurnResult(said, replies, problems, seconds, cpu_seconds)

@@ -16,14 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from bot.catalog_cache import CatalogCache
 from conversations.staff_models import Handoff
 from entrypoints import schema
-from infra.db import Database, utcnow
+from infra.db import Database, dispose_engine, make_engine, utcnow
 from orders import csv_import, customers, fulfilment, inventory, ordering, returns
 from orders.events import Actor
 from orders.models import Customer, Order, Return
@@ -61,6 +61,12 @@ class StoryDatabases:
     for the same reason. The first load of a catalog goes through the importers; its
     rows are kept and put back for the next story, which takes milliseconds where the
     importers take seconds.
+
+    Every story of a catalog shares one engine (`engine`): a worker process answers all
+    its conversations with one, whose statement caches are warm after its first turns;
+    an engine per story would make every story's first turn compile its statements
+    anew, which no running worker does. Each story still closes the engine's
+    connections (the SQLite file under them is replaced); `close` disposes the engines.
     """
 
     def __init__(self, base_url: str, workdir: Path) -> None:
@@ -69,7 +75,19 @@ class StoryDatabases:
         self.is_sqlite = base_url.startswith("sqlite")
         self._templates: dict[str, Path] = {}
         self._rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._engines: dict[str, Engine] = {}
         self.catalog_cache = CatalogCache()
+
+    def engine(self, url: str) -> Engine:
+        """The engine every story on `url` (one per catalog) shares."""
+        if url not in self._engines:
+            self._engines[url] = make_engine(url)
+        return self._engines[url]
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            dispose_engine(engine)
+        self._engines.clear()
 
     def fresh(self, catalog: str) -> str:
         """The URL of a database holding only `catalog`, nothing else."""
@@ -84,25 +102,20 @@ class StoryDatabases:
             .update_query_dict({"application_name": f"stories-{catalog}"})
             .render_as_string(hide_password=False)
         )
-        engine = create_engine(url)
-        try:
-            with engine.begin() as connection:
-                _empty(connection)
-                for table in TABLES:
-                    if rows := self._rows.get(catalog, {}).get(table.name):
-                        connection.execute(table.insert(), rows)
-                _restart_ids(connection)
-            if catalog not in self._rows:
-                _load(url, catalog)
-                with engine.connect() as connection:
-                    self._rows[catalog] = {
-                        table.name: [
-                            dict(row) for row in connection.execute(select(table)).mappings()
-                        ]
-                        for table in TABLES
-                    }
-        finally:
-            engine.dispose()
+        engine = self.engine(url)
+        with engine.begin() as connection:
+            _empty(connection)
+            for table in TABLES:
+                if rows := self._rows.get(catalog, {}).get(table.name):
+                    connection.execute(table.insert(), rows)
+            _restart_ids(connection)
+        if catalog not in self._rows:
+            _load(url, catalog)
+            with engine.connect() as connection:
+                self._rows[catalog] = {
+                    table.name: [dict(row) for row in connection.execute(select(table)).mappings()]
+                    for table in TABLES
+                }
         return url
 
     def _template(self, catalog: str) -> Path:
