@@ -59,6 +59,15 @@ def _confirm_action(turn: Turn) -> list[Reply] | None:
     return None
 
 
+def _confirm_return(turn: Turn) -> list[Reply] | None:
+    """The yes/no to a return's preview; "by mail" or a store said there instead is how
+    it comes back, previewed again (it changes nothing until the yes)."""
+    replies = _confirm_action(turn)
+    if replies is None and turn.intent not in CONFIRM:
+        return returns.correct(turn)
+    return replies
+
+
 def _verify(turn: Turn) -> list[Reply] | None:
     return verification.check_code(turn, lambda t, action: RUNNERS[action["kind"]](t, action))
 
@@ -161,7 +170,7 @@ STEPS: dict[str, Step] = {
         hint="chat.hint_return_method",
     ),
     "confirm_return": Step(
-        _confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm", correct=returns.correct
+        _confirm_return, "confirm", CONFIRM, hint="chat.hint_confirm", correct=returns.correct
     ),
     "verify_code": Step(
         _verify,

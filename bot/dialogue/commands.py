@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogue import scope, trouble
+from bot.dialogue import scope, trouble, variants
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.clauses import MANNERS
 from bot.nlu.hybrid import STATE_CHANGING
@@ -263,6 +263,10 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         if at_preview and confident and intent in CONFIRM and not correcting:
             changes = any(k in slots for k in ("products", "location", "address"))  # "ten four"
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
+    if variants.size_step(text) and slots.get("products") and intent not in _SIZE_TASKS:
+        return command(START, "modify_order")  # "size up the sweater, keep the colour"
+    if _takes_units_off(slots, waiting) and (not confident or intent == "place_order"):
+        return command(START, "modify_order")  # "one tin less of the sage green please"
     asks = not confident or text.rstrip().endswith("?")
     if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
         return command(START, waiting.topic)
@@ -283,6 +287,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     return interpret(text, parsed, waiting)
 
 
+# Tasks a size up or down belongs to as the classifier read it; anything else is a change.
+_SIZE_TASKS = frozenset({"modify_order", "cancel_order", "return_order", "complaint"})
 _MY_PRODUCT = re.compile(r"\bmy (?:\w+ )?$", re.I)
 _WHERE = re.compile(
     r"\b(?:where is|where are|did (?:\w+ ){0,3}(?:arrive|come|ship|go out)|has (?:\w+ ){0,3}"
@@ -333,6 +339,12 @@ def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]
     if _WHERE.search(norm):
         return "track_order", _TRACK_OK
     return None
+
+
+def _takes_units_off(slots: dict[str, Any], waiting: Waiting) -> bool:
+    """Products taken off ("one box of screws less") with no cart open: off an order."""
+    removes = any(p.get("operation") == scope.REMOVE for p in slots.get("products", []))
+    return removes and waiting.step == "idle" and not waiting.has_cart
 
 
 def _trouble_with_an_order(parsed: ParseResult, norm: str) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 from bot.nlu import CatalogIndex, ParseResult
 from bot.nlu.text import tokenize
-from bot.nlu.variants import VariantIndex, said_features
+from bot.nlu.variants import VariantIndex, amount, said_features
 
 # Words that say the line changes rather than a new one joins it.
 SWAP_CUE = re.compile(
@@ -28,12 +28,12 @@ _ADDS = re.compile(r"\b(?:add|another|also|too|as well|plus|extra|more)\b", re.I
 # "size up", "a size bigger", "one size down": the next size of the same line.
 _SIZE_UP = re.compile(
     r"\b(?:size (?:it |them )?up|(?:one|a) size (?:up|bigger|larger)|(?:a |one )?(?:bigger|"
-    r"larger) size|next size up)\b",
+    r"larger) size|next size up|(?:go|going|move|come) up (?:a|one) size)\b",
     re.I,
 )
 _SIZE_DOWN = re.compile(
     r"\b(?:size (?:it |them )?down|(?:one|a) size (?:down|smaller)|(?:a |one )?smaller size|"
-    r"next size down)\b",
+    r"next size down|(?:go|going|move|come) down (?:a|one) size)\b",
     re.I,
 )
 _SIZE_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
@@ -51,7 +51,7 @@ def swaps(
     and no product is named, the one talked about last is meant, else none.
     """
     adds = any(e.type == "product" and e.operation == "add" for e in parsed.entities)
-    step = _size_step(parsed.text)
+    step = size_step(parsed.text)
     if not (SWAP_CUE.search(parsed.text) or step) or adds or _ADDS.search(parsed.text):
         return {}
     said = _said(parsed)
@@ -85,6 +85,36 @@ def named_sibling(catalog: CatalogIndex, parsed: ParseResult, sku: str) -> str |
     return _sibling(catalog.variants, sku, _said(parsed))
 
 
+# "the big tin", "the smaller one": an offered variant picked by how big it is.
+_BIGGER = re.compile(r"\b(?:big|bigger|biggest|larger|largest)\b")
+_SMALLER = re.compile(r"\b(?:small|smaller|smallest|little)\b")
+
+
+def picked_among(catalog: CatalogIndex, parsed: ParseResult, options: list[str]) -> str | None:
+    """The one offered variant the words pick when they name no product: "2.5 litres",
+    "one litre", "large"; else "the big tin" / "the small one" by size or measure."""
+    index = catalog.variants
+    left, used = index.narrow(options, _said(parsed))
+    if used and len(left) == 1:
+        return left[0]
+    step = 1 if _BIGGER.search(parsed.norm) else -1 if _SMALLER.search(parsed.norm) else 0
+    sizes = {sku: _magnitude(index, sku) for sku in left}
+    known = [s for s in left if sizes[s] is not None]
+    if not step or len(known) != len(left) or len(set(sizes.values())) != len(left):
+        return None
+    return max(known, key=lambda sku: (sizes[sku] or 0) * step)
+
+
+def _magnitude(index: VariantIndex, sku: str) -> float | None:
+    """How big a variant is: its size's rank, else its measure ("2.5 L" tin: 2500 ml)."""
+    for feature in index.features(sku):
+        if feature.startswith("size:") and (rank := _size_rank(feature[5:])) >= 0:
+            return rank
+    measures = [amount(f[5:]) for f in index.features(sku) if f.startswith("unit:")]
+    found = [m[1] for m in measures if m is not None]
+    return found[0] if len(found) == 1 else None
+
+
 def _said(parsed: ParseResult) -> dict[int, frozenset[str]]:
     """Variant features of the message's words, but for those of a store, an address..."""
     tokens = tokenize(parsed.text)
@@ -111,8 +141,8 @@ def _besides_size(features: frozenset[str]) -> frozenset[str]:
     return frozenset(f for f in features if not f.startswith(("size:", "unit:")))
 
 
-def _size_step(text: str) -> int:
-    """+1 for "size up", -1 for "size down", 0 when the message asks neither."""
+def size_step(text: str) -> int:
+    """+1 for "size up", "go up a size", -1 for "size down", 0 when it asks neither."""
     return 1 if _SIZE_UP.search(text) else -1 if _SIZE_DOWN.search(text) else 0
 
 

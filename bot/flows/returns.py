@@ -92,7 +92,7 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return None
     turn.state.update(step="return_reason", items=wanted)
     lines = describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()])
-    if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
+    if REASON.search(turn.parsed.norm):  # "..., it's too big for me": the reason is said
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
         return answer_method(turn) or _ask_method(turn, lines, order.display_number)
     if code := turn.first("location"):  # "bring 1 of the 3 back to the garden centre"
@@ -109,13 +109,15 @@ METHOD_ONLY = 4
 
 
 def answer_reason(turn: Turn) -> list[Reply]:
-    """The reason; an answer that only says how the items come back ("by post", "the
-    bridge store") is that answer, and the return goes on without a reason."""
+    """The reason; an answer that also says how the items come back ("it leaks, I'll
+    post it", "I'll drop it at the bridge store") answers that too, and one that only
+    says how ("by post") is that answer, the return going on without a reason."""
     says_how = turn.first("location") or BY_MAIL.search(turn.text)
-    if says_how and len(turn.text.split()) <= METHOD_ONLY and not REASON.search(turn.text):
-        turn.state.update(step="return_method", reason="")
-        return answer_method(turn) or _ask_method(turn)
-    turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+    only_how = len(turn.text.split()) <= METHOD_ONLY and not REASON.search(turn.parsed.norm)
+    reason = "" if says_how and only_how else turn.text.strip()[:500]
+    turn.state.update(step="return_method", reason=reason)
+    if says_how and (replies := answer_method(turn)):
+        return replies
     if store := turn.state.get("store_said"):  # the store named with the request
         turn.state.update(method="store", store=store)
         return _confirm(turn)

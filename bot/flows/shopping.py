@@ -273,6 +273,8 @@ def choose_product(turn: Turn) -> list[Reply] | None:
     if picked is None:
         index = chosen_index(turn, len(options))
         picked = options[index] if index is not None else None
+    if picked is None and not turn.entities("product"):  # "the big tin", "one litre"
+        picked = variants.picked_among(turn.catalog, turn.parsed, options)
     if wants_removal(turn):
         return _skip_choice(turn)
     if picked is None and PRICE_QUESTION.search(turn.text):  # "how much are they?"
@@ -450,6 +452,7 @@ def _ask_store(
         return turn.reply(
             "shop.not_all_at_store",
             choices=[s.name for s in stores],
+            lines=lines,
             store=store.name,
             stores=names,
         )
