@@ -265,6 +265,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
     if variants.size_step(text) and slots.get("products") and intent not in _SIZE_TASKS:
         return command(START, "modify_order")  # "size up the sweater, keep the colour"
+    if not confident and slots.get("products") and variants.ANOTHER.search(norm):
+        return command(START, "modify_order")  # "too small, could you send me a large instead"
     if _takes_units_off(slots, waiting) and (not confident or intent == "place_order"):
         return command(START, "modify_order")  # "one tin less of the sage green please"
     asks = not confident or text.rstrip().endswith("?")

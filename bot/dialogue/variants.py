@@ -23,6 +23,13 @@ SWAP_CUE = re.compile(
     r"rather|actually|oh wait|no wait|sorry)\b",
     re.I,
 )
+# Words that ask for another variant of something already had, by what is wrong with it
+# ("too small", "the wrong size") or by asking ("swap", "instead"); read on normalised text.
+ANOTHER = re.compile(
+    r"\b(?:instead|swap|exchange|change (?:it|them|this|that|those|the \w+)|wrong (?:size|"
+    r"colou?r)|too (?:small|big|tight|large|loose|long|short|narrow|wide)|"
+    r"(?:doesn t|does not|didn t|did not|don t|do not) fit)\b"
+)
 # Words that add a line: "actually add a black mug too" keeps the white one.
 _ADDS = re.compile(r"\b(?:add|another|also|too|as well|plus|extra|more)\b", re.I)
 # "size up", "a size bigger", "one size down": the next size of the same line.
@@ -42,17 +49,25 @@ _OPAQUE = frozenset({"location", "address", "email", "phone", "order_number", "r
 
 
 def swaps(
-    catalog: CatalogIndex, parsed: ParseResult, lines: Collection[str], last_sku: str | None
+    catalog: CatalogIndex,
+    parsed: ParseResult,
+    lines: Collection[str],
+    last_sku: str | None,
+    *,
+    asked: bool = False,
 ) -> dict[str, str]:
     """Line SKU -> the sibling SKU the message asks for instead; {} when it asks none.
 
     Only lines whose family holds a product the message names are considered, or, when
     it names none ("the large instead"), every line; when several lines could change
-    and no product is named, the one talked about last is meant, else none.
+    and no product is named, the one talked about last is meant, else none. `asked`:
+    the caller knows another variant is wanted (an exchange), so no swap word is needed
+    and nothing is being added ("too small, can I have the large").
     """
     adds = any(e.type == "product" and e.operation == "add" for e in parsed.entities)
     step = size_step(parsed.text)
-    if not (SWAP_CUE.search(parsed.text) or step) or adds or _ADDS.search(parsed.text):
+    cued = asked or SWAP_CUE.search(parsed.text) or step
+    if not cued or (not asked and (adds or _ADDS.search(parsed.text))):
         return {}
     said = _said(parsed)
     index = catalog.variants
@@ -119,7 +134,12 @@ def _said(parsed: ParseResult) -> dict[int, frozenset[str]]:
     """Variant features of the message's words, but for those of a store, an address..."""
     tokens = tokenize(parsed.text)
     opaque = [(e.start, e.end) for e in parsed.entities if e.type in _OPAQUE]
-    free = [i for i, t in enumerate(tokens) if not any(s <= t.start < e for s, e in opaque)]
+    free = [
+        i
+        for i, t in enumerate(tokens)
+        if not any(s <= t.start < e for s, e in opaque)
+        and not (i and tokens[i - 1].text == "too")  # "too small" says what is wrong
+    ]
     return said_features(parsed.text, tokens, free)
 
 

@@ -30,7 +30,7 @@ from bot.turn import Turn
 from conversations.texts import say
 from infra import clock
 from orders import customers, inventory
-from orders.models import Location, Product
+from orders.models import Location, Order, Product
 from services import orders as order_service
 from services.orders import NewOrder
 from services.uow import within
@@ -514,6 +514,11 @@ def _place(turn: Turn) -> list[Reply]:
     turn.state.pop("cart", None)
     turn.state.pop("checkout", None)
     turn.goto(None, order=order.number)
+    return placed(turn, order)
+
+
+def placed(turn: Turn, order: Order) -> list[Reply]:
+    """What the customer is told of an order just placed: its number, lines and where."""
     lines = describe.order_lines(order)
     total = turn.money(order.total)
     if order.fulfillment_method == "pickup":
