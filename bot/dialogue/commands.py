@@ -157,10 +157,24 @@ _QUOTED = re.compile(
 _ORDER_IN_QUOTE = re.compile(r"\border\s*(?:no\.?|number|#)?\s*#?\s*(\d{4,})\b", re.I)
 
 
+# A letter's sign-off on a line of its own: the name, title and phone under it are no
+# request ("Kind regards,\nHelen Ward\nT: 01234 567890" names no order 01234).
+_SIGN_OFF = re.compile(
+    r"^\s*(?:(?:many |warm |kind |best |warmest )?(?:thanks|thank you|regards|wishes)|cheers|"
+    r"best|all the best|yours(?: \w+)?|sincerely|love|ta|sent from (?:my )?\w+.*|--)"
+    r"[\s,.!]*$",
+    re.I | re.M,
+)
+
+
 def own_words(text: str) -> str:
-    """The customer's own words of a message with a pasted thread under them; an order
-    number that only the quoted part names is kept ("is this still coming?" + "Order
-    10001: ..." asks about 10001)."""
+    """The customer's own words of a message with a pasted thread under them (and
+    without a letter's sign-off and signature); an order number that only the quoted
+    part names is kept ("is this still coming?" + "Order 10001: ..." asks about 10001)."""
+    signed = _SIGN_OFF.search(text)
+    if signed is not None and text[: signed.start()].strip() and "\n" in text.strip():
+        quoted = _QUOTED.search(text, signed.start())
+        text = text[: signed.start()].rstrip() + ("\n" + text[quoted.start() :] if quoted else "")
     found = _QUOTED.search(text)
     if found is None or not text[: found.start()].strip():
         return text
@@ -183,6 +197,23 @@ def clauses(
     # A hello or a thanks beside a request is manners: the request is what gets answered.
     meant = [(t, p) for t, p in requests if p.intent not in MANNERS]
     return meant or [(text, whole)]
+
+
+# A letter: long enough that its story is told before (or around) what it asks.
+_LETTER_WORDS = 40
+# How a sentence puts a request: a question, or a polite ask or an order said outright.
+_ASKS = re.compile(
+    r"\?\s*$|^\W*(?:(?:hi|hello|so|and|also|ok|now)\W+)?(?:please|pls|could|can|would|will|"
+    r"i['’]?d like|i would like|i want|i need|i['’]?ll (?:have|take)|send me|add|order)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _asks(text: str) -> bool:
+    return any(_ASKS.search(sentence) for sentence in _SENTENCE.split(text))
+
+
 
 
 # "2 black tees size S, no sorry M": the customer corrects themself within the message.

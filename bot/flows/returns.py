@@ -32,6 +32,8 @@ from services.uow import within
 EVERYTHING = re.compile(r"\b(?:all|everything|whole order|both|all of it)\b", re.I)
 BY_MAIL = re.compile(r"\b(?:mail|post|ship|send|courier|parcel)\b", re.I)
 IN_STORE = re.compile(r"\b(?:store|shop|in person|drop)\b", re.I)
+# How it comes back said outright ("I can post it"); "send back" alone says no more.
+POSTED = re.compile(r"\b(?:post|posting|mail|mailing|courier)\b", re.I)
 RECENT_RETURNS = 3
 # A reason given with the request ("it's too big", "they leak", "sent two by mistake").
 REASON = re.compile(
@@ -93,7 +95,9 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return None
     turn.state.update(step="return_reason", items=wanted)
     lines = describe.line_list([(q, left[s][1]) for s, q in wanted.items()])
-    if REASON.search(turn.parsed.norm):  # "..., it's too big for me": the reason is said
+    # "..., it's too big for me": the reason is said; "I'll drop it at Downtown": how it
+    # comes back is, and the message stands for the reason (not asked for again)
+    if REASON.search(turn.parsed.norm) or turn.first("location") or POSTED.search(turn.text):
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
         return answer_method(turn) or _ask_method(turn, lines, order.display_number)
     if code := turn.first("location"):  # "bring 1 of the 3 back to the garden centre"
