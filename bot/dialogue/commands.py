@@ -238,7 +238,28 @@ def _self_corrected(
     first, then = text[: found.start()].strip(" ,"), text[found.end() :].strip(" ,")
     if not then:
         return None
+    if (resaid := _size_said_again(first, then)) is not None:
+        return [(resaid, parse(resaid, catalog, context))]
     return [(first, parse(first, catalog, context)), (then, parse(then, catalog))]
+
+
+# A size letter or word leading the corrected words ("XL", "M, and a red scarf").
+_SIZE_WORD = re.compile(
+    r"\b(?:XXS|XS|S|M|L|XL|XXL|XXXL|small|medium|large|extra large)\b(?=[\s,.!]|$)"
+)
+
+
+def _size_said_again(first: str, then: str) -> str | None:
+    """ "2 black and 1 white tee in L, no sorry XL": the size said again replaces the
+    size said before, for every product the request named, read as one request."""
+    while (said := _CORRECTION_START.match(then)) is not None and said.end():
+        then = then[said.end() :].lstrip(" ,")  # "no sorry", "sorry I mean"
+    new = _SIZE_WORD.match(then)
+    old = list(_SIZE_WORD.finditer(first))
+    if new is None or not old:
+        return None
+    last = old[-1]
+    return f"{first[: last.start()]}{new.group()}{first[last.end() :]}{then[new.end() :]}"
 
 
 _CORRECTION_START = re.compile(

@@ -92,6 +92,16 @@ def swaps(
     return found
 
 
+def said_fits(catalog: CatalogIndex, parsed: ParseResult, skus: list[str]) -> str | None:
+    """The one variant of a family that the variant words said anywhere in the message
+    fit: "2 black tees and 1 white tee, all in L" makes the black tee the L as well."""
+    index = catalog.variants
+    if len({tuple(index.family(sku)) for sku in skus}) != 1:
+        return None
+    left, used = index.narrow(skus, _said(parsed))
+    return left[0] if used and len(left) == 1 else None
+
+
 def named_sibling(catalog: CatalogIndex, parsed: ParseResult, sku: str) -> str | None:
     """The variant of ``sku`` that a message naming no product asks for: "and in
     navy?" after the grey M sweater is the navy M, "that one in large" the L."""
