@@ -191,6 +191,10 @@ def clauses(
     """The message as one or more requests, each parsed (see ``bot.nlu.parse``); a
     message that corrects itself is the request, then the correction."""
     whole = parse(text, catalog, context)
+    if len(text.split()) >= _LETTER_WORDS and whole.intent not in _ORDERING:
+        # a letter about something had (a return, a complaint) asks one thing: read whole
+        told = _told_story_left_out(text, catalog)
+        return [(told, whole if told == text else parse(told, catalog, context))]
     if fixed := _self_corrected(text, whole, catalog, context):
         return fixed
     requests = [(part.text, part) for part in whole.clauses]
@@ -201,6 +205,8 @@ def clauses(
 
 # A letter: long enough that its story is told before (or around) what it asks.
 _LETTER_WORDS = 40
+# A letter that orders keeps its parts: each may name what it wants.
+_ORDERING = frozenset({"place_order", "modify_order", "browse_catalog"})
 # How a sentence puts a request: a question, or a polite ask or an order said outright.
 _ASKS = re.compile(
     r"\?\s*$|^\W*(?:(?:hi|hello|so|and|also|ok|now)\W+)?(?:please|pls|could|can|would|will|"
@@ -214,6 +220,28 @@ def _asks(text: str) -> bool:
     return any(_ASKS.search(sentence) for sentence in _SENTENCE.split(text))
 
 
+# What a sentence of a letter says is wrong ("doesn't fit", "arrived with a chip").
+_WHAT_IS_WRONG = re.compile(
+    r"\b(?:fit|fits|too \w+|wrong|tight|loose|unused|unopened|changed my mind|mistake)\b"
+)
+
+
+def _told_story_left_out(text: str, catalog: CatalogIndex) -> str:
+    """A letter without the sentences that only tell its story about products ("The
+    beanie is lovely", "I charged both batteries overnight"): those name products the
+    request is not about. Sentences that ask, say what is wrong, or name no product stay."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    kept = [s for s in sentences if not _only_story(s, catalog)]
+    return "\n".join(kept) if kept and len(kept) < len(sentences) else text
+
+
+def _only_story(sentence: str, catalog: CatalogIndex) -> bool:
+    if _asks(sentence):
+        return False
+    parsed = parse(sentence, catalog)
+    named = any(e.type == "product" for e in parsed.entities)
+    wrong = trouble.DAMAGED.search(parsed.norm) or _WHAT_IS_WRONG.search(parsed.norm)
+    return named and not wrong
 
 
 # "2 black tees size S, no sorry M": the customer corrects themself within the message.
