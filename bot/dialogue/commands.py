@@ -11,6 +11,7 @@ The generator decides; it changes nothing. The engine applies the commands in or
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,7 +195,12 @@ def clauses(
     if len(text.split()) >= _LETTER_WORDS and whole.intent not in _ORDERING:
         # a letter about something had (a return, a complaint) asks one thing: read whole
         told = _told_story_left_out(text, catalog)
-        return [(told, whole if told == text else parse(told, catalog, context))]
+        return [
+            (
+                told,
+                _as_asked(told, whole if told == text else parse(told, catalog, context), catalog),
+            )
+        ]
     if fixed := _self_corrected(text, whole, catalog, context):
         return fixed
     requests = [(part.text, part) for part in whole.clauses]
@@ -233,6 +239,21 @@ def _told_story_left_out(text: str, catalog: CatalogIndex) -> str:
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     kept = [s for s in sentences if not _only_story(s, catalog)]
     return "\n".join(kept) if kept and len(kept) < len(sentences) else text
+
+
+def _as_asked(letter: str, parsed: ParseResult, catalog: CatalogIndex) -> ParseResult:
+    """A letter's request is what its asking sentences ask ("I would like to return the
+    jacket please"): their intent, when sure, over the whole letter's."""
+    asked = " ".join(s for s in _SENTENCE.split(letter) if _asks(s))
+    if not asked:
+        return parsed
+    ask = parse(asked, catalog)
+    if ask.confidence < max(CONFIDENCE_THRESHOLD, parsed.confidence) or ask.intent in (
+        "out_of_scope",
+        "human_agent",
+    ):
+        return parsed
+    return dataclasses.replace(parsed, intent=ask.intent, confidence=ask.confidence)
 
 
 def _only_story(sentence: str, catalog: CatalogIndex) -> bool:
