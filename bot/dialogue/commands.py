@@ -86,6 +86,11 @@ _STATUS_FOLLOW_UP = re.compile(
     r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
     r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
 )
+# Words that ask for a person outright, whatever else the message asks.
+_A_PERSON = re.compile(
+    r"\b(?:person|human|agent|staff|representative|operator|manager|real|talk to|speak to|"
+    r"speak with|call me|ring me)\b"
+)
 # A short answer naming a product while a choice is pending is the choice ("the grinder one").
 _SHORT_ANSWER = 5
 
@@ -294,8 +299,11 @@ def _self_corrected(
 
 # A size letter or word leading the corrected words ("XL", "M, and a red scarf").
 _SIZE_WORD = re.compile(
-    r"\b(?:XXS|XS|S|M|L|XL|XXL|XXXL|small|medium|large|extra large)\b(?=[\s,.!]|$)"
+    r"\b(?:XXS|XS|S|M|L|XL|XXL|XXXL|(?i:xxs|xs|xl|xxl|xxxl|small|medium|large|extra large)|"
+    r"(?:(?<=\bin )|(?<=\bsize ))(?i:s|m|l))\b(?=[\s,.!]|$)"
 )
+# A lower-case size letter is a size where the correction starts ("no sorry l").
+_SIZE_LETTER = re.compile(r"(?i:s|m|l)\b(?=[\s,.!]|$)")
 
 
 def _size_said_again(first: str, then: str) -> str | None:
@@ -303,7 +311,7 @@ def _size_said_again(first: str, then: str) -> str | None:
     size said before, for every product the request named, read as one request."""
     while (said := _CORRECTION_START.match(then)) is not None and said.end():
         then = then[said.end() :].lstrip(" ,")  # "no sorry", "sorry I mean"
-    new = _SIZE_WORD.match(then)
+    new = _SIZE_WORD.match(then) or _SIZE_LETTER.match(then)
     old = list(_SIZE_WORD.finditer(first))
     if new is None or not old:
         return None
@@ -342,6 +350,9 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     if waiting.free_text and not _interrupts_free_text(parsed, waiting):
         return command(SET_SLOT)
     if confident and intent == "human_agent":
+        if _STATUS_FOLLOW_UP.search(norm) and not _A_PERSON.search(norm):
+            # "send me the tracking number ... make sure someone is in": no person asked
+            return command(ASIDE if waiting.step != "idle" else START, "track_order")
         return command(HANDOFF)
     if waiting.has_cart and _CART_QUESTION.search(norm) and not slots.get("products"):
         return command(ASIDE, CART_STATUS)

@@ -12,6 +12,7 @@ Step: "confirm_exchange" (its `action` runs on an explicit yes).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from decimal import Decimal
 
@@ -34,9 +35,16 @@ from services.uow import within
 MAX_ORDERS = 5
 
 
+# Asking for an exchange without saying what for ("can I exchange it?").
+_ASKS_TO_SWAP = re.compile(r"\b(?:exchange|swap|another (?:size|one)|(?:a )?different size)\b")
+MAX_OFFERED = 6
+
+
 def _wanted(turn: Turn, lines: Collection[str]) -> dict[str, str]:
-    """Line SKU -> the variant asked for instead, among `lines`; {} when none is asked."""
-    if not (variants.ANOTHER.search(turn.parsed.norm) or variants.size_step(turn.text)):
+    """Line SKU -> the variant asked for instead, among `lines`; {} when none is asked.
+    After "which size instead?" the answer alone says it ("L")."""
+    asked = turn.state.get("swap_asked")
+    if not (asked or variants.ANOTHER.search(turn.parsed.norm) or variants.size_step(turn.text)):
         return {}
     return variants.swaps(turn.catalog, turn.parsed, lines, None, asked=True)
 
@@ -69,10 +77,21 @@ def during_return(turn: Turn) -> list[Reply] | None:
         return None
     swaps = _wanted(turn, list(items))
     if not swaps:
-        return None
+        return _ask_which(turn, list(items)) if _ASKS_TO_SWAP.search(turn.parsed.norm) else None
     order = order_service.find_order(turn.session, turn.scope, turn.state["order"])
     reason = turn.state.get("reason") or turn.text.strip()[:500]
     return _preview(turn, order, swaps, {sku: items[sku] for sku in swaps}, reason)
+
+
+def _ask_which(turn: Turn, lines: list[str]) -> list[Reply] | None:
+    """ "can I exchange it?" without what for: the other variants of the line, to pick."""
+    family = [sku for sku in turn.catalog.variants.family(lines[0]) if sku != lines[0]]
+    if len(lines) != 1 or not family:
+        return None
+    products = describe.products_by_sku(turn.session, family[:MAX_OFFERED])
+    names = [products[sku].name for sku in family[:MAX_OFFERED] if sku in products]
+    turn.state["swap_asked"] = True
+    return turn.reply("exchange.ask_which", choices=names, options=", ".join(names))
 
 
 def _preview(
