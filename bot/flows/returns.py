@@ -95,9 +95,9 @@ def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
         return None
     turn.state.update(step="return_reason", items=wanted)
     lines = describe.line_list([(q, left[s][1]) for s, q in wanted.items()])
-    # "..., it's too big for me": the reason is said; "I'll drop it at Downtown": how it
-    # comes back is, and the message stands for the reason (not asked for again)
-    if REASON.search(turn.parsed.norm) or turn.first("location") or POSTED.search(turn.text):
+    # "..., it's too big for me": the reason is said; "I can post it": how it comes back
+    # is, and the message stands for the reason (a store said waits for the reason)
+    if REASON.search(turn.parsed.norm) or POSTED.search(turn.text):
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
         return answer_method(turn) or _ask_method(turn, lines, order.display_number)
     if code := turn.first("location"):  # "bring 1 of the 3 back to the garden centre"
