@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot import describe, escalation
 from bot.dialogue import trouble
-from bot.flows import orders, returns
+from bot.flows import exchange, orders, returns
 from bot.replies import Reply
 from bot.turn import Turn
 from conversations.texts import say
@@ -22,7 +22,10 @@ _LATE = trouble.LATE
 
 def return_request(turn: Turn) -> list[Reply]:
     """A return that says what is wrong ("arrived smashed, can I send it back") is a
-    complaint with its remedy: an apology, the damage taken as the reason."""
+    complaint with its remedy: an apology, the damage taken as the reason. Another size
+    asked for ("too small, can I have the large?") is an exchange."""
+    if (swapped := exchange.start(turn)) is not None:
+        return swapped
     if _DAMAGED.search(turn.parsed.norm) and (replies := _offer_return(turn)):
         return replies
     return returns.start(turn)
@@ -31,6 +34,8 @@ def return_request(turn: Turn) -> list[Reply]:
 def complaint(turn: Turn) -> list[Reply]:
     """A problem the bot can put right itself is put right; anything else goes to a person."""
     norm = turn.parsed.norm
+    if (swapped := exchange.start(turn)) is not None:
+        return swapped  # "you sent the wrong size, I need an L"
     if _DAMAGED.search(norm):
         replies = _offer_return(turn)
         if replies:

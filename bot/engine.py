@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot import care, catalog_cache, probing, repair, verification
 from bot.dialogue import commands, stack
-from bot.flows import choosing, info, orders, returns, shopping
+from bot.flows import choosing, exchange, info, orders, returns, shopping
 from bot.nlu import ParseContext, ParseResult, parse
 from bot.replies import Reply
 from bot.turn import Turn
@@ -45,6 +45,7 @@ RUNNERS: dict[str, verification.Runner] = {
     "modify": orders.run_modify,
     "cancel": orders.run_cancel,
     "return": returns.run_return,
+    "exchange": exchange.run_exchange,
 }
 
 
@@ -57,6 +58,25 @@ def _confirm_action(turn: Turn) -> list[Reply] | None:
         turn.goto(None, order=turn.state.get("order"))
         return turn.reply("chat.no_change")
     return None
+
+
+def _confirm_or(correct: Handler) -> Handler:
+    """The yes/no to a return's or an exchange's preview; "by mail" or a store said there
+    instead is how it comes back, previewed again (nothing changes until the yes)."""
+
+    def handler(turn: Turn) -> list[Reply] | None:
+        replies = _confirm_action(turn)
+        if replies is None and turn.intent not in CONFIRM:
+            return correct(turn)
+        return replies
+
+    return handler
+
+
+def _exchange_or(answer: Handler) -> Handler:
+    """A return's question answered with another size wanted ("can I swap it for an XL
+    instead?"): that return becomes an exchange; otherwise the step's own answer."""
+    return lambda turn: exchange.during_return(turn) or answer(turn)
 
 
 def _verify(turn: Turn) -> list[Reply] | None:
@@ -152,16 +172,32 @@ STEPS: dict[str, Step] = {
         hint="chat.hint_return_items",
     ),
     "return_reason": Step(
-        returns.answer_reason, "reason", free_text=True, hint="chat.hint_return_reason"
+        _exchange_or(returns.answer_reason),
+        "reason",
+        free_text=True,
+        hint="chat.hint_return_reason",
     ),
     "return_method": Step(
-        returns.answer_method,
+        _exchange_or(returns.answer_method),
         "location",
-        frozenset({"change_fulfillment", "return_order", "store_info"}),
+        frozenset(
+            {"change_fulfillment", "return_order", "store_info", "place_order", "modify_order"}
+        ),
         hint="chat.hint_return_method",
     ),
     "confirm_return": Step(
-        _confirm_action, "confirm", CONFIRM, hint="chat.hint_confirm", correct=returns.correct
+        _confirm_or(returns.correct),
+        "confirm",
+        CONFIRM,
+        hint="chat.hint_confirm",
+        correct=returns.correct,
+    ),
+    "confirm_exchange": Step(
+        _confirm_or(exchange.correct),
+        "confirm",
+        CONFIRM,
+        hint="chat.hint_confirm",
+        correct=exchange.correct,
     ),
     "verify_code": Step(
         _verify,
@@ -184,6 +220,8 @@ def _order_request(turn: Turn) -> list[Reply] | None:
     """
     if turn.state.get("cart") and repair.points_past_the_cart(turn):
         return orders.modify(turn)
+    if not turn.state.get("cart") and (swapped := exchange.start(turn)) is not None:
+        return swapped  # another size of something already received
     shopping_now = turn.state.get("cart") or (
         turn.state.get("last_sku")
         and not turn.entities("order_number")

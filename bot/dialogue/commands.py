@@ -11,11 +11,12 @@ The generator decides; it changes nothing. The engine applies the commands in or
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogue import scope, trouble
+from bot.dialogue import scope, trouble, variants
 from bot.nlu import CONFIDENCE_THRESHOLD, CatalogIndex, ParseContext, ParseResult, is_abort, parse
 from bot.nlu.clauses import MANNERS
 from bot.nlu.hybrid import STATE_CHANGING
@@ -84,6 +85,11 @@ _STATUS_FOLLOW_UP = re.compile(
     r"\b(?:collection|pickup|pick up) code\b|\bthe code\b|\btracking (?:number|no|code|link)\b|"
     r"\bany (?:news|update|updates|word)\b|\bdid (?:my|the|our) (?:order|stuff|parcel|package|"
     r"things|items|delivery|shopping) (?:\w+ )?(?:go out|ship|shipped|arrive|come|leave|get sent)"
+)
+# Words that ask for a person outright, whatever else the message asks.
+_A_PERSON = re.compile(
+    r"\b(?:person|human|agent|staff|representative|operator|manager|real|talk to|speak to|"
+    r"speak with|call me|ring me)\b"
 )
 # A short answer naming a product while a choice is pending is the choice ("the grinder one").
 _SHORT_ANSWER = 5
@@ -157,10 +163,24 @@ _QUOTED = re.compile(
 _ORDER_IN_QUOTE = re.compile(r"\border\s*(?:no\.?|number|#)?\s*#?\s*(\d{4,})\b", re.I)
 
 
+# A letter's sign-off on a line of its own: the name, title and phone under it are no
+# request ("Kind regards,\nHelen Ward\nT: 01234 567890" names no order 01234).
+_SIGN_OFF = re.compile(
+    r"^\s*(?:(?:many |warm |kind |best |warmest )?(?:thanks|thank you|regards|wishes)|cheers|"
+    r"best|all the best|yours(?: \w+)?|sincerely|love|ta|sent from (?:my )?\w+.*|--)"
+    r"[\s,.!]*$",
+    re.I | re.M,
+)
+
+
 def own_words(text: str) -> str:
-    """The customer's own words of a message with a pasted thread under them; an order
-    number that only the quoted part names is kept ("is this still coming?" + "Order
-    10001: ..." asks about 10001)."""
+    """The customer's own words of a message with a pasted thread under them (and
+    without a letter's sign-off and signature); an order number that only the quoted
+    part names is kept ("is this still coming?" + "Order 10001: ..." asks about 10001)."""
+    signed = _SIGN_OFF.search(text)
+    if signed is not None and text[: signed.start()].strip() and "\n" in text.strip():
+        quoted = _QUOTED.search(text, signed.start())
+        text = text[: signed.start()].rstrip() + ("\n" + text[quoted.start() :] if quoted else "")
     found = _QUOTED.search(text)
     if found is None or not text[: found.start()].strip():
         return text
@@ -177,12 +197,77 @@ def clauses(
     """The message as one or more requests, each parsed (see ``bot.nlu.parse``); a
     message that corrects itself is the request, then the correction."""
     whole = parse(text, catalog, context)
+    if len(text.split()) >= _LETTER_WORDS and whole.intent not in _ORDERING:
+        # a letter about something had (a return, a complaint) asks one thing: read whole
+        told = _told_story_left_out(text, catalog)
+        return [
+            (
+                told,
+                _as_asked(told, whole if told == text else parse(told, catalog, context), catalog),
+            )
+        ]
     if fixed := _self_corrected(text, whole, catalog, context):
         return fixed
     requests = [(part.text, part) for part in whole.clauses]
     # A hello or a thanks beside a request is manners: the request is what gets answered.
     meant = [(t, p) for t, p in requests if p.intent not in MANNERS]
     return meant or [(text, whole)]
+
+
+# A letter: long enough that its story is told before (or around) what it asks.
+_LETTER_WORDS = 40
+# A letter that orders keeps its parts: each may name what it wants.
+_ORDERING = frozenset({"place_order", "modify_order", "browse_catalog"})
+# How a sentence puts a request: a question, or a polite ask or an order said outright.
+_ASKS = re.compile(
+    r"\?\s*$|^\W*(?:(?:hi|hello|so|and|also|ok|now)\W+)?(?:please|pls|could|can|would|will|"
+    r"i['’]?d like|i would like|i want|i need|i['’]?ll (?:have|take)|send me|add|order)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _asks(text: str) -> bool:
+    return any(_ASKS.search(sentence) for sentence in _SENTENCE.split(text))
+
+
+# What a sentence of a letter says is wrong ("doesn't fit", "arrived with a chip").
+_WHAT_IS_WRONG = re.compile(
+    r"\b(?:fit|fits|too \w+|wrong|tight|loose|unused|unopened|changed my mind|mistake)\b"
+)
+
+
+def _told_story_left_out(text: str, catalog: CatalogIndex) -> str:
+    """A letter without the sentences that only tell its story about products ("The
+    beanie is lovely", "I charged both batteries overnight"): those name products the
+    request is not about. Sentences that ask, say what is wrong, or name no product stay."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    kept = [s for s in sentences if not _only_story(s, catalog)]
+    return "\n".join(kept) if kept and len(kept) < len(sentences) else text
+
+
+def _as_asked(letter: str, parsed: ParseResult, catalog: CatalogIndex) -> ParseResult:
+    """A letter's request is what its asking sentences ask ("I would like to return the
+    jacket please"): their intent, when sure, over the whole letter's."""
+    asked = " ".join(s for s in _SENTENCE.split(letter) if _asks(s))
+    if not asked:
+        return parsed
+    ask = parse(asked, catalog)
+    if ask.confidence < max(CONFIDENCE_THRESHOLD, parsed.confidence) or ask.intent in (
+        "out_of_scope",
+        "human_agent",
+    ):
+        return parsed
+    return dataclasses.replace(parsed, intent=ask.intent, confidence=ask.confidence)
+
+
+def _only_story(sentence: str, catalog: CatalogIndex) -> bool:
+    if _asks(sentence):
+        return False
+    parsed = parse(sentence, catalog)
+    named = any(e.type == "product" for e in parsed.entities)
+    wrong = trouble.DAMAGED.search(parsed.norm) or _WHAT_IS_WRONG.search(parsed.norm)
+    return named and not wrong
 
 
 # "2 black tees size S, no sorry M": the customer corrects themself within the message.
@@ -207,7 +292,31 @@ def _self_corrected(
     first, then = text[: found.start()].strip(" ,"), text[found.end() :].strip(" ,")
     if not then:
         return None
+    if (resaid := _size_said_again(first, then)) is not None:
+        return [(resaid, parse(resaid, catalog, context))]
     return [(first, parse(first, catalog, context)), (then, parse(then, catalog))]
+
+
+# A size letter or word leading the corrected words ("XL", "M, and a red scarf").
+_SIZE_WORD = re.compile(
+    r"\b(?:XXS|XS|S|M|L|XL|XXL|XXXL|(?i:xxs|xs|xl|xxl|xxxl|small|medium|large|extra large)|"
+    r"(?:(?<=\bin )|(?<=\bsize ))(?i:s|m|l))\b(?=[\s,.!]|$)"
+)
+# A lower-case size letter is a size where the correction starts ("no sorry l").
+_SIZE_LETTER = re.compile(r"(?i:s|m|l)\b(?=[\s,.!]|$)")
+
+
+def _size_said_again(first: str, then: str) -> str | None:
+    """ "2 black and 1 white tee in L, no sorry XL": the size said again replaces the
+    size said before, for every product the request named, read as one request."""
+    while (said := _CORRECTION_START.match(then)) is not None and said.end():
+        then = then[said.end() :].lstrip(" ,")  # "no sorry", "sorry I mean"
+    new = _SIZE_WORD.match(then) or _SIZE_LETTER.match(then)
+    old = list(_SIZE_WORD.finditer(first))
+    if new is None or not old:
+        return None
+    last = old[-1]
+    return f"{first[: last.start()]}{new.group()}{first[last.end() :]}{then[new.end() :]}"
 
 
 _CORRECTION_START = re.compile(
@@ -241,6 +350,9 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     if waiting.free_text and not _interrupts_free_text(parsed, waiting):
         return command(SET_SLOT)
     if confident and intent == "human_agent":
+        if _STATUS_FOLLOW_UP.search(norm) and not _A_PERSON.search(norm):
+            # "send me the tracking number ... make sure someone is in": no person asked
+            return command(ASIDE if waiting.step != "idle" else START, "track_order")
         return command(HANDOFF)
     if waiting.has_cart and _CART_QUESTION.search(norm) and not slots.get("products"):
         return command(ASIDE, CART_STATUS)
@@ -263,6 +375,12 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
         if at_preview and confident and intent in CONFIRM and not correcting:
             changes = any(k in slots for k in ("products", "location", "address"))  # "ten four"
         return command(CORRECT if correcting or (at_preview and changes) else SET_SLOT)
+    if variants.size_step(text) and slots.get("products") and intent not in _SIZE_TASKS:
+        return command(START, "modify_order")  # "size up the sweater, keep the colour"
+    if not confident and slots.get("products") and variants.ANOTHER.search(norm):
+        return command(START, "modify_order")  # "too small, could you send me a large instead"
+    if _takes_units_off(slots, waiting) and (not confident or intent == "place_order"):
+        return command(START, "modify_order")  # "one tin less of the sage green please"
     asks = not confident or text.rstrip().endswith("?")
     if waiting.topic and _FOLLOW_UP.search(norm) and asks and intent != "human_agent":
         return command(START, waiting.topic)
@@ -283,6 +401,8 @@ def decide(text: str, parsed: ParseResult, waiting: Waiting) -> Command:
     return interpret(text, parsed, waiting)
 
 
+# Tasks a size up or down belongs to as the classifier read it; anything else is a change.
+_SIZE_TASKS = frozenset({"modify_order", "cancel_order", "return_order", "complaint"})
 _MY_PRODUCT = re.compile(r"\bmy (?:\w+ )?$", re.I)
 _WHERE = re.compile(
     r"\b(?:where is|where are|did (?:\w+ ){0,3}(?:arrive|come|ship|go out)|has (?:\w+ ){0,3}"
@@ -333,6 +453,12 @@ def _about_my_order(parsed: ParseResult, norm: str) -> tuple[str, frozenset[str]
     if _WHERE.search(norm):
         return "track_order", _TRACK_OK
     return None
+
+
+def _takes_units_off(slots: dict[str, Any], waiting: Waiting) -> bool:
+    """Products taken off ("one box of screws less") with no cart open: off an order."""
+    removes = any(p.get("operation") == scope.REMOVE for p in slots.get("products", []))
+    return removes and waiting.step == "idle" and not waiting.has_cart
 
 
 def _trouble_with_an_order(parsed: ParseResult, norm: str) -> bool:

@@ -12,7 +12,8 @@ import re
 DAMAGED = re.compile(
     r"\b(?:broken|broke|damaged|cracked|smashed|chipped|defective|faulty|leaking|leaks|torn|"
     r"dented|ripped|shattered|bent|crushed|ruined|stale|spoiled|wrong (?:item|size|colou?r|one|"
-    r"product)|not working|does not work|stopped working|doesnt work)\b"
+    r"product)|not working|does not work|stopped working|doesnt work|(?:just|suddenly) stopped|"
+    r"a chip|chipped|scratched|squashed|(?:will not|won t|wont) (?:work|charge|turn on|start))\b"
 )
 LATE = re.compile(
     r"\b(?:late|never (?:arrived|came|got)|not (?:yet )?(?:arrived|here|come|received|turned up|"

@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 from bot.nlu import CatalogIndex, ParseResult
 from bot.nlu.text import tokenize
-from bot.nlu.variants import VariantIndex, said_features
+from bot.nlu.variants import VariantIndex, amount, said_features
 
 # Words that say the line changes rather than a new one joins it.
 SWAP_CUE = re.compile(
@@ -23,17 +23,24 @@ SWAP_CUE = re.compile(
     r"rather|actually|oh wait|no wait|sorry)\b",
     re.I,
 )
+# Words that ask for another variant of something already had, by what is wrong with it
+# ("too small", "the wrong size") or by asking ("swap", "instead"); read on normalised text.
+ANOTHER = re.compile(
+    r"\b(?:instead|swap|exchange|change (?:it|them|this|that|those|the \w+)|wrong (?:size|"
+    r"colou?r)|too (?:small|big|tight|large|loose|long|short|narrow|wide)|"
+    r"(?:doesn t|does not|didn t|did not|don t|do not) fit)\b"
+)
 # Words that add a line: "actually add a black mug too" keeps the white one.
 _ADDS = re.compile(r"\b(?:add|another|also|too|as well|plus|extra|more)\b", re.I)
 # "size up", "a size bigger", "one size down": the next size of the same line.
 _SIZE_UP = re.compile(
     r"\b(?:size (?:it |them )?up|(?:one|a) size (?:up|bigger|larger)|(?:a |one )?(?:bigger|"
-    r"larger) size|next size up)\b",
+    r"larger) size|next size up|(?:go|going|move|come) up (?:a|one) size)\b",
     re.I,
 )
 _SIZE_DOWN = re.compile(
     r"\b(?:size (?:it |them )?down|(?:one|a) size (?:down|smaller)|(?:a |one )?smaller size|"
-    r"next size down)\b",
+    r"next size down|(?:go|going|move|come) down (?:a|one) size)\b",
     re.I,
 )
 _SIZE_ORDER = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
@@ -42,17 +49,25 @@ _OPAQUE = frozenset({"location", "address", "email", "phone", "order_number", "r
 
 
 def swaps(
-    catalog: CatalogIndex, parsed: ParseResult, lines: Collection[str], last_sku: str | None
+    catalog: CatalogIndex,
+    parsed: ParseResult,
+    lines: Collection[str],
+    last_sku: str | None,
+    *,
+    asked: bool = False,
 ) -> dict[str, str]:
     """Line SKU -> the sibling SKU the message asks for instead; {} when it asks none.
 
     Only lines whose family holds a product the message names are considered, or, when
     it names none ("the large instead"), every line; when several lines could change
-    and no product is named, the one talked about last is meant, else none.
+    and no product is named, the one talked about last is meant, else none. `asked`:
+    the caller knows another variant is wanted (an exchange), so no swap word is needed
+    and nothing is being added ("too small, can I have the large").
     """
     adds = any(e.type == "product" and e.operation == "add" for e in parsed.entities)
-    step = _size_step(parsed.text)
-    if not (SWAP_CUE.search(parsed.text) or step) or adds or _ADDS.search(parsed.text):
+    step = size_step(parsed.text)
+    cued = asked or SWAP_CUE.search(parsed.text) or step
+    if not cued or (not asked and (adds or _ADDS.search(parsed.text))):
         return {}
     said = _said(parsed)
     index = catalog.variants
@@ -77,6 +92,16 @@ def swaps(
     return found
 
 
+def said_fits(catalog: CatalogIndex, parsed: ParseResult, skus: list[str]) -> str | None:
+    """The one variant of a family that the variant words said anywhere in the message
+    fit: "2 black tees and 1 white tee, all in L" makes the black tee the L as well."""
+    index = catalog.variants
+    if len({tuple(index.family(sku)) for sku in skus}) != 1:
+        return None
+    left, used = index.narrow(skus, _said(parsed))
+    return left[0] if used and len(left) == 1 else None
+
+
 def named_sibling(catalog: CatalogIndex, parsed: ParseResult, sku: str) -> str | None:
     """The variant of ``sku`` that a message naming no product asks for: "and in
     navy?" after the grey M sweater is the navy M, "that one in large" the L."""
@@ -85,11 +110,46 @@ def named_sibling(catalog: CatalogIndex, parsed: ParseResult, sku: str) -> str |
     return _sibling(catalog.variants, sku, _said(parsed))
 
 
+# "the big tin", "the smaller one": an offered variant picked by how big it is.
+_BIGGER = re.compile(r"\b(?:big|bigger|biggest|larger|largest)\b")
+_SMALLER = re.compile(r"\b(?:small|smaller|smallest|little)\b")
+
+
+def picked_among(catalog: CatalogIndex, parsed: ParseResult, options: list[str]) -> str | None:
+    """The one offered variant the words pick when they name no product: "2.5 litres",
+    "one litre", "large"; else "the big tin" / "the small one" by size or measure."""
+    index = catalog.variants
+    left, used = index.narrow(options, _said(parsed))
+    if used and len(left) == 1:
+        return left[0]
+    step = 1 if _BIGGER.search(parsed.norm) else -1 if _SMALLER.search(parsed.norm) else 0
+    sizes = {sku: _magnitude(index, sku) for sku in left}
+    known = [s for s in left if sizes[s] is not None]
+    if not step or len(known) != len(left) or len(set(sizes.values())) != len(left):
+        return None
+    return max(known, key=lambda sku: (sizes[sku] or 0) * step)
+
+
+def _magnitude(index: VariantIndex, sku: str) -> float | None:
+    """How big a variant is: its size's rank, else its measure ("2.5 L" tin: 2500 ml)."""
+    for feature in index.features(sku):
+        if feature.startswith("size:") and (rank := _size_rank(feature[5:])) >= 0:
+            return rank
+    measures = [amount(f[5:]) for f in index.features(sku) if f.startswith("unit:")]
+    found = [m[1] for m in measures if m is not None]
+    return found[0] if len(found) == 1 else None
+
+
 def _said(parsed: ParseResult) -> dict[int, frozenset[str]]:
     """Variant features of the message's words, but for those of a store, an address..."""
     tokens = tokenize(parsed.text)
     opaque = [(e.start, e.end) for e in parsed.entities if e.type in _OPAQUE]
-    free = [i for i, t in enumerate(tokens) if not any(s <= t.start < e for s, e in opaque)]
+    free = [
+        i
+        for i, t in enumerate(tokens)
+        if not any(s <= t.start < e for s, e in opaque)
+        and not (i and tokens[i - 1].text == "too")  # "too small" says what is wrong
+    ]
     return said_features(parsed.text, tokens, free)
 
 
@@ -111,8 +171,8 @@ def _besides_size(features: frozenset[str]) -> frozenset[str]:
     return frozenset(f for f in features if not f.startswith(("size:", "unit:")))
 
 
-def _size_step(text: str) -> int:
-    """+1 for "size up", -1 for "size down", 0 when the message asks neither."""
+def size_step(text: str) -> int:
+    """+1 for "size up", "go up a size", -1 for "size down", 0 when it asks neither."""
     return 1 if _SIZE_UP.search(text) else -1 if _SIZE_DOWN.search(text) else 0
 
 

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.describe import products_by_sku
-from bot.dialogue import scope
+from bot.dialogue import scope, variants
 from bot.turn import Turn
 from orders.models import Product
 
@@ -80,6 +80,10 @@ def product_mentions(turn: Turn, among: Collection[str] | None = None) -> list[M
         exact = said in {_norm(product.name), *(_norm(a) for a in product.alias_list)}
         quantity = quantities.get(str(entity.value))
         options = [] if exact else _as_close(said, product, [known[s] for s in skus[1:]])
+        if options and (
+            fit := variants.said_fits(turn.catalog, turn.parsed, [*skus[:1], *options])
+        ):
+            product, options = known[fit], []  # the size said after the list is theirs too
         op = scope.operation(turn.text, turn.parsed.entities, entity)
         amount = int(quantity) if quantity else None
         mentions.append(Mention(product.sku, amount, options, op, entity.start))

@@ -32,6 +32,8 @@ from services.uow import within
 EVERYTHING = re.compile(r"\b(?:all|everything|whole order|both|all of it)\b", re.I)
 BY_MAIL = re.compile(r"\b(?:mail|post|ship|send|courier|parcel)\b", re.I)
 IN_STORE = re.compile(r"\b(?:store|shop|in person|drop)\b", re.I)
+# How it comes back said outright ("I can post it"); "send back" alone says no more.
+POSTED = re.compile(r"\b(?:post|posting|mail|mailing|courier)\b", re.I)
 RECENT_RETURNS = 3
 # A reason given with the request ("it's too big", "they leak", "sent two by mistake").
 REASON = re.compile(
@@ -54,45 +56,48 @@ def start(turn: Turn) -> list[Reply]:
     return _take_items(turn, found) or _ask_items(turn, found)
 
 
-def _returnable(turn: Turn, order: Order) -> dict[str, tuple[int, str]]:
+def returnable(turn: Turn, order: Order) -> dict[str, tuple[int, str]]:
+    """SKU -> (units that can still come back, line name) of `order`."""
     left = service.returnable_quantities(turn.session, order)
     return {line.sku: (left[line.id], line.name) for line in order.lines if left[line.id] > 0}
 
 
 def _ask_items(turn: Turn, order: Order) -> list[Reply]:
-    returnable = _returnable(turn, order)
-    turn.state["lines"] = list(returnable)  # "the black one" picks among them
-    lines = describe.line_list([(q, n) for q, n in returnable.values()])
+    left = returnable(turn, order)
+    turn.state["lines"] = list(left)  # "the black one" picks among them
+    lines = describe.line_list([(q, n) for q, n in left.values()])
     return turn.reply("returns.ask_items", number=order.display_number, lines=lines)
 
 
 def _take_items(turn: Turn, order: Order) -> list[Reply] | None:
-    returnable = _returnable(turn, order)
-    if not returnable:
+    left = returnable(turn, order)
+    if not left:
         turn.goto(None)
         return turn.reply("returns.nothing_left", number=order.display_number)
-    mentions = mentions_on(turn, returnable, adds=False)
+    mentions = mentions_on(turn, left, adds=False)
     # "one of the three tees", then "the white one": the count said before still holds.
     said = next((m.quantity for m in mentions if m.quantity), turn.state.get("count"))
     wanted = {
-        m.sku: min(m.quantity or said or returnable[m.sku][0], returnable[m.sku][0])
+        m.sku: min(m.quantity or said or left[m.sku][0], left[m.sku][0])
         for m in mentions
-        if m.sku in returnable and not m.options
+        if m.sku in left and not m.options
     }
     if said:
         turn.state["count"] = said
     named_elsewhere = turn.entities("product") and not wanted
     if named_elsewhere and not EVERYTHING.search(turn.text):
         return None  # a product that is not on this order: ask which items, never all
-    if not wanted and (len(returnable) == 1 or EVERYTHING.search(turn.text)):
+    if not wanted and (len(left) == 1 or EVERYTHING.search(turn.text)):
         # "can I return the other two?" of the one line: that many, not every unit
-        count = bare_quantity(turn) if len(returnable) == 1 else None
-        wanted = {sku: min(count or qty, qty) for sku, (qty, _name) in returnable.items()}
+        count = bare_quantity(turn) if len(left) == 1 else None
+        wanted = {sku: min(count or qty, qty) for sku, (qty, _name) in left.items()}
     if not wanted:
         return None
     turn.state.update(step="return_reason", items=wanted)
-    lines = describe.line_list([(q, returnable[s][1]) for s, q in wanted.items()])
-    if REASON.search(turn.text):  # "..., it's too big for me": the reason is said already
+    lines = describe.line_list([(q, left[s][1]) for s, q in wanted.items()])
+    # "..., it's too big for me": the reason is said; "I can post it": how it comes back
+    # is, and the message stands for the reason (a store said waits for the reason)
+    if REASON.search(turn.parsed.norm) or POSTED.search(turn.text):
         turn.state.update(step="return_method", reason=turn.text.strip()[:500])
         return answer_method(turn) or _ask_method(turn, lines, order.display_number)
     if code := turn.first("location"):  # "bring 1 of the 3 back to the garden centre"
@@ -109,13 +114,15 @@ METHOD_ONLY = 4
 
 
 def answer_reason(turn: Turn) -> list[Reply]:
-    """The reason; an answer that only says how the items come back ("by post", "the
-    bridge store") is that answer, and the return goes on without a reason."""
+    """The reason; an answer that also says how the items come back ("it leaks, I'll
+    post it", "I'll drop it at the bridge store") answers that too, and one that only
+    says how ("by post") is that answer, the return going on without a reason."""
     says_how = turn.first("location") or BY_MAIL.search(turn.text)
-    if says_how and len(turn.text.split()) <= METHOD_ONLY and not REASON.search(turn.text):
-        turn.state.update(step="return_method", reason="")
-        return answer_method(turn) or _ask_method(turn)
-    turn.state.update(step="return_method", reason=turn.text.strip()[:500])
+    only_how = len(turn.text.split()) <= METHOD_ONLY and not REASON.search(turn.parsed.norm)
+    reason = "" if says_how and only_how else turn.text.strip()[:500]
+    turn.state.update(step="return_method", reason=reason)
+    if says_how and (replies := answer_method(turn)):
+        return replies
     if store := turn.state.get("store_said"):  # the store named with the request
         turn.state.update(method="store", store=store)
         return _confirm(turn)
@@ -168,7 +175,7 @@ def correct(turn: Turn) -> list[Reply] | None:
     quantity = bare_quantity(turn)
     if quantity and len(action["items"]) == 1 and not turn.entities("location"):
         sku = next(iter(action["items"]))
-        left = _returnable(turn, _order(turn)).get(sku, (0, ""))[0]
+        left = returnable(turn, _order(turn)).get(sku, (0, ""))[0]
         turn.state["items"] = {sku: max(1, min(quantity, left))}
         return _confirm(turn)
     if OTHER_STORE.search(turn.text) and not turn.entities("location"):

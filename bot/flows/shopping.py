@@ -30,7 +30,7 @@ from bot.turn import Turn
 from conversations.texts import say
 from infra import clock
 from orders import customers, inventory
-from orders.models import Location, Product
+from orders.models import Location, Order, Product
 from services import orders as order_service
 from services.orders import NewOrder
 from services.uow import within
@@ -273,6 +273,8 @@ def choose_product(turn: Turn) -> list[Reply] | None:
     if picked is None:
         index = chosen_index(turn, len(options))
         picked = options[index] if index is not None else None
+    if picked is None and not turn.entities("product"):  # "the big tin", "one litre"
+        picked = variants.picked_among(turn.catalog, turn.parsed, options)
     if wants_removal(turn):
         return _skip_choice(turn)
     if picked is None and PRICE_QUESTION.search(turn.text):  # "how much are they?"
@@ -450,6 +452,7 @@ def _ask_store(
         return turn.reply(
             "shop.not_all_at_store",
             choices=[s.name for s in stores],
+            lines=lines,
             store=store.name,
             stores=names,
         )
@@ -511,6 +514,11 @@ def _place(turn: Turn) -> list[Reply]:
     turn.state.pop("cart", None)
     turn.state.pop("checkout", None)
     turn.goto(None, order=order.number)
+    return placed(turn, order)
+
+
+def placed(turn: Turn, order: Order) -> list[Reply]:
+    """What the customer is told of an order just placed: its number, lines and where."""
     lines = describe.order_lines(order)
     total = turn.money(order.total)
     if order.fulfillment_method == "pickup":

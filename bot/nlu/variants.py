@@ -222,7 +222,8 @@ _SCALE = {"kg": ("g", 1000), "g": ("g", 1), "l": ("ml", 1000), "ml": ("ml", 1)}
 _SCALE |= {"m": ("mm", 1000), "cm": ("mm", 10), "mm": ("mm", 1), "lb": ("oz", 16), "oz": ("oz", 1)}
 
 
-def _amount(measure: str) -> tuple[str, float] | None:
+def amount(measure: str) -> tuple[str, float] | None:
+    """ "2.5l" -> ("ml", 2500.0): a measure in the smallest unit of its kind."""
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", measure)
     if not m or m.group(2) not in _SCALE:
         return None
@@ -332,7 +333,7 @@ class VariantIndex:
         kinds = set()
         for sku in skus:
             measures = [
-                a for f in self.features(sku) if (a := _amount(f.removeprefix("unit:"))) is not None
+                a for f in self.features(sku) if (a := amount(f.removeprefix("unit:"))) is not None
             ]
             if len({m[1] for m in measures}) != 1:
                 return skus
@@ -363,13 +364,13 @@ def times_measure(
     (two or more), with that number: "2kg" of a 1 kg bag is 2 bags, "10 metres" of a
     cable sold by the metre is 10. The largest such measure wins (fewest packs); SKUs
     sold in the same measure stay together (two cables by the metre)."""
-    said = _amount(measure)
+    said = amount(measure)
     if said is None or any(f"unit:{measure}" in index.features(sku) for sku in skus):
         return None
     fits: dict[float, list[str]] = {}
     for sku in skus:
         for feature in index.features(sku):
-            have = _amount(feature.removeprefix("unit:"))
+            have = amount(feature.removeprefix("unit:"))
             if have is None or have[0] != said[0] or have[1] <= 0:
                 continue
             times = said[1] / have[1]
@@ -429,7 +430,7 @@ def said_features(
             found.add(rank)
         if is_measure(word):
             found.add(f"unit:{word}")
-        elif (unit := measure_unit(word)) and prev in ("a", "an"):
+        elif (unit := measure_unit(word)) and prev in ("a", "an", "one"):  # "one litre"
             found.add(_a_measure(unit, halved=i > 1 and tokens[i - 2].text == "half"))
         elif pack := pack_word(word):
             found.add(f"unit:{pack}")
