@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 from bot.nlu import CatalogIndex, ParseResult
 from bot.nlu.text import tokenize
-from bot.nlu.variants import VariantIndex, amount, said_features
+from bot.nlu.variants import RANK_FEATURES, VariantIndex, amount, said_features
 
 # Words that say the line changes rather than a new one joins it.
 SWAP_CUE = re.compile(
@@ -110,24 +110,32 @@ def named_sibling(catalog: CatalogIndex, parsed: ParseResult, sku: str) -> str |
     return _sibling(catalog.variants, sku, _said(parsed))
 
 
-# "the big tin", "the smaller one": an offered variant picked by how big it is.
-_BIGGER = re.compile(r"\b(?:big|bigger|biggest|larger|largest)\b")
-_SMALLER = re.compile(r"\b(?:small|smaller|smallest|little)\b")
-
-
 def picked_among(catalog: CatalogIndex, parsed: ParseResult, options: list[str]) -> str | None:
     """The one offered variant the words pick when they name no product: "2.5 litres",
     "one litre", "large"; else "the big tin" / "the small one" by size or measure."""
     index = catalog.variants
-    left, used = index.narrow(options, _said(parsed))
+    said = _said(parsed)
+    left, used = index.narrow(options, said)
     if used and len(left) == 1:
         return left[0]
-    step = 1 if _BIGGER.search(parsed.norm) else -1 if _SMALLER.search(parsed.norm) else 0
+    step = _size_step(said)
     sizes = {sku: _magnitude(index, sku) for sku in left}
     known = [s for s in left if sizes[s] is not None]
     if not step or len(known) != len(left) or len(set(sizes.values())) != len(left):
         return None
     return max(known, key=lambda sku: (sizes[sku] or 0) * step)
+
+
+def _size_step(said: dict[int, frozenset[str]]) -> int:
+    """+1 for "the big tin" / "the bigger one", -1 for "the smaller one", 0 for neither:
+    the last such word said that is not itself a size ("large" is the L)."""
+    ranks = [
+        rank
+        for _, features in sorted(said.items())
+        if not any(f.startswith("size:") for f in features)
+        for rank in features & RANK_FEATURES
+    ]
+    return 0 if not ranks else 1 if ranks[-1] == "rank:max" else -1
 
 
 def _magnitude(index: VariantIndex, sku: str) -> float | None:

@@ -41,6 +41,7 @@ _RANKS = {
     **dict.fromkeys(("big", "bigger", "biggest", "large", "larger", "largest"), "rank:max"),
     **dict.fromkeys(("small", "smaller", "smallest", "little"), "rank:min"),
 }
+RANK_FEATURES = frozenset(_RANKS.values())
 # Words standing for a product after its pack count: "the 200 ones".
 _PRO_FORMS = wordset("one ones")
 # A colour word to its spelling in catalogs, and to the family it belongs to, so that
