@@ -97,13 +97,10 @@ def order_rows(
 ) -> list[OrderRow]:
     """The orders `filters` match, newest first, at most `limit` (as
     `queries.search_orders` finds them), as rows: four statements for any number."""
-    where = order_conditions(session, **filters)
-    if filters.get("q"):
-        where = [newest_ids(where, limit)]
     found = session.execute(
         select(*_ORDER)
         .join(Location, Location.id == Order.location_id)
-        .where(*where)
+        .where(*_page(session, limit, filters))
         .order_by(*NEWEST_FIRST)
         .limit(limit)
     ).mappings()
@@ -147,7 +144,7 @@ def order_summaries(
     """The orders of `order_rows`, each with its total summed in SQL: one statement."""
     page = (
         select(Order.id, Order.number, Order.customer_id, Order.status, Order.placed_at)
-        .where(*order_conditions(session, **filters))
+        .where(*_page(session, limit, filters))
         .order_by(*NEWEST_FIRST)
         .limit(limit)
         .subquery()
@@ -161,6 +158,12 @@ def order_summaries(
         .order_by(page.c.placed_at.desc(), page.c.id.desc())
     ).mappings()
     return [dict(row) for row in found]  # type: ignore[misc]
+
+
+def _page(session: Session, limit: int, filters: OrderFilters) -> list[ColumnElement[bool]]:
+    """What a page's orders meet: `filters`' conditions, or for a search their newest ids."""
+    where = order_conditions(session, **filters)
+    return [newest_ids(where, limit)] if filters.get("q") else where
 
 
 def newest_ids(where: list[ColumnElement[bool]], limit: int) -> ColumnElement[bool]:
