@@ -74,3 +74,4 @@ def test_a_name_too_common_to_list_its_customers_finds_the_same_orders(
     monkeypatch.setattr(queries, "NAMED_CUSTOMERS_LISTED", 1)  # "r" names more than one
     assert [o.id for o in queries.search_orders(shop, q="r")] == listed
     assert len({o.customer_id for o in queries.search_orders(shop, q="r")}) > 1
+    assert [row["id"] for row in order_lists.order_rows(shop, q="r", limit=2)] == listed[:2]
