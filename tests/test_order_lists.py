@@ -34,6 +34,14 @@ def test_rows_are_the_orders_the_search_finds(shop: Session, filters: OrderFilte
     assert order_lists.order_rows(shop, **filters) == expected
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_a_name_searchs_page_is_its_newest_orders(shop: Session, limit: int) -> None:
+    # the page's ids are picked first (order_lists.newest_ids), then their rows are read
+    expected = [order_lists.order_row(o) for o in queries.search_orders(shop, q="r", limit=limit)]
+    assert order_lists.order_rows(shop, q="r", limit=limit) == expected
+    assert len(expected) == limit
+
+
 @pytest.mark.parametrize("filters", [{}, {"status": "cancelled"}, {"q": "rivera"}])
 def test_summaries_are_the_rows_in_short(shop: Session, filters: OrderFilters) -> None:
     keys = ("id", "number", "customer_id", "status", "placed_at", "total")
@@ -66,3 +74,4 @@ def test_a_name_too_common_to_list_its_customers_finds_the_same_orders(
     monkeypatch.setattr(queries, "NAMED_CUSTOMERS_LISTED", 1)  # "r" names more than one
     assert [o.id for o in queries.search_orders(shop, q="r")] == listed
     assert len({o.customer_id for o in queries.search_orders(shop, q="r")}) > 1
+    assert [row["id"] for row in order_lists.order_rows(shop, q="r", limit=2)] == listed[:2]

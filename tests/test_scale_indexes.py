@@ -8,6 +8,7 @@ figures are bench/scale.py's (docs/capacity.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -140,6 +141,14 @@ def test_order_searches_use_an_index(
     for index, plan in zip(indexes, found, strict=False):  # the search; then the loads
         assert index in plan, plan
     assert not any("Seq Scan" in plan for plan in found), "\n\n".join(found)
+
+
+def test_a_name_searchs_page_picks_its_order_ids_from_the_index_alone(big: Database) -> None:
+    # the orders of a name's customers are spread over the table: only the page's rows are
+    # read, after their ids came from (customer_id, placed_at, id)
+    found = plans(big, lambda s: order_lists.order_rows(s, q="rivera"), "FROM orders")
+    assert re.search(r"Index Only Scan (Backward )?using ix_orders_customer_placed", found[0])
+    assert "pk_orders" in found[0], found[0]
 
 
 def test_customer_search_by_phone_is_one_equality(big: Database) -> None:
