@@ -183,14 +183,17 @@ def _new_order(turn: Turn, new: dict) -> NewOrder:
 
 
 def run_exchange(turn: Turn, action: dict) -> list[Reply]:
-    """The return, then the new order; a refund a person must approve sends nothing yet."""
+    """The return, then the new order; a refund a person must approve sends nothing yet.
+    Both or neither: the return is undone with the order when the order is refused (the
+    variant sold out since the preview), so no refund goes out for a swap not sent."""
     back = {k: action[k] for k in ("order", "items", "reason", "method", "store")}
-    first = order_service.find_order(turn.session, turn.scope, action["order"])
-    replies = returns.run_return(turn, {"kind": "return", **back})
-    if _refund(first, action["items"]) > turn.settings.refund_escalation_amount:
-        return replies  # a person approves the refund first, and sends the new one then
-    order = order_service.place_order(
-        within(turn.session), turn.actor, turn.scope, _new_order(turn, action["new"])
-    )
+    with turn.session.begin_nested():
+        first = order_service.find_order(turn.session, turn.scope, action["order"])
+        replies = returns.run_return(turn, {"kind": "return", **back})
+        if _refund(first, action["items"]) > turn.settings.refund_escalation_amount:
+            return replies  # a person approves the refund first, and sends the new one then
+        order = order_service.place_order(
+            within(turn.session), turn.actor, turn.scope, _new_order(turn, action["new"])
+        )
     turn.goto(None, order=order.number)
     return replies + shopping.placed(turn, order)

@@ -1,0 +1,22 @@
+"""Exchanges: the return of a line and a new order of another variant, on one yes."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from orders.models import Product, Stock
+from tests.dialogue import open_chat
+
+
+def test_an_exchange_that_cannot_send_the_new_variant_returns_nothing(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("can i exchange the mug for a black one instead?").reply_has(
+        "Ceramic Mug White", "Ceramic Mug Black"
+    )
+    before = {o.number for o in chat.orders()}
+    with db.transaction() as session:  # the black mugs sell out before the yes
+        black = session.query(Product).filter_by(sku="MUG-BLK").one()
+        session.execute(update(Stock).where(Stock.product_id == black.id).values(on_hand=0))
+    chat.says("yes")
+    assert chat.returns() == []  # both or neither: no refund for a swap not sent
+    assert {o.number for o in chat.orders()} == before
