@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import update
 
 from orders.models import Product, Stock
@@ -20,3 +22,11 @@ def test_an_exchange_that_cannot_send_the_new_variant_returns_nothing(db):
     chat.says("yes")
     assert chat.returns() == []  # both or neither: no refund for a swap not sent
     assert {o.number for o in chat.orders()} == before
+
+
+def test_an_exchange_a_person_must_approve_tells_them_what_to_send(db):
+    chat = open_chat(db, "Jo Rivera", refund_escalation_amount=Decimal("10.00"))
+    chat.says("can i exchange the mug for a black one instead?").reply_has("Ceramic Mug Black")
+    chat.says("yes").reply_has("A person needs to approve")
+    (handoff,) = chat.handoffs()
+    assert "Ceramic Mug Black" in handoff.summary  # or the swap is forgotten once approved

@@ -121,8 +121,7 @@ def _confirm(turn: Turn, order: Order, action: dict) -> list[Reply]:
     plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn, new))
     by_sku = {line.sku: line for line in order.lines}
     back = describe.line_list([(n, by_sku[sku].name) for sku, n in action["items"].items()])
-    products = describe.products_by_sku(turn.session, list(new["items"]))
-    out = describe.line_list([(n, products[sku].name) for sku, n in new["items"].items()])
+    out = _sent(turn, new)
     refund = _refund(order, action["items"])
     if action["method"] == "store":
         store = inventory.get_location(turn.session, action["store"])
@@ -147,6 +146,12 @@ def _confirm(turn: Turn, order: Order, action: dict) -> list[Reply]:
         refund=turn.money(refund),
     )
     return [Reply(apology + text, ["Yes", "No"])]
+
+
+def _sent(turn: Turn, new: dict) -> str:
+    """The new order's lines, in words ("1 x Ceramic Mug Black")."""
+    products = describe.products_by_sku(turn.session, list(new["items"]))
+    return describe.line_list([(n, products[sku].name) for sku, n in new["items"].items()])
 
 
 def _refund(order: Order, items: dict[str, int]) -> Decimal:
@@ -187,6 +192,8 @@ def run_exchange(turn: Turn, action: dict) -> list[Reply]:
     Both or neither: the return is undone with the order when the order is refused (the
     variant sold out since the preview), so no refund goes out for a swap not sent."""
     back = {k: action[k] for k in ("order", "items", "reason", "method", "store")}
+    # Should a person have to approve the refund, what they send once they have.
+    back["then"] = say("handoff.exchange_then", out=_sent(turn, action["new"]))
     with turn.session.begin_nested():
         first = order_service.find_order(turn.session, turn.scope, action["order"])
         replies = returns.run_return(turn, {"kind": "return", **back})
