@@ -30,3 +30,16 @@ def test_an_exchange_a_person_must_approve_tells_them_what_to_send(db):
     chat.says("yes").reply_has("A person needs to approve")
     (handoff,) = chat.handoffs()
     assert "Ceramic Mug Black" in handoff.summary  # or the swap is forgotten once approved
+
+
+def test_a_swap_during_a_return_of_several_lines_keeps_the_others_coming_back(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("return order 10001")
+    chat.says("all of it").reply_has("2 x Ethiopia", "1 x Ceramic Mug White")
+    chat.says("can i swap the mug for a black one instead?").reply_has(
+        "2 x Ethiopia", "1 x Ceramic Mug Black"
+    )
+    chat.says("yes")
+    (ret,) = chat.returns()
+    assert sorted(line.quantity for line in ret.lines) == [1, 2]
+    assert [line.sku for line in chat.latest_order().lines] == ["MUG-BLK"]

@@ -80,7 +80,7 @@ def during_return(turn: Turn) -> list[Reply] | None:
         return _ask_which(turn, list(items)) if _ASKS_TO_SWAP.search(turn.parsed.norm) else None
     order = order_service.find_order(turn.session, turn.scope, turn.state["order"])
     reason = turn.state.get("reason") or turn.text.strip()[:500]
-    return _preview(turn, order, swaps, {sku: items[sku] for sku in swaps}, reason)
+    return _preview(turn, order, swaps, dict(items), reason)
 
 
 def _ask_which(turn: Turn, lines: list[str]) -> list[Reply] | None:
@@ -97,6 +97,8 @@ def _ask_which(turn: Turn, lines: list[str]) -> list[Reply] | None:
 def _preview(
     turn: Turn, order: Order, swaps: dict[str, str], counts: dict[str, int], reason: str
 ) -> list[Reply]:
+    """`counts` come back (SKU -> units); those of them in `swaps` go out again in the
+    other variant: a return of several lines keeps the lines not swapped."""
     pickup = order.fulfillment_method == "pickup"
     store = order.location.code if pickup else None
     action = {
@@ -107,7 +109,7 @@ def _preview(
         "method": "store" if pickup else "mail",
         "store": store,
         "new": {
-            "items": {swaps[sku]: n for sku, n in counts.items()},
+            "items": {swaps[sku]: counts[sku] for sku in swaps},
             "method": "pickup" if pickup else "delivery",
             "store": store,
             "address": None if pickup else order.address or turn.customer.default_address,
