@@ -14,6 +14,7 @@ conversation stories make one per story).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from bot.nlu import CatalogIndex, LocationEntry, ProductEntry
 from infra.db import Database, wired
 from orders.models import Location, Product
+
+log = logging.getLogger(__name__)
 
 Fingerprint = tuple
 CATALOG_CACHE = "catalog_cache"  # the database wiring's key
@@ -175,8 +178,15 @@ class CatalogCache:
     def _build_aside(
         self, key: str, fingerprint: Fingerprint, catalogue: Catalogue, read: int
     ) -> None:
+        """`_build` in a thread. A failure (no memory for a second index) keeps the old
+        index until the next check: else every turn after it would read the catalogue and
+        start another build."""
         try:
             self._build(key, fingerprint, catalogue, read)
+        except Exception:
+            log.exception("building the catalogue index aside failed; the old one answers")
+            with self._lock:
+                self._entries[key].checked_at = time.monotonic()
         finally:
             with self._lock:
                 del self._building[key]

@@ -95,3 +95,27 @@ def test_threads_that_need_the_first_index_at_once_wait_for_one_build(
     for t in turns:
         t.join()
     assert len(builds) == 1 and len(got) == 3 and len({id(index) for index in got}) == 1
+
+
+def test_a_build_aside_that_fails_is_logged_and_tried_again_at_the_next_check(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = CatalogCache(check_seconds=0.3, background=True)
+    add_cake(db)
+    with db.transaction() as session:
+        built = cache.get(session)
+    builds: list[int] = []
+
+    def failing_index(*catalogue: object) -> CatalogIndex:
+        builds.append(1)
+        raise MemoryError("no room for a second index")
+
+    monkeypatch.setattr(catalog_cache, "CatalogIndex", failing_index)
+    time.sleep(0.35)
+    edit_cake(db, aliases="zest")
+    for _ in range(3):  # every turn of the check's interval: the old index, no new build
+        with db.transaction() as session:
+            assert cache.get(session) is built
+        cache.wait()
+    assert len(builds) == 1
+    assert "catalogue index" in caplog.text

@@ -187,3 +187,17 @@ def test_a_pasted_thread_is_read_for_the_customers_own_words(db):
         "> Order 10003: 1 x Gooseneck Kettle."
     ).reply_has("#10003", "shipped").reply_lacks("Cancel #")
     assert chat.order(10003).status == "shipped"
+
+
+def test_a_thanks_opening_a_letter_is_no_sign_off(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says("Hi there,\nThank you!\nI would like to cancel order 10002 please.").reply_has(
+        "#10002", "cancel"
+    )
+
+
+def test_the_signature_under_the_last_sign_off_is_no_request(db):
+    chat = open_chat(db, "Jo Rivera")
+    chat.says(
+        "Hello,\nThanks\nWhere is my order 10002?\nKind regards,\nJo Rivera\nT: 01234 567890"
+    ).reply_has("#10002").reply_lacks("01234")

@@ -173,14 +173,35 @@ _SIGN_OFF = re.compile(
 )
 
 
+# At most this many lines under a sign-off are its signature (name, title, company, phone).
+_SIGNATURE_LINES = 5
+# A letter's greeting line ("Hi there,", "Dear team,"): no letter before a sign-off.
+_GREETING = re.compile(
+    r"\A\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^\n]*", re.I
+)
+
+
+def _unsigned(text: str) -> str:
+    """`text` without its letter's sign-off and the signature under it, a pasted thread
+    kept. Only the last sign-off before the thread counts, and only with no more than a
+    signature under it: "Hi,\nThank you!\nPlease cancel 10002" opens with its thanks."""
+    quoted = _QUOTED.search(text)
+    end = quoted.start() if quoted is not None and text[: quoted.start()].strip() else len(text)
+    signed = next(reversed(list(_SIGN_OFF.finditer(text, 0, end))), None)
+    if signed is None or "\n" not in text.strip():
+        return text
+    if not _GREETING.sub("", text[: signed.start()]).strip():
+        return text  # a thanks opening the letter, under its greeting
+    if len(text[signed.end() : end].split("\n")) > _SIGNATURE_LINES + 1:
+        return text  # more than a signature under it
+    return text[: signed.start()].rstrip() + ("\n" + text[end:] if end < len(text) else "")
+
+
 def own_words(text: str) -> str:
     """The customer's own words of a message with a pasted thread under them (and
     without a letter's sign-off and signature); an order number that only the quoted
     part names is kept ("is this still coming?" + "Order 10001: ..." asks about 10001)."""
-    signed = _SIGN_OFF.search(text)
-    if signed is not None and text[: signed.start()].strip() and "\n" in text.strip():
-        quoted = _QUOTED.search(text, signed.start())
-        text = text[: signed.start()].rstrip() + ("\n" + text[quoted.start() :] if quoted else "")
+    text = _unsigned(text)
     found = _QUOTED.search(text)
     if found is None or not text[: found.start()].strip():
         return text

@@ -80,7 +80,7 @@ def during_return(turn: Turn) -> list[Reply] | None:
         return _ask_which(turn, list(items)) if _ASKS_TO_SWAP.search(turn.parsed.norm) else None
     order = order_service.find_order(turn.session, turn.scope, turn.state["order"])
     reason = turn.state.get("reason") or turn.text.strip()[:500]
-    return _preview(turn, order, swaps, {sku: items[sku] for sku in swaps}, reason)
+    return _preview(turn, order, swaps, dict(items), reason)
 
 
 def _ask_which(turn: Turn, lines: list[str]) -> list[Reply] | None:
@@ -97,6 +97,8 @@ def _ask_which(turn: Turn, lines: list[str]) -> list[Reply] | None:
 def _preview(
     turn: Turn, order: Order, swaps: dict[str, str], counts: dict[str, int], reason: str
 ) -> list[Reply]:
+    """`counts` come back (SKU -> units); those of them in `swaps` go out again in the
+    other variant: a return of several lines keeps the lines not swapped."""
     pickup = order.fulfillment_method == "pickup"
     store = order.location.code if pickup else None
     action = {
@@ -107,7 +109,7 @@ def _preview(
         "method": "store" if pickup else "mail",
         "store": store,
         "new": {
-            "items": {swaps[sku]: n for sku, n in counts.items()},
+            "items": {swaps[sku]: counts[sku] for sku in swaps},
             "method": "pickup" if pickup else "delivery",
             "store": store,
             "address": None if pickup else order.address or turn.customer.default_address,
@@ -121,8 +123,7 @@ def _confirm(turn: Turn, order: Order, action: dict) -> list[Reply]:
     plan = order_service.preview_order(turn.session, turn.scope, _new_order(turn, new))
     by_sku = {line.sku: line for line in order.lines}
     back = describe.line_list([(n, by_sku[sku].name) for sku, n in action["items"].items()])
-    products = describe.products_by_sku(turn.session, list(new["items"]))
-    out = describe.line_list([(n, products[sku].name) for sku, n in new["items"].items()])
+    out = _sent(turn, new)
     refund = _refund(order, action["items"])
     if action["method"] == "store":
         store = inventory.get_location(turn.session, action["store"])
@@ -147,6 +148,12 @@ def _confirm(turn: Turn, order: Order, action: dict) -> list[Reply]:
         refund=turn.money(refund),
     )
     return [Reply(apology + text, ["Yes", "No"])]
+
+
+def _sent(turn: Turn, new: dict) -> str:
+    """The new order's lines, in words ("1 x Ceramic Mug Black")."""
+    products = describe.products_by_sku(turn.session, list(new["items"]))
+    return describe.line_list([(n, products[sku].name) for sku, n in new["items"].items()])
 
 
 def _refund(order: Order, items: dict[str, int]) -> Decimal:
@@ -183,14 +190,19 @@ def _new_order(turn: Turn, new: dict) -> NewOrder:
 
 
 def run_exchange(turn: Turn, action: dict) -> list[Reply]:
-    """The return, then the new order; a refund a person must approve sends nothing yet."""
+    """The return, then the new order; a refund a person must approve sends nothing yet.
+    Both or neither: the return is undone with the order when the order is refused (the
+    variant sold out since the preview), so no refund goes out for a swap not sent."""
     back = {k: action[k] for k in ("order", "items", "reason", "method", "store")}
-    first = order_service.find_order(turn.session, turn.scope, action["order"])
-    replies = returns.run_return(turn, {"kind": "return", **back})
-    if _refund(first, action["items"]) > turn.settings.refund_escalation_amount:
-        return replies  # a person approves the refund first, and sends the new one then
-    order = order_service.place_order(
-        within(turn.session), turn.actor, turn.scope, _new_order(turn, action["new"])
-    )
+    # Should a person have to approve the refund, what they send once they have.
+    back["then"] = say("handoff.exchange_then", out=_sent(turn, action["new"]))
+    with turn.session.begin_nested():
+        first = order_service.find_order(turn.session, turn.scope, action["order"])
+        replies = returns.run_return(turn, {"kind": "return", **back})
+        if _refund(first, action["items"]) > turn.settings.refund_escalation_amount:
+            return replies  # a person approves the refund first, and sends the new one then
+        order = order_service.place_order(
+            within(turn.session), turn.actor, turn.scope, _new_order(turn, action["new"])
+        )
     turn.goto(None, order=order.number)
     return replies + shopping.placed(turn, order)

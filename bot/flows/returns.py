@@ -249,6 +249,8 @@ def run_return(turn: Turn, action: dict) -> list[Reply]:
             value=value,
             reason=ret.reason,
         )
+        if then := action.get("then"):  # an exchange: the new order waits for the approval
+            summary = f"{summary} {then}"
         first = turn.reply("returns.needs_review", number=number, value=value)
         return first + escalation.escalate(turn, "policy", summary)
     return_service.approve_return(uow, turn.actor, turn.scope, ret.number)
