@@ -80,19 +80,33 @@ PARTS = {
     "orders.history_line",
     "returns.how_store",
     "returns.how_mail",
+    "exchange.to_address",
+    "exchange.to_store",
     "channels.unnamed_shop",
     "channels.email_subject",
 }
 PARTS |= {f"orders.{key}" for key in load()["orders"] if key.startswith("nearest_")}
 # Placeholders after which a reply may take two segments: a list, a place (a store's
 # address and hours), or another sentence carried inside (an error and what to do next).
-LISTS = {"lines", "stores", "options", "products", "categories", "others", "changes", "orders"}
+LISTS = {
+    "lines",
+    "stores",
+    "options",
+    "products",
+    "categories",
+    "others",
+    "changes",
+    "orders",
+    "back",  # an exchange: the lines that come back
+}
 TWO_SEGMENTS = LISTS | {"address", "hours", "message", "hint", "brief", "nearest"}
 # "help" is a list too: what the bot can do, with an example of each.
 LISTS_IN_WORDS = {"chat.help"}
 # Lists that cannot fit two segments with five long items: sent in pages by SMS.
 PAGED = {
     "shop.ask_method",
+    "shop.not_all_at_store",
+    "exchange.confirm",
     "orders.confirm_modify",
     "shop.summary",
     "shop.ask_name",
@@ -125,6 +139,7 @@ def worst_values() -> dict[str, str]:
         "address": ADDRESS,
         "agent": "Maximilian",
         "amount": PRICE,
+        "back": lines,
         "before": PRICE,
         "brief": brief,
         "carrier": "DHL Express",
@@ -154,6 +169,7 @@ def worst_values() -> dict[str, str]:
         "number": NUMBER,
         "order": NUMBER,
         "options": "; ".join(f"{i}) {name} {PRICE}" for i, name in enumerate(PRODUCTS, 1)),
+        "out": describe.line_list([(10, PRODUCT)]),  # an exchange sends one line anew
         "orders": "\n".join([say("orders.history_line", date="Dec 02", brief=brief)] * LIST_ITEMS),
         "others": stores,
         "pickup": say("shop.pickup_at", stores=stores),
@@ -174,6 +190,9 @@ def worst_values() -> dict[str, str]:
     values["difference"] = longest("orders", ["extra_charge", "refund_due"], amount=PRICE)
     values["where"] = longest(
         "shop", ["summary_pickup", "summary_delivery"], store=STORE, address=ADDRESS
+    )
+    values["where_exchange"] = longest(
+        "exchange", ["to_address", "to_store"], store=STORE, address=ADDRESS
     )
     values["where_now"] = longest(
         "orders", ["where_pickup", "where_delivery"], store=STORE, address=ADDRESS
@@ -201,6 +220,8 @@ def render(key: str, values: dict[str, str]) -> str:
         values = {**values, "lines": values["lines_with_prices"]}
     if key == "orders.modified":  # where the order goes now
         values = {**values, "where": values["where_now"]}
+    if key == "exchange.confirm":  # where the new order goes
+        values = {**values, "where": values["where_exchange"]}
     if key == "chat.greet":
         values = {**values, "store": SHOP}
     return say(key, **values)
