@@ -285,6 +285,12 @@ def test_one_of_the_three_is_one(apparel):
     assert (qty.value, qty.part_of, qty.refers_to) == (2, 3, "CAP-NVY")
 
 
+def test_one_of_the_three_counts_after_that(apparel):
+    """ "that one" points at a product, but "that one of the three caps" counts one."""
+    (qty,) = of(parse("I noticed that one of the three caps is torn", apparel), "quantity")
+    assert (qty.value, qty.part_of, qty.refers_to) == (1, 3, "CAP-NVY")
+
+
 @pytest.mark.parametrize(
     ("text", "value", "sku"),
     [

@@ -164,7 +164,8 @@ def find_quantities(
             value, last = 6, i + 2
         else:
             value = number_value(word)
-            if value is not None and not _counts(text, tokens, i):
+            # a part of a whole always counts: "noticed that one of the three mugs"
+            if value is not None and i not in marks.wholes and not _counts(text, tokens, i):
                 value = None
             elif value is not None and word in TENS and 0 < (number_value(nxt) or 0) < 10:
                 value, last = value + (number_value(nxt) or 0), i + 1  # "twenty four"
