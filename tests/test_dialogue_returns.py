@@ -32,6 +32,40 @@ def test_a_question_or_a_new_request_is_not_taken_as_the_reason(db):
     assert ret.reason == "the handle is chipped"
 
 
+def test_a_letter_that_reads_like_an_order_but_asks_a_return_is_a_return(db):
+    """A story of "one of the two bags" reads as an order of one bag; the letter asks to
+    send one back, so it is a return of that one, not the whole line and no cart."""
+    chat = open_chat(db, "Jo Rivera")
+    chat.says(
+        "Hello,\n\nThe parcel came on Monday and everything looked fine at first, but when"
+        " I was putting things away I noticed that one of the two bags of Ethiopia beans was torn"
+        " along the seam and some beans had spilled into the box.\n\nThe other one"
+        " is fine. Can I send back the torn one by post?\n\nThanks,\nJo"
+    ).reply_has("1 x Ethiopia Yirgacheffe Beans 250g", "#10001").reply_lacks("cart", "2 x")
+    chat.says("yes").reply_has("approved")
+    (ret,) = chat.returns()
+    assert (ret.method, [line.quantity for line in ret.lines]) == ("mail", [1])
+
+
+def test_a_letter_asking_a_return_reads_its_story_for_the_reason_and_keeps_the_store(db):
+    """ "I bought the mug as well" reads as an order; the letter asks to return the mug
+    at a store, and its story says why ("barely been used"): one return there, shown at
+    once, with no reason asked and no cart."""
+    chat = open_chat(db, "Jo Rivera")
+    chat.says(
+        "Good morning,\n\nI've been a customer for a couple of years now and I really love"
+        " your Colombia beans, they are the best I have found in town. Last week I bought the"
+        " ceramic mug as well, thinking it would be nice for my morning coffee.\n\nSadly I've"
+        " gone back to buying paper cups at work. It's barely been used.\n\nWould it be"
+        " possible to return"
+        " the mug? I am in town on Friday so I could drop it at the Riverside store.\n\n"
+        "Kind regards,\nJo Rivera"
+    ).reply_has("1 x Ceramic Mug White", "Riverside Store", "YES").reply_lacks("cart", "reason")
+    chat.says("yes").reply_has("approved")
+    (ret,) = chat.returns()
+    assert (ret.method, ret.location.code) == ("store", "RV")
+
+
 def test_return_everything_in_store(db):
     chat = open_chat(db, "Jo Rivera")
     chat.says("return order 10001").reply_has("Which items", "2 x Ethiopia", "1 x Ceramic Mug")

@@ -138,6 +138,12 @@ def test_size_and_colour_words_pick_one_sku(apparel, text, sku):
     assert of(r, "quantity") == []  # "size 34" is no count
 
 
+def test_a_product_word_after_size_is_the_product_not_a_size(apparel):
+    """ "wrong size jeans sent": "size" is what went wrong, "jeans" the product."""
+    r = parse("wrong size jeans sent, I want to return them", apparel)
+    assert options(r) == {"JN-30", "JN-32", "JN-34"}
+
+
 def test_a_size_without_a_colour_narrows_to_the_colours_in_that_size(apparel):
     assert options(parse("a medium sweater", apparel)) == {"SW-GRY-M", "SW-NVY-M"}
     assert options(parse("a sweater", apparel)) == {
@@ -277,6 +283,12 @@ def test_one_of_the_three_is_one(apparel):
     assert qty.to_json()["part_of"] == 3
     (qty,) = of(parse("i want to return 2 of my 3 caps", apparel), "quantity")
     assert (qty.value, qty.part_of, qty.refers_to) == (2, 3, "CAP-NVY")
+
+
+def test_one_of_the_three_counts_after_that(apparel):
+    """ "that one" points at a product, but "that one of the three caps" counts one."""
+    (qty,) = of(parse("I noticed that one of the three caps is torn", apparel), "quantity")
+    assert (qty.value, qty.part_of, qty.refers_to) == (1, 3, "CAP-NVY")
 
 
 @pytest.mark.parametrize(

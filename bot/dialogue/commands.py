@@ -218,7 +218,7 @@ def clauses(
     """The message as one or more requests, each parsed (see ``bot.nlu.parse``); a
     message that corrects itself is the request, then the correction."""
     whole = parse(text, catalog, context)
-    if len(text.split()) >= _LETTER_WORDS and whole.intent not in _ORDERING:
+    if len(text.split()) >= _LETTER_WORDS and _asks_about_something_had(text, whole, catalog):
         # a letter about something had (a return, a complaint) asks one thing: read whole
         told = _told_story_left_out(text, catalog)
         return [
@@ -258,6 +258,16 @@ _WHAT_IS_WRONG = re.compile(
 )
 
 
+def _asks_about_something_had(letter: str, whole: ParseResult, catalog: CatalogIndex) -> bool:
+    """Whether a letter is about something had, not an order: its words read so, or its
+    asking sentences surely ask so ("one of the three blue mugs has a chip ... Can I
+    send back the chipped one?" reads as an order of one mug, but asks for a return)."""
+    if whole.intent not in _ORDERING:
+        return True
+    ask = _asked(letter, catalog)
+    return ask is not None and ask.intent not in _ORDERING
+
+
 def _told_story_left_out(text: str, catalog: CatalogIndex) -> str:
     """A letter without the sentences that only tell its story about products ("The
     beanie is lovely", "I charged both batteries overnight"): those name products the
@@ -269,17 +279,23 @@ def _told_story_left_out(text: str, catalog: CatalogIndex) -> str:
 
 def _as_asked(letter: str, parsed: ParseResult, catalog: CatalogIndex) -> ParseResult:
     """A letter's request is what its asking sentences ask ("I would like to return the
-    jacket please"): their intent, when sure, over the whole letter's."""
-    asked = " ".join(s for s in _SENTENCE.split(letter) if _asks(s))
-    if not asked:
-        return parsed
-    ask = parse(asked, catalog)
-    if ask.confidence < max(CONFIDENCE_THRESHOLD, parsed.confidence) or ask.intent in (
-        "out_of_scope",
-        "human_agent",
-    ):
+    jacket please"): their intent, when sure, over the whole letter's; always over a
+    reading as an order, as this letter is about something had."""
+    ask = _asked(letter, catalog)
+    if ask is None or (ask.confidence < parsed.confidence and parsed.intent not in _ORDERING):
         return parsed
     return dataclasses.replace(parsed, intent=ask.intent, confidence=ask.confidence)
+
+
+def _asked(letter: str, catalog: CatalogIndex) -> ParseResult | None:
+    """What a letter's asking sentences surely ask for, if they ask for anything."""
+    asked = " ".join(s for s in _SENTENCE.split(letter) if _asks(s))
+    if not asked:
+        return None
+    ask = parse(asked, catalog)
+    if ask.confidence < CONFIDENCE_THRESHOLD or ask.intent in ("out_of_scope", "human_agent"):
+        return None
+    return ask
 
 
 def _only_story(sentence: str, catalog: CatalogIndex) -> bool:

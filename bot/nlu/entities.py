@@ -127,7 +127,7 @@ def extract(text: str, catalog: CatalogIndex, context: ParseContext | None) -> l
         packs=pack_qualifiers(tokens, blocked),
         wholes=part_wholes(tokens, blocked),
         measures=measure_words(tokens),
-        sizes=size_words(tokens),
+        sizes=size_words(tokens, catalog.vocabulary),
     )
     choices = context.choices if context else []
     matches, measured = find_mentions(catalog, text, tokens, blocked, marks, choices)

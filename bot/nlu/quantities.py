@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from .models import Entity
@@ -99,10 +99,15 @@ def measure_words(tokens: Sequence[Token]) -> set[int]:
     }
 
 
-def size_words(tokens: Sequence[Token]) -> set[int]:
-    """ "size" or "sz" and the word after it."""
+def size_words(tokens: Sequence[Token], shop_words: Collection[str]) -> set[int]:
+    """ "size" or "sz" and the word after it, unless that word names the shop's products
+    and is no size or number: the "shirt" of "wrong size shirt sent" is the product."""
     cues = {i for i, t in enumerate(tokens[:-1]) if t.text in SIZE_CUES}
-    return cues | {i + 1 for i in cues}
+    return cues | {i + 1 for i in cues if not _names_a_product(tokens[i + 1].text, shop_words)}
+
+
+def _names_a_product(word: str, shop_words: Collection[str]) -> bool:
+    return word in shop_words and not is_variant(word) and number_value(word) is None
 
 
 def part_wholes(tokens: Sequence[Token], blocked: set[int]) -> dict[int, int]:
@@ -159,7 +164,8 @@ def find_quantities(
             value, last = 6, i + 2
         else:
             value = number_value(word)
-            if value is not None and not _counts(text, tokens, i):
+            # a part of a whole always counts: "noticed that one of the three mugs"
+            if value is not None and i not in marks.wholes and not _counts(text, tokens, i):
                 value = None
             elif value is not None and word in TENS and 0 < (number_value(nxt) or 0) < 10:
                 value, last = value + (number_value(nxt) or 0), i + 1  # "twenty four"
