@@ -91,6 +91,7 @@ PARTS |= {f"orders.{key}" for key in load()["orders"] if key.startswith("nearest
 # Placeholders after which a reply may take two segments: a list, a place (a store's
 # address and hours), or another sentence carried inside (an error and what to do next).
 LISTS = {
+    "differences",
     "lines",
     "stores",
     "options",
@@ -156,6 +157,7 @@ def worst_values() -> dict[str, str]:
         "countries": "US, CA, GB, IE, AU",
         "date": "Dec 02",
         "days": "30",
+        "differences": ", ".join(["Royal Blue XXL"] * 8 + [say("common.more", count=12)]),
         "example": EXAMPLE,
         "guess": longest("intents"),
         "hint": longest("chat", [k for k in load()["chat"] if k.startswith("hint_")]),
@@ -179,6 +181,7 @@ def worst_values() -> dict[str, str]:
         "pickup": say("shop.pickup_at", stores=stores),
         "place": "12",
         "price": PRICE,
+        "prices": f"{PRICE}-{PRICE}",
         "products": ", ".join(f"{name} {PRICE}" for name in PRODUCTS),
         "reason": "It arrived broken.",
         "refund": PRICE,
