@@ -28,6 +28,15 @@ def line_list(items: list[tuple[int, str]]) -> str:
     return ", ".join(shown)
 
 
+def common_and_different(names: list[str]) -> tuple[str, list[str]]:
+    """ "Organic Tee White S", "Organic Tee White XL" -> ("Organic Tee White", ["S", "XL"]):
+    the words every name has, and what tells each apart (the words only some have)."""
+    split = [name.split() for name in names]
+    shared = set.intersection(*(set(words) for words in split)) if split else set()
+    common = " ".join(w for w in split[0] if w in shared) if split else ""
+    return common, [" ".join(w for w in words if w not in shared) for words in split]
+
+
 def order_lines(order: Order) -> str:
     return line_list(
         [(line.active_quantity, line.name) for line in order.lines if line.active_quantity > 0]

@@ -325,7 +325,7 @@ def _resume(turn: Turn) -> list[Reply]:
     resumed = stack.resume(turn.state)
     if resumed is None:
         return []
-    replies = turn.reply("chat.resume", hint=say(_step(turn.state).hint))
+    replies = turn.reply("chat.resume", hint=turn.say(_step(turn.state).hint))
     replies[0].resumes = True
     return replies
 
@@ -361,7 +361,7 @@ def _not_understood(turn: Turn) -> list[Reply]:
     turn.state["misses"] = misses
     if misses >= MISSES_BEFORE_OFFER:
         return turn.reply("care.misunderstood_offer")
-    return turn.reply("chat.not_understood", hint=say(_step(turn.state).hint))
+    return turn.reply("chat.not_understood", hint=turn.say(_step(turn.state).hint))
 
 
 def _offered(state: dict) -> list[str]:
@@ -446,7 +446,7 @@ def _answer_clause(turn: Turn, text: str, parsed: ParseResult) -> list[Reply]:
             clause.state.pop("misses")
     except DomainError as exc:
         clause.state = {**before, "misses": 0}
-        replies = [Reply(_explain(exc, _step(before)))]
+        replies = [Reply(_explain(exc, _step(before), clause))]
         if exc.code in probing.NOT_FOUND_CODES:
             replies += _count_failed_lookup(clause)
     turn.state = clause.state
@@ -462,8 +462,8 @@ def _count_failed_lookup(turn: Turn) -> list[Reply]:
     return turn.reply("chat.lookups_paused", minutes=paused) if paused else []
 
 
-def _explain(exc: DomainError, step: Step) -> str:
+def _explain(exc: DomainError, step: Step, turn: Turn) -> str:
     """Every refusal of the order core, in plain words, in one place."""
     texts = load()["errors"]
     template = texts.get(exc.code, texts["default"])
-    return template.format(message=exc.message, hint=say(step.hint)).strip()
+    return template.format(message=exc.message, hint=turn.say(step.hint)).strip()

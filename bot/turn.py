@@ -63,8 +63,12 @@ class Turn:
     def money(self, amount: Any) -> str:
         return money(amount, self.settings.currency)
 
+    def say(self, key: str, **values: object) -> str:
+        """The text at `key`, its examples naming this shop's products ({example})."""
+        return say(key, example=self.catalog.example, **values)
+
     def reply(self, key: str, choices: list[str] | None = None, **values: object) -> list[Reply]:
-        return [Reply(say(key, **values), choices or [])]
+        return [Reply(self.say(key, **values), choices or [])]
 
     def goto(self, step: str | None, **slots: Any) -> None:
         """Move to `step` ("idle" when None) keeping the cart, the stack and the memory

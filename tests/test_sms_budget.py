@@ -50,6 +50,8 @@ SHOP = "The Harbourside Hardware Co."
 ADDRESS = "Flat 12B, 145 Harbour View Road, Kingsbridge"
 PRICE = money(Decimal("1234.50"), "USD")
 NUMBER = "#100420"
+# The product a hint names as an example: a catalog's shortest name, at its longest.
+EXAMPLE = "wall plugs brown 50 pack"
 
 # Templates that are only ever part of another reply (the placeholder they fill in), or
 # are not SMS: a mail subject, the web widget's labels, what a CSR reads.
@@ -89,6 +91,7 @@ PARTS |= {f"orders.{key}" for key in load()["orders"] if key.startswith("nearest
 # Placeholders after which a reply may take two segments: a list, a place (a store's
 # address and hours), or another sentence carried inside (an error and what to do next).
 LISTS = {
+    "differences",
     "lines",
     "stores",
     "options",
@@ -119,7 +122,8 @@ PAGED = {
 
 def longest(section: str, keys: list[str] | None = None, **values: object) -> str:
     """The longest rendering among a section's templates (or the named ones)."""
-    return max((say(f"{section}.{k}", **values) for k in keys or load()[section]), key=len)
+    texts = (say(f"{section}.{k}", example=EXAMPLE, **values) for k in keys or load()[section])
+    return max(texts, key=len)
 
 
 def _store(name: str) -> Location:
@@ -153,6 +157,8 @@ def worst_values() -> dict[str, str]:
         "countries": "US, CA, GB, IE, AU",
         "date": "Dec 02",
         "days": "30",
+        "differences": ", ".join(["Royal Blue XXL"] * 8 + [say("common.more", count=12)]),
+        "example": EXAMPLE,
         "guess": longest("intents"),
         "hint": longest("chat", [k for k in load()["chat"] if k.startswith("hint_")]),
         "hours": HOURS,
@@ -175,6 +181,7 @@ def worst_values() -> dict[str, str]:
         "pickup": say("shop.pickup_at", stores=stores),
         "place": "12",
         "price": PRICE,
+        "prices": f"{PRICE}-{PRICE}",
         "products": ", ".join(f"{name} {PRICE}" for name in PRODUCTS),
         "reason": "It arrived broken.",
         "refund": PRICE,

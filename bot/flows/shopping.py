@@ -36,6 +36,10 @@ from services.orders import NewOrder
 from services.uow import within
 
 MAX_BROWSE_ITEMS = 6
+# Products answered one by one, with stock; more variants of one product are summed up.
+MAX_DETAILED = 3
+# Variants named in that summary (the rest as "+N more"), to stay within two SMS.
+MAX_VARIANTS_LISTED = 8
 CHECKOUT_WORDS = re.compile(r"\b(?:checkout|check out|done|that s all|that's all|that is all)\b")
 
 
@@ -72,12 +76,28 @@ def browse(turn: Turn) -> list[Reply]:
     if code is None and AT_THAT_STORE.search(turn.text):  # "is the drill in stock there?"
         code = turn.state.get("last_location")
     store = inventory.get_location(turn.session, code) if code else None
-    shown = [s for s in skus[:3] if s in products]
-    _talked_about(turn, mentions[0].sku, shown)
     if code:
         turn.state["last_location"] = code
+    found = [s for s in skus if s in products]
+    if len(found) > MAX_DETAILED and set(found) <= set(turn.catalog.variants.family(found[0])):
+        _talked_about(turn, mentions[0].sku, found)
+        return _variants_in_brief(turn, [products[s] for s in found])
+    shown = found[:MAX_DETAILED]
+    _talked_about(turn, mentions[0].sku, shown)
     texts = [_availability(turn, products[s], store) for s in shown]
     return [Reply("\n".join(texts))]
+
+
+def _variants_in_brief(turn: Turn, products: list[Product]) -> list[Reply]:
+    """ "how much are the white tees?" with four sizes: the price (or its range) and what
+    tells the variants apart, in one short reply, rather than the first three in full."""
+    name, options = describe.common_and_different([p.name for p in products])
+    listed = options[:MAX_VARIANTS_LISTED]
+    if len(options) > MAX_VARIANTS_LISTED:
+        listed.append(say("common.more", count=len(options) - MAX_VARIANTS_LISTED))
+    low, high = min(p.price for p in products), max(p.price for p in products)
+    prices = turn.money(low) if low == high else f"{turn.money(low)}-{turn.money(high)}"
+    return turn.reply("shop.variants", name=name, prices=prices, differences=", ".join(listed))
 
 
 def _availability(turn: Turn, product: Product, store: Location | None) -> str:

@@ -109,6 +109,15 @@ class CatalogIndex:
         self.products = ProductIndex(entries, self.variants.base)
         self.locations = LocationIndex(locations)
         self.vocabulary = vocabulary(entries, self.locations.locations)
+        self.example = example_product(entries)
+
+
+def example_product(products: list[ProductEntry]) -> str:
+    """A product of this shop for the examples in replies and hints ("2 mugs" would name
+    the demo shop's mugs in every shop): the shortest name, the base name of a variant
+    the catalog declares ("Chinos"), so that the example stays short by SMS; "item" for
+    an empty catalogue."""
+    return min((p.variant_of or p.name for p in products), key=len, default="item").lower()
 
 
 def vocabulary(

@@ -208,9 +208,7 @@ def _pick_variants(
             dict.fromkeys([*family, *(s for c in match.candidates for s in variants.family(c))])
         )
         free_words = (i for i in region if i not in blocked)
-        # A bare number right after the name, or inside it, may be a size ("chinos 32").
-        slots = {match.end, *range(match.start, match.end)}
-        said = said_features(text, tokens, free_words, size_slots=slots)
+        said = said_features(text, tokens, free_words, size_slots=_size_slots(tokens, match))
         left, used = variants.narrow(pool, said)
         if used:
             picked |= used
@@ -227,6 +225,20 @@ def _pick_variants(
                 break
         out.append(replace(match, sku=sku, candidates=rest))
     return out
+
+
+def _size_slots(tokens: list[Token], match: ProductMatch) -> set[int]:
+    """Where a bare number may be a size: inside the name or right after it ("chinos
+    32"), or after an "in" that follows it ("the navy chinos in 32", "in a 32"). It is
+    one only when a variant has that size; else it stays a count."""
+    slots = {match.end, *range(match.start, match.end)}
+    after = match.end
+    if after < len(tokens) and tokens[after].text == "in":
+        after += 1
+        if after < len(tokens) and tokens[after].text in ("a", "an"):
+            after += 1
+        slots.add(after)
+    return slots
 
 
 def measured_quantities(
