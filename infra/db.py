@@ -307,6 +307,8 @@ class Database:
             dispose_engine(self.engine)
         else:
             self.engine.dispose()
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.close()
 
 
 def dispose_engine(engine: Engine) -> None:

@@ -52,6 +52,15 @@ class WriterLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._threads.release()
 
+    def close(self) -> None:
+        """Close this process's lock file, which `_descriptor` opens again if the database
+        is used after all: a process that opens database after database (the tests, the
+        stories) would otherwise run out of file descriptors."""
+        with self._threads:
+            if self._file is not None and self._file_pid == os.getpid():
+                os.close(self._file)
+            self._file = None
+
     def _descriptor(self) -> int:
         """This process's own open file: after a fork, a shared one would share the lock."""
         if self._file is None or self._file_pid != os.getpid():
