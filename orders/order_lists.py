@@ -59,36 +59,32 @@ class OrderRow(TypedDict):
     amount_paid: Decimal
 
 
-_ORDER = (
-    Order.id,
-    Order.number,
-    Order.status,
-    Order.customer_id,
-    Order.channel,
-    Order.fulfillment_method,
-    Order.address,
-    Location.code.label("location"),
-    Order.pickup_code,
-    Order.placed_at,
-    Order.updated_at,
+# An order's own columns that a row carries as they are (its location: by code).
+_ORDER_FIELDS = (
+    "id",
+    "number",
+    "status",
+    "customer_id",
+    "channel",
+    "fulfillment_method",
+    "address",
+    "pickup_code",
+    "placed_at",
+    "updated_at",
 )
-_LINE = (
-    OrderLine.order_id,
-    OrderLine.sku,
-    OrderLine.name,
-    OrderLine.unit_price,
-    OrderLine.quantity,
-    OrderLine.quantity_cancelled,
-    OrderLine.quantity_fulfilled,
-    OrderLine.quantity_returned,
-)
-_SHIPMENT = (
-    Shipment.order_id,
-    Shipment.carrier,
-    Shipment.tracking_number,
-    Shipment.shipped_at,
-    Shipment.delivered_at,
-)
+
+
+def _columns(model: type, fields: Iterable[str]) -> tuple[Any, ...]:
+    return tuple(getattr(model, name) for name in fields)
+
+
+def _values(instance: object, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+_ORDER = (*_columns(Order, _ORDER_FIELDS), Location.code.label("location"))
+_LINE = (OrderLine.order_id, *_columns(OrderLine, LineRow.__annotations__))
+_SHIPMENT = (Shipment.order_id, *_columns(Shipment, ShipmentRow.__annotations__))
 _NOTHING = Decimal("0.00")
 
 
@@ -199,38 +195,10 @@ def order_row(order: Order) -> OrderRow:
     """A loaded ORM order as an `OrderRow` (its lines, shipments, payments and location
     are read)."""
     return OrderRow(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        customer_id=order.customer_id,
-        channel=order.channel,
-        fulfillment_method=order.fulfillment_method,
-        address=order.address,
+        **_values(order, _ORDER_FIELDS),
         location=order.location.code,
-        pickup_code=order.pickup_code,
-        placed_at=order.placed_at,
-        updated_at=order.updated_at,
-        lines=[
-            LineRow(
-                sku=line.sku,
-                name=line.name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                quantity_cancelled=line.quantity_cancelled,
-                quantity_fulfilled=line.quantity_fulfilled,
-                quantity_returned=line.quantity_returned,
-            )
-            for line in order.lines
-        ],
-        shipments=[
-            ShipmentRow(
-                carrier=s.carrier,
-                tracking_number=s.tracking_number,
-                shipped_at=s.shipped_at,
-                delivered_at=s.delivered_at,
-            )
-            for s in order.shipments
-        ],
+        lines=[LineRow(**_values(line, LineRow.__annotations__)) for line in order.lines],
+        shipments=[ShipmentRow(**_values(s, ShipmentRow.__annotations__)) for s in order.shipments],
         total=order.total,
         amount_paid=order.amount_paid,
     )
