@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from decimal import Decimal
 
 from bot import describe
 from bot.dialogue import trouble, variants
@@ -124,12 +123,8 @@ def _confirm(turn: Turn, order: Order, action: dict) -> list[Reply]:
     by_sku = {line.sku: line for line in order.lines}
     back = describe.line_list([(n, by_sku[sku].name) for sku, n in action["items"].items()])
     out = _sent(turn, new)
-    refund = _refund(order, action["items"])
-    if action["method"] == "store":
-        store = inventory.get_location(turn.session, action["store"])
-        how = say("returns.how_store", store=store.name)
-    else:
-        how = say("returns.how_mail")
+    refund = returns.items_value(order, action["items"])
+    how = returns.how_back(turn, action["method"], action["store"])
     where = (
         say("exchange.to_store", store=inventory.get_location(turn.session, new["store"]).name)
         if new["method"] == "pickup"
@@ -154,11 +149,6 @@ def _sent(turn: Turn, new: dict) -> str:
     """The new order's lines, in words ("1 x Ceramic Mug Black")."""
     products = describe.products_by_sku(turn.session, list(new["items"]))
     return describe.line_list([(n, products[sku].name) for sku, n in new["items"].items()])
-
-
-def _refund(order: Order, items: dict[str, int]) -> Decimal:
-    prices = {line.sku: line.unit_price for line in order.lines}
-    return sum((prices[sku] * n for sku, n in items.items()), Decimal("0.00"))
 
 
 def correct(turn: Turn) -> list[Reply] | None:
@@ -199,7 +189,7 @@ def run_exchange(turn: Turn, action: dict) -> list[Reply]:
     with turn.session.begin_nested():
         first = order_service.find_order(turn.session, turn.scope, action["order"])
         replies = returns.run_return(turn, {"kind": "return", **back})
-        if _refund(first, action["items"]) > turn.settings.refund_escalation_amount:
+        if returns.items_value(first, action["items"]) > turn.settings.refund_escalation_amount:
             return replies  # a person approves the refund first, and sends the new one then
         order = order_service.place_order(
             within(turn.session), turn.actor, turn.scope, _new_order(turn, action["new"])

@@ -189,19 +189,25 @@ def correct(turn: Turn) -> list[Reply] | None:
     return replies
 
 
+def items_value(order: Order, items: dict[str, int]) -> Decimal:
+    """What `items` (SKU -> units) of `order` were bought for: the most a return refunds."""
+    prices = {line.sku: line.unit_price for line in order.lines}
+    return sum((prices[sku] * n for sku, n in items.items()), Decimal("0.00"))
+
+
+def how_back(turn: Turn, method: str, store: str | None) -> str:
+    """How the items come back, in words: mailed, or brought to the store."""
+    if method == "store":
+        return say("returns.how_store", store=inventory.get_location(turn.session, store).name)
+    return say("returns.how_mail")
+
+
 def _confirm(turn: Turn) -> list[Reply]:
     order = _order(turn)
     items: dict[str, int] = turn.state["items"]
     by_sku = {line.sku: line for line in order.lines}
-    value = sum((by_sku[s].unit_price * q for s, q in items.items()), Decimal("0.00"))
-    how = (
-        say(
-            "returns.how_store",
-            store=inventory.get_location(turn.session, turn.state["store"]).name,
-        )
-        if turn.state["method"] == "store"
-        else say("returns.how_mail")
-    )
+    value = items_value(order, items)
+    how = how_back(turn, turn.state["method"], turn.state["store"])
     action = {
         "kind": "return",
         "order": order.number,
