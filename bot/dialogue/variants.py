@@ -118,7 +118,7 @@ def picked_among(catalog: CatalogIndex, parsed: ParseResult, options: list[str])
     left, used = index.narrow(options, said)
     if used and len(left) == 1:
         return left[0]
-    step = _size_step(said)
+    step = _bigger_or_smaller(said)
     sizes = {sku: _magnitude(index, sku) for sku in left}
     known = [s for s in left if sizes[s] is not None]
     if not step or len(known) != len(left) or len(set(sizes.values())) != len(left):
@@ -126,7 +126,7 @@ def picked_among(catalog: CatalogIndex, parsed: ParseResult, options: list[str])
     return max(known, key=lambda sku: (sizes[sku] or 0) * step)
 
 
-def _size_step(said: dict[int, frozenset[str]]) -> int:
+def _bigger_or_smaller(said: dict[int, frozenset[str]]) -> int:
     """+1 for "the big tin" / "the bigger one", -1 for "the smaller one", 0 for neither:
     the last such word said that is not itself a size ("large" is the L)."""
     ranks = [
